@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "FaceClusterKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FaceClusterKit", targets: ["FaceClusterKit"]),
+        .executable(name: "facecluster", targets: ["FaceClusterCLI"]),
+        .executable(name: "bootstrap", targets: ["FaceClusterLambda"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "FaceClusterKit",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "FaceClusterLambda",
+            dependencies: ["FaceClusterKit"]
+        ),
+        .executableTarget(
+            name: "FaceClusterCLI",
+            dependencies: [
+                "FaceClusterKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "FaceClusterKitTests",
+            dependencies: ["FaceClusterKit"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+import FaceClusterKit
+import ArgumentParser
+print("todo")

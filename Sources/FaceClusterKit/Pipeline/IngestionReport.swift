@@ -1,0 +1,57 @@
+/// What ingesting one photo did.
+public struct IngestionReport: Sendable, Hashable {
+    public var photoID: PhotoID
+    public var reference: PhotoReference
+    public var outcome: Outcome
+    /// Faces grouped into people.
+    public var faceCount: Int
+    /// Faces found but not grouped (see ``Photo/skippedFaces``).
+    public var skippedFaceCount: Int
+    /// People this photo founded.
+    public var newPeople: [PersonID]
+    /// Existing people this photo's faces joined.
+    public var matchedPeople: [PersonID]
+    public var duration: Duration
+
+    public init(
+        photoID: PhotoID, reference: PhotoReference, outcome: Outcome, faceCount: Int = 0, skippedFaceCount: Int = 0,
+        newPeople: [PersonID] = [], matchedPeople: [PersonID] = [], duration: Duration = .zero
+    ) {
+        self.photoID = photoID
+        self.reference = reference
+        self.outcome = outcome
+        self.faceCount = faceCount
+        self.skippedFaceCount = skippedFaceCount
+        self.newPeople = newPeople
+        self.matchedPeople = matchedPeople
+        self.duration = duration
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        /// Faces were found and grouped.
+        case indexed
+        /// The photo was processed and holds no face worth grouping.
+        case noFaces
+        /// Nothing had to be done (see ``SkipReason``).
+        case skipped(SkipReason)
+        /// Processing failed; the failure is recorded on the photo unless another worker owns it.
+        case failed(PhotoFailure)
+    }
+
+    public enum SkipReason: String, Sendable, Hashable {
+        /// This content was already processed (a re-delivered event).
+        case alreadyProcessed = "already_processed"
+        /// Another worker is processing this content now.
+        case inProgress = "in_progress"
+        /// The photo was deleted; a late event does not bring it back.
+        case deleted
+        /// Another worker took the photo over (this one's lease had expired); its result stands.
+        case superseded
+    }
+
+    /// Whether a queue should deliver the event again (a retryable failure).
+    public var shouldRetry: Bool {
+        if case .failed(let failure) = outcome { return failure.retryable }
+        return false
+    }
+}

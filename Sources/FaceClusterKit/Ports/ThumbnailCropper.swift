@@ -1,0 +1,75 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Cuts square face thumbnails (JPEG) out of an encoded photo. The libturbojpeg implementation decodes at
+/// the smallest DCT scale that keeps every crop at least ``ThumbnailSpec/size`` pixels.
+public protocol ThumbnailCropper: Sendable {
+    /// Size and orientation from the header alone; no pixel buffer is allocated. Throws ``ImageError``.
+    func imageInfo(of data: Data) throws -> ImageInfo
+
+    /// One thumbnail per box, in order. Boxes are normalized to the displayed image and clamped.
+    /// Throws ``ImageError`` for data that is not a supported image.
+    func thumbnails(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) async throws -> [Data]
+}
+
+/// What an image header says.
+public struct ImageInfo: Hashable, Sendable {
+    /// Size as displayed: EXIF orientation applied (5–8 swap the stored width and height).
+    public var width: Int
+    public var height: Int
+    public var orientation: Orientation
+    /// `"jpeg"`, `"png"`, or the name of the format the cropper recognised.
+    public var format: String
+
+    public init(width: Int, height: Int, orientation: Orientation, format: String) {
+        self.width = width
+        self.height = height
+        self.orientation = orientation
+        self.format = format
+    }
+}
+
+/// The shape of a thumbnail. Defaults match the reference peer (`shared/bench/pillow_thumbnails.py`).
+public struct ThumbnailSpec: Hashable, Sendable {
+    /// Side of the square thumbnail in pixels.
+    public var size: Int
+    /// Extra context around the face on each side, as a fraction of the face's longer side.
+    public var margin: Double
+    /// JPEG quality 1…100.
+    public var quality: Int
+
+    public init(size: Int = 160, margin: Double = 0.25, quality: Int = 85) {
+        self.size = size
+        self.margin = margin
+        self.quality = quality
+    }
+}
+
+/// Why an image cannot be used.
+public enum ImageError: Error, Hashable, Sendable, CustomStringConvertible {
+    case notAnImage
+    case truncated
+    case corrupt(detail: String)
+    /// Recognised, but not a format the cropper handles (HEIC, WebP, AVIF, TIFF, GIF…).
+    case unsupportedFormat(String)
+    /// Width × height over the configured limit: refused before any pixel buffer exists (decompression bombs).
+    case tooManyPixels(width: Int, height: Int, limit: Int)
+    /// A side under the minimum the face services accept (80 px).
+    case tooSmall(width: Int, height: Int, minimum: Int)
+
+    public var description: String {
+        switch self {
+        case .notAnImage: "not an image"
+        case .truncated: "the image data is truncated"
+        case .corrupt(let detail): "the image data is corrupt: \(detail)"
+        case .unsupportedFormat(let format): "\(format) images are not supported (JPEG and PNG are)"
+        case .tooManyPixels(let width, let height, let limit):
+            "\(width)×\(height) exceeds the limit of \(limit) pixels"
+        case .tooSmall(let width, let height, let minimum):
+            "\(width)×\(height) is smaller than \(minimum) px on a side"
+        }
+    }
+}

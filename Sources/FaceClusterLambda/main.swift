@@ -1,0 +1,2 @@
+import FaceClusterKit
+print("todo")
