@@ -42,10 +42,11 @@ public actor InMemoryFaceIndex: FaceIndex {
                 candidates.append(face)
             }
         }
-        if let earlier = indexedImages[imageKey], earlier.allSatisfy({ faces[$0.faceID] != nil }) {
-            return IndexedFaces(indexed: earlier, unindexed: unindexed)
-        }
-        let indexed = candidates.map { face in
+        // The same content under the same external id: faces still indexed keep their ids (no duplicates);
+        // faces deleted since are indexed again.
+        let earlier = indexedImages[imageKey] ?? []
+        let indexed = candidates.enumerated().map { position, face in
+            if position < earlier.count, faces[earlier[position].faceID] != nil { return earlier[position] }
             let id = FaceID.random()
             faces[id] = StoredFace(embedding: face.embedding ?? [], externalImageID: externalImageID)
             return IndexedFace(faceID: id, face: face)
@@ -76,7 +77,8 @@ public actor InMemoryFaceIndex: FaceIndex {
         faces.compactMap { id, face -> FaceMatch? in
             guard id != excluded else { return nil }
             let similarity = Self.similarity(embedding, face.embedding)
-            return similarity >= options.threshold ? FaceMatch(faceID: id, similarity: similarity) : nil
+            guard similarity >= options.threshold else { return nil }
+            return FaceMatch(faceID: id, similarity: similarity, externalImageID: face.externalImageID)
         }
         .sorted { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.faceID < $1.faceID }
         .prefix(options.maxMatches)

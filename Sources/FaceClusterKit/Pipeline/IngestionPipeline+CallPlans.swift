@@ -76,12 +76,16 @@ extension IngestionPipeline {
         var candidates: [CandidateFace] = []
         for (position, face) in kept.enumerated() {
             let crop = ImageInput(data: crops[position], subject: face)
-            let matches = try await index.searchFaces(byImage: crop, options: policy.searchOptions).matches
-            var faceID = FaceID(rawValue: "\(run.photoID.rawValue)-\(Base32.digest(of: (run.contentTag ?? "") + "\u{0}\(position)", characters: 16))")
-            if matches.isEmpty {
+            let externalImageID = "\(run.photoID.rawValue):\(position)"
+            var matches = try await index.searchFaces(byImage: crop, options: policy.searchOptions).matches
+            // A crop indexed by an earlier attempt at this photo finds itself: it is this face, not a match.
+            let earlier = matches.first { $0.externalImageID == externalImageID }
+            matches.removeAll { $0.externalImageID == externalImageID }
+            var faceID = earlier?.faceID ?? FaceID(
+                rawValue: "\(run.photoID.rawValue)-\(Base32.digest(of: (run.contentTag ?? "") + "\u{0}\(position)", characters: 16))")
+            if matches.isEmpty && earlier == nil {
                 let indexed = try await index.indexFaces(
-                    in: crop, externalImageID: "\(run.photoID.rawValue):\(position)",
-                    options: IndexOptions(maxFaces: 1, qualityFilter: .none))
+                    in: crop, externalImageID: externalImageID, options: IndexOptions(maxFaces: 1, qualityFilter: .none))
                 faceID = indexed.indexed.first?.faceID ?? faceID
             }
             candidates.append(CandidateFace(faceID: faceID, face: face, thumbnail: crops[position], matches: matches))

@@ -93,10 +93,13 @@ public struct FaceMatch: Hashable, Sendable, Codable {
     public var faceID: FaceID
     /// 0…100.
     public var similarity: Double
+    /// The external id the matched face was indexed under (Rekognition returns it with every match).
+    public var externalImageID: String?
 
-    public init(faceID: FaceID, similarity: Double) {
+    public init(faceID: FaceID, similarity: Double, externalImageID: String? = nil) {
         self.faceID = faceID
         self.similarity = similarity
+        self.externalImageID = externalImageID
     }
 }
 

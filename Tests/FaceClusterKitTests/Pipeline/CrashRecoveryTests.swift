@@ -1,0 +1,81 @@
+import FaceClusterKit
+import Foundation
+import Testing
+
+@Suite("Ingestion: crash and retry")
+struct CrashRecoveryTests {
+    /// Photo 1 holds Alice and Bob; photo 2 (the one that crashes) holds Alice (known), Dan (new) and a face
+    /// too small to keep: every kind of step runs for it.
+    static func prepare(_ plan: CallPlan) async throws -> (Harness, PhotoReference) {
+        let harness = Harness(callPlan: plan)
+        try await harness.add(Layout.photo([Identity(1), Identity(2)]), as: "raw/1.jpg")
+        let crashing = SyntheticPhoto(width: 1200, height: 900, faces: [
+            Identity(1).face(Layout.box(0), variant: 3), Identity(4).face(Layout.box(1)),
+            Identity(5).face(BoundingBox(left: 0.8, top: 0.1, width: 0.02, height: 0.02)),
+        ])
+        return (harness, try await harness.upload(crashing, as: "raw/2.jpg"))
+    }
+
+    /// How many port calls a clean ingestion of the crashing photo makes, and the gallery it leaves.
+    static func cleanRun(_ plan: CallPlan) async throws -> (calls: Int, snapshot: GallerySnapshot) {
+        let (harness, reference) = try await prepare(plan)
+        let counting = FaultInjector(rules: [])
+        let report = await harness.pipeline(faults: counting).ingest(reference)
+        #expect(report.outcome == .indexed)
+        return (counting.callCount, try await harness.snapshot())
+    }
+
+    enum Mode: String, CaseIterable { case failOneCall, crashProcess }
+
+    @Test(
+        "a failure injected at every step, then retries, leaves the same gallery as a clean run",
+        arguments: CallPlan.allCases, Mode.allCases)
+    func crashAtEveryStep(plan: CallPlan, mode: Mode) async throws {
+        let clean = try await Self.cleanRun(plan)
+        #expect(clean.calls > 15)
+        for step in 1...clean.calls {
+            let (harness, reference) = try await Self.prepare(plan)
+            let rule: FaultInjector.Rule = mode == .failOneCall ? .failCall(step) : .crashAt(step)
+            let failed = await harness.pipeline(faults: FaultInjector(rules: [rule])).ingest(reference)
+            if mode == .crashProcess {
+                // The process died at `step`: nothing after it ran. A retry waits until the lease expires.
+                harness.clock.advance(by: .seconds(901))
+            }
+            var outcome = failed.outcome
+            for _ in 0..<3 where outcome != .indexed {
+                outcome = await harness.pipeline().ingest(reference).outcome
+            }
+            #expect(outcome == .indexed, "step \(step): \(failed.outcome) then \(outcome)")
+            let snapshot = try await harness.snapshot()
+            #expect(snapshot.sameGallery(as: clean.snapshot), "step \(step) (\(failed.outcome)): \(snapshot) vs \(clean.snapshot)")
+            #expect(snapshot.thumbnailKeys.isSubset(of: snapshot.storedThumbnails), "step \(step): an appearance lost its thumbnail")
+        }
+    }
+
+    @Test("a failure is recorded on the photo with its reason, and is retryable")
+    func failureRecorded() async throws {
+        let (harness, reference) = try await Self.prepare(.indexed)
+        let report = await harness.pipeline(faults: FaultInjector(rules: [.failOperation("FaceIndex.indexFaces", times: 1)])).ingest(reference)
+        guard case .failed(let failure) = report.outcome else { Issue.record("expected a failure, got \(report.outcome)"); return }
+        #expect(failure.code == .injectedFault && failure.retryable)
+        #expect(report.shouldRetry)
+        let photo = try #require(await harness.metadata.photo(report.photoID))
+        #expect(photo.status == .failed(failure))
+        #expect(photo.lease == nil)
+    }
+
+    @Test("a photo claimed by a live worker is left alone; once its lease expires another worker takes over")
+    func leaseTakeover() async throws {
+        let (harness, reference) = try await Self.prepare(.indexed)
+        let crashed = await harness.pipeline(faults: FaultInjector(rules: [.crashAt(8)])).ingest(reference)
+        #expect(crashed.shouldRetry)
+        #expect(await harness.metadata.photo(crashed.photoID)?.status == .processing)
+
+        let early = await harness.pipeline().ingest(reference)
+        #expect(early.outcome == .skipped(.inProgress))
+        await #expect(throws: GalleryError.photoBusy(crashed.photoID)) { try await harness.gallery.deletePhoto(crashed.photoID) }
+
+        harness.clock.advance(by: .seconds(901))
+        #expect(await harness.pipeline().ingest(reference).outcome == .indexed)
+    }
+}
