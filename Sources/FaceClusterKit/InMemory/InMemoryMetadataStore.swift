@@ -48,6 +48,7 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     // MARK: Appearances
 
+    @discardableResult
     public func addAppearance(_ appearance: Appearance, newPerson: Person?) throws -> AppearanceWrite {
         if let existing = appearanceRecords[appearance.faceID] { return .alreadyRecorded(existing) }
         let personID = resolve(appearance.personID)

@@ -107,6 +107,7 @@ extension Intercepted: MetadataStore where Base: MetadataStore {
         try await run("MetadataStore", "photos") { try await base.photos(withStatus: status, page: page) }
     }
 
+    @discardableResult
     public func addAppearance(_ appearance: Appearance, newPerson: Person?) async throws -> AppearanceWrite {
         try await run("MetadataStore", "addAppearance") { try await base.addAppearance(appearance, newPerson: newPerson) }
     }

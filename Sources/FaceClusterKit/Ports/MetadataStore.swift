@@ -28,6 +28,7 @@ public protocol MetadataStore: Sendable {
     /// person is resolved through merges. Returns the appearance as stored: the existing one when the face was
     /// already recorded (a retry), which callers must then keep.
     /// Throws ``MetadataStoreError/personNotFound(_:)`` when the person is gone and `newPerson` is `nil`.
+    @discardableResult
     func addAppearance(_ appearance: Appearance, newPerson: Person?) async throws -> AppearanceWrite
 
     /// Removes the appearance of `faceID` (a no-op returning `nil` when there is none). The person's counts

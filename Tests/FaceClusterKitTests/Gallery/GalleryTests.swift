@@ -108,15 +108,22 @@ struct GalleryReadingTests {
         var seenPeople: [PersonID] = []
         var photoCursor: PageCursor?
         var peopleCursor: PageCursor?
-        repeat {
-            let photos = try await harness.metadata.appearances(ofPerson: alice.id, page: PageRequest(limit: 3, cursor: photoCursor))
-            seenPhotos += photos.items.map(\.faceID)
-            photoCursor = photos.nextCursor
-            let people = try await harness.gallery.people(page: PageRequest(limit: 3, cursor: peopleCursor))
-            seenPeople += people.items.map(\.id)
-            peopleCursor = people.nextCursor
+        var photosDone = false, peopleDone = false
+        while !(photosDone && peopleDone) {
+            if !photosDone {
+                let photos = try await harness.metadata.appearances(ofPerson: alice.id, page: PageRequest(limit: 3, cursor: photoCursor))
+                seenPhotos += photos.items.map(\.faceID)
+                photoCursor = photos.nextCursor
+                photosDone = photoCursor == nil
+            }
+            if !peopleDone {
+                let people = try await harness.gallery.people(page: PageRequest(limit: 3, cursor: peopleCursor))
+                seenPeople += people.items.map(\.id)
+                peopleCursor = people.nextCursor
+                peopleDone = peopleCursor == nil
+            }
             await Task.yield()
-        } while photoCursor != nil || peopleCursor != nil
+        }
         try await writer.value
 
         #expect(Set(seenPhotos).count == seenPhotos.count, "no photo repeated")

@@ -1,0 +1,321 @@
+import FaceClusterKit
+import Foundation
+import Testing
+
+@Suite("MetadataStore conformance")
+struct MetadataStoreConformance {
+    static let epoch = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func photo(_ key: String, status: PhotoStatus = .processing, addedAt: Date = epoch) -> Photo {
+        let reference = PhotoReference(store: "bucket", key: key)
+        return Photo(id: PhotoID(reference), reference: reference, status: status, contentTag: "\"etag-\(key)\"", addedAt: addedAt, updatedAt: addedAt)
+    }
+
+    static func appearance(_ face: String, person: PersonID, photo: Photo, matched: String? = nil) -> Appearance {
+        Appearance(
+            faceID: FaceID(rawValue: face), personID: person, photoID: photo.id,
+            boundingBox: BoundingBox(left: 0.1, top: 0.1, width: 0.2, height: 0.2), thumbnailKey: "people/\(person)/\(face).jpg",
+            confidence: 99, matchedFaceID: matched.map(FaceID.init(rawValue:)), similarity: matched == nil ? nil : 95,
+            photoAddedAt: photo.addedAt)
+    }
+
+    static func person(founder face: String, createdAt: Date = epoch) -> Person {
+        Person(id: .founded(by: FaceID(rawValue: face)), createdAt: createdAt, updatedAt: createdAt)
+    }
+
+    /// Adds a face founding a new person; returns the person's id.
+    @discardableResult
+    static func found(_ face: String, in photo: Photo, store: any MetadataStore, createdAt: Date = epoch) async throws -> PersonID {
+        let person = person(founder: face, createdAt: createdAt)
+        try await store.addAppearance(appearance(face, person: person.id, photo: photo), newPerson: person)
+        return person.id
+    }
+
+    // MARK: Photos
+
+    @Test("savePhoto is a compare-and-set on the revision", arguments: MetadataStoreSubject.all)
+    func compareAndSet(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        var photo = Self.photo("a.jpg")
+        let created = try await store.savePhoto(photo, expectedRevision: nil)
+        #expect(created.revision == 1)
+        await #expect(throws: MetadataStoreError.conditionFailed) { try await store.savePhoto(photo, expectedRevision: nil) }
+        photo.status = .indexed
+        let updated = try await store.savePhoto(photo, expectedRevision: 1)
+        #expect(updated.revision == 2)
+        await #expect(throws: MetadataStoreError.conditionFailed) { try await store.savePhoto(photo, expectedRevision: 1) }
+        #expect(try await store.photo(photo.id) == updated)
+        #expect(try await store.photo(Self.photo("none.jpg").id) == nil)
+    }
+
+    @Test("of 8 concurrent writers from one revision exactly one wins", arguments: MetadataStoreSubject.all)
+    func concurrentWriters(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let photo = try await store.savePhoto(Self.photo("race.jpg"), expectedRevision: nil)
+        let wins = await withTaskGroup(of: Bool.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine = photo
+                    mine.lease = Lease(owner: "worker-\(worker)", expiresAt: Self.epoch)
+                    return (try? await store.savePhoto(mine, expectedRevision: photo.revision)) != nil
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+    }
+
+    @Test("every photo field round-trips", arguments: MetadataStoreSubject.all)
+    func photoFields(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        var photo = Self.photo("full.jpg", status: .failed(PhotoFailure(code: .corruptImage, message: "cut at byte 40", retryable: false)))
+        photo.width = 4000
+        photo.height = 3000
+        photo.orientation = .right
+        photo.indexedContentTag = "\"old\""
+        photo.faceIDs = [FaceID(rawValue: "f1"), FaceID(rawValue: "f2")]
+        photo.skippedFaces = [SkippedFace(boundingBox: BoundingBox(left: 0, top: 0, width: 0.01, height: 0.01), confidence: 80, reason: .tooSmall)]
+        photo.lease = Lease(owner: "w", expiresAt: Self.epoch.addingTimeInterval(900))
+        photo.reference.versionID = "v1"
+        let stored = try await store.savePhoto(photo, expectedRevision: nil)
+        var expected = photo
+        expected.revision = 1
+        #expect(stored == expected)
+        #expect(try await store.photo(photo.id) == expected)
+    }
+
+    @Test("photos are listed by status and read in batches", arguments: MetadataStoreSubject.all)
+    func photoListing(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        var ids: [PhotoID] = []
+        for n in 0..<9 {
+            let status: PhotoStatus = n % 3 == 0 ? .failed(PhotoFailure(code: .notAnImage, message: "x", retryable: false)) : .indexed
+            ids.append(try await store.savePhoto(Self.photo("\(n).jpg", status: status), expectedRevision: nil).id)
+        }
+        var failed: [Photo] = []
+        var cursor: PageCursor?
+        repeat {
+            let page = try await store.photos(withStatus: .failed, page: PageRequest(limit: 2, cursor: cursor))
+            failed += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(failed.count == 3)
+        #expect(failed.allSatisfy { $0.status.kind == .failed })
+        #expect(try await store.photos(withStatus: nil, page: PageRequest(limit: 100)).items.count == 9)
+        let batch = try await store.photos(Array(ids.prefix(4)) + [Self.photo("missing.jpg").id])
+        #expect(Set(batch.keys) == Set(ids.prefix(4)))
+    }
+
+    // MARK: Appearances
+
+    @Test("an appearance founding a person creates it with counts and a cover", arguments: MetadataStoreSubject.all)
+    func founding(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let photo = Self.photo("1.jpg")
+        let id = try await Self.found("f1", in: photo, store: store)
+        let person = try #require(try await store.person(id))
+        #expect(person.photoCount == 1 && person.faceCount == 1)
+        #expect(person.coverFaceID == FaceID(rawValue: "f1"))
+        #expect(person.coverThumbnailKey == "people/\(id)/f1.jpg")
+        #expect(try await store.appearances(ofFaces: [FaceID(rawValue: "f1")])[FaceID(rawValue: "f1")]?.personID == id)
+    }
+
+    @Test("recording a face twice keeps the first appearance and the counts", arguments: MetadataStoreSubject.all)
+    func appearanceIsConditional(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let photo = Self.photo("1.jpg")
+        let alice = try await Self.found("f1", in: photo, store: store)
+        let bob = try await Self.found("f2", in: photo, store: store)
+        let again = try await store.addAppearance(Self.appearance("f1", person: bob, photo: photo, matched: "f2"), newPerson: nil)
+        #expect(again == .alreadyRecorded(Self.appearance("f1", person: alice, photo: photo)))
+        #expect(try await store.person(alice)?.faceCount == 1)
+        #expect(try await store.person(bob)?.faceCount == 1)
+    }
+
+    @Test("joining an unknown person without creating it is personNotFound", arguments: MetadataStoreSubject.all)
+    func unknownPerson(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let ghost = PersonID.founded(by: FaceID(rawValue: "ghost"))
+        await #expect(throws: MetadataStoreError.personNotFound(ghost)) {
+            try await store.addAppearance(Self.appearance("f9", person: ghost, photo: Self.photo("1.jpg"), matched: "ghost"), newPerson: nil)
+        }
+        #expect(try await store.appearances(ofFaces: [FaceID(rawValue: "f9")]).isEmpty)
+    }
+
+    @Test("photoCount counts photos and faceCount faces", arguments: MetadataStoreSubject.all)
+    func counts(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (one, two) = (Self.photo("1.jpg"), Self.photo("2.jpg"))
+        let alice = try await Self.found("a1", in: one, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: two, matched: "a1"), newPerson: nil)
+        let person = try #require(try await store.person(alice))
+        #expect(person.photoCount == 2 && person.faceCount == 2)
+    }
+
+    @Test("removing appearances drops counts, moves the cover, and deletes an empty person", arguments: MetadataStoreSubject.all)
+    func removal(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (one, two) = (Self.photo("1.jpg"), Self.photo("2.jpg"))
+        let alice = try await Self.found("a1", in: one, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: two, matched: "a1"), newPerson: nil)
+
+        let removed = try await store.removeAppearance(of: FaceID(rawValue: "a1"))
+        #expect(removed?.faceID == FaceID(rawValue: "a1"))
+        let person = try #require(try await store.person(alice))
+        #expect(person.photoCount == 1 && person.faceCount == 1)
+        #expect(person.coverFaceID == FaceID(rawValue: "a2"))
+        #expect(try await store.appearances(inPhoto: one.id).isEmpty)
+
+        #expect(try await store.removeAppearance(of: FaceID(rawValue: "a1")) == nil)
+        try await store.removeAppearance(of: FaceID(rawValue: "a2"))
+        #expect(try await store.person(alice) == nil)
+        #expect(try await store.people(page: PageRequest()).items.isEmpty)
+    }
+
+    @Test("a person's appearances page newest photo first", arguments: MetadataStoreSubject.all)
+    func personAppearances(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let photos = (0..<7).map { Self.photo("\($0).jpg", addedAt: Self.epoch.addingTimeInterval(Double($0 % 4) * 60)) }
+        let alice = try await Self.found("f0", in: photos[0], store: store)
+        for n in 1..<7 {
+            try await store.addAppearance(Self.appearance("f\(n)", person: alice, photo: photos[n], matched: "f0"), newPerson: nil)
+        }
+        var seen: [Appearance] = []
+        var cursor: PageCursor?
+        repeat {
+            let page = try await store.appearances(ofPerson: alice, page: PageRequest(limit: 3, cursor: cursor))
+            seen += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen.count == 7)
+        #expect(seen.map(\.photoAddedAt) == seen.map(\.photoAddedAt).sorted(by: >))
+        #expect(Set(seen.map(\.faceID)).count == 7)
+        #expect(try await store.appearances(inPhoto: photos[3].id).map(\.faceID) == [FaceID(rawValue: "f3")])
+    }
+
+    // MARK: People
+
+    @Test("people page most photos first, then by id", arguments: MetadataStoreSubject.all)
+    func peopleOrder(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        var expected: [(Int, PersonID)] = []
+        for n in 0..<6 {
+            let id = try await Self.found("p\(n)-0", in: Self.photo("p\(n)-0.jpg"), store: store)
+            for extra in 0..<(n % 3) {
+                try await store.addAppearance(Self.appearance("p\(n)-\(extra + 1)", person: id, photo: Self.photo("p\(n)-\(extra + 1).jpg"), matched: "p\(n)-0"), newPerson: nil)
+            }
+            expected.append((n % 3 + 1, id))
+        }
+        var seen: [Person] = []
+        var cursor: PageCursor?
+        repeat {
+            let page = try await store.people(page: PageRequest(limit: 4, cursor: cursor))
+            seen += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        let order = expected.sorted { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        #expect(seen.map(\.id) == order.map(\.1))
+        #expect(seen.map(\.photoCount) == order.map(\.0))
+    }
+
+    @Test("cursors are bound to their listing; forged ones are invalidCursor", arguments: MetadataStoreSubject.all)
+    func cursors(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let photo = Self.photo("1.jpg")
+        let alice = try await Self.found("a", in: photo, store: store)
+        let bob = try await Self.found("b", in: photo, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: Self.photo("2.jpg"), matched: "a"), newPerson: nil)
+        let cursor = try #require(try await store.appearances(ofPerson: alice, page: PageRequest(limit: 1)).nextCursor)
+        await #expect(throws: MetadataStoreError.invalidCursor) {
+            try await store.appearances(ofPerson: bob, page: PageRequest(limit: 1, cursor: cursor))
+        }
+        for forged in ["", "!!!", "eyJxIjoicGVvcGxlIn0", String(repeating: "A", count: 5000)] {
+            await #expect(throws: MetadataStoreError.invalidCursor) {
+                try await store.people(page: PageRequest(cursor: PageCursor(rawValue: forged)))
+            }
+        }
+    }
+
+    @Test("rename sets and clears names", arguments: MetadataStoreSubject.all)
+    func rename(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let alice = try await Self.found("a", in: Self.photo("1.jpg"), store: store)
+        #expect(try await store.renamePerson(alice, to: "Alice").name == "Alice")
+        #expect(try await store.person(alice)?.name == "Alice")
+        #expect(try await store.renamePerson(alice, to: nil).name == nil)
+        let ghost = PersonID.founded(by: FaceID(rawValue: "ghost"))
+        await #expect(throws: MetadataStoreError.personNotFound(ghost)) { try await store.renamePerson(ghost, to: "x") }
+    }
+
+    @Test("merge moves appearances and counts, leaves a redirect, and is idempotent", arguments: MetadataStoreSubject.all)
+    func merge(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (one, two, three) = (Self.photo("1.jpg"), Self.photo("2.jpg"), Self.photo("3.jpg"))
+        let alice = try await Self.found("a1", in: one, store: store)
+        let twin = try await Self.found("a2", in: two, store: store, createdAt: Self.epoch.addingTimeInterval(5))
+        try await store.addAppearance(Self.appearance("a3", person: twin, photo: three, matched: "a2"), newPerson: nil)
+        _ = try await store.renamePerson(twin, to: "Alice")
+
+        let merged = try await store.mergePeople(twin, into: alice, requireDisjointPhotos: true)
+        #expect(merged.id == alice)
+        #expect(merged.photoCount == 3 && merged.faceCount == 3)
+        #expect(merged.name == "Alice")
+        #expect(try await store.person(twin)?.id == alice)
+        #expect(try await store.appearances(ofFaces: [FaceID(rawValue: "a3")])[FaceID(rawValue: "a3")]?.personID == alice)
+        #expect(try await store.people(page: PageRequest()).items.map(\.id) == [alice])
+        // Again, in either direction: both resolve to one person, nothing changes.
+        #expect(try await store.mergePeople(twin, into: alice, requireDisjointPhotos: true) == merged)
+        #expect(try await store.mergePeople(alice, into: twin, requireDisjointPhotos: true) == merged)
+        // A face recorded later for the merged-away id lands on the survivor.
+        let late = try await store.addAppearance(Self.appearance("a4", person: twin, photo: Self.photo("4.jpg"), matched: "a2"), newPerson: nil)
+        #expect(late.appearance.personID == alice)
+        #expect(try await store.person(alice)?.photoCount == 4)
+    }
+
+    @Test("merging people who share a photo is refused when asked, allowed otherwise", arguments: MetadataStoreSubject.all)
+    func mergeSharingAPhoto(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let one = Self.photo("1.jpg")
+        let alice = try await Self.found("a", in: one, store: store)
+        let bob = try await Self.found("b", in: one, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: Self.photo("2.jpg"), matched: "a"), newPerson: nil)
+        await #expect(throws: MetadataStoreError.peopleShareAPhoto(bob, alice)) {
+            try await store.mergePeople(bob, into: alice, requireDisjointPhotos: true)
+        }
+        let merged = try await store.mergePeople(bob, into: alice, requireDisjointPhotos: false)
+        #expect(merged.faceCount == 3)
+        #expect(merged.photoCount == 2)
+        let ghost = PersonID.founded(by: FaceID(rawValue: "ghost"))
+        await #expect(throws: MetadataStoreError.personNotFound(ghost)) { try await store.mergePeople(ghost, into: alice, requireDisjointPhotos: false) }
+    }
+
+    @Test("pending matches are recorded once per person and read back", arguments: MetadataStoreSubject.all)
+    func pendingMatches(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let face = FaceID(rawValue: "waiting")
+        let (a, b) = (PersonID.founded(by: FaceID(rawValue: "a")), PersonID.founded(by: FaceID(rawValue: "b")))
+        #expect(try await store.pendingMatches(for: face).isEmpty)
+        try await store.recordPendingMatch(face: face, matchedBy: a)
+        try await store.recordPendingMatch(face: face, matchedBy: b)
+        try await store.recordPendingMatch(face: face, matchedBy: a)
+        #expect(Set(try await store.pendingMatches(for: face)) == [a, b])
+    }
+
+    @Test("concurrent appearances for one new person count every face once", arguments: MetadataStoreSubject.all)
+    func concurrentAppearances(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let founder = Self.person(founder: "f0")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<16 {
+                group.addTask {
+                    // Every writer offers to create the person; exactly one creation happens.
+                    let appearance = Self.appearance("f\(n)", person: founder.id, photo: Self.photo("\(n).jpg"), matched: n == 0 ? nil : "f0")
+                    _ = try await store.addAppearance(appearance, newPerson: founder)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let person = try #require(try await store.person(founder.id))
+        #expect(person.faceCount == 16 && person.photoCount == 16)
+    }
+}

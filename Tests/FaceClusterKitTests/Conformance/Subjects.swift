@@ -1,0 +1,86 @@
+import FaceClusterKit
+import Foundation
+import Testing
+
+// The adapters each conformance suite runs against. A new adapter adds a subject to the `all` list of its
+// port (the S3 and DynamoDB adapters on moto, the Rekognition adapters on their double, the local engine),
+// and the unchanged suite then checks it.
+
+/// A ``PhotoStore`` under test.
+struct PhotoStoreSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () async throws -> any PhotoStore
+    var testDescription: String { name }
+
+    static let all: [PhotoStoreSubject] = [
+        PhotoStoreSubject(name: "InMemoryPhotoStore") { InMemoryPhotoStore(location: "conformance") },
+    ]
+}
+
+/// A ``MetadataStore`` under test.
+struct MetadataStoreSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () async throws -> any MetadataStore
+    var testDescription: String { name }
+
+    static let all: [MetadataStoreSubject] = [
+        MetadataStoreSubject(name: "InMemoryMetadataStore") { InMemoryMetadataStore() },
+    ]
+}
+
+/// A scene to render as an image: its displayed size, orientation and faces (identity, box).
+struct Scene: Sendable {
+    var width = 1200
+    var height = 900
+    var orientation = Orientation.up
+    var faces: [(identity: Identity, box: BoundingBox)] = []
+}
+
+/// Renders scenes as image bytes the adapter under test can read: synthetic photos for the in-memory
+/// doubles; real pixels for the JPEG cropper and the local engine.
+typealias SceneRenderer = @Sendable (Scene) throws -> Data
+
+let syntheticRenderer: SceneRenderer = { scene in
+    SyntheticPhoto(
+        width: scene.width, height: scene.height, orientation: scene.orientation,
+        faces: scene.faces.enumerated().map { $1.identity.face($1.box, variant: $0 + 1) }
+    ).encoded()
+}
+
+/// A ``FaceIndex`` under test.
+struct FaceIndexSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () async throws -> any FaceIndex
+    let render: SceneRenderer
+    /// A similarity that separates one identity's faces from different identities' for this index.
+    let threshold: Double
+    var testDescription: String { name }
+
+    static let all: [FaceIndexSubject] = [
+        FaceIndexSubject(name: "InMemoryFaceIndex", make: { InMemoryFaceIndex() }, render: syntheticRenderer, threshold: 90),
+    ]
+}
+
+/// A ``FaceDetector`` under test.
+struct FaceDetectorSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable () async throws -> any FaceDetector
+    let render: SceneRenderer
+    var testDescription: String { name }
+
+    static let all: [FaceDetectorSubject] = [
+        FaceDetectorSubject(name: "ScriptedFaceDetector", make: { ScriptedFaceDetector() }, render: syntheticRenderer),
+    ]
+}
+
+/// A ``ThumbnailCropper`` under test.
+struct ThumbnailCropperSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let make: @Sendable (_ pixelLimit: Int) -> any ThumbnailCropper
+    let render: SceneRenderer
+    var testDescription: String { name }
+
+    static let all: [ThumbnailCropperSubject] = [
+        ThumbnailCropperSubject(name: "SyntheticThumbnailCropper", make: { SyntheticThumbnailCropper(pixelLimit: $0) }, render: syntheticRenderer),
+    ]
+}
