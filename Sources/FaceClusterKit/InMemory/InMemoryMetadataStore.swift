@@ -14,7 +14,7 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var facesByPhoto: [PhotoID: Set<FaceID>] = [:]
     private var peopleRecords: [PersonID: Person] = [:]
     private var mergedInto: [PersonID: PersonID] = [:]
-    private var pending: [FaceID: Set<PersonID>] = [:]
+    private var pending: [FaceID: Set<PendingMatch>] = [:]
     private let clock: any WallClock
 
     public init(clock: any WallClock = SystemWallClock()) { self.clock = clock }
@@ -181,11 +181,13 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     // MARK: Pending matches
 
-    public func recordPendingMatch(face faceID: FaceID, matchedBy personID: PersonID) {
-        pending[faceID, default: []].insert(personID)
+    public func recordPendingMatch(_ match: PendingMatch) {
+        pending[match.face, default: []].insert(match)
     }
 
-    public func pendingMatches(for faceID: FaceID) -> [PersonID] { (pending[faceID] ?? []).sorted() }
+    public func pendingMatches(for faceID: FaceID) -> [PendingMatch] {
+        (pending[faceID] ?? []).sorted { $0.matchedBy != $1.matchedBy ? $0.matchedBy < $1.matchedBy : !$0.matcherFoundedPerson }
+    }
 
     // MARK: Helpers
 

@@ -147,11 +147,11 @@ extension Intercepted: MetadataStore where Base: MetadataStore {
         }
     }
 
-    public func recordPendingMatch(face faceID: FaceID, matchedBy personID: PersonID) async throws {
-        try await run("MetadataStore", "recordPendingMatch") { try await base.recordPendingMatch(face: faceID, matchedBy: personID) }
+    public func recordPendingMatch(_ match: PendingMatch) async throws {
+        try await run("MetadataStore", "recordPendingMatch") { try await base.recordPendingMatch(match) }
     }
 
-    public func pendingMatches(for faceID: FaceID) async throws -> [PersonID] {
+    public func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch] {
         try await run("MetadataStore", "pendingMatches") { try await base.pendingMatches(for: faceID) }
     }
 }

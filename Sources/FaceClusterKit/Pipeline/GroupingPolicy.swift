@@ -49,6 +49,7 @@ public enum CallPlan: String, Hashable, Sendable, CaseIterable {
     /// exactly 1 + N billed calls; every face stays indexed as an exemplar of its person.
     case indexed
     /// The reference design: `detectFaces`, then per face crop `searchFaces(byImage:)` and `indexFaces` when
-    /// nothing matched, one face after another: 1 + N to 1 + 2N calls.
+    /// nothing matched, one face after another: 1 + N to 1 + 2N calls, plus one re-check search per new face
+    /// unless ``IngestionPipeline/Configuration/seedPlanRechecksNewFaces`` is off.
     case seed
 }

@@ -51,7 +51,8 @@ extension IngestionPipeline {
     }
 
     /// The reference design's plan: `detectFaces`, then per face (one after another) a search with its crop,
-    /// and `indexFaces` of the crop when nothing matched. Faces that matched stay out of the index; they get
+    /// and `indexFaces` of the crop when nothing matched (then, by default, a re-check search by the new face
+    /// id: see ``Configuration/seedPlanRechecksNewFaces``). Faces that matched stay out of the index; they get
     /// an id derived from the photo and their position.
     func seedPlan(_ run: inout PhotoRun, data: Data, info: ImageInfo) async throws -> [CandidateFace] {
         let policy = configuration.policy
@@ -83,10 +84,16 @@ extension IngestionPipeline {
             matches.removeAll { $0.externalImageID == externalImageID }
             var faceID = earlier?.faceID ?? FaceID(
                 rawValue: "\(run.photoID.rawValue)-\(Base32.digest(of: (run.contentTag ?? "") + "\u{0}\(position)", characters: 16))")
-            if matches.isEmpty && earlier == nil {
-                let indexed = try await index.indexFaces(
-                    in: crop, externalImageID: externalImageID, options: IndexOptions(maxFaces: 1, qualityFilter: .none))
-                faceID = indexed.indexed.first?.faceID ?? faceID
+            if matches.isEmpty {
+                if earlier == nil {
+                    let indexed = try await index.indexFaces(
+                        in: crop, externalImageID: externalImageID, options: IndexOptions(maxFaces: 1, qualityFilter: .none))
+                    faceID = indexed.indexed.first?.faceID ?? faceID
+                }
+                if configuration.seedPlanRechecksNewFaces {
+                    // Faces indexed meanwhile by concurrent workers are visible now (see the configuration).
+                    matches = try await index.searchFaces(matching: faceID, options: policy.searchOptions)
+                }
             }
             candidates.append(CandidateFace(faceID: faceID, face: face, thumbnail: crops[position], matches: matches))
         }

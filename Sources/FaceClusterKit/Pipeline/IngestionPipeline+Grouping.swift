@@ -90,21 +90,26 @@ extension IngestionPipeline {
         return writes
     }
 
-    /// Merges people that concurrent workers founded for the same person. Each side writes, then reads
-    /// what the other wrote, so at least one of them sees the other:
-    /// - a face that founded its person reads the notes left by workers whose faces matched it early;
-    /// - a face that matched a face still without a person leaves a note on it, then looks again.
+    /// Merges people that concurrent workers founded for the same person.
+    ///
+    /// A face that matched a face still without a person (another worker is grouping it) leaves a note on
+    /// it, then looks again; the worker that records a face reads the notes left on it. Each side writes before
+    /// it reads, so at least one of them sees the other. The two people are merged when either face founded
+    /// its person — had the faces been grouped one after the other, the later one would have joined the
+    /// earlier one's person. Two people that both existed before are not merged on one match.
     private func reconcile(_ appearances: [Appearance], unassignedMatches: [FaceID: [FaceID]]) async throws {
         for appearance in appearances {
-            if appearance.foundedPerson {
-                for watcher in try await metadata.pendingMatches(for: appearance.faceID) {
-                    try await mergeDuplicates(appearance.personID, watcher)
-                }
+            for note in try await metadata.pendingMatches(for: appearance.faceID)
+            where appearance.foundedPerson || note.matcherFoundedPerson {
+                try await mergeDuplicates(appearance.personID, note.matchedBy)
             }
             let waiting = unassignedMatches[appearance.faceID] ?? []
             guard !waiting.isEmpty else { continue }
-            for face in waiting { try await metadata.recordPendingMatch(face: face, matchedBy: appearance.personID) }
-            for (_, other) in try await metadata.appearances(ofFaces: waiting) where other.foundedPerson {
+            for face in waiting {
+                try await metadata.recordPendingMatch(
+                    PendingMatch(face: face, matchedBy: appearance.personID, matcherFoundedPerson: appearance.foundedPerson))
+            }
+            for (_, other) in try await metadata.appearances(ofFaces: waiting) where other.foundedPerson || appearance.foundedPerson {
                 try await mergeDuplicates(appearance.personID, other.personID)
             }
         }

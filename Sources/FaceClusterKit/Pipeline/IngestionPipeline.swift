@@ -33,11 +33,17 @@ public struct IngestionPipeline: Sendable {
         public var leaseDuration: Duration
         /// Concurrent face searches and writes within one photo.
         public var faceConcurrency: Int
+        /// In the ``CallPlan/seed`` plan, search again by face id right after indexing a face that matched
+        /// nobody (one more call per new face). The reference design searches only before indexing, so two
+        /// workers grouping photos of the same new person at the same moment can each miss the other and
+        /// found that person twice; the re-check closes that race. Turn it off only to reproduce the reference
+        /// design's exact call plan (1 + N … 1 + 2N calls).
+        public var seedPlanRechecksNewFaces: Bool
 
         public init(
             policy: GroupingPolicy = GroupingPolicy(), callPlan: CallPlan = .indexed,
             thumbnailSpec: ThumbnailSpec = ThumbnailSpec(), thumbnailPrefix: String = "people/",
-            leaseDuration: Duration = .seconds(900), faceConcurrency: Int = 16
+            leaseDuration: Duration = .seconds(900), faceConcurrency: Int = 16, seedPlanRechecksNewFaces: Bool = true
         ) {
             self.policy = policy
             self.callPlan = callPlan
@@ -45,6 +51,7 @@ public struct IngestionPipeline: Sendable {
             self.thumbnailPrefix = thumbnailPrefix
             self.leaseDuration = leaseDuration
             self.faceConcurrency = faceConcurrency
+            self.seedPlanRechecksNewFaces = seedPlanRechecksNewFaces
         }
     }
 

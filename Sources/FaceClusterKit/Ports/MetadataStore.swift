@@ -66,12 +66,30 @@ public protocol MetadataStore: Sendable {
 
     // MARK: Pending matches (concurrent ingestion)
 
-    /// Notes that `personID`'s face matched `faceID` while `faceID` had no person yet (another worker was
-    /// still processing it). The worker that later records `faceID` reads this and merges duplicates.
-    func recordPendingMatch(face faceID: FaceID, matchedBy personID: PersonID) async throws
+    /// Notes that a face of ``PendingMatch/matchedBy`` matched ``PendingMatch/face`` while that face had no
+    /// person yet (another worker was still processing it). The worker that later records the face reads
+    /// this and merges duplicates. Recording the same match twice stores it once.
+    func recordPendingMatch(_ match: PendingMatch) async throws
 
-    /// The people whose faces matched `faceID` before it had a person.
-    func pendingMatches(for faceID: FaceID) async throws -> [PersonID]
+    /// The matches recorded for `faceID` before it had a person.
+    func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch]
+}
+
+/// A match found while the matched face had no person yet: the trace one worker leaves for another so
+/// that duplicates founded concurrently are merged.
+public struct PendingMatch: Hashable, Sendable, Codable {
+    /// The face that had no person yet.
+    public var face: FaceID
+    /// The person of the face that matched it.
+    public var matchedBy: PersonID
+    /// Whether that face founded ``matchedBy`` (rather than joining an existing person).
+    public var matcherFoundedPerson: Bool
+
+    public init(face: FaceID, matchedBy: PersonID, matcherFoundedPerson: Bool) {
+        self.face = face
+        self.matchedBy = matchedBy
+        self.matcherFoundedPerson = matcherFoundedPerson
+    }
 }
 
 /// The outcome of ``MetadataStore/addAppearance(_:newPerson:)``.

@@ -289,16 +289,19 @@ struct MetadataStoreConformance {
         await #expect(throws: MetadataStoreError.personNotFound(ghost)) { try await store.mergePeople(ghost, into: alice, requireDisjointPhotos: false) }
     }
 
-    @Test("pending matches are recorded once per person and read back", arguments: MetadataStoreSubject.all)
+    @Test("pending matches are recorded once and read back", arguments: MetadataStoreSubject.all)
     func pendingMatches(_ subject: MetadataStoreSubject) async throws {
         let store = try await subject.make()
         let face = FaceID(rawValue: "waiting")
         let (a, b) = (PersonID.founded(by: FaceID(rawValue: "a")), PersonID.founded(by: FaceID(rawValue: "b")))
         #expect(try await store.pendingMatches(for: face).isEmpty)
-        try await store.recordPendingMatch(face: face, matchedBy: a)
-        try await store.recordPendingMatch(face: face, matchedBy: b)
-        try await store.recordPendingMatch(face: face, matchedBy: a)
-        #expect(Set(try await store.pendingMatches(for: face)) == [a, b])
+        let first = PendingMatch(face: face, matchedBy: a, matcherFoundedPerson: true)
+        let second = PendingMatch(face: face, matchedBy: b, matcherFoundedPerson: false)
+        try await store.recordPendingMatch(first)
+        try await store.recordPendingMatch(second)
+        try await store.recordPendingMatch(first)
+        #expect(Set(try await store.pendingMatches(for: face)) == [first, second])
+        #expect(try await store.pendingMatches(for: FaceID(rawValue: "other")).isEmpty)
     }
 
     @Test("concurrent appearances for one new person count every face once", arguments: MetadataStoreSubject.all)

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Ingestion: concurrency")
 struct ConcurrencyTests {
-    @Test("8 concurrent workers ingesting photos of the same new person end with one person", arguments: 0..<12)
-    func eightWorkersOnePerson(seed: Int) async throws {
-        let harness = Harness()
+    @Test("8 concurrent workers ingesting photos of the same new person end with one person", arguments: CallPlan.allCases, 0..<12)
+    func eightWorkersOnePerson(plan: CallPlan, seed: Int) async throws {
+        let harness = Harness(callPlan: plan)
         var references: [PhotoReference] = []
         for n in 0..<8 {
             references.append(try await harness.upload(Layout.photo([Identity(7)], variant: n), as: "raw/\(n).jpg"))
@@ -19,7 +19,7 @@ struct ConcurrencyTests {
             }
         }
         let people = try await harness.gallery.people().items
-        #expect(people.count == 1, "seed \(seed): \(people.map { "\($0.id) ×\($0.photoCount)" })")
+        #expect(people.count == 1, "\(plan) seed \(seed): \(people.map { "\($0.id) ×\($0.photoCount)" })")
         #expect(people.first?.photoCount == 8)
         #expect(people.first?.faceCount == 8)
         // The survivor is deterministic: the person created first (then the smallest id).
@@ -27,9 +27,9 @@ struct ConcurrencyTests {
         #expect(appearances.count == 8)
     }
 
-    @Test("concurrent photos of two new people together end with exactly two people", arguments: 0..<6)
-    func twoPeopleTogether(seed: Int) async throws {
-        let harness = Harness()
+    @Test("concurrent photos of two new people together end with exactly two people", arguments: CallPlan.allCases, 0..<6)
+    func twoPeopleTogether(plan: CallPlan, seed: Int) async throws {
+        let harness = Harness(callPlan: plan)
         let references = try await (0..<8).asyncMap { n in
             try await harness.upload(Layout.photo([Identity(1), Identity(2)], variant: n), as: "raw/\(n).jpg")
         }
@@ -40,7 +40,7 @@ struct ConcurrencyTests {
             }
         }
         let people = try await harness.gallery.people().items
-        #expect(people.map(\.photoCount) == [8, 8], "seed \(seed)")
+        #expect(people.map(\.photoCount) == [8, 8], "\(plan) seed \(seed)")
     }
 
     @Test("concurrent photos of different people are never merged")

@@ -131,7 +131,7 @@ struct CallPlanTests {
         #expect(harness.counter.count(of: "FaceDetector.detectFaces") == 0)
     }
 
-    @Test("the seed plan detects, searches each crop, and indexes only faces that matched nobody")
+    @Test("the seed plan detects, searches each crop, indexes and re-checks only faces that matched nobody")
     func seedPlanCalls() async throws {
         let harness = Harness(callPlan: .seed)
         try await harness.add(Layout.photo([Identity(1), Identity(2), Identity(3)]), as: "raw/a.jpg")
@@ -142,6 +142,17 @@ struct CallPlanTests {
         #expect(harness.counter.count(of: "FaceDetector.detectFaces") == 1)
         #expect(harness.counter.count(of: "FaceIndex.searchFaces(byImage:)") == 2)
         #expect(harness.counter.count(of: "FaceIndex.indexFaces") == 1)
+        #expect(harness.counter.count(of: "FaceIndex.searchFaces(matching:)") == 1)
+    }
+
+    @Test("without the re-check the seed plan makes exactly the reference design's calls")
+    func referenceSeedPlanCalls() async throws {
+        var harness = Harness(callPlan: .seed)
+        harness.configuration.seedPlanRechecksNewFaces = false
+        try await harness.add(Layout.photo([Identity(1)]), as: "raw/a.jpg")
+        harness.counter.reset()
+        try await harness.add(Layout.photo([Identity(1), Identity(4)], variant: 2), as: "raw/b.jpg")
+        #expect(harness.counter.count(ofPort: "FaceIndex") + harness.counter.count(ofPort: "FaceDetector") == 1 + 2 + 1)
     }
 
     @Test("both plans group the same library into the same people", arguments: CallPlan.allCases)

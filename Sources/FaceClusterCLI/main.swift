@@ -1,3 +1,0 @@
-import FaceClusterKit
-import ArgumentParser
-print("todo")

@@ -1,2 +1,0 @@
-import FaceClusterKit
-print("todo")
