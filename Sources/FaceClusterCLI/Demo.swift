@@ -57,13 +57,7 @@ struct Demo: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         let faceCalls = calls.total
         let again = await pipeline.ingest(references, maxConcurrency: concurrency)
-        var everyone: [Person] = []
-        var cursor: PageCursor?
-        repeat {
-            let page = try await gallery.people(page: PageRequest(limit: 100, cursor: cursor))
-            everyone += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let everyone = try await Page.all { try await gallery.people(page: $0) }
         var listing: [DemoPerson] = []
         for person in everyone {
             let photos = try await gallery.photos(of: person.id, page: PageRequest(limit: 1000)).items

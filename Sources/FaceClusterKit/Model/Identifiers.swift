@@ -5,10 +5,20 @@ import Foundation
 #endif
 import Crypto
 
+/// An identifier that is a string: encodes as a plain JSON string, orders and prints as its raw value.
+public protocol StringIdentifier: RawRepresentable<String>, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    init(rawValue: String)
+}
+
+extension StringIdentifier {
+    public var description: String { rawValue }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
 /// Identifies a photo. Derived from where the photo lives (store, key and, when present, version), so every
 /// worker that receives the same S3 event computes the same id without coordinating: a re-delivered event
 /// addresses the same record. Format: `ph_` followed by 26 base32 characters (130 bits of SHA-256).
-public struct PhotoID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct PhotoID: StringIdentifier {
     public let rawValue: String
 
     /// Wraps an id read back from storage or from a client. Use ``init(validating:)`` at trust boundaries.
@@ -27,15 +37,6 @@ public struct PhotoID: Hashable, Comparable, Sendable, Codable, CustomStringConv
         self.rawValue = "ph_" + Base32.digest(of: material, characters: 26)
     }
 
-    public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
     static func isWellFormed(_ text: String, prefix: String) -> Bool {
         guard text.hasPrefix(prefix), text.utf8.count <= 64 else { return false }
         let body = text.utf8.dropFirst(prefix.utf8.count)
@@ -45,7 +46,7 @@ public struct PhotoID: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
 /// Identifies a person. Readable (`p_…`), and derived from the face that founded the person, so a retry
 /// that founds the person again after a crash produces the same id instead of a duplicate.
-public struct PersonID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct PersonID: StringIdentifier {
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -60,35 +61,17 @@ public struct PersonID: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public static func founded(by face: FaceID) -> PersonID {
         PersonID(rawValue: "p_" + Base32.digest(of: "person\u{0}" + face.rawValue, characters: 26))
     }
-
-    public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// Identifies one face in the face index. Assigned by the ``FaceIndex`` (a Rekognition FaceId is a UUID),
 /// or derived from the photo for faces the seed call plan never indexes.
-public struct FaceID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct FaceID: StringIdentifier {
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// A fresh random id in the lower-case UUID form Rekognition uses.
     public static func random() -> FaceID { FaceID(rawValue: UUID().uuidString.lowercased()) }
-
-    public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// Lower-case RFC 4648 base32 without padding: readable, case-insensitive-safe ids.

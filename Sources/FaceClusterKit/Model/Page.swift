@@ -16,6 +16,26 @@ public struct Page<Item: Sendable>: Sendable {
 
 extension Page: Equatable where Item: Equatable {}
 
+extension Page {
+    /// Every item of a listing, reading page after page of `pageSize` until the last one.
+    ///
+    /// ```swift
+    /// let everyone = try await Page.all { try await gallery.people(page: $0) }
+    /// ```
+    public static func all(
+        pageSize: Int = 100, _ fetch: (PageRequest) async throws -> Page<Item>
+    ) async throws -> [Item] {
+        var items: [Item] = []
+        var cursor: PageCursor?
+        repeat {
+            let page = try await fetch(PageRequest(limit: pageSize, cursor: cursor))
+            items += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return items
+    }
+}
+
 /// Which page to read: at most `limit` items, after `cursor` (from the start when `nil`).
 public struct PageRequest: Hashable, Sendable {
     /// The most items a page may ask for.

@@ -7,18 +7,12 @@ import Foundation
 /// An opaque continuation token. Clients pass it back unchanged; it encodes the position in one listing and
 /// the listing it belongs to, so a cursor from one query is rejected by another
 /// (``MetadataStoreError/invalidCursor``) rather than reading outside it.
-public struct PageCursor: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct PageCursor: Hashable, Sendable, Codable, CustomStringConvertible, RawRepresentable {
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
 
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 
     /// A cursor for `query` positioned after the item whose sort key is `position`. For store implementations.
     public init(query: String, position: [String]) {

@@ -92,13 +92,7 @@ struct MetadataStoreConformance {
             let status: PhotoStatus = n % 3 == 0 ? .failed(PhotoFailure(code: .notAnImage, message: "x", retryable: false)) : .indexed
             ids.append(try await store.savePhoto(Self.photo("\(n).jpg", status: status), expectedRevision: nil).id)
         }
-        var failed: [Photo] = []
-        var cursor: PageCursor?
-        repeat {
-            let page = try await store.photos(withStatus: .failed, page: PageRequest(limit: 2, cursor: cursor))
-            failed += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let failed = try await Page.all(pageSize: 2) { try await store.photos(withStatus: .failed, page: $0) }
         #expect(failed.count == 3)
         #expect(failed.allSatisfy { $0.status.kind == .failed })
         #expect(try await store.photos(withStatus: nil, page: PageRequest(limit: 100)).items.count == 9)
@@ -180,13 +174,7 @@ struct MetadataStoreConformance {
         for n in 1..<7 {
             try await store.addAppearance(Self.appearance("f\(n)", person: alice, photo: photos[n], matched: "f0"), newPerson: nil)
         }
-        var seen: [Appearance] = []
-        var cursor: PageCursor?
-        repeat {
-            let page = try await store.appearances(ofPerson: alice, page: PageRequest(limit: 3, cursor: cursor))
-            seen += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let seen = try await Page.all(pageSize: 3) { try await store.appearances(ofPerson: alice, page: $0) }
         #expect(seen.count == 7)
         #expect(seen.map(\.photoAddedAt) == seen.map(\.photoAddedAt).sorted(by: >))
         #expect(Set(seen.map(\.faceID)).count == 7)
@@ -206,13 +194,7 @@ struct MetadataStoreConformance {
             }
             expected.append((n % 3 + 1, id))
         }
-        var seen: [Person] = []
-        var cursor: PageCursor?
-        repeat {
-            let page = try await store.people(page: PageRequest(limit: 4, cursor: cursor))
-            seen += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let seen = try await Page.all(pageSize: 4) { try await store.people(page: $0) }
         let order = expected.sorted { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
         #expect(seen.map(\.id) == order.map(\.1))
         #expect(seen.map(\.photoCount) == order.map(\.0))

@@ -57,38 +57,24 @@ struct Harness {
 
     /// The whole gallery as a user sees it, read through the ports, independent of random face ids.
     func snapshot() async throws -> GallerySnapshot {
-        var people: [Person] = []
-        var cursor: PageCursor?
-        repeat {
-            let page = try await metadata.people(page: PageRequest(limit: 7, cursor: cursor))
-            people += page.items
-            cursor = page.nextCursor
-        } while cursor != nil
+        let people = try await Page.all(pageSize: 7) { try await metadata.people(page: $0) }
         var groups: Set<GallerySnapshot.Group> = []
         var appearanceCount = 0
         var thumbnailKeys: Set<String> = []
         for person in people {
             var faces: [String] = []
-            var cursor: PageCursor?
-            repeat {
-                let page = try await metadata.appearances(ofPerson: person.id, page: PageRequest(limit: 5, cursor: cursor))
-                for appearance in page.items {
-                    let photo = await metadata.photo(appearance.photoID)
-                    faces.append("\(photo?.reference.key ?? "?")@\(appearance.boundingBox.left),\(appearance.boundingBox.top)")
-                    thumbnailKeys.insert(appearance.thumbnailKey)
-                }
-                cursor = page.nextCursor
-            } while cursor != nil
+            for appearance in try await Page.all(pageSize: 5, { try await metadata.appearances(ofPerson: person.id, page: $0) }) {
+                let photo = await metadata.photo(appearance.photoID)
+                faces.append("\(photo?.reference.key ?? "?")@\(appearance.boundingBox.left),\(appearance.boundingBox.top)")
+                thumbnailKeys.insert(appearance.thumbnailKey)
+            }
             appearanceCount += faces.count
             groups.insert(GallerySnapshot.Group(faces: Set(faces), photoCount: person.photoCount, faceCount: person.faceCount))
         }
         var statuses: [String: PhotoStatus.Kind] = [:]
-        var photoCursor: PageCursor?
-        repeat {
-            let page = try await metadata.photos(withStatus: nil, page: PageRequest(limit: 10, cursor: photoCursor))
-            for photo in page.items { statuses[photo.reference.key] = photo.status.kind }
-            photoCursor = page.nextCursor
-        } while photoCursor != nil
+        for photo in try await Page.all(pageSize: 10, { try await metadata.photos(withStatus: nil, page: $0) }) {
+            statuses[photo.reference.key] = photo.status.kind
+        }
         let storedThumbnails = try await thumbnails.list(prefix: "", continuationToken: nil, limit: 1000).objects.map(\.key)
         return GallerySnapshot(
             groups: groups, statuses: statuses, appearanceCount: appearanceCount,
