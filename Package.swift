@@ -14,9 +14,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
+        .systemLibrary(
+            name: "CTurboJPEG",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
         .target(
             name: "FaceClusterKit",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "FaceClusterLambda",
@@ -31,7 +35,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FaceClusterKitTests",
-            dependencies: ["FaceClusterKit"]
+            dependencies: ["FaceClusterKit", "CTurboJPEG"],
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]

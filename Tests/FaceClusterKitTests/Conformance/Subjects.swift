@@ -1,4 +1,4 @@
-import FaceClusterKit
+@testable import FaceClusterKit
 import Foundation
 import Testing
 
@@ -47,6 +47,20 @@ let syntheticRenderer: SceneRenderer = { scene in
     ).encoded()
 }
 
+/// Real JPEG pixels: a gray photo with each face a flat colour of its identity, stored for the scene's EXIF
+/// orientation with the tag written.
+let jpegRenderer: SceneRenderer = { scene in
+    var buffer = PixelBuffer(width: scene.width, height: scene.height, pixels: [UInt8](repeating: 128, count: scene.width * scene.height * 3))
+    for face in scene.faces {
+        let rect = face.box.pixels(inWidth: scene.width, height: scene.height)
+        let colour: [UInt8] = [UInt8(40 + face.identity.number * 37 % 200), UInt8(200 - face.identity.number * 53 % 180), 90]
+        for y in rect.y..<(rect.y + rect.height) {
+            for x in rect.x..<(rect.x + rect.width) { buffer.pixels.replaceSubrange((y * scene.width + x) * 3..<(y * scene.width + x) * 3 + 3, with: colour) }
+        }
+    }
+    return JPEGFactory.jpeg(buffer, orientation: scene.orientation)
+}
+
 /// A ``FaceIndex`` under test.
 struct FaceIndexSubject: Sendable, CustomTestStringConvertible {
     let name: String
@@ -82,5 +96,6 @@ struct ThumbnailCropperSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [ThumbnailCropperSubject] = [
         ThumbnailCropperSubject(name: "SyntheticThumbnailCropper", make: { SyntheticThumbnailCropper(pixelLimit: $0) }, render: syntheticRenderer),
+        ThumbnailCropperSubject(name: "TurboJPEGThumbnailCropper", make: { TurboJPEGThumbnailCropper(pixelLimit: $0) }, render: jpegRenderer),
     ]
 }

@@ -1,0 +1,159 @@
+@testable import FaceClusterKit
+import Foundation
+import Testing
+
+@Suite("TurboJPEG thumbnails")
+struct TurboJPEGThumbnailCropperTests {
+    let cropper = TurboJPEGThumbnailCropper()
+    let box = BoundingBox(left: 0.55, top: 0.2, width: 0.25, height: 0.3)
+
+    /// Checks the four quadrants of a thumbnail of the quadrant square, with the default margin (0.25):
+    /// the face occupies the middle 2/3 of the thumbnail.
+    func expectQuadrants(_ thumbnail: Data, _ context: String) {
+        let pixels = JPEGFactory.decode(thumbnail)
+        #expect(pixels.width == 160 && pixels.height == 160, "\(context)")
+        let (low, high) = (58, 102)
+        let samples = [
+            (JPEGFactory.meanColour(pixels, x: low, y: low), JPEGFactory.Colour.red, "top-left red"),
+            (JPEGFactory.meanColour(pixels, x: high, y: low), JPEGFactory.Colour.green, "top-right green"),
+            (JPEGFactory.meanColour(pixels, x: low, y: high), JPEGFactory.Colour.blue, "bottom-left blue"),
+            (JPEGFactory.meanColour(pixels, x: high, y: high), JPEGFactory.Colour.yellow, "bottom-right yellow"),
+        ]
+        for (colour, expected, name) in samples {
+            #expect(JPEGFactory.close(colour, to: expected), "\(context): \(name) is \(colour.map { Int($0) })")
+        }
+        #expect(JPEGFactory.close(JPEGFactory.meanColour(pixels, x: 8, y: 80), to: [128, 128, 128]), "\(context): margin is background")
+    }
+
+    @Test("every EXIF orientation: the box, normalized to the displayed photo, lands on the face", arguments: Orientation.allCases)
+    func orientations(_ orientation: Orientation) async throws {
+        let displayed = JPEGFactory.quadrants(width: 800, height: 600, box: box)
+        let jpeg = JPEGFactory.jpeg(displayed, orientation: orientation)
+        let info = try cropper.imageInfo(of: jpeg)
+        #expect(info.width == 800 && info.height == 600 && info.orientation == orientation)
+        let thumbnails = try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec())
+        expectQuadrants(thumbnails[0], "orientation \(orientation.rawValue)")
+    }
+
+    @Test("every EXIF orientation of a real photo gives the same face thumbnail", arguments: Orientation.allCases)
+    func realPhoto(_ orientation: Orientation) async throws {
+        let original = try Data(contentsOf: #require(Bundle.module.url(forResource: "obama2", withExtension: "jpg", subdirectory: "Fixtures")))
+        let face = BoundingBox(left: 0.32, top: 0.18, width: 0.52, height: 0.35)
+        let displayed = JPEGFactory.decode(original)
+        let upright = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, quality: 95), boxes: [face], spec: ThumbnailSpec())[0]
+        let turned = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation, quality: 95), boxes: [face], spec: ThumbnailSpec())[0]
+        let (a, b) = (JPEGFactory.decode(upright), JPEGFactory.decode(turned))
+        let difference = zip(a.pixels, b.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(a.pixels.count)
+        #expect(difference < 6, "mean difference \(difference) levels for orientation \(orientation.rawValue)")
+    }
+
+    @Test("progressive, grayscale and CMYK (YCCK, Adobe-inverted) photos give the right colours")
+    func colourSpaces() async throws {
+        let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: box)
+        for kind in [JPEGFactory.Kind.progressive, .cmyk] {
+            let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, kind: kind), boxes: [box], spec: ThumbnailSpec())
+            expectQuadrants(thumbnails[0], "\(kind)")
+        }
+        let gray = JPEGFactory.jpeg(displayed, kind: .grayscale)
+        let pixels = JPEGFactory.decode(try await cropper.thumbnails(of: gray, boxes: [box], spec: ThumbnailSpec())[0])
+        let red = JPEGFactory.meanColour(pixels, x: 58, y: 58)   // red as luma: 0.299·230 + 0.587·20 + 0.114·20 ≈ 83
+        #expect(abs(red[0] - 83) < 10 && abs(red[0] - red[1]) < 3 && abs(red[1] - red[2]) < 3, "\(red)")
+    }
+
+    @Test("decodes at the smallest DCT scale that keeps every crop at least the thumbnail size")
+    func dctScale() throws {
+        let photo = JPEGFactory.jpeg(PixelBuffer(width: 5600, height: 3200, pixels: [UInt8](repeating: 90, count: 5600 * 3200 * 3)), quality: 50)
+        func scale(_ boxes: [BoundingBox], size: Int = 160) throws -> Double {
+            let factor = try cropper.plan(for: photo, boxes: boxes, size: size, margin: 0.25).factor
+            return Double(factor.num) / Double(factor.denom)
+        }
+        // crop side = longer face side × (1 + 2 × 0.25); the scale must leave it ≥ 160 px.
+        // 0.3 × 5600 = 1680 px face → 2520 px crop → needs 0.063 → 1/8
+        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.3, height: 0.4)]) == 1.0 / 8)
+        // 0.06 × 5600 = 336 px face → 504 px crop → needs 0.317 → 3/8
+        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.06, height: 0.08)]) == 3.0 / 8)
+        // the smallest face decides: 0.025 × 5600 = 140 px → 210 px crop → needs 0.762 → 7/8
+        #expect(try scale([BoundingBox(left: 0.1, top: 0.1, width: 0.3, height: 0.4), BoundingBox(left: 0.7, top: 0.7, width: 0.025, height: 0.04)]) == 7.0 / 8)
+        // 0.005 × 5600 = 28 px face → 42 px crop: smaller than the thumbnail, decoded at full size
+        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.005, height: 0.01)]) == 1)
+    }
+
+    @Test("boxes outside 0…1 are clamped, and crops stay square inside the photo")
+    func edges() async throws {
+        let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: BoundingBox(left: 0, top: 0, width: 0.2, height: 0.25))
+        let boxes = [BoundingBox(left: -0.05, top: -0.04, width: 0.25, height: 0.3), BoundingBox(left: 0.9, top: 0.85, width: 0.2, height: 0.3)]
+        let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed), boxes: boxes, spec: ThumbnailSpec(size: 120, quality: 80))
+        #expect(thumbnails.count == 2)
+        for thumbnail in thumbnails {
+            let info = try cropper.imageInfo(of: thumbnail)
+            #expect(info.width == 120 && info.height == 120)
+        }
+        let corner = JPEGFactory.decode(thumbnails[0])
+        #expect(JPEGFactory.close(JPEGFactory.meanColour(corner, x: 10, y: 10), to: JPEGFactory.Colour.red), "the corner crop starts at the photo's corner")
+    }
+
+    @Test("a face crop for a search is at least 80 px even from a small photo")
+    func searchCrop() async throws {
+        let displayed = JPEGFactory.quadrants(width: 200, height: 150, box: BoundingBox(left: 0.4, top: 0.4, width: 0.1, height: 0.12))
+        let crop = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed), boxes: [BoundingBox(left: 0.4, top: 0.4, width: 0.1, height: 0.12)], spec: ThumbnailSpec(size: 80))
+        #expect(try cropper.imageInfo(of: crop[0]).width == 80)
+    }
+
+    @Test("the pixel limit is checked from the header, before decoding")
+    func pixelLimit() async throws {
+        // A header claiming 20000 × 20000 (400 MP) in front of a tiny scan: refused without a 1.2 GB buffer.
+        var bomb = JPEGFactory.jpeg(PixelBuffer(width: 16, height: 16))
+        let sof = bomb.firstRange(of: Data([0xFF, 0xC0]))!.lowerBound
+        bomb.replaceSubrange(sof + 5..<sof + 9, with: [0x4E, 0x20, 0x4E, 0x20])
+        #expect(throws: ImageError.tooManyPixels(width: 20000, height: 20000, limit: 100_000_000)) { try cropper.imageInfo(of: bomb) }
+        await #expect(throws: ImageError.tooManyPixels(width: 20000, height: 20000, limit: 100_000_000)) {
+            try await cropper.thumbnails(of: bomb, boxes: [BoundingBox(left: 0, top: 0, width: 1, height: 1)], spec: ThumbnailSpec())
+        }
+        let strict = TurboJPEGThumbnailCropper(pixelLimit: 1000)
+        #expect(throws: ImageError.self) { try strict.imageInfo(of: JPEGFactory.jpeg(PixelBuffer(width: 40, height: 30))) }
+    }
+
+    @Test("truncated, corrupt and random data give typed errors")
+    func badData() async throws {
+        let good = JPEGFactory.jpeg(JPEGFactory.quadrants(width: 320, height: 240, box: box))
+        let box = [BoundingBox(left: 0.2, top: 0.2, width: 0.3, height: 0.3)]
+        await #expect(throws: ImageError.truncated) { try await cropper.thumbnails(of: good.prefix(good.count / 2), boxes: box, spec: ThumbnailSpec()) }
+        #expect(throws: ImageError.truncated) { try cropper.imageInfo(of: good.prefix(100)) }
+        var corruptHeader = good
+        let sof = corruptHeader.firstRange(of: Data([0xFF, 0xC0]))!.lowerBound
+        corruptHeader.replaceSubrange(sof + 2..<sof + 4, with: [0x00, 0x01])
+        #expect(throws: ImageError.self) { try cropper.imageInfo(of: corruptHeader) }
+        var generator = SplitMix64(seed: 9)
+        for _ in 0..<50 {
+            let noise = Data((0..<Int.random(in: 0..<5000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            await #expect(throws: ImageError.self) { try await cropper.thumbnails(of: noise, boxes: box, spec: ThumbnailSpec()) }
+            var garbled = good
+            garbled.replaceSubrange(2..<min(2 + noise.count, garbled.count), with: noise.prefix(garbled.count - 2))
+            // A JPEG whose markers were overwritten: never a crash, always a typed error or a thumbnail.
+            do { _ = try await cropper.thumbnails(of: garbled, boxes: box, spec: ThumbnailSpec()) } catch { #expect(error is ImageError) }
+        }
+    }
+
+    @Test("other formats are named in the error", arguments: [
+        ("PNG", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])),
+        ("GIF", Data("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8)),
+        ("WebP", Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)),
+        ("HEIC", Data([0, 0, 0, 24] + Array("ftypheic".utf8) + [0, 0, 0, 0])),
+        ("AVIF", Data([0, 0, 0, 24] + Array("ftypavif".utf8) + [0, 0, 0, 0])),
+        ("TIFF", Data([0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0])),
+    ])
+    func unsupported(_ format: String, _ data: Data) {
+        #expect(throws: ImageError.unsupportedFormat(format)) { try cropper.imageInfo(of: data) }
+    }
+
+    @Test("size, margin and quality are honoured")
+    func spec() async throws {
+        let jpeg = JPEGFactory.jpeg(JPEGFactory.quadrants(width: 800, height: 600, box: box))
+        let small = try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec(size: 64, margin: 0, quality: 30))[0]
+        let large = try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec(size: 64, margin: 0, quality: 95))[0]
+        #expect(try cropper.imageInfo(of: small).width == 64)
+        #expect(small.count < large.count)
+        // Without margin the face fills the thumbnail: its corners are coloured, not background.
+        #expect(JPEGFactory.close(JPEGFactory.meanColour(JPEGFactory.decode(large), x: 5, y: 5, side: 4), to: JPEGFactory.Colour.red))
+    }
+}
