@@ -19,8 +19,12 @@ let package = Package(
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
         .target(
+            name: "CJPEGRegion",
+            dependencies: ["CTurboJPEG"]
+        ),
+        .target(
             name: "FaceClusterKit",
-            dependencies: ["CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CTurboJPEG", "CJPEGRegion", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "FaceClusterLambda",

@@ -2,7 +2,7 @@
 # Installs the Debian packages FaceClusterKit builds against, when they are missing. Safe to run again.
 set -euo pipefail
 
-packages=(libturbojpeg0-dev)
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -11,5 +11,5 @@ struct FaceCluster: AsyncParsableCommand {
             library with the SDK's in-memory adapters.
             """,
         version: "0.1.0",
-        subcommands: [Demo.self])
+        subcommands: [Demo.self, Bench.self])
 }

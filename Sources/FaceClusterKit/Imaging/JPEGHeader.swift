@@ -13,6 +13,8 @@ struct JPEGHeader: Equatable {
     var progressive: Bool
     var orientation: Orientation
     var adobe: Bool
+    /// Where the first scan's header starts.
+    var scanOffset: Int
 
     /// Reads the markers up to the start of the scan. Throws ``ImageError/truncated`` when the data ends
     /// first and ``ImageError/corrupt(detail:)`` when a marker is malformed.
@@ -61,11 +63,28 @@ struct JPEGHeader: Equatable {
                 self.progressive = frame.progressive
                 self.orientation = orientation
                 self.adobe = adobe
+                self.scanOffset = position - 2
                 return
             default:
                 break
             }
             position = end
+        }
+    }
+
+    /// Whether an end-of-image marker follows the first scan. Entropy-coded data never holds `FF D9` (an
+    /// `FF` there is followed by `00` or a restart marker), so its presence means the scans are complete;
+    /// data appended after it (a motion photo's video) does not matter. Searching back from the end finds it
+    /// at once in an ordinary file.
+    func isComplete(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var index = bytes.count - 2
+            while index > scanOffset {
+                if bytes[index] == 0xFF && bytes[index + 1] == 0xD9 { return true }
+                index -= 1
+            }
+            return false
         }
     }
 

@@ -6,8 +6,11 @@ import Foundation
 
 /// Face thumbnails from JPEG photos with libjpeg-turbo.
 ///
-/// - Decodes at the smallest DCT scale (1/8 … 1) that still leaves every face crop at least the thumbnail
-///   size, so a 20 MP photo is never fully decoded for 160 px faces.
+/// - Decodes at the smallest DCT scale that still leaves every face crop at least the thumbnail size, so a
+///   20 MP photo is never fully decoded for 160 px faces. The scales are 1/8, 1/4, 1/2 and 1, whose inverse
+///   DCTs libjpeg-turbo runs with SIMD; its 3/8 … 7/8 are plain C and slower than the next SIMD scale up.
+/// - Decodes only the rows and columns the crops need, and stops after the last face; a file cut short is
+///   still reported (``ImageError/truncated``), by libjpeg within the faces and by the end-of-image check below.
 /// - Boxes are normalized to the photo as displayed; the EXIF orientation is applied to each thumbnail (not
 ///   to the whole photo), so the face lands upright whatever the camera wrote.
 /// - Crops are squares around the face with ``ThumbnailSpec/margin`` on each side, moved inside the photo
@@ -33,12 +36,20 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     public func thumbnails(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) async throws -> [Data] {
         guard !boxes.isEmpty else { return [] }
         let plan = try plan(for: data, boxes: boxes, size: spec.size, margin: spec.margin)
-        let decoded = try TurboJPEG.decode(data, header: plan.header, factor: plan.factor)
-        return try plan.crops.map { crop in
-            let region = plan.region(of: crop, in: decoded)
-            let thumbnail = decoded.resampled(region: region, toWidth: spec.size, height: spec.size).oriented(plan.header.orientation)
+        let decoded = try plan.decode(data)
+        return try plan.regions.map { region in
+            let local = (x: region.x - Double(decoded.xOffset), y: region.y, width: region.width, height: region.height)
+            let thumbnail = decoded.buffer.resampled(region: local, toWidth: spec.size, height: spec.size).oriented(plan.header.orientation)
             return try TurboJPEG.encode(thumbnail, quality: spec.quality)
         }
+    }
+
+    /// Decodes `data` at the scale ``thumbnails(of:boxes:spec:)`` would choose and discards the pixels: the
+    /// decode's share of the cost, for benchmarks. Returns the scale (`"1/8"` … `"1/1"`) and the decoded size.
+    public func decodeOnly(_ data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> (scale: String, width: Int, height: Int) {
+        let plan = try plan(for: data, boxes: boxes, size: spec.size, margin: spec.margin)
+        let decoded = try plan.decode(data)
+        return ("\(plan.factor.num)/\(plan.factor.denom)", decoded.buffer.width, decoded.buffer.height)
     }
 
     /// How a photo will be cut: its header, the DCT scale, and each crop as a displayed-pixel square.
@@ -48,16 +59,44 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
         /// Squares in displayed full-resolution pixels: origin and side.
         var crops: [(x: Double, y: Double, side: Double)]
 
-        /// A displayed square as a rectangle of the decoded (stored, scaled) pixels.
-        func region(of crop: (x: Double, y: Double, side: Double), in decoded: PixelBuffer) -> (x: Double, y: Double, width: Double, height: Double) {
+        var scaledWidth: Int { TurboJPEG.scaled(header.width, by: factor) }
+        var scaledHeight: Int { TurboJPEG.scaled(header.height, by: factor) }
+
+        /// Each crop as a rectangle of the decoded (stored, scaled) pixels.
+        var regions: [(x: Double, y: Double, width: Double, height: Double)] {
             let (displayWidth, displayHeight) = (Double(header.displayWidth), Double(header.displayHeight))
-            let corners = [(crop.x, crop.y), (crop.x + crop.side, crop.y + crop.side)].map { x, y in
-                header.orientation.storedPoint(forDisplayed: x / displayWidth, y / displayHeight)
+            return crops.map { crop in
+                let corners = [(crop.x, crop.y), (crop.x + crop.side, crop.y + crop.side)].map { x, y in
+                    header.orientation.storedPoint(forDisplayed: x / displayWidth, y / displayHeight)
+                }
+                let (u0, u1) = (min(corners[0].0, corners[1].0), max(corners[0].0, corners[1].0))
+                let (v0, v1) = (min(corners[0].1, corners[1].1), max(corners[0].1, corners[1].1))
+                let (width, height) = (Double(scaledWidth), Double(scaledHeight))
+                return (u0 * width, v0 * height, max((u1 - u0) * width, 1e-3), max((v1 - v0) * height, 1e-3))
             }
-            let (u0, u1) = (min(corners[0].0, corners[1].0), max(corners[0].0, corners[1].0))
-            let (v0, v1) = (min(corners[0].1, corners[1].1), max(corners[0].1, corners[1].1))
-            let (width, height) = (Double(decoded.width), Double(decoded.height))
-            return (u0 * width, v0 * height, max((u1 - u0) * width, 1e-3), max((v1 - v0) * height, 1e-3))
+        }
+
+        /// Decodes only what the crops read: the union of their columns and the bands of their rows (one pixel
+        /// of slack either side for the resampler's taps).
+        func decode(_ data: Data) throws -> DecodedRegion {
+            let regions = regions
+            let columns = Self.span(regions.map { ($0.x, $0.x + $0.width) }, limit: scaledWidth)
+            var bands: [Range<Int>] = []
+            for rows in regions.map({ Self.span([($0.y, $0.y + $0.height)], limit: scaledHeight) }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if let last = bands.last, rows.lowerBound <= last.upperBound {
+                    bands[bands.count - 1] = last.lowerBound..<max(last.upperBound, rows.upperBound)
+                } else {
+                    bands.append(rows)
+                }
+            }
+            return try TurboJPEG.decode(data, header: header, factor: factor, columns: columns, bands: bands)
+        }
+
+        /// The whole pixels covering the given intervals, with one pixel of slack, within 0..<limit.
+        static func span(_ intervals: [(Double, Double)], limit: Int) -> Range<Int> {
+            let low = intervals.map { Int($0.0.rounded(.down)) - 1 }.min() ?? 0
+            let high = intervals.map { Int($0.1.rounded(.up)) + 1 }.max() ?? limit
+            return max(low, 0)..<min(max(high, 1), limit)
         }
     }
 

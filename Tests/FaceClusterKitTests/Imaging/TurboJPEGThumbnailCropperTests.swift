@@ -47,6 +47,25 @@ struct TurboJPEGThumbnailCropperTests {
         #expect(difference < 6, "mean difference \(difference) levels for orientation \(orientation.rawValue)")
     }
 
+    @Test("faces in separate bands and columns: only their region is decoded, each lands right", arguments: Orientation.allCases)
+    func severalRegions(_ orientation: Orientation) async throws {
+        let boxes = [
+            BoundingBox(left: 0.05, top: 0.05, width: 0.12, height: 0.16), BoundingBox(left: 0.8, top: 0.1, width: 0.12, height: 0.16),
+            BoundingBox(left: 0.45, top: 0.75, width: 0.12, height: 0.16),
+        ]
+        var displayed = JPEGFactory.quadrants(width: 1200, height: 900, box: boxes[0])
+        for box in boxes.dropFirst() {
+            let patch = JPEGFactory.quadrants(width: 1200, height: 900, box: box)
+            let rect = box.pixels(inWidth: 1200, height: 900)
+            for y in rect.y..<(rect.y + rect.height) {
+                let at = (y * 1200 + rect.x) * 3
+                displayed.pixels.replaceSubrange(at..<at + rect.width * 3, with: patch.pixels[at..<at + rect.width * 3])
+            }
+        }
+        let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation), boxes: boxes, spec: ThumbnailSpec())
+        for (n, thumbnail) in thumbnails.enumerated() { expectQuadrants(thumbnail, "orientation \(orientation.rawValue), face \(n)") }
+    }
+
     @Test("progressive, grayscale and CMYK (YCCK, Adobe-inverted) photos give the right colours")
     func colourSpaces() async throws {
         let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: box)
@@ -70,10 +89,12 @@ struct TurboJPEGThumbnailCropperTests {
         // crop side = longer face side × (1 + 2 × 0.25); the scale must leave it ≥ 160 px.
         // 0.3 × 5600 = 1680 px face → 2520 px crop → needs 0.063 → 1/8
         #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.3, height: 0.4)]) == 1.0 / 8)
-        // 0.06 × 5600 = 336 px face → 504 px crop → needs 0.317 → 3/8
-        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.06, height: 0.08)]) == 3.0 / 8)
-        // the smallest face decides: 0.025 × 5600 = 140 px → 210 px crop → needs 0.762 → 7/8
-        #expect(try scale([BoundingBox(left: 0.1, top: 0.1, width: 0.3, height: 0.4), BoundingBox(left: 0.7, top: 0.7, width: 0.025, height: 0.04)]) == 7.0 / 8)
+        // 0.12 × 5600 = 672 px face → 1008 px crop → needs 0.159 → 1/4
+        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.12, height: 0.16)]) == 1.0 / 4)
+        // 0.06 × 5600 = 336 px face → 504 px crop → needs 0.317 → 1/2 (3/8 has no SIMD inverse DCT)
+        #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.06, height: 0.08)]) == 1.0 / 2)
+        // the smallest face decides: 0.025 × 5600 = 140 px → 210 px crop → needs 0.762 → 1 (not 7/8: slower)
+        #expect(try scale([BoundingBox(left: 0.1, top: 0.1, width: 0.3, height: 0.4), BoundingBox(left: 0.7, top: 0.7, width: 0.025, height: 0.04)]) == 1)
         // 0.005 × 5600 = 28 px face → 42 px crop: smaller than the thumbnail, decoded at full size
         #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.005, height: 0.01)]) == 1)
     }
@@ -132,6 +153,18 @@ struct TurboJPEGThumbnailCropperTests {
             // A JPEG whose markers were overwritten: never a crash, always a typed error or a thumbnail.
             do { _ = try await cropper.thumbnails(of: garbled, boxes: box, spec: ThumbnailSpec()) } catch { #expect(error is ImageError) }
         }
+    }
+
+    @Test("a file cut below the faces is still truncated; data appended after the end marker is fine")
+    func endOfImage() async throws {
+        let top = BoundingBox(left: 0.4, top: 0.05, width: 0.2, height: 0.2)
+        let jpeg = JPEGFactory.jpeg(JPEGFactory.quadrants(width: 800, height: 1200, box: top))
+        // Decoding stops after the face's rows, long before the cut: only the end-marker check can notice.
+        await #expect(throws: ImageError.truncated) {
+            try await cropper.thumbnails(of: jpeg.prefix(jpeg.count * 9 / 10), boxes: [top], spec: ThumbnailSpec())
+        }
+        let motionPhoto = jpeg + Data("ftypmp42".utf8) + Data((0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        expectQuadrants(try await cropper.thumbnails(of: motionPhoto, boxes: [top], spec: ThumbnailSpec())[0], "motion photo")
     }
 
     @Test("other formats are named in the error", arguments: [

@@ -92,7 +92,7 @@ enum JPEGFactory {
     /// Decodes a JPEG fully to RGB (orientation not applied), for checking what the cropper produced.
     static func decode(_ jpeg: Data) -> PixelBuffer {
         let header = try! JPEGHeader(parsing: jpeg)
-        return try! TurboJPEG.decode(jpeg, header: header, factor: (1, 1))
+        return try! TurboJPEG.decode(jpeg, header: header, factor: (1, 1)).buffer
     }
 
     /// The mean colour of the square of `side` pixels centred at (x, y).

@@ -1,0 +1,112 @@
+// Region decoding with the libjpeg API of libjpeg-turbo (TurboJPEG 2.1 cannot skip rows or crop columns).
+// The symbols come from libturbojpeg.a, which the Swift module CTurboJPEG links.
+#include "jpeg_region.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+#include <jerror.h>
+
+typedef struct {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    fck_region_result *result;
+} error_handler;
+
+typedef struct {
+    struct jpeg_progress_mgr manager;
+    unsigned int max_scans;
+    error_handler *errors;
+} progress_handler;
+
+static void on_error(j_common_ptr info) {
+    error_handler *handler = (error_handler *)info->err;
+    (*info->err->format_message)(info, handler->result->message);
+    longjmp(handler->jump, 1);
+}
+
+static void on_message(j_common_ptr info, int level) {
+    error_handler *handler = (error_handler *)info->err;
+    if (level >= 0) return;  // trace messages
+    if (info->err->msg_code == JWRN_JPEG_EOF) handler->result->truncated = 1;
+    if (handler->result->warnings++ == 0) (*info->err->format_message)(info, handler->result->message);
+}
+
+static void on_progress(j_common_ptr info) {
+    progress_handler *progress = (progress_handler *)info->progress;
+    j_decompress_ptr decompress = (j_decompress_ptr)info;
+    if (info->is_decompressor && decompress->input_scan_number > (int)progress->max_scans) {
+        snprintf(progress->errors->result->message, sizeof progress->errors->result->message,
+                 "more than %u progressive scans", progress->max_scans);
+        longjmp(progress->errors->jump, 1);
+    }
+}
+
+int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request, fck_region_result *result) {
+    struct jpeg_decompress_struct info;
+    error_handler errors;
+    progress_handler progress;
+    memset(result, 0, sizeof *result);
+    info.err = jpeg_std_error(&errors.manager);
+    errors.manager.error_exit = on_error;
+    errors.manager.emit_message = on_message;
+    errors.result = result;
+    progress.manager.progress_monitor = on_progress;
+    progress.max_scans = request->max_scans;
+    progress.errors = &errors;
+    if (setjmp(errors.jump)) {
+        jpeg_destroy_decompress(&info);
+        free(result->pixels);
+        result->pixels = NULL;
+        return -1;
+    }
+    jpeg_create_decompress(&info);
+    info.progress = &progress.manager;
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    info.scale_num = (unsigned int)request->scale_num;
+    info.scale_denom = (unsigned int)request->scale_denom;
+    info.out_color_space = request->cmyk ? JCS_CMYK : JCS_RGB;
+    if (request->fast_upsampling) info.do_fancy_upsampling = FALSE;
+    jpeg_start_decompress(&info);
+
+    JDIMENSION x = request->crop_x, width = request->crop_width;
+    if (x >= info.output_width) x = 0;
+    if (width == 0 || x + width > info.output_width) width = info.output_width - x;
+    if (width < info.output_width) jpeg_crop_scanline(&info, &x, &width);
+    result->x_offset = x;
+    result->width = info.output_width;
+    result->height = info.output_height;
+    result->components = info.output_components;
+    size_t stride = (size_t)info.output_width * (size_t)info.output_components;
+    result->pixels = calloc((size_t)info.output_height, stride);
+    if (!result->pixels) {
+        snprintf(result->message, sizeof result->message, "out of memory");
+        longjmp(errors.jump, 1);
+    }
+    for (unsigned int band = 0; band < request->band_count; band++) {
+        JDIMENSION start = request->bands[2 * band], end = request->bands[2 * band + 1];
+        if (end > info.output_height) end = info.output_height;
+        if (start > info.output_scanline) jpeg_skip_scanlines(&info, start - info.output_scanline);
+        while (info.output_scanline < end) {
+            JSAMPROW row = result->pixels + (size_t)info.output_scanline * stride;
+            jpeg_read_scanlines(&info, &row, 1);
+        }
+    }
+    if (request->stop_after_bands && info.output_scanline < info.output_height) {
+        jpeg_abort_decompress(&info);
+    } else {
+        // Run to the end, without reconstructing pixels, so libjpeg notices a file cut short.
+        if (info.output_scanline < info.output_height) jpeg_skip_scanlines(&info, info.output_height - info.output_scanline);
+        jpeg_finish_decompress(&info);
+    }
+    jpeg_destroy_decompress(&info);
+    return 0;
+}
+
+void fck_region_free(fck_region_result *result) {
+    free(result->pixels);
+    result->pixels = NULL;
+}
