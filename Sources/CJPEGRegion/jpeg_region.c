@@ -44,7 +44,8 @@ static void on_progress(j_common_ptr info) {
     }
 }
 
-int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request, fck_region_result *result) {
+int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
+                      unsigned char *pixels, size_t capacity, fck_region_result *result) {
     struct jpeg_decompress_struct info;
     error_handler errors;
     progress_handler progress;
@@ -58,8 +59,6 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     progress.errors = &errors;
     if (setjmp(errors.jump)) {
         jpeg_destroy_decompress(&info);
-        free(result->pixels);
-        result->pixels = NULL;
         return -1;
     }
     jpeg_create_decompress(&info);
@@ -81,9 +80,8 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     result->height = info.output_height;
     result->components = info.output_components;
     size_t stride = (size_t)info.output_width * (size_t)info.output_components;
-    result->pixels = calloc((size_t)info.output_height, stride);
-    if (!result->pixels) {
-        snprintf(result->message, sizeof result->message, "out of memory");
+    if (stride * (size_t)info.output_height > capacity) {
+        snprintf(result->message, sizeof result->message, "the output buffer is too small");
         longjmp(errors.jump, 1);
     }
     for (unsigned int band = 0; band < request->band_count; band++) {
@@ -91,7 +89,7 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         if (end > info.output_height) end = info.output_height;
         if (start > info.output_scanline) jpeg_skip_scanlines(&info, start - info.output_scanline);
         while (info.output_scanline < end) {
-            JSAMPROW row = result->pixels + (size_t)info.output_scanline * stride;
+            JSAMPROW row = pixels + (size_t)info.output_scanline * stride;
             jpeg_read_scanlines(&info, &row, 1);
         }
     }
@@ -104,9 +102,4 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     }
     jpeg_destroy_decompress(&info);
     return 0;
-}
-
-void fck_region_free(fck_region_result *result) {
-    free(result->pixels);
-    result->pixels = NULL;
 }

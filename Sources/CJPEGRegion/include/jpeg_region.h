@@ -25,8 +25,6 @@ typedef struct {
 } fck_region_request;
 
 typedef struct {
-    /// width × height × components bytes (malloc'd; release with fck_region_free).
-    unsigned char *pixels;
     unsigned int width;
     unsigned int height;
     /// The first column held, in scaled pixels of the whole image.
@@ -39,9 +37,10 @@ typedef struct {
     char message[200];
 } fck_region_result;
 
-/// Decodes the requested region. Returns 0 on success (check `truncated`), -1 on error (`message` says why).
-int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request, fck_region_result *result);
-
-void fck_region_free(fck_region_result *result);
+/// Decodes the requested region into `pixels` (rows of width × components bytes; rows outside the bands are
+/// not written). `capacity` must hold the whole scaled image. Returns 0 on success (check `truncated`), -1
+/// on error (`message` says why).
+int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
+                      unsigned char *pixels, size_t capacity, fck_region_result *result);
 
 #endif

@@ -43,26 +43,32 @@ enum TurboJPEG {
     ) throws -> DecodedRegion {
         let cmyk = header.components == 4
         let rows = (bands ?? [0..<scaled(header.height, by: factor)]).flatMap { [UInt32($0.lowerBound), UInt32($0.upperBound)] }
+        let capacity = scaled(header.width, by: factor) * scaled(header.height, by: factor) * (cmyk ? 4 : 3)
         var result = fck_region_result()
-        let status = data.withUnsafeBytes { raw in
-            rows.withUnsafeBufferPointer { rows in
-                var request = fck_region_request(
-                    scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0,
-                    crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
-                    bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
-                    stop_after_bands: 1, fast_upsampling: 1)
-                return fck_decode_region(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, &result)
+        var status: Int32 = -1
+        // libjpeg writes the band rows straight into the array; the rows between bands stay unwritten and
+        // are never read (the bands include the resampler's slack).
+        var samples = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            status = data.withUnsafeBytes { raw in
+                rows.withUnsafeBufferPointer { rows in
+                    var request = fck_region_request(
+                        scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0,
+                        crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
+                        bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
+                        stop_after_bands: 1, fast_upsampling: 1)
+                    return fck_decode_region(
+                        raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, buffer.baseAddress, capacity, &result)
+                }
             }
+            initialized = status == 0 ? Int(result.width) * Int(result.height) * Int(result.components) : 0
         }
-        defer { fck_region_free(&result) }
         let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard status == 0 else {
             throw message.contains("Premature end") ? ImageError.truncated : ImageError.corrupt(detail: message)
         }
         guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
-        let count = Int(result.width) * Int(result.height) * Int(result.components)
-        let samples = [UInt8](UnsafeBufferPointer(start: result.pixels, count: count))
-        let pixels = result.components == 4 ? rgb(fromCMYK: samples, inverted: header.adobe) : samples
+        if result.components == 4 { samples = rgb(fromCMYK: samples, inverted: header.adobe) }
+        let pixels = samples
         return DecodedRegion(
             buffer: PixelBuffer(width: Int(result.width), height: Int(result.height), pixels: pixels),
             xOffset: Int(result.x_offset), fullWidth: scaled(header.width, by: factor), fullHeight: scaled(header.height, by: factor))
