@@ -2,21 +2,22 @@
 # Installs the Debian packages FaceClusterKit builds against, when they are missing. Safe to run again.
 set -euo pipefail
 
-packages=(libturbojpeg0-dev libjpeg62-turbo-dev python3 python3-pip)
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "Installing ${missing[*]} (apt-get)…" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The SigV4 tests compare signatures with botocore, AWS's own Python SDK.
+# pip where the Python allows it; Debian's own package where it is externally managed (PEP 668).
 if ! python3 -c 'import botocore' 2>/dev/null; then
-  echo "Installing botocore (pip)…" >&2
-  python3 -m pip install -q botocore
+  echo "Installing botocore…" >&2
+  python3 -m pip install -q botocore 2>/dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-botocore >/dev/null
 fi
