@@ -14,7 +14,7 @@ struct PhotoStoreSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [PhotoStoreSubject] = [
         PhotoStoreSubject(name: "InMemoryPhotoStore") { InMemoryPhotoStore(location: "conformance") },
-    ]
+    ] + (Moto.available ? [PhotoStoreSubject(name: "S3PhotoStore on moto") { try await Moto.freshBucket() }] : [])
 }
 
 /// A ``MetadataStore`` under test.

@@ -16,6 +16,9 @@ public struct S3PhotoStore: PhotoStore {
     public let client: AWSClient
     /// `x-amz-server-side-encryption` on puts: `AES256` (S3-managed keys) by default, `aws:kms`, or `nil`.
     public var serverSideEncryption: String?
+    /// How long one attempt may take, connecting included (AsyncHTTPClient keeps retrying a refused
+    /// connection until then).
+    public var requestTimeout: Duration = .seconds(30)
 
     public init(bucket: String, client: AWSClient, serverSideEncryption: String? = "AES256") {
         self.bucket = bucket
@@ -75,14 +78,23 @@ public struct S3PhotoStore: PhotoStore {
         var query: [(name: String, value: String)] = [
             ("list-type", "2"), ("prefix", prefix), ("max-keys", String(min(max(limit, 1), 1000))), ("encoding-type", "url"),
         ]
-        if let continuationToken { query.append(("continuation-token", continuationToken)) }
-        let response: HTTPResponse
-        do {
-            response = try await client.send(service: "s3", method: "GET", endpoint: endpoint, path: bucketPath, query: query)
-        } catch let error as AWSServiceError where error.code == "InvalidArgument" && continuationToken != nil {
-            throw PhotoStoreError.invalidContinuationToken
+        // S3's token travels inside our own, bound to this bucket and prefix: a forged or foreign token is
+        // refused here instead of reaching S3.
+        let listing = "s3-list:\(bucket):\(prefix)"
+        if let continuationToken {
+            do {
+                guard let token = try PageCursor(rawValue: continuationToken).position(for: listing).first else {
+                    throw PhotoStoreError.invalidContinuationToken
+                }
+                query.append(("continuation-token", token))
+            } catch is MetadataStoreError {
+                throw PhotoStoreError.invalidContinuationToken
+            }
         }
-        return try S3ListParser.parse(response.body)
+        let response = try await client.send(service: "s3", method: "GET", endpoint: endpoint, path: bucketPath, query: query, timeout: requestTimeout)
+        var page = try S3ListParser.parse(response.body)
+        page.continuationToken = page.continuationToken.map { PageCursor(query: listing, position: [$0]).rawValue }
+        return page
     }
 
     public func presignedURL(for key: String, expiresIn: Duration) async throws -> URL {
@@ -100,11 +112,26 @@ public struct S3PhotoStore: PhotoStore {
         return url
     }
 
+    // MARK: Set-up
+
+    /// Creates the bucket (in the client's region). Succeeds when this account already owns it.
+    public func createBucket() async throws {
+        let region = client.configuration.region
+        let body = region == "us-east-1" ? Data() : Data(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        do {
+            _ = try await client.send(service: "s3", method: "PUT", endpoint: endpoint, path: bucketPath, body: body, timeout: requestTimeout)
+        } catch let error as AWSServiceError where error.code == "BucketAlreadyOwnedByYou" {
+            // Already there: set-up is idempotent.
+        }
+    }
+
     // MARK: Helpers
 
     private func send(_ method: String, key: String, headers: [(name: String, value: String)] = [], body: Data = Data()) async throws -> HTTPResponse {
         do {
-            return try await client.send(service: "s3", method: method, endpoint: endpoint, path: path(for: key), headers: headers, body: body)
+            return try await client.send(
+                service: "s3", method: method, endpoint: endpoint, path: path(for: key), headers: headers, body: body, timeout: requestTimeout)
         } catch let error as AWSServiceError where error.statusCode == 404 && ["NoSuchKey", "NotFound"].contains(error.code) {
             throw PhotoStoreError.notFound(key: key)
         }
