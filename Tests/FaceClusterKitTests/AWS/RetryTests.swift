@@ -93,6 +93,7 @@ struct RetryTests {
         (HTTPResponse(status: 400, body: Data(#"{"__type":"com.amazon.coral.service#InvalidSignatureException:http://internal.amazon.com/","message":"x"}"#.utf8)), "InvalidSignatureException", "x", nil),
         (HTTPResponse(status: 403, body: Data("<?xml version=\"1.0\"?><ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error><RequestId>moto-1</RequestId></ErrorResponse>".utf8)), "SignatureDoesNotMatch", "The request signature we calculated does not match", "moto-1"),
         (HTTPResponse(status: 404, headers: [("x-amz-request-id", "s3-req")], body: Data("<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>a &amp; b.jpg</Key></Error>".utf8)), "NoSuchKey", "The specified key does not exist.", "s3-req"),
+        (HTTPResponse(status: 403, headers: [("x-amzn-requestid", "moto-2")], body: Data("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>Check your key</Message><Type>Sender</Type></Error></Errors></ErrorResponse>".utf8)), "SignatureDoesNotMatch", "Check your key", "moto-2"),
         (HTTPResponse(status: 404), "NotFound", "", nil),
         (HTTPResponse(status: 403), "Forbidden", "", nil),
     ])

@@ -12,13 +12,17 @@ public struct AWSServiceError: Error, Hashable, Sendable, CustomStringConvertibl
     public var message: String
     public var requestID: String?
     public var statusCode: Int
+    /// For DynamoDB's `TransactionCanceledException`: one code per action, in order (`None` for those that
+    /// were fine, `ConditionalCheckFailed`, `TransactionConflict`, …).
+    public var cancellationReasons: [String]
 
-    public init(service: String, code: String, message: String, requestID: String? = nil, statusCode: Int) {
+    public init(service: String, code: String, message: String, requestID: String? = nil, statusCode: Int, cancellationReasons: [String] = []) {
         self.service = service
         self.code = code
         self.message = message
         self.requestID = requestID
         self.statusCode = statusCode
+        self.cancellationReasons = cancellationReasons
     }
 
     public var description: String {
@@ -53,14 +57,18 @@ public struct AWSServiceError: Error, Hashable, Sendable, CustomStringConvertibl
     static func parse(service: String, response: HTTPResponse) -> AWSServiceError {
         var code = response.header("x-amzn-ErrorType").map(Self.stripNamespace)
         var message = ""
+        var reasons: [String] = []
         var requestID = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
         let body = [UInt8](response.body)
         if let first = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
             if first == 0x7B, let json = try? JSONDecoder().decode(JSONErrorBody.self, from: response.body) {
                 if let type = json.__type ?? json.code ?? json.Code { code = stripNamespace(type) }
                 message = json.message ?? json.Message ?? ""
+                reasons = (json.CancellationReasons ?? []).map { $0.Code ?? "None" }
             } else if first == 0x3C, let root = try? XMLElement.parse(body) {
-                let error = root.name == "Error" ? root : root.child("Error") ?? root
+                // <Error> (S3), <ErrorResponse><Error> or <ErrorResponse><Errors><Error> (query protocol, and
+                // what moto answers for JSON services).
+                let error = root.name == "Error" ? root : root.child("Error") ?? root.child("Errors")?.child("Error") ?? root
                 code = error.value("Code") ?? code
                 message = error.value("Message") ?? ""
                 requestID = requestID ?? root.value("RequestId") ?? error.value("RequestId") ?? root.value("RequestID")
@@ -74,7 +82,9 @@ public struct AWSServiceError: Error, Hashable, Sendable, CustomStringConvertibl
         case 412: "PreconditionFailed"
         default: "HTTP\(response.status)"
         }
-        return AWSServiceError(service: service, code: code ?? fallback, message: message, requestID: requestID, statusCode: response.status)
+        return AWSServiceError(
+            service: service, code: code ?? fallback, message: message, requestID: requestID, statusCode: response.status,
+            cancellationReasons: reasons)
     }
 
     private struct JSONErrorBody: Decodable {
@@ -83,6 +93,8 @@ public struct AWSServiceError: Error, Hashable, Sendable, CustomStringConvertibl
         var Code: String?
         var message: String?
         var Message: String?
+        var CancellationReasons: [Reason]?
+        struct Reason: Decodable { var Code: String? }
     }
 
     /// `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → `ConditionalCheckFailedException`;
