@@ -76,12 +76,13 @@ struct S3PhotoStoreTests {
     }
 }
 
-@Suite("Pipeline on S3 (moto)", .enabled(if: Moto.available, "needs moto_server: run scripts/test.sh"))
-struct S3PipelineTests {
+@Suite("Pipeline on S3 and DynamoDB (moto)", .enabled(if: Moto.available, "needs moto_server: run scripts/test.sh"))
+struct AWSPipelineTests {
     @Test("photos in a raw bucket are grouped; thumbnails land in the processed bucket; re-delivery and delete behave")
     func pipelineOnS3() async throws {
         let raw = try await Moto.freshBucket(), processed = try await Moto.freshBucket()
-        let (index, metadata) = (InMemoryFaceIndex(), InMemoryMetadataStore())
+        let index = InMemoryFaceIndex()
+        let metadata = try await Moto.freshTables()
         let counter = CallCounter()
         let pipeline = IngestionPipeline(
             photos: raw.intercepted(by: counter), thumbnails: processed, detector: ScriptedFaceDetector(), index: index,
@@ -109,5 +110,58 @@ struct S3PipelineTests {
 
         try await gallery.deletePhoto(reports[2].photoID)
         #expect(try await processed.list(prefix: "people/", continuationToken: nil, limit: 100).objects.count == 3)
+        #expect(try await gallery.people().items.map(\.photoCount).sorted() == [1, 2])
+    }
+
+    @Test("8 concurrent workers on DynamoDB end with one person", arguments: CallPlan.allCases)
+    func concurrentWorkers(plan: CallPlan) async throws {
+        let photos = InMemoryPhotoStore(location: "raw"), thumbnails = InMemoryPhotoStore(location: "processed")
+        let index = InMemoryFaceIndex()
+        let metadata = try await Moto.freshTables()
+        var references: [PhotoReference] = []
+        for n in 0..<8 {
+            try await photos.put(Layout.photo([Identity(7)], variant: n).encoded(), at: "raw/\(n).jpg", contentType: "image/jpeg")
+            references.append(PhotoReference(store: "raw", key: "raw/\(n).jpg"))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (n, reference) in references.enumerated() {
+                let pipeline = IngestionPipeline(
+                    photos: photos, thumbnails: thumbnails, detector: ScriptedFaceDetector(),
+                    index: index.intercepted(by: FaultInjector(seed: UInt64(n), rules: [.jitter(upTo: .milliseconds(4))])),
+                    metadata: metadata, cropper: SyntheticThumbnailCropper(), configuration: .init(callPlan: plan))
+                group.addTask { _ = await pipeline.ingest(reference) }
+            }
+        }
+        let people = try await Page.all { try await metadata.people(page: $0) }
+        #expect(people.count == 1, "\(people.map { "\($0.id) ×\($0.photoCount)" })")
+        #expect(people.first?.photoCount == 8 && people.first?.faceCount == 8)
+    }
+
+    @Test("a crash mid-ingestion on DynamoDB is completed by a retry, with nothing duplicated")
+    func crashThenRetry() async throws {
+        let clock = ManualWallClock()
+        let photos = InMemoryPhotoStore(location: "raw"), thumbnails = InMemoryPhotoStore(location: "processed")
+        let index = InMemoryFaceIndex()
+        let metadata = try await Moto.freshTables()
+        try await photos.put(Layout.photo([Identity(1), Identity(2)]).encoded(), at: "raw/a.jpg", contentType: "image/jpeg")
+        let reference = PhotoReference(store: "raw", key: "raw/a.jpg")
+        func pipeline(_ faults: FaultInjector) -> IngestionPipeline {
+            IngestionPipeline(
+                photos: photos, thumbnails: thumbnails, detector: ScriptedFaceDetector(), index: index,
+                metadata: metadata.intercepted(by: faults), cropper: SyntheticThumbnailCropper(), clock: clock)
+        }
+        _ = await pipeline(FaultInjector(rules: [])).ingest(reference)
+        let people = try await Page.all { try await metadata.people(page: $0) }
+        #expect(people.count == 2)
+        // New content for the same key; the worker processing it dies at its 12th metadata call.
+        try await photos.put(Layout.photo([Identity(1)], variant: 3).encoded(), at: "raw/a.jpg", contentType: "image/jpeg")
+        let dying = FaultInjector(rules: [.crashAt(12)])
+        _ = await pipeline(dying).ingest(reference)
+        clock.advance(by: .seconds(901))
+        #expect(await pipeline(FaultInjector(rules: [])).ingest(reference).outcome == .indexed)
+        let after = try await Page.all { try await metadata.people(page: $0) }
+        #expect(after.count == 1)
+        #expect(after.first?.photoCount == 1 && after.first?.faceCount == 1)
+        #expect(await index.faceCount == 1)
     }
 }

@@ -25,7 +25,7 @@ struct MetadataStoreSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [MetadataStoreSubject] = [
         MetadataStoreSubject(name: "InMemoryMetadataStore") { InMemoryMetadataStore() },
-    ]
+    ] + (Moto.available ? [MetadataStoreSubject(name: "DynamoDBMetadataStore on moto") { try await Moto.freshTables() }] : [])
 }
 
 /// A scene to render as an image: its displayed size, orientation and faces (identity, box).

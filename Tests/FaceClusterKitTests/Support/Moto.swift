@@ -25,6 +25,14 @@ enum Moto {
             retryPolicy: RetryPolicy(sleep: { _ in }))
     }
 
+    /// New tables on the signature-checking server.
+    static func freshTables() async throws -> DynamoDBMetadataStore {
+        let store = DynamoDBMetadataStore(
+            client: client(authURL!, credentials: authCredentials!), tablePrefix: "fck-\(UUID().uuidString.lowercased().prefix(13))")
+        try await store.createTables()
+        return store
+    }
+
     /// A new bucket on the open server.
     static func freshBucket() async throws -> S3PhotoStore {
         let store = S3PhotoStore(bucket: "fck-\(UUID().uuidString.lowercased().prefix(18))", client: client(openURL!))

@@ -137,6 +137,14 @@ public struct DynamoDBClient: Sendable {
         return (output.Items ?? [], output.LastEvaluatedKey)
     }
 
+    /// One page of a scan (used only where no key narrows the listing).
+    public func scan(table: String, limit: Int? = nil, startKey: DynamoDBItem? = nil) async throws -> (items: [DynamoDBItem], lastKey: DynamoDBItem?) {
+        struct Input: Encodable { var TableName: String; var Limit: Int?; var ExclusiveStartKey: DynamoDBItem?; var ConsistentRead = true }
+        struct Output: Decodable { var Items: [DynamoDBItem]?; var LastEvaluatedKey: DynamoDBItem? }
+        let output = try await call("Scan", Input(TableName: table, Limit: limit, ExclusiveStartKey: startKey), as: Output.self)
+        return (output.Items ?? [], output.LastEvaluatedKey)
+    }
+
     /// One action of a transaction.
     public enum TransactionItem: Sendable {
         case put(table: String, item: DynamoDBItem, condition: DynamoDBExpression?)
