@@ -7,19 +7,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# moto from the Python on PATH when it has it or pip may install it; otherwise (a Debian system Python is
+# "externally managed", PEP 668) from a virtualenv in .build-venv, created once.
+python=python3
+moto_server=moto_server
+ensure_moto() {
+  python3 -c 'import moto, boto3, requests' 2>/dev/null && command -v moto_server >/dev/null && return
+  if python3 -m pip install -q 'moto[server]' >&2 2>/dev/null && command -v moto_server >/dev/null; then return; fi
+  if [ ! -x .build-venv/bin/moto_server ]; then
+    echo "Installing moto[server] into .build-venv…" >&2
+    python3 -m venv .build-venv 2>/dev/null || {
+      sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv .build-venv
+    }
+    .build-venv/bin/pip install -q 'moto[server]' >&2
+  fi
+  python=.build-venv/bin/python
+  moto_server=.build-venv/bin/moto_server
+}
+
 case "${1:-}" in
 start)
-  if ! command -v moto_server >/dev/null; then
-    echo "Installing moto[server] (pip)…" >&2
-    python3 -m pip install -q 'moto[server]' >&2
-  fi
+  ensure_moto
   dir=$(mktemp -d /tmp/facecluster-moto.XXXXXX)
   port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
   open_port=$(port); auth_port=$(port)
   # Every stream redirected: nothing may hold the caller's $(…) pipe open.
-  nohup moto_server -H 127.0.0.1 -p "$open_port" < /dev/null > "$dir/open.log" 2>&1 &
+  nohup "$moto_server" -H 127.0.0.1 -p "$open_port" < /dev/null > "$dir/open.log" 2>&1 &
   echo $! > "$dir/open.pid"
-  INITIAL_NO_AUTH_ACTION_COUNT=0 nohup moto_server -H 127.0.0.1 -p "$auth_port" < /dev/null > "$dir/auth.log" 2>&1 &
+  INITIAL_NO_AUTH_ACTION_COUNT=0 nohup "$moto_server" -H 127.0.0.1 -p "$auth_port" < /dev/null > "$dir/auth.log" 2>&1 &
   echo $! > "$dir/auth.pid"
   for p in "$open_port" "$auth_port"; do
     for _ in $(seq 1 100); do
@@ -27,7 +44,7 @@ start)
       sleep 0.2
     done
   done
-  read -r key secret < <(python3 scripts/moto_bootstrap.py "http://127.0.0.1:$auth_port")
+  read -r key secret < <("$python" scripts/moto_bootstrap.py "http://127.0.0.1:$auth_port")
   echo "export FCK_MOTO_DIR=$dir FCK_MOTO_OPEN_URL=http://127.0.0.1:$open_port FCK_MOTO_AUTH_URL=http://127.0.0.1:$auth_port FCK_MOTO_AUTH_ACCESS_KEY=$key FCK_MOTO_AUTH_SECRET=$secret"
   echo "moto: open on $open_port, verifying signatures on $auth_port (logs in $dir)" >&2
   ;;

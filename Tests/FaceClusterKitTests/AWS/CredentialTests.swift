@@ -211,3 +211,40 @@ struct CredentialTests {
         #expect(throws: AWSConfigurationError.self) { try AWSConfiguration.fromEnvironment(none.merging(["AWS_REGION": "x", "AWS_ENDPOINT_URL": "not a url"]) { $1 }) }
     }
 }
+
+@Suite("Credentials over real HTTP")
+struct ContainerCredentialsHTTPTests {
+    @Test("the container provider fetches credentials from a local endpoint with the token from its file")
+    func localEndpoint() async throws {
+        let script = try #require(Bundle.module.url(forResource: "credentials_server", withExtension: "py", subdirectory: "Fixtures"))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // The server writes its port to a file (reading a pipe that never closes can block on Linux).
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("fck-port-\(UUID().uuidString)")
+        server.arguments = ["python3", script.path, "Bearer local-token", portFile.path]
+        // It serves until its standard input closes; its output goes nowhere, so no child can hold ours open.
+        let lifeline = Pipe()
+        server.standardInput = lifeline
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { try? lifeline.fileHandleForWriting.close() }
+        var found: Int?
+        for _ in 0..<100 where found == nil {
+            found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }
+            if found == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let port = try #require(found)
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("fck-token-\(UUID().uuidString)")
+        try "Bearer local-token\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+        let environment = ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(port)/v2/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path]
+        let credentials = try await ContainerCredentialProvider(environment: environment, transport: AsyncHTTPClientTransport()).credentials()
+        #expect(credentials.accessKeyID == "ASIALOCALHTTP" && credentials.sessionToken == "session")
+        #expect(credentials.expiration == AWSDate.parseISO8601("2030-01-01T00:00:00Z"))
+        var wrong = ContainerCredentialProvider(
+            environment: ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(port)/v2/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer wrong"],
+            transport: AsyncHTTPClientTransport())
+        wrong.pause = .zero
+        await #expect(throws: CredentialError.self) { try await wrong.credentials() }
+    }
+}

@@ -125,3 +125,30 @@ struct DynamoDBClientTests {
         }
     }
 }
+
+@Suite("DynamoDB batches")
+struct DynamoDBBatchTests {
+    @Test("unprocessed items and keys are sent again after a backoff until none are left")
+    func unprocessed() async throws {
+        let unprocessedWrite = #"{"UnprocessedItems":{"t":[{"PutRequest":{"Item":{"pk":{"S":"b"}}}}]}}"#
+        let unprocessedRead = #"{"Responses":{"t":[{"pk":{"S":"a"}}]},"UnprocessedKeys":{"t":{"Keys":[{"pk":{"S":"b"}}]}}}"#
+        let transport = ScriptedTransport([
+            .success(HTTPResponse(status: 200, body: Data(unprocessedWrite.utf8))), .success(HTTPResponse(status: 200, body: Data("{}".utf8))),
+            .success(HTTPResponse(status: 200, body: Data(unprocessedRead.utf8))),
+            .success(HTTPResponse(status: 200, body: Data(#"{"Responses":{"t":[{"pk":{"S":"b"}}]}}"#.utf8))),
+        ])
+        let waits = RetryTests.Waits()
+        let dynamo = DynamoDBClient(client: AWSClient(
+            configuration: AWSConfiguration(region: "eu-west-1", endpoints: ["dynamodb": URL(string: "http://127.0.0.1:9")!]),
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")), transport: transport,
+            retryPolicy: RetryPolicy(sleep: { duration in waits.log.withLock { $0.append(duration) } }, jitter: { 1 })))
+        try await dynamo.batchWrite(table: "t", puts: [["pk": .string("a")], ["pk": .string("b")]])
+        let items = try await dynamo.batchGet(table: "t", keys: [["pk": .string("a")], ["pk": .string("b")]])
+        #expect(Set(items.compactMap { $0["pk"]?.stringValue }) == ["a", "b"])
+        #expect(transport.sent.count == 4)
+        let second = try JSONDecoder().decode([String: [String: [[String: [String: DynamoDBItem]]]]].self, from: transport.sent[1].body)
+        #expect(second["RequestItems"]?["t"]?.count == 1, "only the unprocessed put is sent again")
+        #expect(waits.all == [.milliseconds(100), .milliseconds(100)])
+        #expect(transport.sent[0].headers.contains { $0.name == "X-Amz-Target" && $0.value == "DynamoDB_20120810.BatchWriteItem" })
+    }
+}
