@@ -208,7 +208,7 @@ struct GalleryOperationsTests {
         #expect(after.indexedFaceCount == before.indexedFaceCount - 2)
         #expect(after.storedThumbnails.count == before.storedThumbnails.count - 2)
         #expect(after.statuses["raw/2.jpg"] == .deleted)
-        #expect(await harness.metadata.person(bobID) == nil)
+        #expect(try await harness.metadata.person(bobID) == nil)
         await #expect(throws: GalleryError.photoNotFound(report.photoID)) { try await harness.gallery.photo(report.photoID) }
         // Idempotent, and a late re-delivery does not bring the photo back.
         try await harness.gallery.deletePhoto(report.photoID)
@@ -231,7 +231,7 @@ struct GalleryOperationsTests {
         let removed = try await harness.gallery.forget(aliceID)
 
         #expect(removed == 5)
-        #expect(await harness.metadata.person(aliceID) == nil)
+        #expect(try await harness.metadata.person(aliceID) == nil)
         let after = try await harness.snapshot()
         #expect(after.groups.count == 1, "only Bob is left")
         #expect(after.indexedFaceCount == 1)

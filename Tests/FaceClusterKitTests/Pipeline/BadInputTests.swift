@@ -31,7 +31,7 @@ struct BadInputTests {
         #expect(failure.code == expected.code)
         #expect(!failure.retryable)
         #expect(!failure.message.isEmpty)
-        #expect(await harness.metadata.photo(report.photoID)?.status == .failed(failure))
+        #expect(try await harness.metadata.photo(report.photoID)?.status == .failed(failure))
         // A re-delivery of the same bad content does not pay again.
         harness.counter.reset()
         #expect(await harness.pipeline().ingest(reference).outcome == .skipped(.alreadyProcessed))
@@ -44,7 +44,7 @@ struct BadInputTests {
         let report = await harness.pipeline().ingest(PhotoReference(store: "raw-bucket", key: "raw/gone.jpg"))
         guard case .failed(let failure) = report.outcome else { Issue.record("got \(report.outcome)"); return }
         #expect(failure.code == .objectNotFound)
-        #expect(await harness.metadata.photo(report.photoID)?.status.kind == .failed)
+        #expect(try await harness.metadata.photo(report.photoID)?.status.kind == .failed)
     }
 
     @Test("bad photos in a batch fail alone; the others are grouped")

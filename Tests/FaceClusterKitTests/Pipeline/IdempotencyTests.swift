@@ -6,9 +6,9 @@ import Testing
 struct IdempotencyTests {
     let alice = Identity(1), bob = Identity(2)
 
-    @Test("the same event delivered 3 times changes nothing after the first", arguments: CallPlan.allCases)
-    func redelivery(plan: CallPlan) async throws {
-        let harness = Harness(callPlan: plan)
+    @Test("the same event delivered 3 times changes nothing after the first", arguments: CallPlan.allCases, Backend.available)
+    func redelivery(plan: CallPlan, backend: Backend) async throws {
+        let harness = try await Harness.make(backend, callPlan: plan)
         let reference = try await harness.upload(Layout.photo([alice, bob]), as: "raw/party.jpg")
         let pipeline = harness.pipeline()
 
@@ -26,9 +26,9 @@ struct IdempotencyTests {
         #expect(harness.counter.count(of: "PhotoStore.get") == 0, "nor download the photo again")
     }
 
-    @Test("three concurrent deliveries of one event: one worker processes, the others see it in progress")
-    func concurrentRedelivery() async throws {
-        let harness = Harness()
+    @Test("three concurrent deliveries of one event: one worker processes, the others see it in progress", arguments: Backend.available)
+    func concurrentRedelivery(backend: Backend) async throws {
+        let harness = try await Harness.make(backend)
         let reference = try await harness.upload(Layout.photo([alice, bob]), as: "raw/party.jpg")
         let reports = await withTaskGroup(of: IngestionReport.self) { group in
             for seed in 0..<3 {
@@ -44,9 +44,9 @@ struct IdempotencyTests {
         #expect(snapshot.indexedFaceCount == 2)
     }
 
-    @Test("a photo overwritten with new content is reprocessed and its old faces removed", arguments: CallPlan.allCases)
-    func overwrite(plan: CallPlan) async throws {
-        let harness = Harness(callPlan: plan)
+    @Test("a photo overwritten with new content is reprocessed and its old faces removed", arguments: CallPlan.allCases, Backend.available)
+    func overwrite(plan: CallPlan, backend: Backend) async throws {
+        let harness = try await Harness.make(backend, callPlan: plan)
         try await harness.add(Layout.photo([alice]), as: "raw/alice.jpg")
         let first = try await harness.add(Layout.photo([alice, bob], variant: 1), as: "raw/party.jpg")
         let bobID = try #require(first.newPeople.first)
@@ -55,7 +55,7 @@ struct IdempotencyTests {
 
         #expect(second.photoID == first.photoID)
         #expect(second.outcome == .indexed)
-        #expect(await harness.metadata.person(bobID) == nil, "Bob was only in the old version")
+        #expect(try await harness.metadata.person(bobID) == nil, "Bob was only in the old version")
         let snapshot = try await harness.snapshot()
         #expect(snapshot.groups.count == 1)
         #expect(snapshot.groups.first?.photoCount == 2)
@@ -63,9 +63,9 @@ struct IdempotencyTests {
         if plan == .indexed { #expect(snapshot.indexedFaceCount == 2, "old faces left the index") }
     }
 
-    @Test("a late event for older content does not undo newer content")
-    func outOfOrder() async throws {
-        let harness = Harness()
+    @Test("a late event for older content does not undo newer content", arguments: Backend.available)
+    func outOfOrder(backend: Backend) async throws {
+        let harness = try await Harness.make(backend)
         let reference = try await harness.upload(Layout.photo([alice]), as: "raw/p.jpg")
         try await harness.upload(Layout.photo([bob]), as: "raw/p.jpg")
         let pipeline = harness.pipeline()

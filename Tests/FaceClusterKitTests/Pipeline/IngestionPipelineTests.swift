@@ -65,7 +65,7 @@ struct IngestionGroupingTests {
         let harness = Harness()
         let report = try await harness.add(SyntheticPhoto(width: 800, height: 600), as: "raw/landscape.jpg")
         #expect(report.outcome == .noFaces)
-        #expect(await harness.metadata.photo(report.photoID)?.status == .noFaces)
+        #expect(try await harness.metadata.photo(report.photoID)?.status == .noFaces)
         #expect(try await harness.gallery.people().items.isEmpty)
     }
 
@@ -80,7 +80,7 @@ struct IngestionGroupingTests {
         let more = try await harness.add(Layout.crowd(120), as: "raw/120.jpg")
         #expect(more.faceCount == 100)
         #expect(more.skippedFaceCount == 20)
-        let photo = try #require(await harness.metadata.photo(more.photoID))
+        let photo = try #require(try await harness.metadata.photo(more.photoID))
         #expect(photo.skippedFaces.count == 20)
         #expect(photo.skippedFaces.allSatisfy { $0.reason == .exceedsMaxFaces })
     }
@@ -96,7 +96,7 @@ struct IngestionGroupingTests {
         let report = try await harness.add(photo, as: "raw/filtered.jpg")
 
         #expect(report.faceCount == 1)
-        let record = try #require(await harness.metadata.photo(report.photoID))
+        let record = try #require(try await harness.metadata.photo(report.photoID))
         #expect(Set(record.skippedFaces.map(\.reason)) == [.tooSmall, .lowConfidence])
         #expect(await harness.index.faceCount == 1)
     }
@@ -109,7 +109,7 @@ struct IngestionGroupingTests {
         let report = try await harness.add(photo, as: "raw/blurry.jpg")
         if plan == .indexed {
             #expect(report.faceCount == 1)
-            #expect(await harness.metadata.photo(report.photoID)?.skippedFaces.map(\.reason) == [.lowQuality])
+            #expect(try await harness.metadata.photo(report.photoID)?.skippedFaces.map(\.reason) == [.lowQuality])
         } else {
             // The seed plan detects before it indexes; its crops are indexed without a quality filter.
             #expect(report.faceCount == 2)

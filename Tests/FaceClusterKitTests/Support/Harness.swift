@@ -1,34 +1,76 @@
 import FaceClusterKit
+import Testing
 import Foundation
 
-/// In-memory adapters wired into a pipeline and a gallery, with every port call counted (and, when asked,
-/// passed through a fault injector shared by all ports).
+/// Stores for the pipeline scenarios: in memory, or S3 buckets and DynamoDB tables on moto.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case inMemory, moto
+    var testDescription: String { rawValue }
+    /// The backends this run can use (moto only when scripts/test.sh started it).
+    static var available: [Backend] { Moto.available ? allCases : [.inMemory] }
+}
+
+/// Adapters wired into a pipeline and a gallery, with every port call counted (and, when asked, passed
+/// through a fault injector shared by all ports). In memory by default; ``onMoto(callPlan:)`` puts photos and
+/// thumbnails in S3 buckets and the metadata in DynamoDB tables, so the same scenarios run on the AWS adapters.
 struct Harness {
-    let clock = ManualWallClock()
-    let photos: InMemoryPhotoStore
-    let thumbnails: InMemoryPhotoStore
+    let clock: ManualWallClock
+    let photos: any PhotoStore
+    let thumbnails: any PhotoStore
     let index = InMemoryFaceIndex()
-    let metadata: InMemoryMetadataStore
+    let metadata: any MetadataStore
     let counter = CallCounter()
     var configuration = IngestionPipeline.Configuration()
 
     init(callPlan: CallPlan = .indexed) {
-        photos = InMemoryPhotoStore(location: "raw-bucket", clock: clock)
-        thumbnails = InMemoryPhotoStore(location: "processed-bucket", clock: clock)
-        metadata = InMemoryMetadataStore(clock: clock)
+        let clock = ManualWallClock()
+        self.init(
+            clock: clock, photos: InMemoryPhotoStore(location: "raw-bucket", clock: clock),
+            thumbnails: InMemoryPhotoStore(location: "processed-bucket", clock: clock), metadata: InMemoryMetadataStore(clock: clock),
+            callPlan: callPlan)
+    }
+
+    private init(clock: ManualWallClock, photos: any PhotoStore, thumbnails: any PhotoStore, metadata: any MetadataStore, callPlan: CallPlan) {
+        self.clock = clock
+        self.photos = photos
+        self.thumbnails = thumbnails
+        self.metadata = metadata
         configuration.callPlan = callPlan
+    }
+
+    /// The same harness on fresh S3 buckets and DynamoDB tables.
+    static func onMoto(callPlan: CallPlan = .indexed) async throws -> Harness {
+        let clock = ManualWallClock()
+        let metadata = DynamoDBMetadataStore(
+            client: Moto.client(Moto.authURL!, credentials: Moto.authCredentials!), tablePrefix: "fck-\(UUID().uuidString.lowercased().prefix(13))",
+            clock: clock)
+        try await metadata.createTables()
+        return Harness(
+            clock: clock, photos: try await Moto.freshBucket(), thumbnails: try await Moto.freshBucket(), metadata: metadata, callPlan: callPlan)
+    }
+
+    static func make(_ backend: Backend, callPlan: CallPlan = .indexed) async throws -> Harness {
+        backend == .moto ? try await onMoto(callPlan: callPlan) : Harness(callPlan: callPlan)
     }
 
     /// A pipeline over the shared adapters; `faults` (when given) sits between the counter and each adapter.
     func pipeline(faults: FaultInjector = FaultInjector(rules: [])) -> IngestionPipeline {
         IngestionPipeline(
-            photos: photos.intercepted(by: faults).intercepted(by: counter),
-            thumbnails: thumbnails.intercepted(by: faults).intercepted(by: counter),
+            photos: Self.wrap(photos, faults, counter), thumbnails: Self.wrap(thumbnails, faults, counter),
             detector: ScriptedFaceDetector().intercepted(by: faults).intercepted(by: counter),
             index: index.intercepted(by: faults).intercepted(by: counter),
-            metadata: metadata.intercepted(by: faults).intercepted(by: counter),
+            metadata: Self.wrap(metadata, faults, counter),
             cropper: SyntheticThumbnailCropper().intercepted(by: faults).intercepted(by: counter),
             clock: clock, configuration: configuration)
+    }
+
+    // Opening the existential lets the generic wrapper see the concrete store.
+    private static func wrap<Store: PhotoStore>(_ store: Store, _ faults: FaultInjector, _ counter: CallCounter) -> any PhotoStore {
+        store.intercepted(by: faults).intercepted(by: counter)
+    }
+
+    private static func wrap<Store: MetadataStore>(_ store: Store, _ faults: FaultInjector, _ counter: CallCounter) -> any MetadataStore {
+        store.intercepted(by: faults).intercepted(by: counter)
     }
 
     var gallery: Gallery {
@@ -64,7 +106,7 @@ struct Harness {
         for person in people {
             var faces: [String] = []
             for appearance in try await Page.all(pageSize: 5, { try await metadata.appearances(ofPerson: person.id, page: $0) }) {
-                let photo = await metadata.photo(appearance.photoID)
+                let photo = try await metadata.photo(appearance.photoID)
                 faces.append("\(photo?.reference.key ?? "?")@\(appearance.boundingBox.left),\(appearance.boundingBox.top)")
                 thumbnailKeys.insert(appearance.thumbnailKey)
             }
