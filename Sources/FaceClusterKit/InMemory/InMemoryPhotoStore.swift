@@ -24,7 +24,7 @@ public actor InMemoryPhotoStore: PhotoStore {
 
     @discardableResult
     public func put(_ data: Data, at key: String, contentType: String) throws -> ObjectInfo {
-        try Self.validate(key)
+        try PhotoStoreError.validate(key: key)
         let eTag = Insecure.MD5.hash(data: data).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
         let info = ObjectInfo(
             key: key, size: data.count, eTag: "\"\(eTag)\"", contentType: contentType, lastModified: clock.now())
@@ -49,7 +49,7 @@ public actor InMemoryPhotoStore: PhotoStore {
 
     public nonisolated func presignedURL(for key: String, expiresIn: Duration) throws -> URL {
         try PhotoStoreError.validate(expiry: expiresIn)
-        try Self.validate(key)
+        try PhotoStoreError.validate(key: key)
         let expires = Int(clock.now().timeIntervalSince1970) + Int(expiresIn.components.seconds)
         var components = URLComponents()
         components.scheme = "memory"
@@ -58,18 +58,5 @@ public actor InMemoryPhotoStore: PhotoStore {
         components.queryItems = [URLQueryItem(name: "expires", value: String(expires))]
         guard let url = components.url else { throw PhotoStoreError.invalidKey(key, reason: "not representable in a URL") }
         return url
-    }
-
-    /// S3's key rules: 1…1024 bytes of UTF-8.
-    static func validate(_ key: String) throws {
-        guard !key.isEmpty, key.utf8.count <= 1024 else {
-            throw PhotoStoreError.invalidKey(key, reason: "keys are 1 to 1024 bytes")
-        }
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int, with pad: Character = "0") -> String {
-        count >= length ? self : String(repeating: pad, count: length - count) + self
     }
 }

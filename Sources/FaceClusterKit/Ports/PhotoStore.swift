@@ -91,6 +91,11 @@ public enum PhotoStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The longest validity S3 accepts for a presigned URL.
     public static let maximumPresignedExpiry: Duration = .seconds(7 * 24 * 3600)
 
+    /// Throws ``invalidKey(_:reason:)`` unless `key` follows S3's rule: 1…1024 bytes of UTF-8.
+    public static func validate(key: String) throws {
+        guard !key.isEmpty, key.utf8.count <= 1024 else { throw PhotoStoreError.invalidKey(key, reason: "keys are 1 to 1024 bytes") }
+    }
+
     /// Throws ``invalidExpiry(_:)`` unless `expiry` is within 1 s … 7 days.
     public static func validate(expiry: Duration) throws {
         guard expiry >= .seconds(1), expiry <= maximumPresignedExpiry else { throw PhotoStoreError.invalidExpiry(expiry) }

@@ -52,7 +52,7 @@ public struct S3PhotoStore: PhotoStore {
 
     @discardableResult
     public func put(_ data: Data, at key: String, contentType: String) async throws -> ObjectInfo {
-        try InMemoryPhotoStore.validate(key)
+        try PhotoStoreError.validate(key: key)
         var headers: [(name: String, value: String)] = [("Content-Type", contentType)]
         if let serverSideEncryption { headers.append(("x-amz-server-side-encryption", serverSideEncryption)) }
         let response = try await send("PUT", key: key, headers: headers, body: data)
@@ -99,7 +99,7 @@ public struct S3PhotoStore: PhotoStore {
 
     public func presignedURL(for key: String, expiresIn: Duration) async throws -> URL {
         try PhotoStoreError.validate(expiry: expiresIn)
-        try InMemoryPhotoStore.validate(key)
+        try PhotoStoreError.validate(key: key)
         let signer = SigV4Signer(credentials: try await client.credentials.credentials(), region: client.configuration.region, service: "s3")
         let base = endpoint
         let host = base.port.map { "\(base.host!):\($0)" } ?? base.host!

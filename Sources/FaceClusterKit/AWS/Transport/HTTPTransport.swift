@@ -41,7 +41,8 @@ public struct HTTPResponse: Sendable {
 
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
     }
 }
 
@@ -55,12 +56,5 @@ public enum HTTPTransportError: Error, Hashable, Sendable, CustomStringConvertib
         case .timedOut(let after): "no response within \(after)"
         case .connectionFailed(let detail): "connection failed: \(detail)"
         }
-    }
-}
-
-extension String {
-    func caseInsensitiveCompare(_ other: String) -> ComparisonResult {
-        let (a, b) = (lowercased(), other.lowercased())
-        return a == b ? .orderedSame : a < b ? .orderedAscending : .orderedDescending
     }
 }
