@@ -1,0 +1,166 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Turns a port image into a Rekognition image: an S3 reference when the photo sits in a bucket Rekognition
+/// may read (no download, up to 15 MB), bytes otherwise (up to 5 MB; a larger JPEG is re-encoded smaller,
+/// turned upright first so boxes keep meaning the displayed photo).
+struct RekognitionImages: Sendable {
+    /// Buckets, in the Rekognition region, whose objects are sent by reference.
+    var buckets: Set<String>
+    static let maximumBytes = 5 * 1024 * 1024
+
+    func image(_ input: ImageInput) throws -> Rekognition.Image {
+        if let reference = input.reference, buckets.contains(reference.store) {
+            return .s3(Rekognition.S3Object(Bucket: reference.store, Name: reference.key, Version: reference.versionID))
+        }
+        guard input.data.count > Self.maximumBytes else { return .bytes(input.data) }
+        return .bytes(try Self.shrink(input.data))
+    }
+
+    /// A JPEG over 5 MB, decoded at half scale (then a quarter…), turned upright, re-encoded at quality 90.
+    static func shrink(_ data: Data) throws -> Data {
+        let header = try JPEGHeader(parsing: data)
+        for factor in [(1, 2), (1, 4), (1, 8)] {
+            let decoded = try TurboJPEG.decode(data, header: header, factor: factor)
+            let upright = decoded.buffer.oriented(header.orientation)
+            let encoded = try TurboJPEG.encode(upright, quality: 90)
+            if encoded.count <= maximumBytes { return encoded }
+        }
+        throw FaceServiceError.imageTooLarge(detail: "still over 5 MB at 1/8 scale")
+    }
+}
+
+/// The ``FaceIndex`` on a Rekognition collection: IndexFaces, SearchFaces, SearchFacesByImage, DeleteFaces.
+/// Each call is one request; the image calls are billed per image (Rekognition price group 1).
+public struct RekognitionFaceIndex: FaceIndex {
+    public let rekognition: RekognitionClient
+    public let collectionID: String
+    var images: RekognitionImages
+
+    /// - Parameter s3Buckets: buckets in the Rekognition region whose photos are sent by reference.
+    public init(rekognition: RekognitionClient, collectionID: String, s3Buckets: Set<String> = []) {
+        self.rekognition = rekognition
+        self.collectionID = collectionID
+        self.images = RekognitionImages(buckets: s3Buckets)
+    }
+
+    /// Creates the collection; success when it exists already.
+    public func createCollection() async throws {
+        do {
+            _ = try await rekognition.createCollection(.init(CollectionId: collectionID))
+        } catch let error as AWSServiceError where error.code == "ResourceAlreadyExistsException" {
+            // Set-up is idempotent.
+        }
+    }
+
+    public func indexFaces(in image: ImageInput, externalImageID: String, options: IndexOptions) async throws -> IndexedFaces {
+        let response = try await mapping {
+            try await rekognition.indexFaces(.init(
+                CollectionId: collectionID, Image: try images.image(image), ExternalImageId: externalImageID,
+                DetectionAttributes: ["DEFAULT"], MaxFaces: options.maxFaces, QualityFilter: options.qualityFilter.rawValue))
+        }
+        let indexed = (response.FaceRecords ?? []).compactMap { record -> IndexedFace? in
+            guard let id = record.Face?.FaceId, let detail = record.FaceDetail ?? record.Face.map({ Rekognition.FaceDetail(BoundingBox: $0.BoundingBox, Confidence: $0.Confidence) }) else { return nil }
+            return IndexedFace(faceID: FaceID(rawValue: id), face: Self.face(detail))
+        }
+        let unindexed = (response.UnindexedFaces ?? []).compactMap { face in
+            face.FaceDetail.map { UnindexedFace(face: Self.face($0), reasons: face.Reasons ?? []) }
+        }
+        return IndexedFaces(indexed: indexed, unindexed: unindexed)
+    }
+
+    public func searchFaces(matching faceID: FaceID, options: SearchOptions) async throws -> [FaceMatch] {
+        let response = try await mapping {
+            try await rekognition.searchFaces(.init(
+                CollectionId: collectionID, FaceId: faceID.rawValue, MaxFaces: options.maxMatches, FaceMatchThreshold: options.threshold))
+        }
+        return Self.matches(response.FaceMatches)
+    }
+
+    /// Rekognition answers InvalidParameterException when the image holds no face; that is an empty result here.
+    public func searchFaces(byImage image: ImageInput, options: SearchOptions) async throws -> ImageSearchResult {
+        do {
+            let response = try await mapping {
+                try await rekognition.searchFacesByImage(.init(
+                    CollectionId: collectionID, Image: try images.image(image), MaxFaces: options.maxMatches, FaceMatchThreshold: options.threshold))
+            }
+            return ImageSearchResult(searchedFace: response.SearchedFaceBoundingBox.map(Self.box), matches: Self.matches(response.FaceMatches))
+        } catch FaceServiceError.invalidRequest {
+            return ImageSearchResult(searchedFace: nil, matches: [])
+        }
+    }
+
+    public func deleteFaces(_ faceIDs: [FaceID]) async throws {
+        for start in stride(from: 0, to: faceIDs.count, by: 4096) {
+            let chunk = faceIDs[start..<min(start + 4096, faceIDs.count)].map(\.rawValue)
+            _ = try await mapping { try await rekognition.deleteFaces(.init(CollectionId: collectionID, FaceIds: chunk)) }
+        }
+    }
+
+    /// Rekognition's errors in the port's terms; throttling and outages stay retryable AWS errors.
+    func mapping<T>(_ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as AWSServiceError {
+            throw Self.faceServiceError(error, collection: collectionID, region: rekognition.client.configuration.region)
+        }
+    }
+
+    static func faceServiceError(_ error: AWSServiceError, collection: String, region: String) -> any Error {
+        switch error.code {
+        case "InvalidImageFormatException": FaceServiceError.invalidImage(detail: error.description)
+        case "InvalidS3ObjectException": FaceServiceError.invalidImage(detail: "Rekognition cannot read the S3 object: \(error.description)")
+        case "ImageTooLargeException": FaceServiceError.imageTooLarge(detail: error.description)
+        case "InvalidParameterException": FaceServiceError.invalidRequest(detail: error.description)
+        case "ResourceNotFoundException":
+            FaceServiceError.setup(detail: "no Rekognition collection '\(collection)' in \(region): create it (RekognitionFaceIndex.createCollection, or `aws rekognition create-collection --collection-id \(collection) --region \(region)`)")
+        case "AccessDeniedException":
+            FaceServiceError.setup(detail: "access denied by Rekognition in \(region) — the role needs rekognition permissions on collection '\(collection)': \(error.description)")
+        default: error
+        }
+    }
+
+    static func box(_ box: Rekognition.BoundingBox) -> BoundingBox {
+        BoundingBox(left: box.Left ?? 0, top: box.Top ?? 0, width: box.Width ?? 0, height: box.Height ?? 0)
+    }
+
+    static func face(_ detail: Rekognition.FaceDetail) -> DetectedFace {
+        DetectedFace(
+            boundingBox: detail.BoundingBox.map(box) ?? BoundingBox(left: 0, top: 0, width: 0, height: 0),
+            confidence: detail.Confidence ?? 0,
+            landmarks: (detail.Landmarks ?? []).map { Landmark(type: $0.Type ?? "", x: $0.X ?? 0, y: $0.Y ?? 0) },
+            pose: detail.Pose.map { Pose(roll: $0.Roll ?? 0, yaw: $0.Yaw ?? 0, pitch: $0.Pitch ?? 0) },
+            quality: detail.Quality.map { FaceQuality(brightness: $0.Brightness ?? 0, sharpness: $0.Sharpness ?? 0) })
+    }
+
+    static func matches(_ matches: [Rekognition.FaceMatch]?) -> [FaceMatch] {
+        (matches ?? []).compactMap { match in
+            match.Face?.FaceId.map { FaceMatch(faceID: FaceID(rawValue: $0), similarity: match.Similarity ?? 0, externalImageID: match.Face?.ExternalImageId) }
+        }
+    }
+}
+
+/// The ``FaceDetector`` on Rekognition DetectFaces (price group 2), largest face first.
+public struct RekognitionFaceDetector: FaceDetector {
+    public let rekognition: RekognitionClient
+    var images: RekognitionImages
+
+    public init(rekognition: RekognitionClient, s3Buckets: Set<String> = []) {
+        self.rekognition = rekognition
+        self.images = RekognitionImages(buckets: s3Buckets)
+    }
+
+    public func detectFaces(in image: ImageInput) async throws -> [DetectedFace] {
+        let response: Rekognition.DetectFacesResponse
+        do {
+            response = try await rekognition.detectFaces(.init(Image: try images.image(image), Attributes: ["DEFAULT"]))
+        } catch let error as AWSServiceError {
+            throw RekognitionFaceIndex.faceServiceError(error, collection: "-", region: rekognition.client.configuration.region)
+        }
+        return (response.FaceDetails ?? []).map(RekognitionFaceIndex.face)
+            .sorted { $0.boundingBox.width * $0.boundingBox.height > $1.boundingBox.width * $1.boundingBox.height }
+    }
+}
