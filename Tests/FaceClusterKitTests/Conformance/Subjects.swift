@@ -72,6 +72,11 @@ struct FaceIndexSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [FaceIndexSubject] = [
         FaceIndexSubject(name: "InMemoryFaceIndex", make: { InMemoryFaceIndex() }, render: syntheticRenderer, threshold: 90),
+        FaceIndexSubject(name: "RekognitionFaceIndex on the HTTP double", make: {
+            let index = RekognitionFaceIndex(rekognition: try await RekognitionDouble.client(), collectionID: "conformance-\(UUID().uuidString)")
+            try await index.createCollection()
+            return index
+        }, render: syntheticRenderer, threshold: 90),
     ]
 }
 
@@ -84,6 +89,9 @@ struct FaceDetectorSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [FaceDetectorSubject] = [
         FaceDetectorSubject(name: "ScriptedFaceDetector", make: { ScriptedFaceDetector() }, render: syntheticRenderer),
+        FaceDetectorSubject(name: "RekognitionFaceDetector on the HTTP double", make: {
+            RekognitionFaceDetector(rekognition: try await RekognitionDouble.client())
+        }, render: syntheticRenderer),
     ]
 }
 

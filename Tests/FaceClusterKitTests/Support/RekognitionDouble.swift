@@ -1,0 +1,200 @@
+@testable import FaceClusterKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An in-process HTTP stand-in for Amazon Rekognition (JSON 1.1 on 127.0.0.1). It checks what a real endpoint
+/// checks first — the `X-Amz-Target`, a SigV4 `Authorization` header scoped to `rekognition`, the content type
+/// and a JSON body — keeps each collection in an ``InMemoryFaceIndex`` (so the faces are those of the
+/// ``SyntheticPhoto`` bytes sent) and answers in the shapes of the fixtures, with Rekognition's errors:
+/// ResourceNotFound, ResourceAlreadyExists, InvalidImageFormat, InvalidParameter (a search image with no face).
+/// Every request body it accepted is kept, for checking against botocore's model.
+final class RekognitionDouble: Sendable {
+    let port: Int
+    let state: State
+
+    /// One double for the whole test run, started on first use.
+    static let shared = Task { try await RekognitionDouble.start() }
+
+    actor State {
+        var collections: [String: InMemoryFaceIndex] = [:]
+        var received: [(operation: String, body: Data)] = []
+
+        func record(_ operation: String, _ body: Data) { received.append((operation, body)) }
+        func collection(_ id: String) -> InMemoryFaceIndex? { collections[id] }
+        func create(_ id: String) -> Bool {
+            guard collections[id] == nil else { return false }
+            collections[id] = InMemoryFaceIndex()
+            return true
+        }
+        func delete(_ id: String) -> Bool { collections.removeValue(forKey: id) != nil }
+    }
+
+    private init(port: Int, state: State) {
+        self.port = port
+        self.state = state
+    }
+
+    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// A Rekognition client for the shared double (real HTTP, SigV4, no retry pauses).
+    static func client() async throws -> RekognitionClient {
+        let double = try await shared.value
+        return RekognitionClient(client: AWSClient(
+            configuration: AWSConfiguration(region: "us-east-1", endpoints: ["rekognition": double.endpoint]),
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "test")),
+            transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(sleep: { _ in })))
+    }
+
+    static func start() async throws -> RekognitionDouble {
+        let state = State()
+        let router = Router()
+        router.post("/") { request, _ -> Response in
+            let body = Data(buffer: try await request.body.collect(upTo: 20 * 1024 * 1024))
+            return await Self.handle(request.headers, body, state)
+        }
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        Task { try await app.runService(gracefulShutdownSignals: []) }
+        var port = 0
+        for await value in stream {
+            port = value
+            break
+        }
+        return RekognitionDouble(port: port, state: state)
+    }
+
+    // MARK: Handling
+
+    static func handle(_ headers: HTTPFields, _ body: Data, _ state: State) async -> Response {
+        guard let target = headers[HTTPField.Name("X-Amz-Target")!], target.hasPrefix("RekognitionService.") else {
+            return error(400, "UnknownOperationException", "missing or foreign X-Amz-Target")
+        }
+        guard let authorization = headers[.authorization], authorization.hasPrefix("AWS4-HMAC-SHA256 Credential="),
+              authorization.contains("/rekognition/aws4_request"), authorization.contains("SignedHeaders="),
+              authorization.range(of: #"Signature=[0-9a-f]{64}$"#, options: .regularExpression) != nil,
+              headers[HTTPField.Name("X-Amz-Date")!] != nil
+        else { return error(403, "InvalidSignatureException", "the request is not signed with SigV4 for rekognition") }
+        guard headers[.contentType] == "application/x-amz-json-1.1" else { return error(400, "SerializationException", "wrong content type") }
+        let operation = String(target.dropFirst("RekognitionService.".count))
+        await state.record(operation, body)
+        do {
+            return try await dispatch(operation, body, state)
+        } catch let failure as Failure {
+            return error(400, failure.code, failure.message)
+        } catch {
+            return Self.error(400, "SerializationException", "\(error)")
+        }
+    }
+
+    struct Failure: Error {
+        var code: String
+        var message: String
+    }
+
+    static func dispatch(_ operation: String, _ body: Data, _ state: State) async throws -> Response {
+        let decoder = JSONDecoder()
+        func index(_ id: String) async throws -> InMemoryFaceIndex {
+            guard let index = await state.collection(id) else { throw Failure(code: "ResourceNotFoundException", message: "The collection id: \(id) does not exist") }
+            return index
+        }
+        func bytes(_ image: Rekognition.Image) throws -> Data {
+            guard let data = image.Bytes else { throw Failure(code: "InvalidS3ObjectException", message: "the double reads no S3") }
+            return data
+        }
+        func faceServiceCall<T>(_ call: () async throws -> T) async throws -> T {
+            do {
+                return try await call()
+            } catch FaceServiceError.invalidImage {
+                throw Failure(code: "InvalidImageFormatException", message: "Request has invalid image format")
+            } catch FaceServiceError.invalidRequest(let detail) {
+                throw Failure(code: "InvalidParameterException", message: detail)
+            }
+        }
+        switch operation {
+        case "CreateCollection":
+            let input = try decoder.decode(Rekognition.CreateCollectionRequest.self, from: body)
+            guard await state.create(input.CollectionId) else { throw Failure(code: "ResourceAlreadyExistsException", message: "exists") }
+            return json(Rekognition.CreateCollectionResponse(StatusCode: 200, CollectionArn: "aws:rekognition:us-east-1:123456789012:collection/\(input.CollectionId)", FaceModelVersion: "7.0"))
+        case "DeleteCollection":
+            let input = try decoder.decode(Rekognition.CollectionRequest.self, from: body)
+            guard await state.delete(input.CollectionId) else { throw Failure(code: "ResourceNotFoundException", message: "no collection") }
+            return json(Rekognition.DeleteCollectionResponse(StatusCode: 200))
+        case "IndexFaces":
+            let input = try decoder.decode(Rekognition.IndexFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            let data = try bytes(input.Image)
+            let result = try await faceServiceCall {
+                try await collection.indexFaces(
+                    in: ImageInput(data: data), externalImageID: input.ExternalImageId ?? "",
+                    options: IndexOptions(maxFaces: input.MaxFaces ?? 100, qualityFilter: QualityFilter(rawValue: input.QualityFilter ?? "AUTO") ?? .auto))
+            }
+            return json(Rekognition.IndexFacesResponse(
+                FaceRecords: result.indexed.map { Rekognition.FaceRecord(Face: face($0.faceID, $0.face, input.ExternalImageId), FaceDetail: detail($0.face)) },
+                FaceModelVersion: "7.0",
+                UnindexedFaces: result.unindexed.map { Rekognition.UnindexedFace(Reasons: $0.reasons, FaceDetail: detail($0.face)) }))
+        case "SearchFaces":
+            let input = try decoder.decode(Rekognition.SearchFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            let matches = try await faceServiceCall {
+                try await collection.searchFaces(
+                    matching: FaceID(rawValue: input.FaceId), options: SearchOptions(threshold: input.FaceMatchThreshold ?? 80, maxMatches: input.MaxFaces ?? 4096))
+            }
+            return json(Rekognition.SearchFacesResponse(SearchedFaceId: input.FaceId, FaceMatches: matches.map(match), FaceModelVersion: "7.0"))
+        case "SearchFacesByImage":
+            let input = try decoder.decode(Rekognition.SearchFacesByImageRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            let data = try bytes(input.Image)
+            let result = try await faceServiceCall {
+                try await collection.searchFaces(
+                    byImage: ImageInput(data: data), options: SearchOptions(threshold: input.FaceMatchThreshold ?? 80, maxMatches: input.MaxFaces ?? 4096))
+            }
+            guard let searched = result.searchedFace else { throw Failure(code: "InvalidParameterException", message: "There are no faces in the image. Should be at least 1.") }
+            return json(Rekognition.SearchFacesByImageResponse(
+                SearchedFaceBoundingBox: box(searched), SearchedFaceConfidence: 99.9, FaceMatches: result.matches.map(match), FaceModelVersion: "7.0"))
+        case "DeleteFaces":
+            let input = try decoder.decode(Rekognition.DeleteFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            await collection.deleteFaces(input.FaceIds.map(FaceID.init(rawValue:)))
+            return json(Rekognition.DeleteFacesResponse(DeletedFaces: input.FaceIds))
+        case "DetectFaces":
+            let input = try decoder.decode(Rekognition.DetectFacesRequest.self, from: body)
+            let data = try bytes(input.Image)
+            let faces = try await faceServiceCall { try await ScriptedFaceDetector().detectFaces(in: ImageInput(data: data)) }
+            return json(Rekognition.DetectFacesResponse(FaceDetails: faces.map(detail)))
+        default:
+            throw Failure(code: "UnknownOperationException", message: "the double does not implement \(operation)")
+        }
+    }
+
+    static func box(_ box: BoundingBox) -> Rekognition.BoundingBox {
+        Rekognition.BoundingBox(Width: box.width, Height: box.height, Left: box.left, Top: box.top)
+    }
+
+    static func detail(_ face: DetectedFace) -> Rekognition.FaceDetail {
+        Rekognition.FaceDetail(
+            BoundingBox: box(face.boundingBox), Confidence: face.confidence, Landmarks: nil, Pose: nil,
+            Quality: face.quality.map { Rekognition.ImageQuality(Brightness: $0.brightness, Sharpness: $0.sharpness) })
+    }
+
+    static func face(_ id: FaceID, _ face: DetectedFace, _ externalImageID: String?) -> Rekognition.Face {
+        Rekognition.Face(FaceId: id.rawValue, BoundingBox: box(face.boundingBox), ImageId: UUID().uuidString.lowercased(), ExternalImageId: externalImageID, Confidence: face.confidence)
+    }
+
+    static func match(_ match: FaceMatch) -> Rekognition.FaceMatch {
+        Rekognition.FaceMatch(Similarity: match.similarity, Face: Rekognition.Face(FaceId: match.faceID.rawValue, ExternalImageId: match.externalImageID))
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: Int, _ code: String, _ message: String) -> Response {
+        let data = Data(#"{"__type":"\#(code)","Message":"\#(message.replacingOccurrences(of: "\"", with: "'"))"}"#.utf8)
+        return Response(status: .init(code: status), headers: [.contentType: "application/x-amz-json-1.1"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
