@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts or stops the local AWS peers the tests use: two moto_server instances on free loopback ports.
+# Starts or stops the local AWS peers the tests use: two moto servers on free loopback ports, each serving one
+# request at a time (scripts/moto_serve.py: threaded moto loses conditional-write races that DynamoDB never does).
 #   auth: verifies every SigV4 signature (an IAM user and key are created for the tests);
 #   open: no signature checks — moto's auth check rejects correctly signed S3 keys holding + = % ü … (a moto
 #         bug), so the unchanged PhotoStore conformance suite, awkward keys included, runs here.
@@ -10,7 +11,6 @@ cd "$(dirname "$0")/.."
 # moto from the Python on PATH when it has it or pip may install it; otherwise (a Debian system Python is
 # "externally managed", PEP 668) from a virtualenv in .build-venv, created once.
 python=python3
-moto_server=moto_server
 ensure_moto() {
   python3 -c 'import moto, boto3, requests' 2>/dev/null && command -v moto_server >/dev/null && return
   if python3 -m pip install -q 'moto[server]' >&2 2>/dev/null && command -v moto_server >/dev/null; then return; fi
@@ -24,7 +24,6 @@ ensure_moto() {
     .build-venv/bin/pip install -q 'moto[server]' >&2
   fi
   python=.build-venv/bin/python
-  moto_server=.build-venv/bin/moto_server
 }
 
 case "${1:-}" in
@@ -34,9 +33,9 @@ start)
   port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
   open_port=$(port); auth_port=$(port)
   # Every stream redirected: nothing may hold the caller's $(…) pipe open.
-  nohup "$moto_server" -H 127.0.0.1 -p "$open_port" < /dev/null > "$dir/open.log" 2>&1 &
+  nohup "$python" scripts/moto_serve.py "$open_port" < /dev/null > "$dir/open.log" 2>&1 &
   echo $! > "$dir/open.pid"
-  INITIAL_NO_AUTH_ACTION_COUNT=0 nohup "$moto_server" -H 127.0.0.1 -p "$auth_port" < /dev/null > "$dir/auth.log" 2>&1 &
+  INITIAL_NO_AUTH_ACTION_COUNT=0 nohup "$python" scripts/moto_serve.py "$auth_port" < /dev/null > "$dir/auth.log" 2>&1 &
   echo $! > "$dir/auth.pid"
   for p in "$open_port" "$auth_port"; do
     for _ in $(seq 1 100); do

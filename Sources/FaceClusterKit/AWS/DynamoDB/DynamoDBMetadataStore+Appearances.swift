@@ -143,12 +143,19 @@ extension DynamoDBMetadataStore {
         // 1. The redirect first: writers to the source now land on the target.
         let sourcePerson = try Self.decode(Person.self, fromItem)
         let sourceRevision = fromItem["revision"]?.intValue ?? 0
+        // In one transaction with a check that the target is still live: two merges racing in opposite
+        // directions (their views of who is older can differ) can then never both succeed and form a cycle.
         do {
-            try await dynamo.putItem(
-                table: peopleTable, item: Self.redirectItem(sourcePerson, into: into.id, revision: sourceRevision + 1),
-                condition: Self.revisionIs(sourceRevision))
-        } catch DynamoDBError.conditionalCheckFailed {
-            // The source changed meanwhile: start again from what it is now.
+            try await dynamo.transactWrite([
+                .put(table: peopleTable, item: Self.redirectItem(sourcePerson, into: into.id, revision: sourceRevision + 1),
+                     condition: Self.revisionIs(sourceRevision)),
+                .conditionCheck(
+                    table: peopleTable, key: Self.personKey(into.id),
+                    condition: DynamoDBExpression("attribute_exists(personId) AND attribute_not_exists(mergedInto)")),
+            ])
+        } catch DynamoDBError.transactionCanceled {
+            // The source or the target changed meanwhile: start again from what they are now.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 1...20)))
             return try await mergePeople(source, into: target, requireDisjointPhotos: requireDisjointPhotos)
         }
         // 2. Move its faces and counters; 3. recount the target, taking the name and the earlier creation date.
