@@ -33,3 +33,40 @@ struct RekognitionPipelineTests {
         }
     }
 }
+
+@Suite("Rekognition requests against botocore's model")
+struct RekognitionBotocoreTests {
+    @Test("every request body the adapters sent to the double validates against botocore's Rekognition model")
+    func bodiesValidate() async throws {
+        // Exercise every operation the adapters use, then check everything the double has received so far.
+        let rekognition = try await RekognitionDouble.client()
+        let index = RekognitionFaceIndex(rekognition: rekognition, collectionID: "botocore-\(UUID().uuidString)")
+        try await index.createCollection()
+        let photo = ImageInput(data: Layout.photo([Identity(1), Identity(2)]).encoded())
+        let indexed = try await index.indexFaces(in: photo, externalImageID: "ph_x:0", options: IndexOptions(maxFaces: 10, qualityFilter: .none))
+        _ = try await index.searchFaces(matching: indexed.indexed[0].faceID, options: SearchOptions(threshold: 87.5, maxMatches: 3))
+        _ = try await index.searchFaces(byImage: photo, options: SearchOptions(threshold: 90))
+        _ = try await RekognitionFaceDetector(rekognition: rekognition).detectFaces(in: photo)
+        try await index.deleteFaces(indexed.indexed.map(\.faceID))
+        let received = await (try await RekognitionDouble.shared.value).state.received
+        #expect(Set(received.map(\.operation)).isSuperset(of: ["CreateCollection", "IndexFaces", "SearchFaces", "SearchFacesByImage", "DetectFaces", "DeleteFaces"]))
+        let script = try #require(Bundle.module.url(forResource: "botocore_validate", withExtension: "py", subdirectory: "Fixtures"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let payload = received.map { [$0.operation, String(decoding: $0.body, as: UTF8.self)] }
+        input.fileHandleForWriting.write(try JSONEncoder().encode(payload))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "botocore_validate.py failed (is botocore installed?)")
+        let problems = try JSONDecoder().decode([String].self, from: data)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(received.count >= 6)
+    }
+}
