@@ -9,9 +9,8 @@ struct FaceRemoval: Sendable {
     /// Removes `appearances` and the extra indexed `faceIDs` (faces indexed but never recorded).
     func remove(_ appearances: [Appearance], alsoIndexed faceIDs: [FaceID] = []) async throws {
         let indexed = Array(Set(appearances.map(\.faceID)).union(faceIDs)).sorted()
-        for chunk in stride(from: 0, to: indexed.count, by: 1000) {
-            try await index.deleteFaces(Array(indexed[chunk..<min(chunk + 1000, indexed.count)]))
-        }
+        // Any number of ids: each index adapter splits them to its service's limit.
+        if !indexed.isEmpty { try await index.deleteFaces(indexed) }
         for appearance in appearances {
             try await thumbnails.delete(appearance.thumbnailKey)
             try await metadata.removeAppearance(of: appearance.faceID)

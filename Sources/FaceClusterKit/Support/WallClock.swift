@@ -27,7 +27,6 @@ public final class ManualWallClock: WallClock {
 
     /// Moves the clock forward.
     public func advance(by duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+        current.withLock { $0 = $0.addingTimeInterval(duration.seconds) }
     }
 }

@@ -50,21 +50,8 @@ struct RekognitionBotocoreTests {
         try await index.deleteFaces(indexed.indexed.map(\.faceID))
         let received = await (try await RekognitionDouble.shared.value).state.received
         #expect(Set(received.map(\.operation)).isSuperset(of: ["CreateCollection", "IndexFaces", "SearchFaces", "SearchFacesByImage", "DetectFaces", "DeleteFaces"]))
-        let script = try #require(Bundle.module.url(forResource: "botocore_validate", withExtension: "py", subdirectory: "Fixtures"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let payload = received.map { [$0.operation, String(decoding: $0.body, as: UTF8.self)] }
-        input.fileHandleForWriting.write(try JSONEncoder().encode(payload))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "botocore_validate.py failed (is botocore installed?)")
+        let data = try #require(try PythonScript.run("botocore_validate", input: try JSONEncoder().encode(payload)))
         let problems = try JSONDecoder().decode([String].self, from: data)
         #expect(problems.isEmpty, "\(problems)")
         #expect(received.count >= 6)

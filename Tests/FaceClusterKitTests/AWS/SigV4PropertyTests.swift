@@ -98,26 +98,9 @@ struct SigV4PropertyTests {
         #expect(URIEncoding.decode("a%2Bb", plusAsSpace: true) == "a+b")
     }
 
-    /// Runs Fixtures/botocore_sign.py; fails (not skips) when botocore is missing: CI installs it.
+    /// Signatures from botocore (Fixtures/botocore_sign.py); fails (not skips) when botocore is missing.
     static func botocore(_ requests: [[String: Any]]) throws -> [String] {
-        let script = try #require(Bundle.module.url(forResource: "botocore_sign", withExtension: "py", subdirectory: "Fixtures"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: requests))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            Issue.record("botocore_sign.py failed (is botocore installed? pip install botocore): \(problems)")
-            return []
-        }
-        return try JSONDecoder().decode([String].self, from: data)
+        guard let output = try PythonScript.run("botocore_sign", input: try JSONSerialization.data(withJSONObject: requests)) else { return [] }
+        return try JSONDecoder().decode([String].self, from: output)
     }
 }
