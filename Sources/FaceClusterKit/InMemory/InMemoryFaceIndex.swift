@@ -11,7 +11,9 @@ import Crypto
 /// It keeps Rekognition's semantics where the pipeline depends on them: indexing the same content under
 /// the same external id returns the same face ids; at most `maxFaces` faces, largest first; the quality filter
 /// refuses blurry faces (sharpness under 20) unless it is `none`; a search never returns the searched face.
-public actor InMemoryFaceIndex: FaceIndex {
+/// As a ``PersonVectorIndex`` a person's vector is the mean of at most ``personVectorCapacity`` associated
+/// faces, as Rekognition's users are.
+public actor InMemoryFaceIndex: PersonVectorIndex {
     private struct StoredFace {
         var embedding: [Float]
         var externalImageID: String
@@ -19,6 +21,11 @@ public actor InMemoryFaceIndex: FaceIndex {
 
     private var faces: [FaceID: StoredFace] = [:]
     private var indexedImages: [String: [IndexedFace]] = [:]
+    private var people: [PersonID: [FaceID]] = [:]
+    private var personOfFace: [FaceID: PersonID] = [:]
+
+    /// The most faces one person's vector holds (Rekognition: 100 per user).
+    public static let personVectorCapacity = 100
 
     public init() {}
 
@@ -70,7 +77,45 @@ public actor InMemoryFaceIndex: FaceIndex {
     }
 
     public func deleteFaces(_ faceIDs: [FaceID]) {
-        for id in faceIDs { faces[id] = nil }
+        for id in faceIDs {
+            faces[id] = nil
+            disassociate(id)
+        }
+    }
+
+    public func searchPeople(matching faceID: FaceID, options: SearchOptions) throws -> [PersonMatch] {
+        guard let face = faces[faceID] else { throw FaceServiceError.invalidRequest(detail: "face \(faceID) is not indexed") }
+        return people.compactMap { person, members -> PersonMatch? in
+            let vectors = members.compactMap { faces[$0]?.embedding }
+            guard let first = vectors.first else { return nil }
+            let mean = vectors.dropFirst().reduce(first) { sum, vector in
+                vector.count == sum.count ? zip(sum, vector).map(+) : sum
+            }
+            let similarity = Self.similarity(face.embedding, mean)
+            return similarity >= options.threshold ? PersonMatch(personID: person, similarity: similarity) : nil
+        }
+        .sorted { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.personID < $1.personID }
+        .prefix(options.maxMatches)
+        .map { $0 }
+    }
+
+    public func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) throws {
+        for id in faceIDs {
+            guard faces[id] != nil else { throw FaceServiceError.invalidRequest(detail: "face \(id) is not indexed") }
+            guard personOfFace[id] == nil else { continue }
+            guard people[person, default: []].count < Self.personVectorCapacity else { return }
+            people[person, default: []].append(id)
+            personOfFace[id] = person
+        }
+    }
+
+    /// The person whose vector `faceID` is part of (the Rekognition double reports it on deletion).
+    public func person(associatedWith faceID: FaceID) -> PersonID? { personOfFace[faceID] }
+
+    /// Takes `faceID` out of its person's vector.
+    public func disassociate(_ faceID: FaceID) {
+        guard let person = personOfFace.removeValue(forKey: faceID) else { return }
+        people[person]?.removeAll { $0 == faceID }
     }
 
     private func matches(for embedding: [Float], excluding excluded: FaceID?, options: SearchOptions) -> [FaceMatch] {

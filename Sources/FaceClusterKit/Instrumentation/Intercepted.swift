@@ -49,6 +49,16 @@ extension Intercepted: FaceIndex where Base: FaceIndex {
     }
 }
 
+extension Intercepted: PersonVectorIndex where Base: PersonVectorIndex {
+    public func searchPeople(matching faceID: FaceID, options: SearchOptions) async throws -> [PersonMatch] {
+        try await run("FaceIndex", "searchPeople(matching:)") { try await base.searchPeople(matching: faceID, options: options) }
+    }
+
+    public func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) async throws {
+        try await run("FaceIndex", "associate") { try await base.associate(faceIDs, with: person, creatingPerson: creatingPerson) }
+    }
+}
+
 extension Intercepted: PhotoStore where Base: PhotoStore {
     public var location: String { base.location }
 

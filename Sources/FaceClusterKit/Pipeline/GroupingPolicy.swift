@@ -52,4 +52,11 @@ public enum CallPlan: String, Hashable, Sendable, CaseIterable {
     /// nothing matched, one face after another: 1 + N to 1 + 2N calls, plus one re-check search per new face
     /// unless ``IngestionPipeline/Configuration/seedPlanRechecksNewFaces`` is off.
     case seed
+    /// Each person is a vector in the index (Rekognition *users*; needs a ``PersonVectorIndex``): one
+    /// `indexFaces` on the whole photo, then per kept face `searchPeople(matching:)` — and, for a face that
+    /// matched nobody, a `searchFaces(matching:)` that finds faces other workers are grouping right now — then
+    /// one `associate` per face (and the creation of each new person's vector). 1 + 2N calls when everyone is
+    /// known, 1 + 3N (+ N user creations) when everyone is new. Worth it when people have many varied photos:
+    /// a face is compared with each person's average of up to 100 faces rather than with single faces.
+    case users
 }

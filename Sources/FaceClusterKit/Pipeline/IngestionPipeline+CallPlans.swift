@@ -10,12 +10,58 @@ struct CandidateFace: Sendable {
     var face: DetectedFace
     var thumbnail: Data
     var matches: [FaceMatch]
+    /// People whose vectors matched (the ``CallPlan/users`` plan only).
+    var people: [PersonMatch] = []
 }
 
 extension IngestionPipeline {
     /// The cheap plan: one `indexFaces` on the whole photo, then `searchFaces(matching:)` per kept face,
-    /// concurrently. Faces the policy drops are deleted from the index again (deletes are not billed).
+    /// concurrently.
     func indexedPlan(_ run: inout PhotoRun, data: Data, info: ImageInfo) async throws -> [CandidateFace] {
+        let (kept, crops) = try await indexWholePhoto(&run, data: data, info: info)
+        let options = configuration.policy.searchOptions
+        let matches = try await concurrentMap(kept, limit: configuration.faceConcurrency) { [index] face in
+            try await index.searchFaces(matching: face.faceID, options: options)
+        }
+        return kept.indices.map { CandidateFace(faceID: kept[$0].faceID, face: kept[$0].face, thumbnail: crops[$0], matches: matches[$0]) }
+    }
+
+    /// The ``CallPlan/users`` plan: the indexed plan's `indexFaces`, then per kept face a search among people;
+    /// a face that matched no person also searches single faces (concurrent workers may be grouping that
+    /// person right now, before their faces join its vector).
+    func usersPlan(_ run: inout PhotoRun, data: Data, info: ImageInfo) async throws -> [CandidateFace] {
+        let people = try personVectors()
+        let (kept, crops) = try await indexWholePhoto(&run, data: data, info: info)
+        let options = configuration.policy.searchOptions
+        let found = try await concurrentMap(kept, limit: configuration.faceConcurrency) { face -> ([PersonMatch], [FaceMatch]) in
+            let matches = try await people.searchPeople(matching: face.faceID, options: options)
+            return matches.isEmpty ? ([], try await people.searchFaces(matching: face.faceID, options: options)) : (matches, [])
+        }
+        return kept.indices.map {
+            CandidateFace(faceID: kept[$0].faceID, face: kept[$0].face, thumbnail: crops[$0], matches: found[$0].1, people: found[$0].0)
+        }
+    }
+
+    /// The index as a ``PersonVectorIndex``, or a set-up error naming what is missing.
+    func personVectors() throws -> any PersonVectorIndex {
+        guard let people = index as? any PersonVectorIndex else {
+            throw FaceServiceError.setup(detail: "the users call plan needs a face index with person vectors (such as Rekognition users); \(type(of: index)) has none")
+        }
+        return people
+    }
+
+    /// Adds each grouped face to its person's vector (``CallPlan/users``), creating the vectors of new people.
+    /// Repeats safely after a crash: associating a face twice changes nothing.
+    func associateWithPeople(_ appearances: [Appearance]) async throws {
+        let people = try personVectors()
+        _ = try await concurrentMap(appearances, limit: configuration.faceConcurrency) { appearance in
+            try await people.associate([appearance.faceID], with: appearance.personID, creatingPerson: appearance.foundedPerson)
+        }
+    }
+
+    /// `indexFaces` on the whole photo, the policy's filter (dropped faces are deleted from the index again;
+    /// deletes are not billed), a checkpoint of the kept face ids, and the kept faces' thumbnails.
+    private func indexWholePhoto(_ run: inout PhotoRun, data: Data, info: ImageInfo) async throws -> ([IndexedFace], [Data]) {
         let policy = configuration.policy
         let result = try await index.indexFaces(
             in: ImageInput(data: data, reference: run.reference), externalImageID: run.photoID.rawValue,
@@ -40,14 +86,8 @@ extension IngestionPipeline {
         run.claimed?.indexedContentTag = run.contentTag
         run.claimed?.skippedFaces = skipped
         try await checkpoint(&run)
-        guard !kept.isEmpty else { return [] }
-
-        let crops = try await cropper.thumbnails(of: data, boxes: kept.map(\.face.boundingBox), spec: configuration.thumbnailSpec)
-        let options = policy.searchOptions
-        let matches = try await concurrentMap(kept, limit: configuration.faceConcurrency) { [index] face in
-            try await index.searchFaces(matching: face.faceID, options: options)
-        }
-        return kept.indices.map { CandidateFace(faceID: kept[$0].faceID, face: kept[$0].face, thumbnail: crops[$0], matches: matches[$0]) }
+        guard !kept.isEmpty else { return ([], []) }
+        return (kept, try await cropper.thumbnails(of: data, boxes: kept.map(\.face.boundingBox), spec: configuration.thumbnailSpec))
     }
 
     /// The reference design's plan: `detectFaces`, then per face (one after another) a search with its crop,

@@ -37,6 +37,11 @@ extension IngestionPipeline {
                 if best[person].map({ match.similarity > $0.similarity }) ?? true { best[person] = match }
             }
             options += best.map { (candidate.faceID, $0.key, $0.value.faceID, $0.value.similarity) }
+            // A person's vector matched (the users plan): the person, after merges, matched through its cover face.
+            for match in candidate.people {
+                guard let person = try await metadata.person(match.personID), let cover = person.coverFaceID else { continue }
+                options.append((candidate.faceID, person.id, cover, match.similarity))
+            }
         }
         options.sort { a, b in
             a.similarity != b.similarity ? a.similarity > b.similarity

@@ -162,8 +162,10 @@ public struct IngestionPipeline: Sendable {
         let candidates = switch configuration.callPlan {
         case .indexed: try await indexedPlan(&run, data: object.data, info: info)
         case .seed: try await seedPlan(&run, data: object.data, info: info)
+        case .users: try await usersPlan(&run, data: object.data, info: info)
         }
         let grouping = try await group(candidates, in: run)
+        if configuration.callPlan == .users { try await associateWithPeople(grouping.appearances) }
         return try await markDone(&run, grouping: grouping)
     }
 

@@ -114,3 +114,29 @@ public struct ImageSearchResult: Sendable {
         self.matches = matches
     }
 }
+
+/// A ``FaceIndex`` that also keeps one aggregated vector per person (Rekognition's *users*), for the
+/// ``CallPlan/users`` plan: a new face is searched against people rather than against single faces.
+///
+/// A person's vector is built from the faces associated with it; Rekognition averages at most 100 of them.
+public protocol PersonVectorIndex: FaceIndex {
+    /// People whose vectors are similar to the indexed face `faceID`, most similar first.
+    func searchPeople(matching faceID: FaceID, options: SearchOptions) async throws -> [PersonMatch]
+
+    /// Adds indexed faces to `person`'s vector, creating the vector first when `creatingPerson` (or when it
+    /// turns out not to exist). Idempotent: faces already associated with `person` are left as they are.
+    /// Faces beyond the vector's capacity are not associated (the person keeps them; only the vector is full).
+    func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) async throws
+}
+
+/// A person whose vector is similar to the face searched for.
+public struct PersonMatch: Hashable, Sendable {
+    public var personID: PersonID
+    /// 0…100.
+    public var similarity: Double
+
+    public init(personID: PersonID, similarity: Double) {
+        self.personID = personID
+        self.similarity = similarity
+    }
+}

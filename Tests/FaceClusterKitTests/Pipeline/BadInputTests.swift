@@ -78,7 +78,7 @@ struct BadInputTests {
         let report = await harness.pipeline(faults: throttled).ingest(reference)
         #expect(report.shouldRetry)
         #expect(await harness.pipeline().ingest(reference).outcome == .indexed)
-        #expect(await harness.index.faceCount == 1)
+        #expect(await harness.indexedFaceCount() == 1)
     }
 }
 

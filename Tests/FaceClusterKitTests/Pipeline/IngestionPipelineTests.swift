@@ -98,7 +98,7 @@ struct IngestionGroupingTests {
         #expect(report.faceCount == 1)
         let record = try #require(try await harness.metadata.photo(report.photoID))
         #expect(Set(record.skippedFaces.map(\.reason)) == [.tooSmall, .lowConfidence])
-        #expect(await harness.index.faceCount == 1)
+        #expect(await harness.indexedFaceCount() == 1)
     }
 
     @Test("the index's quality filter refusals are recorded as low-quality skips", arguments: CallPlan.allCases)
@@ -107,7 +107,7 @@ struct IngestionGroupingTests {
         harness.configuration.policy.qualityFilter = .auto
         let photo = SyntheticPhoto(width: 1200, height: 900, faces: [alice.face(Layout.box(0)), bob.face(Layout.box(1), sharpness: 5)])
         let report = try await harness.add(photo, as: "raw/blurry.jpg")
-        if plan == .indexed {
+        if plan != .seed {
             #expect(report.faceCount == 1)
             #expect(try await harness.metadata.photo(report.photoID)?.skippedFaces.map(\.reason) == [.lowQuality])
         } else {
@@ -155,7 +155,47 @@ struct CallPlanTests {
         #expect(harness.counter.count(ofPort: "FaceIndex") + harness.counter.count(ofPort: "FaceDetector") == 1 + 2 + 1)
     }
 
-    @Test("both plans group the same library into the same people", arguments: CallPlan.allCases)
+    @Test("the users plan searches people, searches faces only for faces that matched no one, and adds every face to its person")
+    func usersPlanCalls() async throws {
+        let harness = Harness(callPlan: .users)
+        try await harness.add(Layout.photo([Identity(1), Identity(2), Identity(3)]), as: "raw/a.jpg")
+        harness.counter.reset()
+        let report = try await harness.add(Layout.photo([Identity(1), Identity(4)], variant: 2), as: "raw/b.jpg")
+        #expect(report.matchedPeople.count == 1 && report.newPeople.count == 1)
+        #expect(harness.counter.count(of: "FaceIndex.indexFaces") == 1)
+        #expect(harness.counter.count(of: "FaceIndex.searchPeople(matching:)") == 2)
+        #expect(harness.counter.count(of: "FaceIndex.searchFaces(matching:)") == 1)
+        #expect(harness.counter.count(of: "FaceIndex.associate") == 2)
+        #expect(harness.counter.count(of: "FaceDetector.detectFaces") == 0)
+        let alice = try #require(report.matchedPeople.first)
+        let vectors = try #require(harness.index as? InMemoryFaceIndex)
+        for appearance in try await Page.all({ try await harness.metadata.appearances(ofPerson: alice, page: $0) }) {
+            #expect(await vectors.person(associatedWith: appearance.faceID) == alice)
+        }
+    }
+
+    @Test("the users plan on an index without person vectors fails with a set-up error")
+    func usersPlanNeedsVectors() async throws {
+        struct FacesOnly: FaceIndex {
+            let base = InMemoryFaceIndex()
+            func indexFaces(in image: ImageInput, externalImageID: String, options: IndexOptions) async throws -> IndexedFaces {
+                try await base.indexFaces(in: image, externalImageID: externalImageID, options: options)
+            }
+            func searchFaces(matching faceID: FaceID, options: SearchOptions) async throws -> [FaceMatch] { try await base.searchFaces(matching: faceID, options: options) }
+            func searchFaces(byImage image: ImageInput, options: SearchOptions) async throws -> ImageSearchResult { try await base.searchFaces(byImage: image, options: options) }
+            func deleteFaces(_ faceIDs: [FaceID]) async throws { await base.deleteFaces(faceIDs) }
+        }
+        let photos = InMemoryPhotoStore(location: "raw")
+        try await photos.put(Layout.photo([Identity(1)]).encoded(), at: "a.jpg", contentType: "image/jpeg")
+        let pipeline = IngestionPipeline(
+            photos: photos, thumbnails: photos, detector: ScriptedFaceDetector(), index: FacesOnly(), metadata: InMemoryMetadataStore(),
+            cropper: SyntheticThumbnailCropper(), configuration: .init(callPlan: .users))
+        let report = await pipeline.ingest(key: "a.jpg")
+        guard case .failed(let failure) = report.outcome else { Issue.record("expected a failure, got \(report.outcome)"); return }
+        #expect(failure.code == .setupError && failure.message.contains("person vectors"))
+    }
+
+    @Test("every plan groups the same library into the same people", arguments: CallPlan.allCases)
     func plansAgree(plan: CallPlan) async throws {
         let harness = Harness(callPlan: plan)
         let library: [(String, [Int])] = [("1", [1, 2]), ("2", [2, 3]), ("3", [1]), ("4", [4, 1, 3]), ("5", [])]

@@ -2,12 +2,13 @@ import FaceClusterKit
 import Testing
 import Foundation
 
-/// Stores for the pipeline scenarios: in memory, or S3 buckets and DynamoDB tables on moto.
+/// Adapters for the pipeline scenarios: everything in memory; S3 buckets and DynamoDB tables on moto; or the
+/// Rekognition adapters (face index and detector) over HTTP on the Rekognition double, stores in memory.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case inMemory, moto
+    case inMemory, moto, rekognition
     var testDescription: String { rawValue }
     /// The backends this run can use (moto only when scripts/test.sh started it).
-    static var available: [Backend] { Moto.available ? allCases : [.inMemory] }
+    static var available: [Backend] { Moto.available ? allCases : [.inMemory, .rekognition] }
 }
 
 /// Adapters wired into a pipeline and a gallery, with every port call counted (and, when asked, passed
@@ -17,7 +18,10 @@ struct Harness {
     let clock: ManualWallClock
     let photos: any PhotoStore
     let thumbnails: any PhotoStore
-    let index = InMemoryFaceIndex()
+    let index: any FaceIndex
+    let detector: any FaceDetector
+    /// How many faces the index holds (compared with the appearances recorded: no orphans).
+    let indexedFaceCount: @Sendable () async -> Int
     let metadata: any MetadataStore
     let counter = CallCounter()
     var configuration = IngestionPipeline.Configuration()
@@ -30,8 +34,15 @@ struct Harness {
             callPlan: callPlan)
     }
 
-    private init(clock: ManualWallClock, photos: any PhotoStore, thumbnails: any PhotoStore, metadata: any MetadataStore, callPlan: CallPlan) {
+    private init(
+        clock: ManualWallClock, photos: any PhotoStore, thumbnails: any PhotoStore, metadata: any MetadataStore, callPlan: CallPlan,
+        index: any FaceIndex = InMemoryFaceIndex(), detector: any FaceDetector = ScriptedFaceDetector(),
+        indexedFaceCount: (@Sendable () async -> Int)? = nil
+    ) {
         self.clock = clock
+        self.index = index
+        self.detector = detector
+        self.indexedFaceCount = indexedFaceCount ?? { await (index as? InMemoryFaceIndex)?.faceCount ?? 0 }
         self.photos = photos
         self.thumbnails = thumbnails
         self.metadata = metadata
@@ -49,16 +60,37 @@ struct Harness {
             clock: clock, photos: try await Moto.freshBucket(), thumbnails: try await Moto.freshBucket(), metadata: metadata, callPlan: callPlan)
     }
 
+    /// In-memory stores; the face index and detector are the Rekognition adapters on a fresh collection of
+    /// the HTTP double.
+    static func onRekognition(callPlan: CallPlan = .indexed) async throws -> Harness {
+        let clock = ManualWallClock()
+        let rekognition = try await RekognitionDouble.client()
+        let collection = "harness-\(UUID().uuidString)"
+        let index = RekognitionFaceIndex(rekognition: rekognition, collectionID: collection)
+        try await index.createCollection()
+        let state = try await RekognitionDouble.shared.value.state
+        return Harness(
+            clock: clock, photos: InMemoryPhotoStore(location: "raw-bucket", clock: clock),
+            thumbnails: InMemoryPhotoStore(location: "processed-bucket", clock: clock), metadata: InMemoryMetadataStore(clock: clock),
+            callPlan: callPlan, index: index, detector: RekognitionFaceDetector(rekognition: rekognition),
+            indexedFaceCount: { await state.collection(collection)?.faceCount ?? 0 })
+    }
+
     static func make(_ backend: Backend, callPlan: CallPlan = .indexed) async throws -> Harness {
-        backend == .moto ? try await onMoto(callPlan: callPlan) : Harness(callPlan: callPlan)
+        switch backend {
+        case .inMemory: Harness(callPlan: callPlan)
+        case .moto: try await onMoto(callPlan: callPlan)
+        case .rekognition: try await onRekognition(callPlan: callPlan)
+        }
     }
 
     /// A pipeline over the shared adapters; `faults` (when given) sits between the counter and each adapter.
     func pipeline(faults: FaultInjector = FaultInjector(rules: [])) -> IngestionPipeline {
-        IngestionPipeline(
+        let index: any FaceIndex = Self.wrapIndex(self.index, faults, counter)
+        return IngestionPipeline(
             photos: Self.wrap(photos, faults, counter), thumbnails: Self.wrap(thumbnails, faults, counter),
-            detector: ScriptedFaceDetector().intercepted(by: faults).intercepted(by: counter),
-            index: index.intercepted(by: faults).intercepted(by: counter),
+            detector: Self.wrapDetector(detector, faults, counter),
+            index: index,
             metadata: Self.wrap(metadata, faults, counter),
             cropper: SyntheticThumbnailCropper().intercepted(by: faults).intercepted(by: counter),
             clock: clock, configuration: configuration)
@@ -67,6 +99,14 @@ struct Harness {
     // Opening the existential lets the generic wrapper see the concrete store.
     private static func wrap<Store: PhotoStore>(_ store: Store, _ faults: FaultInjector, _ counter: CallCounter) -> any PhotoStore {
         store.intercepted(by: faults).intercepted(by: counter)
+    }
+
+    private static func wrapIndex<Index: FaceIndex>(_ index: Index, _ faults: FaultInjector, _ counter: CallCounter) -> any FaceIndex {
+        index.intercepted(by: faults).intercepted(by: counter)
+    }
+
+    private static func wrapDetector<Detector: FaceDetector>(_ detector: Detector, _ faults: FaultInjector, _ counter: CallCounter) -> any FaceDetector {
+        detector.intercepted(by: faults).intercepted(by: counter)
     }
 
     private static func wrap<Store: MetadataStore>(_ store: Store, _ faults: FaultInjector, _ counter: CallCounter) -> any MetadataStore {
@@ -120,7 +160,7 @@ struct Harness {
         let storedThumbnails = try await thumbnails.list(prefix: "", continuationToken: nil, limit: 1000).objects.map(\.key)
         return GallerySnapshot(
             groups: groups, statuses: statuses, appearanceCount: appearanceCount,
-            indexedFaceCount: await index.faceCount, thumbnailKeys: thumbnailKeys, storedThumbnails: Set(storedThumbnails))
+            indexedFaceCount: await indexedFaceCount(), thumbnailKeys: thumbnailKeys, storedThumbnails: Set(storedThumbnails))
     }
 }
 

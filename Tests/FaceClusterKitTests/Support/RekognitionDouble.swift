@@ -19,7 +19,16 @@ final class RekognitionDouble: Sendable {
 
     actor State {
         var collections: [String: InMemoryFaceIndex] = [:]
+        var users: [String: Set<String>] = [:]
         var received: [(operation: String, body: Data)] = []
+        /// Buckets the double can read `S3Object` images from, as Rekognition reads the caller's buckets.
+        var buckets: [String: any PhotoStore] = [:]
+
+        func register(_ store: any PhotoStore, as bucket: String) { buckets[bucket] = store }
+        func bucket(_ name: String) -> (any PhotoStore)? { buckets[name] }
+        /// Adds a user; `false` when it exists.
+        func createUser(_ user: String, in collection: String) -> Bool { users[collection, default: []].insert(user).inserted }
+        func userExists(_ user: String, in collection: String) -> Bool { users[collection]?.contains(user) ?? false }
 
         func record(_ operation: String, _ body: Data) { received.append((operation, body)) }
         func collection(_ id: String) -> InMemoryFaceIndex? { collections[id] }
@@ -28,7 +37,10 @@ final class RekognitionDouble: Sendable {
             collections[id] = InMemoryFaceIndex()
             return true
         }
-        func delete(_ id: String) -> Bool { collections.removeValue(forKey: id) != nil }
+        func delete(_ id: String) -> Bool {
+            users[id] = nil
+            return collections.removeValue(forKey: id) != nil
+        }
     }
 
     private init(port: Int, state: State) {
@@ -101,9 +113,13 @@ final class RekognitionDouble: Sendable {
             guard let index = await state.collection(id) else { throw Failure(code: "ResourceNotFoundException", message: "The collection id: \(id) does not exist") }
             return index
         }
-        func bytes(_ image: Rekognition.Image) throws -> Data {
-            guard let data = image.Bytes else { throw Failure(code: "InvalidS3ObjectException", message: "the double reads no S3") }
-            return data
+        func bytes(_ image: Rekognition.Image) async throws -> Data {
+            if let data = image.Bytes { return data }
+            guard let object = image.S3Object, let store = await state.bucket(object.Bucket),
+                  let stored = try? await store.get(object.Name)
+            else { throw Failure(code: "InvalidS3ObjectException", message: "Unable to get object metadata from S3. Check object key, region and/or access permissions.") }
+            guard stored.data.count <= 15 * 1024 * 1024 else { throw Failure(code: "ImageTooLargeException", message: "Image size is too large.") }
+            return stored.data
         }
         func faceServiceCall<T>(_ call: () async throws -> T) async throws -> T {
             do {
@@ -126,7 +142,7 @@ final class RekognitionDouble: Sendable {
         case "IndexFaces":
             let input = try decoder.decode(Rekognition.IndexFacesRequest.self, from: body)
             let collection = try await index(input.CollectionId)
-            let data = try bytes(input.Image)
+            let data = try await bytes(input.Image)
             let result = try await faceServiceCall {
                 try await collection.indexFaces(
                     in: ImageInput(data: data), externalImageID: input.ExternalImageId ?? "",
@@ -147,7 +163,7 @@ final class RekognitionDouble: Sendable {
         case "SearchFacesByImage":
             let input = try decoder.decode(Rekognition.SearchFacesByImageRequest.self, from: body)
             let collection = try await index(input.CollectionId)
-            let data = try bytes(input.Image)
+            let data = try await bytes(input.Image)
             let result = try await faceServiceCall {
                 try await collection.searchFaces(
                     byImage: ImageInput(data: data), options: SearchOptions(threshold: input.FaceMatchThreshold ?? 80, maxMatches: input.MaxFaces ?? 4096))
@@ -156,13 +172,71 @@ final class RekognitionDouble: Sendable {
             return json(Rekognition.SearchFacesByImageResponse(
                 SearchedFaceBoundingBox: box(searched), SearchedFaceConfidence: 99.9, FaceMatches: result.matches.map(match), FaceModelVersion: "7.0"))
         case "DeleteFaces":
+            // Rekognition refuses to delete a face that belongs to a user.
             let input = try decoder.decode(Rekognition.DeleteFacesRequest.self, from: body)
             let collection = try await index(input.CollectionId)
-            await collection.deleteFaces(input.FaceIds.map(FaceID.init(rawValue:)))
-            return json(Rekognition.DeleteFacesResponse(DeletedFaces: input.FaceIds))
+            var deleted: [String] = []
+            var refused: [Rekognition.DeleteFacesResponse.Unsuccessful] = []
+            for id in input.FaceIds {
+                if let user = await collection.person(associatedWith: FaceID(rawValue: id)) {
+                    refused.append(.init(FaceId: id, UserId: user.rawValue, Reasons: ["ASSOCIATED_TO_AN_EXISTING_USER"]))
+                } else {
+                    await collection.deleteFaces([FaceID(rawValue: id)])
+                    deleted.append(id)
+                }
+            }
+            return json(Rekognition.DeleteFacesResponse(DeletedFaces: deleted, UnsuccessfulFaceDeletions: refused.isEmpty ? nil : refused))
+        case "CreateUser":
+            let input = try decoder.decode(Rekognition.CreateUserRequest.self, from: body)
+            _ = try await index(input.CollectionId)
+            guard await state.createUser(input.UserId, in: input.CollectionId) else {
+                throw Failure(code: "ConflictException", message: "A User with the specified ID already exists.")
+            }
+            return json(Rekognition.EmptyResponse())
+        case "AssociateFaces":
+            let input = try decoder.decode(Rekognition.AssociateFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            guard await state.userExists(input.UserId, in: input.CollectionId) else {
+                throw Failure(code: "ResourceNotFoundException", message: "The user \(input.UserId) does not exist.")
+            }
+            var associated: [Rekognition.AssociateFacesResponse.Associated] = []
+            var refused: [Rekognition.AssociateFacesResponse.Unsuccessful] = []
+            for id in input.FaceIds.map(FaceID.init(rawValue:)) {
+                switch await collection.person(associatedWith: id) {
+                case .some(let owner) where owner.rawValue == input.UserId: continue
+                case .some(let owner): refused.append(.init(FaceId: id.rawValue, UserId: owner.rawValue, Reasons: ["ASSOCIATED_TO_A_DIFFERENT_USER"]))
+                case nil:
+                    try await faceServiceCall { try await collection.associate([id], with: PersonID(rawValue: input.UserId), creatingPerson: false) }
+                    if await collection.person(associatedWith: id) == nil {
+                        throw Failure(code: "ServiceQuotaExceededException", message: "The user has reached its limit of 100 faces.")
+                    }
+                    associated.append(.init(FaceId: id.rawValue))
+                }
+            }
+            return json(Rekognition.AssociateFacesResponse(AssociatedFaces: associated, UnsuccessfulFaceAssociations: refused, UserStatus: "ACTIVE"))
+        case "DisassociateFaces":
+            let input = try decoder.decode(Rekognition.DisassociateFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            var done: [Rekognition.DisassociateFacesResponse.Disassociated] = []
+            for id in input.FaceIds.map(FaceID.init(rawValue:)) where await collection.person(associatedWith: id)?.rawValue == input.UserId {
+                await collection.disassociate(id)
+                done.append(.init(FaceId: id.rawValue))
+            }
+            return json(Rekognition.DisassociateFacesResponse(DisassociatedFaces: done, UnsuccessfulFaceDisassociations: [], UserStatus: "ACTIVE"))
+        case "SearchUsers":
+            let input = try decoder.decode(Rekognition.SearchUsersRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            guard let face = input.FaceId else { throw Failure(code: "InvalidParameterException", message: "the double searches by FaceId only") }
+            let people = try await faceServiceCall {
+                try await collection.searchPeople(
+                    matching: FaceID(rawValue: face), options: SearchOptions(threshold: input.UserMatchThreshold ?? 80, maxMatches: input.MaxUsers ?? 500))
+            }
+            return json(Rekognition.SearchUsersResponse(
+                UserMatches: people.map { Rekognition.UserMatch(Similarity: $0.similarity, User: .init(UserId: $0.personID.rawValue, UserStatus: "ACTIVE")) },
+                FaceModelVersion: "7.0", SearchedFace: .init(FaceId: face, UserId: nil), SearchedUser: nil))
         case "DetectFaces":
             let input = try decoder.decode(Rekognition.DetectFacesRequest.self, from: body)
-            let data = try bytes(input.Image)
+            let data = try await bytes(input.Image)
             let faces = try await faceServiceCall { try await ScriptedFaceDetector().detectFaces(in: ImageInput(data: data)) }
             return json(Rekognition.DetectFacesResponse(FaceDetails: faces.map(detail)))
         default:

@@ -65,6 +65,10 @@ public struct RekognitionClient: Sendable {
         try await call("AssociateFaces", request)
     }
 
+    public func disassociateFaces(_ request: Rekognition.DisassociateFacesRequest) async throws -> Rekognition.DisassociateFacesResponse {
+        try await call("DisassociateFaces", request)
+    }
+
     public func searchUsers(_ request: Rekognition.SearchUsersRequest) async throws -> Rekognition.SearchUsersResponse {
         try await call("SearchUsers", request)
     }

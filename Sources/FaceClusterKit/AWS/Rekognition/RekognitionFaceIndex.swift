@@ -93,11 +93,38 @@ public struct RekognitionFaceIndex: FaceIndex {
         }
     }
 
+    /// Faces that belong to a user (the ``CallPlan/users`` plan) are disassociated first: Rekognition refuses
+    /// to delete them otherwise (`ASSOCIATED_TO_AN_EXISTING_USER`).
     public func deleteFaces(_ faceIDs: [FaceID]) async throws {
         for start in stride(from: 0, to: faceIDs.count, by: 4096) {
             let chunk = faceIDs[start..<min(start + 4096, faceIDs.count)].map(\.rawValue)
-            _ = try await mapping { try await rekognition.deleteFaces(.init(CollectionId: collectionID, FaceIds: chunk)) }
+            let response = try await mapping { try await rekognition.deleteFaces(.init(CollectionId: collectionID, FaceIds: chunk)) }
+            var associated: [String: [String]] = [:]
+            for failure in response.UnsuccessfulFaceDeletions ?? [] {
+                guard let face = failure.FaceId, let user = failure.UserId,
+                      (failure.Reasons ?? []).contains("ASSOCIATED_TO_AN_EXISTING_USER") else { continue }
+                associated[user, default: []].append(face)
+            }
+            guard !associated.isEmpty else { continue }
+            for (user, faces) in associated.sorted(by: { $0.key < $1.key }) {
+                for part in stride(from: 0, to: faces.count, by: 100) {
+                    let ids = Array(faces[part..<min(part + 100, faces.count)])
+                    _ = try await mapping {
+                        try await rekognition.disassociateFaces(.init(
+                            CollectionId: collectionID, UserId: user, FaceIds: ids,
+                            ClientRequestToken: Self.token("disassociate", collectionID, user, ids.joined(separator: ","))))
+                    }
+                }
+            }
+            let retry = associated.values.flatMap { $0 }.sorted()
+            _ = try await mapping { try await rekognition.deleteFaces(.init(CollectionId: collectionID, FaceIds: retry)) }
         }
+    }
+
+    /// A Rekognition idempotency token (1–64 of `[a-zA-Z0-9-_]`) derived from what the request does, so a
+    /// retried request repeats its token and a different request never reuses one.
+    static func token(_ parts: String...) -> String {
+        Base32.digest(of: parts.joined(separator: "\u{0}"), characters: 40)
     }
 
     /// Rekognition's errors in the port's terms; throttling and outages stay retryable AWS errors.
@@ -139,6 +166,55 @@ public struct RekognitionFaceIndex: FaceIndex {
     static func matches(_ matches: [Rekognition.FaceMatch]?) -> [FaceMatch] {
         (matches ?? []).compactMap { match in
             match.Face?.FaceId.map { FaceMatch(faceID: FaceID(rawValue: $0), similarity: match.Similarity ?? 0, externalImageID: match.Face?.ExternalImageId) }
+        }
+    }
+}
+
+/// The person vectors of the ``CallPlan/users`` plan are Rekognition users: the user id is the person id.
+extension RekognitionFaceIndex: PersonVectorIndex {
+    /// SearchUsers by face id.
+    public func searchPeople(matching faceID: FaceID, options: SearchOptions) async throws -> [PersonMatch] {
+        let response = try await mapping {
+            try await rekognition.searchUsers(.init(
+                CollectionId: collectionID, FaceId: faceID.rawValue, UserMatchThreshold: options.threshold,
+                MaxUsers: min(max(options.maxMatches, 1), 500)))
+        }
+        return (response.UserMatches ?? []).compactMap { match in
+            match.User?.UserId.map { PersonMatch(personID: PersonID(rawValue: $0), similarity: match.Similarity ?? 0) }
+        }
+    }
+
+    /// CreateUser (when new; Conflict means it exists) and AssociateFaces, 100 faces a call, each with an
+    /// idempotency token. A user that holds 100 faces already (ServiceQuotaExceeded) keeps the ones it has.
+    public func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) async throws {
+        if creatingPerson { try await createUser(person) }
+        for start in stride(from: 0, to: faceIDs.count, by: 100) {
+            let ids = faceIDs[start..<min(start + 100, faceIDs.count)].map(\.rawValue)
+            let request = Rekognition.AssociateFacesRequest(
+                CollectionId: collectionID, UserId: person.rawValue, FaceIds: ids, UserMatchThreshold: nil,
+                ClientRequestToken: Self.token("associate", collectionID, person.rawValue, ids.joined(separator: ",")))
+            do {
+                _ = try await rekognition.associateFaces(request)
+            } catch let error as AWSServiceError where error.code == "ServiceQuotaExceededException" {
+                return
+            } catch let error as AWSServiceError where error.code == "ResourceNotFoundException" && !creatingPerson {
+                // A person from before this plan was chosen: its user is created on first use.
+                try await createUser(person)
+                _ = try await mapping { try await rekognition.associateFaces(request) }
+            } catch let error as AWSServiceError {
+                throw Self.faceServiceError(error, collection: collectionID, region: rekognition.client.configuration.region)
+            }
+        }
+    }
+
+    private func createUser(_ person: PersonID) async throws {
+        do {
+            _ = try await mapping {
+                try await rekognition.createUser(.init(
+                    CollectionId: collectionID, UserId: person.rawValue, ClientRequestToken: Self.token("create", collectionID, person.rawValue)))
+            }
+        } catch let error as AWSServiceError where error.code == "ConflictException" {
+            // The user exists: set-up is idempotent.
         }
     }
 }

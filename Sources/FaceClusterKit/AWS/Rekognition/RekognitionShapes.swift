@@ -154,7 +154,12 @@ public enum Rekognition {
     public struct ListFacesResponse: Codable, Sendable { public var Faces: [Face]?; public var NextToken: String?; public var FaceModelVersion: String? }
 
     public struct DeleteFacesRequest: Codable, Sendable { public var CollectionId: String; public var FaceIds: [String] }
-    public struct DeleteFacesResponse: Codable, Sendable { public var DeletedFaces: [String]? }
+    public struct DeleteFacesResponse: Codable, Sendable {
+        /// Why a face was not deleted: `ASSOCIATED_TO_AN_EXISTING_USER` (disassociate it first) or `FACE_NOT_FOUND`.
+        public struct Unsuccessful: Codable, Sendable { public var FaceId: String?; public var UserId: String?; public var Reasons: [String]? }
+        public var DeletedFaces: [String]?
+        public var UnsuccessfulFaceDeletions: [Unsuccessful]?
+    }
 
     public struct CreateUserRequest: Codable, Sendable { public var CollectionId: String; public var UserId: String; public var ClientRequestToken: String? }
     public struct DeleteUserRequest: Codable, Sendable { public var CollectionId: String; public var UserId: String; public var ClientRequestToken: String? }
@@ -172,6 +177,20 @@ public enum Rekognition {
         public struct Unsuccessful: Codable, Sendable { public var FaceId: String?; public var UserId: String?; public var Confidence: Double?; public var Reasons: [String]? }
         public var AssociatedFaces: [Associated]?
         public var UnsuccessfulFaceAssociations: [Unsuccessful]?
+        public var UserStatus: String?
+    }
+
+    public struct DisassociateFacesRequest: Codable, Sendable {
+        public var CollectionId: String
+        public var UserId: String
+        public var FaceIds: [String]
+        public var ClientRequestToken: String?
+    }
+    public struct DisassociateFacesResponse: Codable, Sendable {
+        public struct Disassociated: Codable, Sendable { public var FaceId: String? }
+        public struct Unsuccessful: Codable, Sendable { public var FaceId: String?; public var UserId: String?; public var Reasons: [String]? }
+        public var DisassociatedFaces: [Disassociated]?
+        public var UnsuccessfulFaceDisassociations: [Unsuccessful]?
         public var UserStatus: String?
     }
 
