@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "FaceClusterKit", targets: ["FaceClusterKit"]),
         .executable(name: "facecluster", targets: ["FaceClusterCLI"]),
         .executable(name: "bootstrap", targets: ["FaceClusterLambda"]),
+        .executable(name: "call-plan-benchmark", targets: ["CallPlanBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -44,10 +45,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Test doubles of AWS services (Hummingbird stays out of the library), for the tests and benchmarks.
+        .target(
+            name: "FaceClusterDoubles",
+            dependencies: [
+                "FaceClusterKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/Doubles"
+        ),
+        .executableTarget(
+            name: "CallPlanBenchmark",
+            dependencies: ["FaceClusterKit", "FaceClusterDoubles"],
+            path: "Benchmarks/CallPlans"
+        ),
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "CTurboJPEG",
+                "FaceClusterKit", "FaceClusterDoubles", "CTurboJPEG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -1,4 +1,5 @@
 @testable import FaceClusterKit
+import FaceClusterDoubles
 import Foundation
 import Testing
 

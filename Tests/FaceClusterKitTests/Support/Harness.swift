@@ -1,4 +1,5 @@
 import FaceClusterKit
+import FaceClusterDoubles
 import Testing
 import Foundation
 

@@ -1,4 +1,4 @@
-@testable import FaceClusterKit
+import FaceClusterKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,29 +9,37 @@ import NIOCore
 /// and a JSON body — keeps each collection in an ``InMemoryFaceIndex`` (so the faces are those of the
 /// ``SyntheticPhoto`` bytes sent) and answers in the shapes of the fixtures, with Rekognition's errors:
 /// ResourceNotFound, ResourceAlreadyExists, InvalidImageFormat, InvalidParameter (a search image with no face).
-/// Every request body it accepted is kept, for checking against botocore's model.
-final class RekognitionDouble: Sendable {
-    let port: Int
-    let state: State
+/// Every request body it accepted is kept, for checking against botocore's model. With a `latency`, every
+/// answer waits that long first (the call-plan benchmark's simulated network and service time).
+///
+/// A separate target (kept apart from the library for its Hummingbird dependency), shared by the tests and
+/// the benchmarks.
+public final class RekognitionDouble: Sendable {
+    public let port: Int
+    public let state: State
+    public let latency: Duration
 
     /// One double for the whole test run, started on first use.
-    static let shared = Task { try await RekognitionDouble.start() }
+    public static let shared = Task { try await RekognitionDouble.start() }
 
-    actor State {
+    public actor State {
         var collections: [String: InMemoryFaceIndex] = [:]
         var users: [String: Set<String>] = [:]
-        var received: [(operation: String, body: Data)] = []
+        /// Every request accepted: the operation and its JSON body.
+        public private(set) var received: [(operation: String, body: Data)] = []
         /// Buckets the double can read `S3Object` images from, as Rekognition reads the caller's buckets.
         var buckets: [String: any PhotoStore] = [:]
 
-        func register(_ store: any PhotoStore, as bucket: String) { buckets[bucket] = store }
+        /// Lets the double read `S3Object` images from `store` under the bucket name `bucket`.
+        public func register(_ store: any PhotoStore, as bucket: String) { buckets[bucket] = store }
         func bucket(_ name: String) -> (any PhotoStore)? { buckets[name] }
         /// Adds a user; `false` when it exists.
         func createUser(_ user: String, in collection: String) -> Bool { users[collection, default: []].insert(user).inserted }
         func userExists(_ user: String, in collection: String) -> Bool { users[collection]?.contains(user) ?? false }
 
         func record(_ operation: String, _ body: Data) { received.append((operation, body)) }
-        func collection(_ id: String) -> InMemoryFaceIndex? { collections[id] }
+        /// The faces of collection `id` (with its users), `nil` when there is no such collection.
+        public func collection(_ id: String) -> InMemoryFaceIndex? { collections[id] }
         func create(_ id: String) -> Bool {
             guard collections[id] == nil else { return false }
             collections[id] = InMemoryFaceIndex()
@@ -43,27 +51,35 @@ final class RekognitionDouble: Sendable {
         }
     }
 
-    private init(port: Int, state: State) {
+    private init(port: Int, state: State, latency: Duration) {
         self.port = port
         self.state = state
+        self.latency = latency
     }
 
-    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     /// A Rekognition client for the shared double (real HTTP, SigV4, no retry pauses).
-    static func client() async throws -> RekognitionClient {
-        let double = try await shared.value
+    public static func client() async throws -> RekognitionClient {
+        try await shared.value.client()
+    }
+
+    /// A Rekognition client for this double (real HTTP, SigV4, no retry pauses).
+    public func client() -> RekognitionClient {
+        let double = self
         return RekognitionClient(client: AWSClient(
             configuration: AWSConfiguration(region: "us-east-1", endpoints: ["rekognition": double.endpoint]),
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "test")),
             transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(sleep: { _ in })))
     }
 
-    static func start() async throws -> RekognitionDouble {
+    /// Starts a double on a free loopback port.
+    public static func start(latency: Duration = .zero) async throws -> RekognitionDouble {
         let state = State()
         let router = Router()
         router.post("/") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 20 * 1024 * 1024))
+            if latency > .zero { try? await Task.sleep(for: latency) }
             return await Self.handle(request.headers, body, state)
         }
         let (stream, continuation) = AsyncStream<Int>.makeStream()
@@ -76,7 +92,7 @@ final class RekognitionDouble: Sendable {
             port = value
             break
         }
-        return RekognitionDouble(port: port, state: state)
+        return RekognitionDouble(port: port, state: state, latency: latency)
     }
 
     // MARK: Handling
