@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FaceClusterKit", targets: ["FaceClusterKit"]),
+        .library(name: "FaceClusterLocal", targets: ["FaceClusterLocal"]),
         .executable(name: "facecluster", targets: ["FaceClusterCLI"]),
         .executable(name: "bootstrap", targets: ["FaceClusterLambda"]),
         .executable(name: "call-plan-benchmark", targets: ["CallPlanBenchmark"]),
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +34,21 @@ let package = Package(
                 "CTurboJPEG", "CJPEGRegion",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // The embedded local default, kept apart so the Lambda never links dlib or SQLite: a C API over dlib
+        // (compiled -O2 even in debug builds: dlib at -O0 is ~100× slower) and the local adapters.
+        .target(
+            name: "CDlibFace",
+            cxxSettings: [.unsafeFlags(["-O2", "-std=c++17", "-Wno-deprecated-declarations"])],
+            linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary(":libblas.so.3"), .linkedLibrary(":liblapack.so.3")]
+        ),
+        .target(
+            name: "FaceClusterLocal",
+            dependencies: [
+                "FaceClusterKit", "CDlibFace",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -63,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "FaceClusterDoubles", "CTurboJPEG",
+                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "CTurboJPEG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

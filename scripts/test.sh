@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/fetch-test-data.sh   # the face models and labeled photos of the local-engine tests (apt, PyPI)
 eval "$(scripts/moto.sh start)"
 trap 'scripts/moto.sh stop' EXIT
 swift test "$@"

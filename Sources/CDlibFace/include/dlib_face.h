@@ -1,0 +1,48 @@
+// A small C API over dlib 19.24's face detection (HOG), 5-point landmarks and 128-D ResNet embedding, so that
+// Swift never sees dlib's C++ templates. One engine per thread: dlib's detector and network are not
+// thread-safe.
+#ifndef DLIB_FACE_H
+#define DLIB_FACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dlib_face_engine dlib_face_engine;
+
+/// A detected face in the pixels of the image given to `dlib_face_detect`, with its HOG score (dlib's own
+/// threshold is 0) and its 5 landmarks (x, y pairs: eye corners and the nose base).
+typedef struct {
+    double left, top, right, bottom;
+    double score;
+    double landmarks[10];
+} dlib_face;
+
+/// Loads the two models. Returns NULL and writes a message into `error` when a model cannot be read.
+dlib_face_engine *dlib_face_engine_create(
+    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size);
+
+void dlib_face_engine_destroy(dlib_face_engine *engine);
+
+/// Detects faces in an RGB image (3 bytes a pixel, rows `width * 3` apart), upsampled `upsample` times
+/// (each doubles the sides: smaller faces are found, 4× the time). Writes at most `capacity` faces, largest
+/// first, and returns how many were found (may be more than `capacity`), or -1 with `error` set.
+int dlib_face_detect(
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face *faces, int capacity, char *error, size_t error_size);
+
+/// The 128-D embedding of each face (the 150 px aligned chip of dlib's face recognition model) into
+/// `embeddings` (128 floats a face). Faces are those returned by `dlib_face_detect` for the same image.
+/// Returns 0, or -1 with `error` set.
+int dlib_face_embed(
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count,
+    float *embeddings, char *error, size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,86 @@
+import CDlibFace
+import FaceClusterKit
+import Foundation
+
+/// One dlib engine (detector, landmark predictor, recognition network) behind the C API of `CDlibFace`.
+/// Not thread-safe: ``EnginePool`` hands each engine to one task at a time.
+final class DlibFaceEngine: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    init(models: FaceModels) throws {
+        try models.check()
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = dlib_face_engine_create(models.shapePredictor.path, models.recognitionModel.path, &error, error.count) else {
+            throw LocalEngineError.modelUnreadable(detail: Self.message(error))
+        }
+        self.handle = handle
+    }
+
+    deinit { dlib_face_engine_destroy(handle) }
+
+    /// Faces in `image`, largest first, in its pixels, with their HOG scores and 5 landmarks.
+    func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
+        var faces = [dlib_face](repeating: dlib_face(), count: capacity)
+        var error = [CChar](repeating: 0, count: 512)
+        let count = image.pixels.withUnsafeBufferPointer { pixels in
+            dlib_face_detect(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &faces, Int32(capacity), &error, error.count)
+        }
+        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
+        return Array(faces.prefix(min(Int(count), capacity)))
+    }
+
+    /// The 128-D embedding of each face of `image`.
+    func embed(_ image: UprightImage, faces: [dlib_face]) throws -> [[Float]] {
+        guard !faces.isEmpty else { return [] }
+        var vectors = [Float](repeating: 0, count: faces.count * 128)
+        var error = [CChar](repeating: 0, count: 512)
+        let status = image.pixels.withUnsafeBufferPointer { pixels in
+            dlib_face_embed(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), faces, Int32(faces.count), &vectors, &error, error.count)
+        }
+        guard status == 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
+        return (0..<faces.count).map { Array(vectors[$0 * 128..<($0 + 1) * 128]) }
+    }
+
+    private static func message(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// At most `limit` engines (each ~100 MB with its models), created on first use and lent to one task at a time.
+actor EnginePool {
+    private let models: FaceModels
+    private let limit: Int
+    private var idle: [DlibFaceEngine] = []
+    private var created = 0
+    private var waiting: [CheckedContinuation<DlibFaceEngine, Never>] = []
+
+    init(models: FaceModels, limit: Int) {
+        self.models = models
+        self.limit = max(1, limit)
+    }
+
+    /// Runs `work` with an engine of its own.
+    nonisolated func withEngine<T: Sendable>(_ work: @Sendable (DlibFaceEngine) throws -> T) async throws -> T {
+        let engine = try await acquire()
+        defer { Task { await self.release(engine) } }
+        return try work(engine)
+    }
+
+    private func acquire() async throws -> DlibFaceEngine {
+        if let engine = idle.popLast() { return engine }
+        if created < limit {
+            created += 1
+            do {
+                return try DlibFaceEngine(models: models)
+            } catch {
+                created -= 1
+                throw error
+            }
+        }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release(_ engine: DlibFaceEngine) {
+        if waiting.isEmpty { idle.append(engine) } else { waiting.removeFirst().resume(returning: engine) }
+    }
+}

