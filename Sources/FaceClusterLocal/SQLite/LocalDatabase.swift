@@ -34,6 +34,61 @@ public struct LocalDatabase: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
+        migrator.registerMigration("v1-metadata") { db in
+            // A photo's record is JSON (its status, lease, skipped faces and face ids change together, always
+            // under the revision's compare-and-set); what is queried or ordered on has its own column.
+            try db.execute(sql: """
+                CREATE TABLE photos (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    status TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    record TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX photos_by_status ON photos (status, id);
+
+                CREATE TABLE people (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT,
+                    photo_count INTEGER NOT NULL,
+                    face_count INTEGER NOT NULL,
+                    cover_face_id TEXT,
+                    cover_thumbnail_key TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX people_by_photo_count ON people (photo_count DESC, id);
+
+                CREATE TABLE appearances (
+                    face_id TEXT PRIMARY KEY NOT NULL,
+                    person_id TEXT NOT NULL,
+                    photo_id TEXT NOT NULL,
+                    box_left REAL NOT NULL,
+                    box_top REAL NOT NULL,
+                    box_width REAL NOT NULL,
+                    box_height REAL NOT NULL,
+                    thumbnail_key TEXT NOT NULL,
+                    confidence REAL NOT NULL,
+                    matched_face_id TEXT,
+                    similarity REAL,
+                    photo_added_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX appearances_by_person ON appearances (person_id, photo_added_at DESC, face_id);
+                CREATE INDEX appearances_by_photo ON appearances (photo_id, face_id);
+
+                -- A merged-away person id and the person it was merged into.
+                CREATE TABLE person_redirects (
+                    from_id TEXT PRIMARY KEY NOT NULL,
+                    to_id TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE pending_matches (
+                    face_id TEXT NOT NULL,
+                    matched_by TEXT NOT NULL,
+                    matcher_founded INTEGER NOT NULL,
+                    PRIMARY KEY (face_id, matched_by, matcher_founded)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 @testable import FaceClusterKit
 import FaceClusterDoubles
+import FaceClusterLocal
 import Foundation
 import Testing
 
@@ -15,6 +16,9 @@ struct PhotoStoreSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [PhotoStoreSubject] = [
         PhotoStoreSubject(name: "InMemoryPhotoStore") { InMemoryPhotoStore(location: "conformance") },
+        PhotoStoreSubject(name: "DirectoryPhotoStore") {
+            DirectoryPhotoStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("fck-store-\(UUID().uuidString)"))
+        },
     ] + (Moto.available ? [PhotoStoreSubject(name: "S3PhotoStore on moto") { try await Moto.freshBucket() }] : [])
 }
 
@@ -26,6 +30,11 @@ struct MetadataStoreSubject: Sendable, CustomTestStringConvertible {
 
     static let all: [MetadataStoreSubject] = [
         MetadataStoreSubject(name: "InMemoryMetadataStore") { InMemoryMetadataStore() },
+        MetadataStoreSubject(name: "SQLiteMetadataStore (in memory)") { SQLiteMetadataStore(database: try LocalDatabase.inMemory()) },
+        MetadataStoreSubject(name: "SQLiteMetadataStore (file, WAL)") {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("fck-\(UUID().uuidString).sqlite").path
+            return SQLiteMetadataStore(database: try LocalDatabase(path: path))
+        },
     ] + (Moto.available ? [MetadataStoreSubject(name: "DynamoDBMetadataStore on moto") { try await Moto.freshTables() }] : [])
 }
 

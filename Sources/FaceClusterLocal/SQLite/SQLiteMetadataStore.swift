@@ -1,0 +1,322 @@
+import FaceClusterKit
+import Foundation
+import GRDB
+
+/// A ``MetadataStore`` in a SQLite file (``LocalDatabase``): the embedded default's photos, people and
+/// appearances. Every method is one transaction; SQLite runs write transactions one at a time, which gives
+/// the conditional writes their atomicity. Counts are recomputed from the appearances in the same transaction
+/// that changes them. Schema: `LocalDatabase.migrator`.
+public struct SQLiteMetadataStore: MetadataStore {
+    public let database: LocalDatabase
+    private let clock: any WallClock
+
+    public init(database: LocalDatabase, clock: any WallClock = SystemWallClock()) {
+        self.database = database
+        self.clock = clock
+    }
+
+    private var writer: any DatabaseWriter { database.writer }
+
+    // MARK: Photos
+
+    public func photo(_ id: PhotoID) async throws -> Photo? {
+        try await writer.read { db in try Self.photo(id, db) }
+    }
+
+    @discardableResult
+    public func savePhoto(_ photo: Photo, expectedRevision: Int?) async throws -> Photo {
+        try await writer.write { db in
+            let stored = try Int.fetchOne(db, sql: "SELECT revision FROM photos WHERE id = ?", arguments: [photo.id.rawValue])
+            guard stored == expectedRevision else { throw MetadataStoreError.conditionFailed }
+            var saved = photo
+            saved.revision = (expectedRevision ?? 0) + 1
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO photos (id, status, revision, record) VALUES (?, ?, ?, ?)",
+                arguments: [saved.id.rawValue, saved.status.kind.rawValue, saved.revision, try Self.json(saved)])
+            return saved
+        }
+    }
+
+    public func photos(_ ids: [PhotoID]) async throws -> [PhotoID: Photo] {
+        try await writer.read { db in
+            try ids.reduce(into: [:]) { result, id in result[id] = try Self.photo(id, db) }
+        }
+    }
+
+    public func photos(withStatus status: PhotoStatus.Kind?, page: PageRequest) async throws -> Page<Photo> {
+        let query = "photos:" + (status?.rawValue ?? "*")
+        let after = try page.cursor.map { try $0.position(for: query) }?.first ?? ""
+        let records = try await writer.read { db in
+            if let status {
+                return try String.fetchAll(
+                    db, sql: "SELECT record FROM photos WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [status.rawValue, after, page.limit + 1])
+            }
+            return try String.fetchAll(db, sql: "SELECT record FROM photos WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, page.limit + 1])
+        }
+        return Self.page(of: try records.map(Self.decodePhoto), limit: page.limit) { PageCursor(query: query, position: [$0.id.rawValue]) }
+    }
+
+    // MARK: Appearances
+
+    @discardableResult
+    public func addAppearance(_ appearance: Appearance, newPerson: Person?) async throws -> AppearanceWrite {
+        try await writer.write { db in
+            if let existing = try Self.appearance(of: appearance.faceID, db) { return .alreadyRecorded(existing) }
+            let personID = try Self.resolve(appearance.personID, db)
+            if try Self.person(personID, db) == nil {
+                guard var person = newPerson, try Self.resolve(person.id, db) == personID else {
+                    throw MetadataStoreError.personNotFound(appearance.personID)
+                }
+                person.id = personID
+                try Self.insert(person, db)
+            }
+            var stored = appearance
+            stored.personID = personID
+            try Self.insert(stored, db)
+            try db.execute(
+                sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id IS NULL",
+                arguments: [stored.faceID.rawValue, stored.thumbnailKey, personID.rawValue])
+            try Self.recount(personID, db)
+            return .added(stored)
+        }
+    }
+
+    @discardableResult
+    public func removeAppearance(of faceID: FaceID) async throws -> Appearance? {
+        try await writer.write { db in
+            guard let appearance = try Self.appearance(of: faceID, db) else { return nil }
+            try db.execute(sql: "DELETE FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue])
+            try db.execute(sql: "DELETE FROM pending_matches WHERE face_id = ?", arguments: [faceID.rawValue])
+            let personID = appearance.personID
+            let next = try String.fetchOne(
+                db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [personID.rawValue])
+            if let next {
+                let key = try String.fetchOne(db, sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?", arguments: [next])
+                try db.execute(
+                    sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id = ?",
+                    arguments: [next, key, personID.rawValue, faceID.rawValue])
+                try Self.recount(personID, db)
+            } else {
+                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [personID.rawValue])
+            }
+            return appearance
+        }
+    }
+
+    public func appearances(ofFaces faceIDs: [FaceID]) async throws -> [FaceID: Appearance] {
+        try await writer.read { db in
+            try faceIDs.reduce(into: [:]) { result, id in result[id] = try Self.appearance(of: id, db) }
+        }
+    }
+
+    public func appearances(inPhoto photoID: PhotoID) async throws -> [Appearance] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM appearances WHERE photo_id = ? ORDER BY face_id", arguments: [photoID.rawValue])
+                .map(Self.appearance(_:))
+        }
+    }
+
+    public func appearances(ofPerson personID: PersonID, page: PageRequest) async throws -> Page<Appearance> {
+        let query = "person-photos:" + personID.rawValue
+        let after = try page.cursor.map { try $0.position(for: query) }.map { position -> (Double, String) in
+            guard position.count == 2, let time = Double(position[0]) else { throw MetadataStoreError.invalidCursor }
+            return (time, position[1])
+        }
+        let rows = try await writer.read { db in
+            let resolved = try Self.resolve(personID, db)
+            if let (time, face) = after {
+                return try Row.fetchAll(
+                    db, sql: """
+                        SELECT * FROM appearances WHERE person_id = ?
+                          AND (photo_added_at < ? OR (photo_added_at = ? AND face_id > ?))
+                        ORDER BY photo_added_at DESC, face_id LIMIT ?
+                        """,
+                    arguments: [resolved.rawValue, time, time, face, page.limit + 1])
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM appearances WHERE person_id = ? ORDER BY photo_added_at DESC, face_id LIMIT ?",
+                arguments: [resolved.rawValue, page.limit + 1])
+        }
+        return Self.page(of: rows.map(Self.appearance(_:)), limit: page.limit) {
+            PageCursor(query: query, position: [String($0.photoAddedAt.timeIntervalSinceReferenceDate), $0.faceID.rawValue])
+        }
+    }
+
+    // MARK: People
+
+    public func person(_ id: PersonID) async throws -> Person? {
+        try await writer.read { db in try Self.person(try Self.resolve(id, db), db) }
+    }
+
+    public func people(page: PageRequest) async throws -> Page<Person> {
+        let query = "people"
+        let after = try page.cursor.map { try $0.position(for: query) }.map { position -> (Int, String) in
+            guard position.count == 2, let count = Int(position[0]) else { throw MetadataStoreError.invalidCursor }
+            return (count, position[1])
+        }
+        let rows = try await writer.read { db in
+            if let (count, id) = after {
+                return try Row.fetchAll(
+                    db, sql: """
+                        SELECT * FROM people WHERE photo_count < ? OR (photo_count = ? AND id > ?)
+                        ORDER BY photo_count DESC, id LIMIT ?
+                        """,
+                    arguments: [count, count, id, page.limit + 1])
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM people ORDER BY photo_count DESC, id LIMIT ?", arguments: [page.limit + 1])
+        }
+        return Self.page(of: rows.map(Self.person(_:)), limit: page.limit) {
+            PageCursor(query: query, position: [String($0.photoCount), $0.id.rawValue])
+        }
+    }
+
+    public func renamePerson(_ id: PersonID, to name: String?) async throws -> Person {
+        let now = clock.now()
+        return try await writer.write { db in
+            let resolved = try Self.resolve(id, db)
+            guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(id) }
+            try db.execute(
+                sql: "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                arguments: [name, now.timeIntervalSinceReferenceDate, resolved.rawValue])
+            return try Self.person(resolved, db)!
+        }
+    }
+
+    public func mergePeople(_ source: PersonID, into target: PersonID, requireDisjointPhotos: Bool) async throws -> Person {
+        let now = clock.now()
+        return try await writer.write { db in
+            let from = try Self.resolve(source, db), into = try Self.resolve(target, db)
+            guard let sourcePerson = try Self.person(from, db) else { throw MetadataStoreError.personNotFound(source) }
+            guard let targetPerson = try Self.person(into, db) else { throw MetadataStoreError.personNotFound(target) }
+            if from == into { return targetPerson }
+            if requireDisjointPhotos {
+                let shared = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM appearances a JOIN appearances b ON a.photo_id = b.photo_id
+                                   WHERE a.person_id = ? AND b.person_id = ?)
+                    """, arguments: [from.rawValue, into.rawValue]) ?? false
+                if shared { throw MetadataStoreError.peopleShareAPhoto(from, into) }
+            }
+            try db.execute(sql: "UPDATE appearances SET person_id = ? WHERE person_id = ?", arguments: [into.rawValue, from.rawValue])
+            try db.execute(
+                sql: "UPDATE people SET name = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [
+                    targetPerson.name ?? sourcePerson.name, min(targetPerson.createdAt, sourcePerson.createdAt).timeIntervalSinceReferenceDate,
+                    now.timeIntervalSinceReferenceDate, into.rawValue,
+                ])
+            try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [from.rawValue])
+            try db.execute(sql: "INSERT OR REPLACE INTO person_redirects (from_id, to_id) VALUES (?, ?)", arguments: [from.rawValue, into.rawValue])
+            try Self.recount(into, db)
+            return try Self.person(into, db)!
+        }
+    }
+
+    // MARK: Pending matches
+
+    public func recordPendingMatch(_ match: PendingMatch) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO pending_matches (face_id, matched_by, matcher_founded) VALUES (?, ?, ?)",
+                arguments: [match.face.rawValue, match.matchedBy.rawValue, match.matcherFoundedPerson])
+        }
+    }
+
+    public func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM pending_matches WHERE face_id = ? ORDER BY matched_by, matcher_founded DESC",
+                arguments: [faceID.rawValue]
+            ).map { row in
+                PendingMatch(face: faceID, matchedBy: PersonID(rawValue: row["matched_by"]), matcherFoundedPerson: row["matcher_founded"])
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    private static func resolve(_ id: PersonID, _ db: Database) throws -> PersonID {
+        var current = id.rawValue
+        for _ in 0..<10_000 {
+            guard let next = try String.fetchOne(db, sql: "SELECT to_id FROM person_redirects WHERE from_id = ?", arguments: [current]) else { break }
+            current = next
+        }
+        return PersonID(rawValue: current)
+    }
+
+    private static func recount(_ personID: PersonID, _ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE people SET
+              face_count = (SELECT COUNT(*) FROM appearances WHERE person_id = :id),
+              photo_count = (SELECT COUNT(DISTINCT photo_id) FROM appearances WHERE person_id = :id)
+            WHERE id = :id
+            """, arguments: ["id": personID.rawValue])
+    }
+
+    private static func photo(_ id: PhotoID, _ db: Database) throws -> Photo? {
+        try String.fetchOne(db, sql: "SELECT record FROM photos WHERE id = ?", arguments: [id.rawValue]).map(decodePhoto)
+    }
+
+    private static func person(_ id: PersonID, _ db: Database) throws -> Person? {
+        try Row.fetchOne(db, sql: "SELECT * FROM people WHERE id = ?", arguments: [id.rawValue]).map(person(_:))
+    }
+
+    private static func appearance(of faceID: FaceID, _ db: Database) throws -> Appearance? {
+        try Row.fetchOne(db, sql: "SELECT * FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue]).map(appearance(_:))
+    }
+
+    private static func insert(_ person: Person, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO people (id, name, photo_count, face_count, cover_face_id, cover_thumbnail_key, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                person.id.rawValue, person.name, person.photoCount, person.faceCount, person.coverFaceID?.rawValue,
+                person.coverThumbnailKey, person.createdAt.timeIntervalSinceReferenceDate, person.updatedAt.timeIntervalSinceReferenceDate,
+            ])
+    }
+
+    private static func insert(_ appearance: Appearance, _ db: Database) throws {
+        let box = appearance.boundingBox
+        try db.execute(
+            sql: """
+                INSERT INTO appearances (face_id, person_id, photo_id, box_left, box_top, box_width, box_height,
+                                         thumbnail_key, confidence, matched_face_id, similarity, photo_added_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                appearance.faceID.rawValue, appearance.personID.rawValue, appearance.photoID.rawValue, box.left, box.top,
+                box.width, box.height, appearance.thumbnailKey, appearance.confidence, appearance.matchedFaceID?.rawValue,
+                appearance.similarity, appearance.photoAddedAt.timeIntervalSinceReferenceDate,
+            ])
+    }
+
+    private static func person(_ row: Row) -> Person {
+        Person(
+            id: PersonID(rawValue: row["id"]), name: row["name"], photoCount: row["photo_count"], faceCount: row["face_count"],
+            coverFaceID: (row["cover_face_id"] as String?).map(FaceID.init(rawValue:)), coverThumbnailKey: row["cover_thumbnail_key"],
+            createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]), updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]))
+    }
+
+    private static func appearance(_ row: Row) -> Appearance {
+        Appearance(
+            faceID: FaceID(rawValue: row["face_id"]), personID: PersonID(rawValue: row["person_id"]), photoID: PhotoID(rawValue: row["photo_id"]),
+            boundingBox: BoundingBox(left: row["box_left"], top: row["box_top"], width: row["box_width"], height: row["box_height"]),
+            thumbnailKey: row["thumbnail_key"], confidence: row["confidence"],
+            matchedFaceID: (row["matched_face_id"] as String?).map(FaceID.init(rawValue:)), similarity: row["similarity"],
+            photoAddedAt: Date(timeIntervalSinceReferenceDate: row["photo_added_at"]))
+    }
+
+    private static func json(_ photo: Photo) throws -> String {
+        String(decoding: try JSONEncoder().encode(photo), as: UTF8.self)
+    }
+
+    private static func decodePhoto(_ text: String) throws -> Photo {
+        try JSONDecoder().decode(Photo.self, from: Data(text.utf8))
+    }
+
+    private static func page<T: Sendable>(of rows: [T], limit: Int, cursor: (T) -> PageCursor) -> Page<T> {
+        let items = Array(rows.prefix(limit))
+        return Page(items: items, nextCursor: rows.count > limit ? items.last.map(cursor) : nil)
+    }
+}
