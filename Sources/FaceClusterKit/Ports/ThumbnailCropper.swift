@@ -65,7 +65,7 @@ public enum ImageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notAnImage: "not an image"
         case .truncated: "the image data is truncated"
         case .corrupt(let detail): "the image data is corrupt: \(detail)"
-        case .unsupportedFormat(let format): "\(format) images are not supported (JPEG and PNG are)"
+        case .unsupportedFormat(let format): "\(format) images are not supported (only JPEG is)"
         case .tooManyPixels(let width, let height, let limit):
             "\(width)×\(height) exceeds the limit of \(limit) pixels"
         case .tooSmall(let width, let height, let minimum):

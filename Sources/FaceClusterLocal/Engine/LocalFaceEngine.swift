@@ -76,7 +76,14 @@ public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
     }
 
     func analyse(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
-        let image = try UprightImage(decoding: data, maximumPixels: configuration.analysisPixels)
+        let image: UprightImage
+        do {
+            image = try UprightImage(decoding: data, maximumPixels: configuration.analysisPixels)
+        } catch let error as ImageError {
+            // The port's terms (what Rekognition answers), with the decoder's reason.
+            if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
+            throw FaceServiceError.invalidImage(detail: error.description)
+        }
         let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
         let (faces, vectors) = try await pool.withEngine { engine in
             let faces = try engine.detect(image, upsample: upsample)
