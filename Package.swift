@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "FaceClusterCLI",
             dependencies: [
-                "FaceClusterKit",
+                "FaceClusterKit", "FaceClusterLocal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "CTurboJPEG",
+                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "CTurboJPEG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

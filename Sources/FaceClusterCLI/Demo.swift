@@ -84,9 +84,3 @@ struct Demo: AsyncParsableCommand {
 }
 
 extension CallPlan: ExpressibleByArgument {}
-
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}

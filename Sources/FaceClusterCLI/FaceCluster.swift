@@ -1,15 +1,138 @@
 import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
 
 /// `facecluster`: finds the faces in photos, groups them into people, and lists people and their photos.
+/// Local by default: state in `./.facecluster` (or `--store DIR`), no AWS account needed.
+///
+/// Exit status: 0 when everything worked, 1 when some photos failed, 2 for a usage or set-up error.
 @main
 struct FaceCluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facecluster",
         abstract: "Find the faces in photos and group them into people.",
         discussion: """
-            Until the local face engine lands, `facecluster demo` runs the whole pipeline on a generated photo \
-            library with the SDK's in-memory adapters.
+            Everything runs on this machine: a face engine (dlib), a SQLite database and your photo folders. \
+            State lives in ./.facecluster unless --store says otherwise. Start with `facecluster ingest PHOTOS…`, \
+            then `facecluster people`.
+
+            Exit status: 0 ok, 1 some photos failed, 2 usage or set-up error.
             """,
-        version: "0.1.0",
-        subcommands: [Demo.self, Bench.self])
+        version: "0.2.0",
+        subcommands: [
+            Ingest.self, People.self, PersonCommand.self, Photos.self, PhotoCommand.self, Status.self,
+            Rename.self, Merge.self, Forget.self, Delete.self, Evaluate.self, Demo.self, Bench.self,
+        ])
+
+    /// Parses, runs, and turns every failure into a message on standard error and an exit status.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch let failure as CLIFailure {
+            printError(failure.message)
+            Foundation.exit(failure.status)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if isUsageError(error) {
+                printError(fullMessage(for: error))
+            } else {
+                printError("error: \(error)")
+            }
+            Foundation.exit(2)
+        }
+    }
+
+    private static func isUsageError(_ error: any Error) -> Bool {
+        error is ValidationError || exitCode(for: error) == .validationFailure
+    }
+}
+
+/// A failure with the exit status it maps to (2: usage or set-up; 1: some photos failed).
+struct CLIFailure: Error {
+    var message: String
+    var status: Int32 = 2
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// `--store DIR` (where the local library lives) and `--json`, shared by the library's commands.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The folder holding the database and thumbnails.")
+    var store = ".facecluster"
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    var directory: URL { URL(fileURLWithPath: store) }
+
+    /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
+    func open() throws -> LocalLibrary {
+        do {
+            return try LocalLibrary(directory: directory)
+        } catch let error as LocalEngineError {
+            throw CLIFailure(message: "error: \(error.description)")
+        } catch {
+            throw CLIFailure(message: "error: cannot open the library in \(store): \(error)")
+        }
+    }
+
+    /// Opens an existing library (for the listing and editing commands): a missing one is a usage error.
+    func openExisting() throws -> LocalLibrary {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(LocalLibrary.databaseFile).path) else {
+            throw CLIFailure(message: "error: no library in \(store): run `facecluster ingest PHOTOS…` first (or pass --store DIR)")
+        }
+        return try open()
+    }
+}
+
+/// A person id (`p_…`) given on the command line.
+func personID(_ text: String) throws -> PersonID {
+    guard text.hasPrefix("p_"), text.count > 2 else { throw CLIFailure(message: "error: '\(text)' is not a person id (they look like p_…; see `facecluster people`)") }
+    return PersonID(rawValue: text)
+}
+
+/// A photo given as its id (`ph_…`) or as the path of its file.
+func photoID(_ text: String, in library: LocalLibrary) throws -> PhotoID {
+    if text.hasPrefix("ph_") { return PhotoID(rawValue: text) }
+    guard FileManager.default.fileExists(atPath: text), let reference = library.reference(forFile: URL(fileURLWithPath: text)) else {
+        throw CLIFailure(message: "error: '\(text)' is neither a photo id (ph_…) nor a photo file")
+    }
+    return PhotoID(reference)
+}
+
+/// Gallery errors name what the user got wrong: usage errors.
+func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as GalleryError {
+        throw CLIFailure(message: "error: \(error.description)")
+    } catch let error as MetadataStoreError {
+        throw CLIFailure(message: "error: \(error.description)")
+    }
+}
+
+/// How a photo is shown: its path for local photos, `store/key` otherwise.
+func displayPath(_ reference: PhotoReference) -> String {
+    reference.store == "/" ? "/" + reference.key : "\(reference.store)/\(reference.key)"
 }

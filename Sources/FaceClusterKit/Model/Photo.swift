@@ -107,6 +107,9 @@ public struct FailureCode: RawRepresentable, Hashable, Sendable, Codable, Expres
     public static let notAnImage: FailureCode = "not_an_image"
     public static let unsupportedFormat: FailureCode = "unsupported_format"
     public static let corruptImage: FailureCode = "corrupt_image"
+    /// The face service could not read the image (Rekognition's InvalidImageFormat, InvalidS3Object; the local
+    /// engine's decoder); the message says why.
+    public static let invalidImage: FailureCode = "invalid_image"
     public static let imageTooLarge: FailureCode = "image_too_large"
     public static let imageTooSmall: FailureCode = "image_too_small"
     public static let objectNotFound: FailureCode = "object_not_found"

@@ -46,7 +46,7 @@ extension PhotoStoreError: PhotoFailureConvertible {
 extension FaceServiceError: PhotoFailureConvertible {
     public var photoFailure: PhotoFailure {
         switch self {
-        case .invalidImage: PhotoFailure(code: .notAnImage, message: description, retryable: false)
+        case .invalidImage: PhotoFailure(code: .invalidImage, message: description, retryable: false)
         case .imageTooLarge: PhotoFailure(code: .imageTooLarge, message: description, retryable: false)
         case .invalidRequest: PhotoFailure(code: .imageTooSmall, message: description, retryable: false)
         case .setup: PhotoFailure(code: .setupError, message: description, retryable: true)

@@ -1,0 +1,224 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// `facecluster ingest PATH…`: finds the faces in photos and groups them into people.
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find the faces in photos (files or folders, recursively) and group them into people.",
+        discussion: """
+            Photos are referenced where they are, not copied (unless --copy). Running it again changes nothing \
+            for photos already done; a photo whose file changed is processed again. Files that are not photos \
+            get a failure line and the rest go on. Exit status 1 when some photos failed.
+            """)
+
+    @Argument(help: "Photo files and folders.")
+    var paths: [String]
+
+    @OptionGroup var options: StoreOptions
+
+    @Flag(help: "Copy the photos into the store (STORE/photos) and reference the copies.")
+    var copy = false
+
+    @Option(help: "Photos processed at once (default: the number of cores).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give at least one photo file or folder") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+    }
+
+    func run() async throws {
+        let files = try Self.collect(paths)
+        guard !files.isEmpty else { throw CLIFailure(message: "error: no files in \(paths.joined(separator: ", "))") }
+        let library = try options.open()
+        let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
+        let references = sources.compactMap { library.reference(forFile: $0) }
+
+        let before = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
+        let progress = Progress(total: references.count, interactive: !options.json && isatty(STDERR_FILENO) == 1)
+        let started = ContinuousClock.now
+        // `ingest` never throws: a failure is a report.
+        let reports: [IngestionReport] = try await concurrentMapInOrder(references, limit: jobs) { reference in
+            let report = await library.pipeline.ingest(reference)
+            await progress.advance(report)
+            return report
+        }
+        await progress.finish()
+        let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
+        let summary = IngestSummary(reports: reports, peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
+        if options.json {
+            try printJSON(summary)
+        } else {
+            print(summary.text)
+        }
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The files under `paths`, recursively, hidden ones left out, in path order.
+    static func collect(_ paths: [String]) throws -> [URL] {
+        var files: [URL] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw CLIFailure(message: "error: no such file or folder: \(path)")
+            }
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            guard isFolder.boolValue else {
+                files.append(url)
+                continue
+            }
+            let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+            while let next = walker?.nextObject() as? URL {
+                if (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { files.append(next.standardizedFileURL) }
+            }
+        }
+        return Array(Set(files)).sorted { $0.path < $1.path }
+    }
+
+    /// Copies `files` into `folder` (same name; a different file with the same name gets a numbered one).
+    static func copy(_ files: [URL], into folder: URL) throws -> [URL] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try files.map { file in
+            var target = folder.appendingPathComponent(file.lastPathComponent)
+            var number = 1
+            while FileManager.default.fileExists(atPath: target.path) {
+                if FileManager.default.contentsEqual(atPath: target.path, andPath: file.path) { return target }
+                number += 1
+                target = folder.appendingPathComponent("\(file.deletingPathExtension().lastPathComponent)-\(number).\(file.pathExtension)")
+            }
+            try FileManager.default.copyItem(at: file, to: target)
+            return target
+        }
+    }
+}
+
+/// `transform` on every element, at most `limit` at once; results in input order.
+func concurrentMapInOrder<Element: Sendable, Result: Sendable>(
+    _ elements: [Element], limit: Int, _ transform: @escaping @Sendable (Element) async throws -> Result
+) async throws -> [Result] {
+    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+        var results = [Result?](repeating: nil, count: elements.count)
+        var next = 0
+        for _ in 0..<min(limit, elements.count) {
+            let position = next
+            group.addTask { (position, try await transform(elements[position])) }
+            next += 1
+        }
+        while let (position, result) = try await group.next() {
+            results[position] = result
+            if next < elements.count {
+                let position = next
+                group.addTask { (position, try await transform(elements[position])) }
+                next += 1
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// Progress on standard error: a bar with rate and time left on a terminal, one line a photo otherwise.
+actor Progress {
+    let total: Int
+    let interactive: Bool
+    private var done = 0
+    private let started = ContinuousClock.now
+
+    init(total: Int, interactive: Bool) {
+        self.total = total
+        self.interactive = interactive
+    }
+
+    func advance(_ report: IngestionReport) {
+        done += 1
+        let path = displayPath(report.reference)
+        if interactive {
+            let seconds = max((ContinuousClock.now - started).seconds, 0.001)
+            let rate = Double(done) / seconds
+            let left = rate > 0 ? Double(total - done) / rate : 0
+            let width = 30, filled = width * done / max(total, 1)
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            var line = "\r\(bar) \(done)/\(total)  \(String(format: "%.1f", rate)) photos/s  \(Self.duration(left)) left"
+            if case .failed(let failure) = report.outcome { line = "\r\u{1B}[K  failed  \(path): \(failure.code.rawValue) — \(failure.message)\n" + line }
+            FileHandle.standardError.write(Data(line.utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(IngestSummary.describe(report.outcome))  \(path)\(Self.detail(report))\n".utf8))
+        }
+    }
+
+    func finish() {
+        if interactive && total > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    static func detail(_ report: IngestionReport) -> String {
+        switch report.outcome {
+        case .indexed: ": \(report.faceCount) face\(report.faceCount == 1 ? "" : "s")"
+        case .failed(let failure): ": \(failure.code.rawValue) — \(failure.message)"
+        default: ""
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 60 ? "\(Int(seconds.rounded())) s" : "\(Int(seconds / 60)) min \(Int(seconds.truncatingRemainder(dividingBy: 60))) s"
+    }
+}
+
+/// What `facecluster ingest` did.
+struct IngestSummary: Encodable {
+    struct Failure: Encodable {
+        var path: String
+        var code: String
+        var message: String
+        var retryable: Bool
+    }
+
+    var photos: Int
+    var indexed: Int
+    var noFaces: Int
+    var unchanged: Int
+    var failed: Int
+    var faces: Int
+    var newPeople: Int
+    var people: Int
+    var seconds: Double
+    var failures: [Failure]
+
+    init(reports: [IngestionReport], peopleBefore: Int, people: Int, elapsed: Duration) {
+        photos = reports.count
+        indexed = reports.filter { $0.outcome == .indexed }.count
+        noFaces = reports.filter { $0.outcome == .noFaces }.count
+        unchanged = reports.filter { if case .skipped = $0.outcome { true } else { false } }.count
+        failures = reports.compactMap { report in
+            guard case .failed(let failure) = report.outcome else { return nil }
+            return Failure(path: displayPath(report.reference), code: failure.code.rawValue, message: failure.message, retryable: failure.retryable)
+        }
+        failed = failures.count
+        faces = reports.map(\.faceCount).reduce(0, +)
+        // People founded twice by concurrent workers are merged before the end: count the people added.
+        newPeople = max(people - peopleBefore, 0)
+        self.people = people
+        seconds = elapsed.seconds
+    }
+
+    var text: String {
+        var lines = [
+            "Ingested \(photos) file\(photos == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s: \(indexed) with faces, \(noFaces) without, "
+                + "\(unchanged) unchanged since last time, \(failed) failed.",
+            "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
+        ]
+        lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
+        if people > 0 { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ outcome: IngestionReport.Outcome) -> String {
+        switch outcome {
+        case .indexed: "ok      "
+        case .noFaces: "no face "
+        case .skipped: "same    "
+        case .failed: "failed  "
+        }
+    }
+}

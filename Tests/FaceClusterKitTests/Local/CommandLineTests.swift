@@ -1,0 +1,123 @@
+import FaceClusterKit
+import Foundation
+import Testing
+
+/// `facecluster` end to end, as a user runs it: the built binary, a temporary folder of real photos (plus a
+/// cut-off JPEG and a text file), the local engine and SQLite.
+@Suite("facecluster command line", .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"), .serialized)
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+
+        func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(output.utf8)) }
+    }
+
+    /// The `facecluster` binary SwiftPM built beside the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facecluster")
+    }
+
+    static func run(_ arguments: [String], in folder: URL) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    /// 3 photos of John Salley, 2 of John Simm, 1 of Biden, a cut-off JPEG and a text file.
+    static func library() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        let photos = folder.appendingPathComponent("photos/trip")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        let labeled = try LabeledSet.photos()
+        for (person, count) in [("John_Salley", 3), ("John_Simm", 2), ("biden", 1)] {
+            for (number, item) in labeled.filter({ $0.person == person }).prefix(count).enumerated() {
+                try FileManager.default.copyItem(at: item.url, to: photos.appendingPathComponent("\(person)-\(number).jpg"))
+            }
+        }
+        let whole = try Data(contentsOf: labeled.first { $0.person == "biden" }!.url)
+        try whole.prefix(whole.count / 3).write(to: photos.appendingPathComponent("cut-off.jpg"))
+        try Data("shopping list".utf8).write(to: folder.appendingPathComponent("photos/notes.txt"))
+        return folder
+    }
+
+    static func people(_ folder: URL) throws -> [[String: Any]] {
+        let listed = try run(["people", "--json"], in: folder)
+        #expect(listed.status == 0, "\(listed.errors)")
+        return try #require(try listed.json() as? [[String: Any]])
+    }
+
+    @Test("ingest twice, list, rename, merge, delete, forget: what a user sees, with exit codes")
+    func endToEnd() throws {
+        let folder = try Self.library()
+        let first = try Self.run(["ingest", "photos"], in: folder)
+        #expect(first.status == 1, "some photos failed: exit 1")
+        #expect(first.output.contains("6 with faces") && first.output.contains("2 failed"), "\(first.output)")
+        #expect(first.output.contains("cut-off.jpg: invalid_image") && first.output.contains("notes.txt: not_an_image"))
+
+        let again = try Self.run(["ingest", "photos", "--json"], in: folder)
+        #expect(again.status == 0)
+        let summary = try #require(try again.json() as? [String: Any])
+        #expect(summary["unchanged"] as? Int == 8 && summary["faces"] as? Int == 0 && summary["people"] as? Int == 3)
+
+        let people = try Self.people(folder)
+        #expect(people.map { $0["photoCount"] as? Int } == [3, 2, 1])
+        let (salley, simm, biden) = (people[0]["id"] as! String, people[1]["id"] as! String, people[2]["id"] as! String)
+        let thumbnail = try #require(people[0]["thumbnail"] as? String)
+        #expect(FileManager.default.fileExists(atPath: thumbnail) && thumbnail.contains("/people/\(salley)/"))
+
+        let photos = try Self.run(["photos", salley], in: folder)
+        #expect(photos.status == 0 && photos.output.split(separator: "\n").count == 3)
+        #expect(photos.output.split(separator: "\n").allSatisfy { $0.contains("John_Salley-") })
+
+        #expect(try Self.run(["rename", salley, "John Salley"], in: folder).status == 0)
+        #expect(try Self.people(folder)[0]["name"] as? String == "John Salley")
+
+        let merged = try Self.run(["merge", biden, simm], in: folder)
+        #expect(merged.status == 0, "\(merged.errors)")
+        #expect(try Self.people(folder).map { $0["photoCount"] as? Int } == [3, 3])
+        // The merged-away id keeps answering, with the person it went to.
+        let redirected = try Self.run(["person", biden, "--json"], in: folder)
+        #expect(((try redirected.json() as? [String: Any])?["person"] as? [String: Any])?["id"] as? String == simm)
+
+        let photo = folder.appendingPathComponent("photos/trip/John_Salley-0.jpg").path
+        let shown = try Self.run(["photo", photo, "--json"], in: folder)
+        #expect(((try shown.json() as? [String: Any])?["faces"] as? [[String: Any]])?.first?["personID"] as? String == salley)
+        #expect(try Self.run(["delete", photo], in: folder).status == 0)
+        #expect(try Self.people(folder).first { $0["id"] as? String == salley }?["photoCount"] as? Int == 2)
+
+        let forgot = try Self.run(["forget", simm], in: folder)
+        #expect(forgot.status == 0 && forgot.output.contains("3 faces removed"))
+        #expect(try Self.people(folder).count == 1)
+
+        let status = try Self.run(["status", "--status", "failed", "--json"], in: folder)
+        let failed = try #require(try status.json() as? [[String: Any]])
+        #expect(Set(failed.compactMap { ($0["failure"] as? [String: Any])?["code"] as? String }) == ["invalid_image", "not_an_image"])
+        // Ingesting again brings back neither the deleted photo nor the forgotten faces' duplicates.
+        _ = try Self.run(["ingest", "photos"], in: folder)
+        #expect(try Self.people(folder).map { $0["photoCount"] as? Int }.contains(2))
+    }
+
+    @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
+        (["person", "not-an-id"], "is not a person id"),
+        (["frobnicate"], "Unexpected argument"),
+        (["ingest"], "Missing expected argument"),
+        (["people", "--store", "/nonexistent/place"], "no library in"),
+        (["ingest", "/nonexistent/photo.jpg"], "no such file or folder"),
+    ])
+    func usageErrors(arguments: [String], message: String) throws {
+        let run = try Self.run(arguments, in: FileManager.default.temporaryDirectory)
+        #expect(run.status == 2)
+        #expect(run.errors.contains(message), "\(run.errors)")
+    }
+}
