@@ -108,6 +108,19 @@ struct CommandLineTests {
         #expect(try Self.people(folder).map { $0["photoCount"] as? Int }.contains(2))
     }
 
+    @Test("--copy copies the photos into the store and references the copies; --store puts the library elsewhere")
+    func copyIntoStore() throws {
+        let folder = try Self.library()
+        let store = folder.appendingPathComponent("elsewhere").path
+        let run = try Self.run(["ingest", "photos/trip/biden-0.jpg", "photos/trip/John_Simm-0.jpg", "--copy", "--store", store, "--json"], in: folder)
+        #expect(run.status == 0, "\(run.errors)")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: store + "/photos").sorted()
+        #expect(copies == ["John_Simm-0.jpg", "biden-0.jpg"])
+        let listed = try #require(try Self.run(["status", "--store", store, "--json"], in: folder).json() as? [[String: Any]])
+        #expect(listed.compactMap { $0["path"] as? String }.allSatisfy { $0.hasPrefix(store + "/photos/") })
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster").path), "nothing written to the default store")
+    }
+
     @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
         (["person", "not-an-id"], "is not a person id"),
         (["frobnicate"], "Unexpected argument"),

@@ -1,0 +1,24 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// `facecluster forget PERSON`.
+struct Forget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget a person: their faces, thumbnails and face vectors are deleted (the photos stay).")
+
+    @Argument(help: "The person's id (p_…).")
+    var person: String
+
+    @OptionGroup var options: StoreOptions
+
+
+    func run() async throws {
+        let id = try personID(person)
+        let library = try options.openExisting()
+        let removed = try await galleryCall { try await library.gallery.forget(id) }
+        if options.json { return try printJSON(["person": id.rawValue, "facesRemoved": String(removed)]) }
+        print("Forgot \(id): \(removed) face\(removed == 1 ? "" : "s") removed")
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// A person as the listings print it.
+struct PersonOutput: Encodable {
+    var id: String
+    var name: String?
+    var photoCount: Int
+    var faceCount: Int
+    /// The cover face's thumbnail file.
+    var thumbnail: String?
+
+    init(_ person: Person, library: LocalLibrary) async throws {
+        id = person.id.rawValue
+        name = person.name
+        photoCount = person.photoCount
+        faceCount = person.faceCount
+        thumbnail = try await person.coverThumbnailKey.asyncMap { try await library.gallery.thumbnailURL(for: $0).path }
+    }
+
+    /// `p_…  "Name"  3 photos, 3 faces  thumbnail`
+    var line: String {
+        "\(id)  \(name.map { "\"\($0)\"" } ?? "(unnamed)")  \(plural(photoCount, "photo")), \(plural(faceCount, "face"))  \(thumbnail ?? "")"
+    }
+}
+
+/// A photo of a person as the listings print it.
+struct PersonPhotoOutput: Encodable {
+    var photoID: String
+    var path: String
+    var addedAt: Date
+    var box: BoundingBox
+    var thumbnail: String
+
+    init(_ item: PersonPhoto, library: LocalLibrary) async throws {
+        photoID = item.photo.id.rawValue
+        path = displayPath(item.photo.reference)
+        addedAt = item.photo.addedAt
+        box = item.appearance.boundingBox
+        thumbnail = try await library.gallery.thumbnailURL(for: item.appearance.thumbnailKey).path
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
