@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,7 +54,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FaceClusterLambda",
-            dependencies: ["FaceClusterKit"]
+            dependencies: ["FaceClusterKit", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "FaceClusterCLI",
@@ -80,7 +81,7 @@ let package = Package(
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "CTurboJPEG",
+                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "FaceClusterLambda", "CTurboJPEG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -68,7 +68,7 @@ struct Evaluate: AsyncParsableCommand {
         }
         let references = labeledFiles.map { library.reference(forFile: $0.file)! }
         let started = ContinuousClock.now
-        let reports = try await concurrentMapInOrder(references, limit: jobs) { await library.pipeline.ingest($0) }
+        let reports = try await concurrentMap(references, limit: jobs) { await library.pipeline.ingest($0) }
         let elapsed = (ContinuousClock.now - started).seconds
 
         var assignments: [(label: String, cluster: String)] = []

@@ -41,7 +41,7 @@ struct Ingest: AsyncParsableCommand {
         let progress = Progress(total: references.count, interactive: !options.json && isatty(STDERR_FILENO) == 1)
         let started = ContinuousClock.now
         // `ingest` never throws: a failure is a report.
-        let reports: [IngestionReport] = try await concurrentMapInOrder(references, limit: jobs) { reference in
+        let reports: [IngestionReport] = try await concurrentMap(references, limit: jobs) { reference in
             let report = await library.pipeline.ingest(reference)
             await progress.advance(report)
             return report
@@ -95,26 +95,3 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
-/// `transform` on every element, at most `limit` at once; results in input order.
-func concurrentMapInOrder<Element: Sendable, Result: Sendable>(
-    _ elements: [Element], limit: Int, _ transform: @escaping @Sendable (Element) async throws -> Result
-) async throws -> [Result] {
-    try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-        var results = [Result?](repeating: nil, count: elements.count)
-        var next = 0
-        for _ in 0..<min(limit, elements.count) {
-            let position = next
-            group.addTask { (position, try await transform(elements[position])) }
-            next += 1
-        }
-        while let (position, result) = try await group.next() {
-            results[position] = result
-            if next < elements.count {
-                let position = next
-                group.addTask { (position, try await transform(elements[position])) }
-                next += 1
-            }
-        }
-        return results.map { $0! }
-    }
-}

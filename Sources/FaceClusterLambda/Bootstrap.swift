@@ -1,21 +1,62 @@
 import FaceClusterKit
+import Foundation
+import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The Lambda `bootstrap`. The Runtime API loop and the ingestion and API handlers arrive with the
-/// serverless-backend work; until then this executable only states that and exits with an error, so a
-/// deployment of it fails loudly instead of silently doing nothing.
+/// The Lambda `bootstrap` (runtime `provided.al2023`): one executable, two functions. `_HANDLER` picks the
+/// handler — `ingest` (S3 events, directly or through SQS) or `api` (the HTTP API). Everything that can be
+/// set up once per container is set up before the first event: configuration, credentials, clients.
 @main
 enum Bootstrap {
-    static func main() {
-        let message = "FaceClusterLambda: the Lambda runtime is not implemented yet (see the open issue for the serverless backend)\n"
-        #if canImport(Glibc)
-        _ = message.withCString { write(2, $0, strlen($0)) }
-        exit(1)
-        #else
-        print(message)
-        #endif
+    static func main() async {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        let logger = Logger(label: "facecluster")
+        let environment = ProcessInfo.processInfo.environment
+        guard let address = environment["AWS_LAMBDA_RUNTIME_API"], !address.isEmpty else {
+            logger.critical("AWS_LAMBDA_RUNTIME_API is not set: bootstrap runs inside AWS Lambda (or a Runtime API emulator)")
+            exit(1)
+        }
+        let transport = AsyncHTTPClientTransport()
+        let client: RuntimeAPIClient
+        do {
+            client = try RuntimeAPIClient(address: address, transport: transport)
+        } catch {
+            logger.critical("\(error)")
+            exit(1)
+        }
+        let status = await RuntimeLoop(client: client, logger: logger).run {
+            try await makeHandler(environment: environment, transport: transport, logger: logger)
+        }
+        exit(status)
+    }
+
+    /// The handler `_HANDLER` names, with its clients.
+    static func makeHandler(environment: [String: String], transport: any HTTPTransport, logger: Logger) async throws -> any LambdaHandler {
+        let name = environment["_HANDLER"] ?? ""
+        guard ["ingest", "api"].contains(name) else {
+            throw LambdaConfiguration.Problem.invalid("_HANDLER", name, expected: "ingest or api (the function's Handler setting)")
+        }
+        let configuration = try LambdaConfiguration(environment: environment)
+        let client = AWSClient(
+            configuration: try AWSConfiguration.fromEnvironment(environment),
+            credentials: RefreshingCredentialProvider(CredentialProviderChain.standard(environment: environment, transport: transport)),
+            transport: transport)
+        // Fail set-up, not the first event, when credentials are missing.
+        _ = try await client.credentials.credentials()
+        let photos = S3PhotoStore(bucket: configuration.rawBucket, client: client)
+        let thumbnails = S3PhotoStore(bucket: configuration.processedBucket, client: client)
+        let metadata = DynamoDBMetadataStore(client: client, tablePrefix: configuration.tablePrefix)
+        let rekognition = RekognitionClient(client: client)
+        let index = RekognitionFaceIndex(rekognition: rekognition, collectionID: configuration.collectionID, s3Buckets: [configuration.rawBucket])
+        logger.info("ready", metadata: ["handler": "\(name)", "region": "\(client.configuration.region)", "callPlan": "\(configuration.callPlan)"])
+        switch name {
+        case "ingest":
+            return IngestHandler(
+                configuration: configuration, photos: photos, thumbnails: thumbnails,
+                detector: RekognitionFaceDetector(rekognition: rekognition, s3Buckets: [configuration.rawBucket]), index: index,
+                metadata: metadata, cropper: TurboJPEGThumbnailCropper())
+        default:
+            return APIHandler(
+                gallery: Gallery(metadata: metadata, photos: photos, thumbnails: thumbnails, index: index), configuration: configuration)
+        }
     }
 }

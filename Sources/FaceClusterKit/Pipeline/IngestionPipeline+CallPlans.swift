@@ -145,7 +145,7 @@ extension IngestionPipeline {
 }
 
 /// `transform` applied to every element with at most `limit` running at once; results in input order.
-func concurrentMap<Element: Sendable, Result: Sendable>(
+public func concurrentMap<Element: Sendable, Result: Sendable>(
     _ elements: [Element], limit: Int, _ transform: @escaping @Sendable (Element) async throws -> Result
 ) async throws -> [Result] {
     try await withThrowingTaskGroup(of: (Int, Result).self) { group in

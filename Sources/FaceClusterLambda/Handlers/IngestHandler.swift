@@ -1,0 +1,102 @@
+import FaceClusterKit
+import Foundation
+import Logging
+
+/// The ingestion function: S3 event notifications, delivered directly or through SQS (the deployment's
+/// choice: S3 → SQS → Lambda, with a dead-letter queue). Every photo of a batch is ingested concurrently;
+/// one failing photo fails only its own message (SQS partial batch response), and only when a retry can help.
+/// Objects outside the raw bucket's prefix — the processed bucket above all — are ignored, so thumbnails can
+/// never trigger ingestion.
+struct IngestHandler: LambdaHandler {
+    let configuration: LambdaConfiguration
+    let photos: any PhotoStore
+    let thumbnails: any PhotoStore
+    let detector: any FaceDetector
+    let index: any FaceIndex
+    let metadata: any MetadataStore
+    let cropper: any ThumbnailCropper
+    var maxConcurrency = 8
+
+    private struct Envelope: Decodable {
+        struct Record: Decodable { var eventSource: String? }
+        var Records: [Record]?
+    }
+
+    func handle(_ event: Data, invocation: Invocation, logger: Logger) async throws -> Data {
+        let envelope = try JSONDecoder().decode(Envelope.self, from: event)
+        let started = ContinuousClock.now
+        if envelope.Records?.first?.eventSource == "aws:sqs" {
+            let batch = try JSONDecoder().decode(SQSEvent.self, from: event)
+            let results = try await concurrentMap(batch.Records, limit: maxConcurrency) { message in
+                (message.messageId, await ingest(message: message, logger: logger))
+            }
+            let reports = results.flatMap { $0.1.reports }
+            Metrics.ingestion(reports, failedMessages: results.filter { !$0.1.succeeded }.count, logger: logger, duration: ContinuousClock.now - started)
+            return try JSONEncoder().encode(SQSBatchResponse(
+                batchItemFailures: results.filter { !$0.1.succeeded }.map { .init(itemIdentifier: $0.0) }))
+        }
+        let s3 = try JSONDecoder().decode(S3Event.self, from: event)
+        let outcome = await ingest(s3, logger: logger)
+        Metrics.ingestion(outcome.reports, failedMessages: outcome.succeeded ? 0 : 1, logger: logger, duration: ContinuousClock.now - started)
+        // Invoked by S3 directly: an error makes Lambda retry the event (twice), so fail only when that can help.
+        guard outcome.succeeded else {
+            throw RuntimeFailure(type: "FaceCluster.RetryableFailure", message: "some photos failed and can be retried")
+        }
+        return Data(#"{"status":"ok"}"#.utf8)
+    }
+
+    struct Outcome: Sendable {
+        var reports: [IngestionReport]
+        var succeeded: Bool
+    }
+
+    /// One SQS message: S3's test event succeeds; a body that is not an S3 event fails (it ends in the
+    /// dead-letter queue, where someone can look at it).
+    private func ingest(message: SQSEvent.Message, logger: Logger) async -> Outcome {
+        let body = Data(message.body.utf8)
+        if let test = try? JSONDecoder().decode(S3Event.TestEvent.self, from: body), test.Event == "s3:TestEvent" {
+            logger.info("skipped S3's test event", metadata: ["messageId": "\(message.messageId)"])
+            return Outcome(reports: [], succeeded: true)
+        }
+        guard let event = try? JSONDecoder().decode(S3Event.self, from: body) else {
+            logger.error("message is not an S3 event notification", metadata: ["messageId": "\(message.messageId)"])
+            return Outcome(reports: [], succeeded: false)
+        }
+        return await ingest(event, logger: logger)
+    }
+
+    private func ingest(_ event: S3Event, logger: Logger) async -> Outcome {
+        var references: [PhotoReference] = []
+        for record in event.Records {
+            guard let key = record.s3.object.decodedKey else {
+                logger.warning("ignored an object key with malformed escapes", metadata: ["key": "\(record.s3.object.key)"])
+                continue
+            }
+            guard record.s3.bucket.name == configuration.rawBucket, key.hasPrefix(configuration.rawPrefix), !key.hasSuffix("/") else {
+                logger.info("ignored an object outside the raw prefix", metadata: ["bucket": "\(record.s3.bucket.name)", "key": "\(key)"])
+                continue
+            }
+            guard record.eventName?.hasPrefix("ObjectCreated") ?? true else { continue }
+            references.append(PhotoReference(store: record.s3.bucket.name, key: key, versionID: record.s3.object.versionId))
+        }
+        let reports = (try? await concurrentMap(references, limit: maxConcurrency) { reference in
+            await ingest(reference, logger: logger)
+        }) ?? []
+        return Outcome(reports: reports, succeeded: !reports.contains { $0.shouldRetry })
+    }
+
+    /// One photo, with its face-service calls counted for the log line.
+    private func ingest(_ reference: PhotoReference, logger: Logger) async -> IngestionReport {
+        let calls = CallCounter()
+        let countedIndex: any FaceIndex = Self.counted(self.index, calls)
+        let pipeline = IngestionPipeline(
+            photos: photos, thumbnails: thumbnails, detector: Self.counted(detector, calls), index: countedIndex,
+            metadata: metadata, cropper: cropper, configuration: .init(callPlan: configuration.callPlan))
+        let report = await pipeline.ingest(reference)
+        Metrics.photo(report, rekognitionCalls: calls.total, logger: logger)
+        return report
+    }
+
+    private static func counted<D: FaceDetector>(_ detector: D, _ calls: CallCounter) -> any FaceDetector { detector.intercepted(by: calls) }
+    private static func counted<I: FaceIndex>(_ index: I, _ calls: CallCounter) -> any FaceIndex { index.intercepted(by: calls) }
+}
