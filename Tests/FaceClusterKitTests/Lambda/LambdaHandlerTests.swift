@@ -1,0 +1,189 @@
+import FaceClusterDoubles
+@testable import FaceClusterKit
+@testable import FaceClusterLambda
+import Foundation
+import Logging
+import Testing
+
+/// The two handlers wired as the deployment wires them, on moto's S3 and DynamoDB and the Rekognition
+/// double (which reads the raw bucket's photos by S3 reference); or, for input checking, on memory.
+struct LambdaStack {
+    let configuration: LambdaConfiguration
+    let raw: any PhotoStore
+    let ingest: IngestHandler
+    let api: APIHandler
+
+    static func onAWSPeers() async throws -> LambdaStack {
+        let raw = try await Moto.freshBucket(), processed = try await Moto.freshBucket()
+        let metadata = try await Moto.freshTables()
+        let configuration = try LambdaConfiguration(environment: [
+            "RAW_BUCKET": raw.location, "PROCESSED_BUCKET": processed.location, "TABLE_PREFIX": String(metadata.photosTable.dropLast("-photos".count)),
+            "COLLECTION_ID": "lambda-\(UUID().uuidString)", "CORS_ALLOW_ORIGIN": "https://photos.example.com",
+        ])
+        let double = try await RekognitionDouble.shared.value
+        await double.state.register(raw, as: raw.location)
+        let rekognition = double.client()
+        let index = RekognitionFaceIndex(rekognition: rekognition, collectionID: configuration.collectionID, s3Buckets: [raw.location])
+        try await index.createCollection()
+        return LambdaStack(
+            configuration: configuration, raw: raw,
+            ingest: IngestHandler(
+                configuration: configuration, photos: raw, thumbnails: processed,
+                detector: RekognitionFaceDetector(rekognition: rekognition, s3Buckets: [raw.location]), index: index, metadata: metadata,
+                cropper: SyntheticThumbnailCropper()),
+            api: APIHandler(gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration))
+    }
+
+    static func inMemory() throws -> LambdaStack {
+        let raw = InMemoryPhotoStore(location: "raw"), processed = InMemoryPhotoStore(location: "processed")
+        let metadata = InMemoryMetadataStore(), index = InMemoryFaceIndex()
+        let configuration = try LambdaConfiguration(environment: [
+            "RAW_BUCKET": "raw", "PROCESSED_BUCKET": "processed", "TABLE_PREFIX": "t", "COLLECTION_ID": "c",
+        ])
+        return LambdaStack(
+            configuration: configuration, raw: raw,
+            ingest: IngestHandler(
+                configuration: configuration, photos: raw, thumbnails: processed, detector: ScriptedFaceDetector(), index: index,
+                metadata: metadata, cropper: SyntheticThumbnailCropper()),
+            api: APIHandler(gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration))
+    }
+
+    static let invocation = Invocation(requestID: "req-1", deadline: Date().addingTimeInterval(60), invokedFunctionARN: nil, traceID: nil)
+
+    /// An API request event, as API Gateway sends it.
+    func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
+        var event: [String: Any] = [
+            "version": "2.0", "routeKey": "$default", "rawPath": path, "isBase64Encoded": false,
+            "rawQueryString": query.map { "\($0.key)=\($0.value)" }.joined(separator: "&"),
+            "headers": ["content-type": "application/json"],
+            "requestContext": ["requestId": "api-\(UUID().uuidString)", "http": ["method": method, "path": path]],
+        ]
+        if !query.isEmpty { event["queryStringParameters"] = query }
+        if let body { event["body"] = body }
+        let data = try await api.handle(try JSONSerialization.data(withJSONObject: event), invocation: Self.invocation, logger: Logger(label: "test"))
+        let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: data)
+        let json = try response.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
+        return (response.statusCode, json, response.headers ?? [:])
+    }
+
+    /// S3's notification for `key` in `bucket`, with the key form-encoded as S3 sends it.
+    static func s3Record(bucket: String, key: String) -> [String: Any] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.*/ ")
+        let encoded = key.addingPercentEncoding(withAllowedCharacters: allowed)!.replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(of: " ", with: "+")
+        return [
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventName": "ObjectCreated:Put",
+            "s3": ["bucket": ["name": bucket], "object": ["key": encoded, "size": 1]],
+        ]
+    }
+
+    static func sqs(_ messages: [(id: String, body: String)]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: ["Records": messages.map {
+            ["messageId": $0.id, "body": $0.body, "eventSource": "aws:sqs", "receiptHandle": "h", "attributes": [:] as [String: String]]
+        }])
+    }
+
+    static func json(_ object: Any) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self) }
+}
+
+@Suite("Lambda handlers end to end (moto S3 + DynamoDB, Rekognition double)", .enabled(if: Moto.available, "needs moto_server: run scripts/test.sh"))
+struct LambdaHandlerTests {
+    @Test("upload → S3 event through SQS → people and photos through the API; partial batch failure; nothing recursive")
+    func endToEnd() async throws {
+        let stack = try await LambdaStack.onAWSPeers()
+        let raw = stack.configuration.rawBucket
+        try await stack.raw.put(Layout.photo([Identity(1), Identity(2)]).encoded(), at: "uploads/party night+1.jpg", contentType: "image/jpeg")
+        try await stack.raw.put(Layout.photo([Identity(1)], variant: 2).encoded(), at: "uploads/ålice.jpg", contentType: "image/jpeg")
+        try await stack.raw.put(Layout.photo([Identity(3)]).encoded(), at: "other/ignored.jpg", contentType: "image/jpeg")
+        let event = try LambdaStack.sqs([
+            ("m1", try LambdaStack.json(["Records": [LambdaStack.s3Record(bucket: raw, key: "uploads/party night+1.jpg")]])),
+            ("m2", try LambdaStack.json(["Records": [LambdaStack.s3Record(bucket: raw, key: "uploads/ålice.jpg")]])),
+            ("m3", #"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"raw"}"#),
+            ("m4", "not an S3 event"),
+            ("m5", try LambdaStack.json(["Records": [
+                LambdaStack.s3Record(bucket: raw, key: "other/ignored.jpg"),
+                LambdaStack.s3Record(bucket: stack.configuration.processedBucket, key: "people/p_x/f.jpg"),
+            ]])),
+        ])
+        let answer = try await stack.ingest.handle(event, invocation: LambdaStack.invocation, logger: Logger(label: "test"))
+        #expect(try JSONDecoder().decode(SQSBatchResponse.self, from: answer).batchItemFailures.map(\.itemIdentifier) == ["m4"])
+        // Re-delivery changes nothing.
+        _ = try await stack.ingest.handle(event, invocation: LambdaStack.invocation, logger: Logger(label: "test"))
+
+        let people = try await stack.call("GET", "/people")
+        #expect(people.status == 200 && people.headers["access-control-allow-origin"] == "https://photos.example.com")
+        let listed = try #require(people.json["people"] as? [[String: Any]])
+        #expect(listed.map { $0["photoCount"] as? Int } == [2, 1], "two people; the ignored photo was not ingested")
+        let alice = try #require(listed.first?["id"] as? String)
+        #expect((listed.first?["coverThumbnailUrl"] as? String)?.contains("X-Amz-Signature=") == true)
+
+        let firstPage = try await stack.call("GET", "/people/\(alice)/photos", query: ["limit": "1"])
+        let cursor = try #require(firstPage.json["nextCursor"] as? String)
+        let secondPage = try await stack.call("GET", "/people/\(alice)/photos", query: ["limit": "1", "cursor": cursor])
+        let pages = [firstPage, secondPage].flatMap { ($0.json["photos"] as? [[String: Any]]) ?? [] }
+        #expect(pages.count == 2 && secondPage.json["nextCursor"] == nil)
+        let photoID = try #require(pages.first?["photoId"] as? String)
+        #expect((pages.first?["url"] as? String)?.contains("X-Amz-Expires=900") == true)
+
+        let photo = try await stack.call("GET", "/photos/\(photoID)")
+        #expect(photo.status == 200 && photo.json["status"] as? String == "indexed")
+        #expect(((photo.json["faces"] as? [[String: Any]])?.compactMap { $0["personId"] as? String }.contains(alice)) == true)
+
+        let renamed = try await stack.call("PATCH", "/people/\(alice)", body: #"{"name":"Alice"}"#)
+        #expect(renamed.status == 200 && renamed.json["name"] as? String == "Alice")
+        let bob = try #require(listed.last?["id"] as? String)
+        let merged = try await stack.call("POST", "/people/\(alice)/merge", body: "{\"from\":\"\(bob)\"}")
+        #expect(merged.status == 200 && merged.json["id"] as? String == alice && merged.json["photoCount"] as? Int == 2)
+        // The merged-away id answers with the person it went to.
+        #expect(try await stack.call("GET", "/people/\(bob)").json["id"] as? String == alice)
+
+        let deleted = try await stack.call("DELETE", "/photos/\(photoID)")
+        #expect(deleted.status == 204)
+        #expect(try await stack.call("GET", "/photos/\(photoID)").status == 404)
+        let forgotten = try await stack.call("DELETE", "/people/\(alice)")
+        #expect(forgotten.status == 200 && (forgotten.json["facesRemoved"] as? Int ?? 0) >= 1)
+    }
+}
+
+@Suite("Lambda API: malformed input gets a 4xx in the error shape")
+struct LambdaAPIInputTests {
+    static let person = "p_" + String(repeating: "a", count: 26)
+    static let photo = "ph_" + String(repeating: "a", count: 26)
+
+    @Test("every route refuses bad ids, cursors, limits and bodies", arguments: [
+        ("GET", "/people", ["limit": "0"], nil, 400, "invalid_limit"),
+        ("GET", "/people", ["limit": "101"], nil, 400, "invalid_limit"),
+        ("GET", "/people", ["limit": "ten"], nil, 400, "invalid_limit"),
+        ("GET", "/people", ["cursor": "forged"], nil, 400, "invalid_cursor"),
+        ("GET", "/people/nope", [:], nil, 400, "invalid_id"),
+        ("GET", "/people/\(person)", [:], nil, 404, "person_not_found"),
+        ("GET", "/people/nope/photos", [:], nil, 400, "invalid_id"),
+        ("GET", "/people/\(person)/photos", ["limit": "-1"], nil, 400, "invalid_limit"),
+        ("PATCH", "/people/nope", [:], #"{"name":"x"}"#, 400, "invalid_id"),
+        ("PATCH", "/people/\(person)", [:], "{name:", 400, "invalid_body"),
+        ("PATCH", "/people/\(person)", [:], nil, 400, "invalid_body"),
+        ("PATCH", "/people/\(person)", [:], #"{"name":42}"#, 400, "invalid_body"),
+        ("POST", "/people/\(person)/merge", [:], #"{}"#, 400, "invalid_body"),
+        ("POST", "/people/\(person)/merge", [:], #"{"from":"bad"}"#, 400, "invalid_id"),
+        ("POST", "/people/\(person)/merge", [:], "{\"from\":\"\(person)\"}", 400, "invalid_merge"),
+        ("DELETE", "/people/bad", [:], nil, 400, "invalid_id"),
+        ("GET", "/photos/bad", [:], nil, 400, "invalid_id"),
+        ("GET", "/photos/\(photo)", [:], nil, 404, "photo_not_found"),
+        ("DELETE", "/photos/\(photo)", [:], nil, 404, "photo_not_found"),
+        ("GET", "/nowhere", [:], nil, 404, "not_found"),
+        ("PUT", "/people", [:], nil, 405, "method_not_allowed"),
+    ] as [(String, String, [String: String], String?, Int, String)])
+    func malformed(method: String, path: String, query: [String: String], body: String?, status: Int, code: String) async throws {
+        let stack = try LambdaStack.inMemory()
+        let response = try await stack.call(method, path, query: query, body: body)
+        #expect(response.status == status, "\(method) \(path): \(response.json)")
+        let error = try #require(response.json["error"] as? [String: Any])
+        #expect(error["code"] as? String == code && !(error["message"] as? String ?? "").isEmpty)
+    }
+
+    @Test("an event that is not an HTTP API request is a 400, not a crash")
+    func notARequest() async throws {
+        let data = try await LambdaStack.inMemory().api.handle(Data("[1,2]".utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
+        #expect(try JSONDecoder().decode(APIGatewayV2Response.self, from: data).statusCode == 400)
+    }
+}
