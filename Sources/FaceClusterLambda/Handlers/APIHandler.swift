@@ -32,15 +32,10 @@ struct APIHandler: LambdaHandler {
         let method = request.requestContext.http.method.uppercased()
         let segments = request.rawPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         if method == "OPTIONS" { return ("OPTIONS", APIGatewayV2Response(statusCode: 204, headers: [:], body: nil, isBase64Encoded: false)) }
-        let route: (name: String, methods: [String])
-        switch segments.count {
-        case 1 where segments[0] == "people": route = ("/people", ["GET"])
-        case 2 where segments[0] == "people": route = ("/people/{personId}", ["GET", "PATCH", "DELETE"])
-        case 3 where segments[0] == "people" && segments[2] == "photos": route = ("/people/{personId}/photos", ["GET"])
-        case 3 where segments[0] == "people" && segments[2] == "merge": route = ("/people/{personId}/merge", ["POST"])
-        case 2 where segments[0] == "photos": route = ("/photos/{photoId}", ["GET", "DELETE"])
-        default: return ("unknown", Self.error(404, "not_found", "no such route: \(method) \(request.rawPath)"))
+        guard let template = Self.template(matching: segments) else {
+            return ("unknown", Self.error(404, "not_found", "no such route: \(method) \(request.rawPath)"))
         }
+        let route = (name: template, methods: Self.routes.filter { $0.path == template }.map(\.method))
         guard route.methods.contains(method) else {
             var response = Self.error(405, "method_not_allowed", "\(route.name) allows \(route.methods.joined(separator: ", "))")
             response.headers?["allow"] = route.methods.joined(separator: ", ")
@@ -60,6 +55,21 @@ struct APIHandler: LambdaHandler {
         } catch {
             logger.error("request failed", metadata: ["route": "\(name)", "error": "\(error)"])
             return (name, Self.error(500, "internal_error", "something went wrong on our side; request id \(requestID)"))
+        }
+    }
+
+    /// Every route served (Docs/openapi.yaml documents exactly these).
+    static let routes: [(method: String, path: String)] = [
+        ("GET", "/people"), ("GET", "/people/{personId}"), ("PATCH", "/people/{personId}"), ("DELETE", "/people/{personId}"),
+        ("GET", "/people/{personId}/photos"), ("POST", "/people/{personId}/merge"),
+        ("GET", "/photos/{photoId}"), ("DELETE", "/photos/{photoId}"),
+    ]
+
+    /// The route template whose literal segments match `segments` (`{…}` matches any one segment).
+    static func template(matching segments: [String]) -> String? {
+        Set(routes.map(\.path)).sorted().first { template in
+            let parts = template.split(separator: "/").map(String.init)
+            return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
         }
     }
 

@@ -52,6 +52,12 @@ struct LambdaStack {
 
     /// An API request event, as API Gateway sends it.
     func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
+        let raw = try await callRaw(method, path, query: query, body: body)
+        let json = try raw.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
+        return (raw.status, json, raw.headers)
+    }
+
+    func callRaw(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> (status: Int, body: String?, headers: [String: String]) {
         var event: [String: Any] = [
             "version": "2.0", "routeKey": "$default", "rawPath": path, "isBase64Encoded": false,
             "rawQueryString": query.map { "\($0.key)=\($0.value)" }.joined(separator: "&"),
@@ -62,8 +68,7 @@ struct LambdaStack {
         if let body { event["body"] = body }
         let data = try await api.handle(try JSONSerialization.data(withJSONObject: event), invocation: Self.invocation, logger: Logger(label: "test"))
         let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: data)
-        let json = try response.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
-        return (response.statusCode, json, response.headers ?? [:])
+        return (response.statusCode, response.body, response.headers ?? [:])
     }
 
     /// S3's notification for `key` in `bucket`, with the key form-encoded as S3 sends it.
@@ -185,5 +190,65 @@ struct LambdaAPIInputTests {
     func notARequest() async throws {
         let data = try await LambdaStack.inMemory().api.handle(Data("[1,2]".utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
         #expect(try JSONDecoder().decode(APIGatewayV2Response.self, from: data).statusCode == 400)
+    }
+}
+
+@Suite("Lambda API against Docs/openapi.yaml")
+struct OpenAPIContractTests {
+    static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Docs/openapi.yaml").standardizedFileURL
+
+    @Test("the spec is valid, documents exactly the routes served, and every answer has its documented status and shape")
+    func contract() async throws {
+        let stack = try LambdaStack.inMemory()
+        for (key, people) in [("uploads/1.jpg", [1, 2]), ("uploads/2.jpg", [1]), ("uploads/3.jpg", [3])] {
+            try await stack.raw.put(Layout.photo(people.map(Identity.init), variant: people.count).encoded(), at: key, contentType: "image/jpeg")
+        }
+        try await stack.raw.put(Data("not a photo".utf8), at: "uploads/notes.txt", contentType: "text/plain")
+        let event = try LambdaStack.json(["Records": ["uploads/1.jpg", "uploads/2.jpg", "uploads/3.jpg", "uploads/notes.txt"].map {
+            LambdaStack.s3Record(bucket: "raw", key: $0)
+        }])
+        _ = try await stack.ingest.handle(Data(event.utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
+
+        var exchanges: [[String: Any]] = []
+        func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> [String: Any] {
+            let answer = try await stack.callRaw(method, path, query: query, body: body)
+            let segments = path.split(separator: "/").map(String.init)
+            let route = try #require(APIHandler.template(matching: segments))
+            exchanges.append(["method": method, "route": route, "status": answer.status, "body": answer.body ?? ""])
+            return try answer.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
+        }
+        let people = try await call("GET", "/people", query: ["limit": "2"])
+        let listed = try #require(people["people"] as? [[String: Any]])
+        _ = try await call("GET", "/people", query: ["limit": "2", "cursor": try #require(people["nextCursor"] as? String)])
+        let (first, last) = (try #require(listed.first?["id"] as? String), try #require(listed.last?["id"] as? String))
+        _ = try await call("GET", "/people/\(first)")
+        let photos = try await call("GET", "/people/\(first)/photos")
+        let photo = try #require((photos["photos"] as? [[String: Any]])?.first?["photoId"] as? String)
+        _ = try await call("GET", "/photos/\(photo)")
+        let failed = PhotoID(PhotoReference(store: "raw", key: "uploads/notes.txt")).rawValue
+        _ = try await call("GET", "/photos/\(failed)")
+        _ = try await call("PATCH", "/people/\(first)", body: #"{"name":"Ada"}"#)
+        _ = try await call("PATCH", "/people/\(first)", body: #"{"name":null}"#)
+        _ = try await call("POST", "/people/\(first)/merge", body: "{\"from\":\"\(last)\"}")
+        _ = try await call("DELETE", "/photos/\(photo)")
+        _ = try await call("DELETE", "/people/\(first)")
+        // Errors, in their documented statuses and shape.
+        let unknownPerson = "p_" + String(repeating: "b", count: 26), unknownPhoto = "ph_" + String(repeating: "b", count: 26)
+        _ = try await call("GET", "/people", query: ["limit": "500"])
+        _ = try await call("GET", "/people/\(unknownPerson)")
+        _ = try await call("GET", "/people/bad/photos")
+        _ = try await call("PATCH", "/people/\(unknownPerson)", body: "[")
+        _ = try await call("POST", "/people/\(unknownPerson)/merge", body: "{\"from\":\"\(last)\"}")
+        _ = try await call("DELETE", "/people/\(unknownPerson)")
+        _ = try await call("GET", "/photos/\(unknownPhoto)")
+        _ = try await call("DELETE", "/photos/bad")
+
+        let request: [String: Any] = [
+            "spec": Self.spec.path, "routes": APIHandler.routes.map { [$0.method, $0.path] }, "exchanges": exchanges,
+        ]
+        let output = try #require(try PythonScript.run("openapi_check", input: try JSONSerialization.data(withJSONObject: request)))
+        let problems = try JSONDecoder().decode([String].self, from: output)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(Set(exchanges.map { "\($0["method"]!) \($0["route"]!)" }).count == APIHandler.routes.count, "every route exercised")
     }
 }
