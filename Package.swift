@@ -52,9 +52,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "CLambdaCompat", linkerSettings: [.linkedLibrary("m"), .linkedLibrary("stdc++")]),
         .executableTarget(
             name: "FaceClusterLambda",
-            dependencies: ["FaceClusterKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FaceClusterKit", "CLambdaCompat", .product(name: "Logging", package: "swift-log")],
+            // Keep the binary within provided.al2023's glibc 2.34 (see Sources/CLambdaCompat).
+            linkerSettings: [.unsafeFlags([
+                "-Xlinker", "--wrap=hypotf", "-Xlinker", "--wrap=hypot",
+                "-Xlinker", "--wrap=_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE",
+            ], .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "FaceClusterCLI",

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An API Gateway HTTP API request, payload format 2.0. Header names arrive in lower case; repeated query
 /// parameters are joined with commas in ``queryStringParameters`` (``rawQueryString`` keeps them apart).

@@ -1,5 +1,9 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An S3 event notification (the `Records` S3 sends to Lambda directly, or inside an SQS message body).
 /// Only the members the ingestion handler reads; unknown members are ignored.
@@ -32,7 +36,27 @@ struct S3Event: Codable, Sendable {
         /// The object key as stored: `+` → space, then percent-decoding (S3 sends `my+photo%2B1.jpg` for
         /// `my photo+1.jpg`). `nil` when the escapes are malformed.
         var decodedKey: String? {
-            key.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            var bytes: [UInt8] = []
+            var iterator = Array(key.utf8).makeIterator()
+            while let byte = iterator.next() {
+                switch byte {
+                case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+                case UInt8(ascii: "%"):
+                    guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else { return nil }
+                    bytes.append(high << 4 | low)
+                default: bytes.append(byte)
+                }
+            }
+            return String(validating: bytes, as: UTF8.self)
+        }
+
+        private static func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
         }
     }
 

@@ -1,5 +1,9 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// The API function behind the HTTP API (payload format 2.0). Routes, shapes and errors are those of

@@ -1,5 +1,9 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// The ingestion function: S3 event notifications, delivered directly or through SQS (the deployment's

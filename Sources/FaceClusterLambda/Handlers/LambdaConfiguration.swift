@@ -1,5 +1,9 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The functions' settings, from their environment (set by the deployment template). A missing or invalid
 /// variable fails set-up with a message naming it (reported to Lambda as an init error).

@@ -1,7 +1,14 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The functions' structured output: one JSON log line per photo and per API request (through swift-log's
 /// ``JSONLogHandler``, queryable with CloudWatch Logs Insights), and counts as CloudWatch embedded-metric-
@@ -128,6 +135,15 @@ struct JSONLogHandler: LogHandler {
 
     /// One line, written whole (concurrent photos must not interleave).
     static func write(_ line: Data) {
-        output.withLock { _ in FileHandle.standardOutput.write(line + Data("\n".utf8)) }
+        output.withLock { _ in
+            var bytes = Array(line)
+            bytes.append(UInt8(ascii: "\n"))
+            var written = 0
+            while written < bytes.count {
+                let result = bytes[written...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+                guard result > 0 else { break }
+                written += result
+            }
+        }
     }
 }

@@ -1,5 +1,9 @@
 import FaceClusterKit
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One invocation as the Runtime API hands it out.
 struct Invocation: Sendable {

@@ -5,7 +5,7 @@ import Foundation
 import Logging
 import Testing
 
-@Suite("Lambda runtime loop against a Runtime API double")
+@Suite("Lambda runtime loop against a Runtime API double", .serialized)  // each loop sets the process-wide _X_AMZN_TRACE_ID
 struct RuntimeLoopTests {
     /// Echoes the event; `{"fail": …}` throws, `{"sleep": ms}` sleeps; records the trace id it saw.
     struct EchoHandler: LambdaHandler {
