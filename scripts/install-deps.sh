@@ -29,3 +29,7 @@ if ! python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml' 
   echo "Installing openapi-spec-validator…" >&2
   python3 -m pip install -q openapi-spec-validator
 fi
+if ! python3 -c 'import cfnlint' 2>/dev/null; then
+  echo "Installing cfn-lint…" >&2
+  python3 -m pip install -q cfn-lint
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Lambda function package: release, --static-swift-stdlib, stripped, named `bootstrap`, zipped
-# into .build/lambda/facecluster-lambda-<arch>.zip (for runtime provided.al2023; one zip serves both functions,
+# into .build/lambda/facecluster-lambda-<arch>.zip (copied to facecluster-lambda.zip, which deploy/template.yaml uses) (for runtime provided.al2023; one zip serves both functions,
 # `_HANDLER` picks ingest or api). Fails when the binary needs more than provided.al2023 has: a glibc symbol
 # newer than 2.34, a libstdc++ symbol newer than GLIBCXX_3.4.29, or a shared library other than libc, libm,
 # libstdc++, libgcc_s, libz and the dynamic loader. Prints the zip's size.
@@ -46,5 +46,6 @@ done
 zipfile="$out/facecluster-lambda-$arch.zip"
 rm -f "$zipfile"
 (cd "$out/$arch" && zip -q -9 "../$(basename "$zipfile")" bootstrap)
+cp "$zipfile" "$out/facecluster-lambda.zip"   # what deploy/template.yaml points at
 echo "bootstrap: GLIBC ≤ $glibc, GLIBCXX ≤ ${glibcxx:-none}, libraries: $(readelf -d "$out/$arch/bootstrap" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
 echo "binary $(du -h "$out/$arch/bootstrap" | cut -f1), zip $(du -h "$zipfile" | cut -f1) ($(stat -c %s "$zipfile") bytes): $zipfile"
