@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "facecluster", targets: ["FaceClusterCLI"]),
         .executable(name: "bootstrap", targets: ["FaceClusterLambda"]),
         .executable(name: "call-plan-benchmark", targets: ["CallPlanBenchmark"]),
+        .executable(name: "lambda-benchmark", targets: ["LambdaBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -83,6 +84,11 @@ let package = Package(
             name: "CallPlanBenchmark",
             dependencies: ["FaceClusterKit", "FaceClusterDoubles"],
             path: "Benchmarks/CallPlans"
+        ),
+        .executableTarget(
+            name: "LambdaBenchmark",
+            dependencies: ["FaceClusterKit", "FaceClusterDoubles"],
+            path: "Benchmarks/Lambda"
         ),
         .testTarget(
             name: "FaceClusterKitTests",

@@ -130,12 +130,12 @@ public final class RekognitionDouble: Sendable {
             return index
         }
         func bytes(_ image: Rekognition.Image) async throws -> Data {
-            if let data = image.Bytes { return data }
+            if let data = image.Bytes { return scene(of: data) }
             guard let object = image.S3Object, let store = await state.bucket(object.Bucket),
                   let stored = try? await store.get(object.Name)
             else { throw Failure(code: "InvalidS3ObjectException", message: "Unable to get object metadata from S3. Check object key, region and/or access permissions.") }
             guard stored.data.count <= 15 * 1024 * 1024 else { throw Failure(code: "ImageTooLargeException", message: "Image size is too large.") }
-            return stored.data
+            return scene(of: stored.data)
         }
         func faceServiceCall<T>(_ call: () async throws -> T) async throws -> T {
             do {
@@ -258,6 +258,25 @@ public final class RekognitionDouble: Sendable {
         default:
             throw Failure(code: "UnknownOperationException", message: "the double does not implement \(operation)")
         }
+    }
+
+    /// The synthetic scene an image shows: a synthetic photo is one; a real JPEG shows the scene its comment
+    /// segment carries (``JPEGEncoding/inserting(comment:into:)``), or no face at all.
+    static func scene(of data: Data) -> Data {
+        let bytes = [UInt8](data)
+        guard bytes.count > 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return data }
+        var position = 2
+        while position + 4 <= bytes.count, bytes[position] == 0xFF {
+            let marker = bytes[position + 1]
+            let length = Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
+            if marker == 0xDA { break }
+            if marker == 0xFE, position + 2 + length <= bytes.count {
+                let comment = Data(bytes[(position + 4)..<(position + 2 + length)])
+                if (try? SyntheticPhoto(decoding: comment)) != nil { return comment }
+            }
+            position += 2 + length
+        }
+        return SyntheticPhoto(width: 1000, height: 1000).encoded()
     }
 
     static func box(_ box: BoundingBox) -> Rekognition.BoundingBox {
