@@ -47,8 +47,16 @@ enum Bootstrap {
             configuration: try AWSConfiguration.fromEnvironment(environment),
             credentials: RefreshingCredentialProvider(CredentialProviderChain.standard(environment: environment, transport: transport)),
             transport: transport)
-        // Fail set-up, not the first event, when credentials are missing.
+        // Fail set-up, not the first event, when credentials are missing; and open the first TLS connections
+        // now (init runs with boosted CPU): an unsigned GET is refused by the service but leaves a pooled
+        // keep-alive connection to it behind.
         _ = try await client.credentials.credentials()
+        await withTaskGroup(of: Void.self) { group in
+            for service in (name == "ingest" ? ["dynamodb", "s3", "rekognition"] : ["dynamodb", "s3"]) {
+                let url = client.configuration.endpoint(for: service)
+                group.addTask { _ = try? await transport.send(HTTPRequest(method: "GET", url: url, timeout: .seconds(2))) }
+            }
+        }
         let photos = S3PhotoStore(bucket: configuration.rawBucket, client: client)
         let thumbnails = S3PhotoStore(bucket: configuration.processedBucket, client: client)
         let metadata = DynamoDBMetadataStore(client: client, tablePrefix: configuration.tablePrefix)

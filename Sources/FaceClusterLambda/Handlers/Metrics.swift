@@ -53,6 +53,11 @@ enum Metrics {
 
     /// Writes `{"_aws": {…}, "Function": …, "<metric>": value, …}` on a line of its own.
     static func emit(function: String, values: [(name: String, value: Double, unit: String)]) {
+        JSONLogHandler.write(embeddedMetricLine(function: function, values: values))
+    }
+
+    /// The embedded-metric-format record for `values`, dimensioned by function.
+    static func embeddedMetricLine(function: String, values: [(name: String, value: Double, unit: String)]) -> Data {
         struct Line: Encodable {
             var _aws: AWS
             var values: [String: Double]
@@ -89,7 +94,7 @@ enum Metrics {
             values: Dictionary(values.map { ($0.name, $0.value) }, uniquingKeysWith: +), function: function)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        if let data = try? encoder.encode(line) { JSONLogHandler.write(data) }
+        return (try? encoder.encode(line)) ?? Data()
     }
 
     static func outcomeName(_ outcome: IngestionReport.Outcome) -> String {
@@ -123,12 +128,17 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        Self.write(self.line(level: level, message: message, metadata: explicit))
+    }
+
+    /// One log record as a JSON object: `timestamp`, `level`, `message`, `logger` and the metadata.
+    func line(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?) -> Data {
         var fields: [String: String] = ["level": level.rawValue, "message": message.description, "logger": label,
                                         "timestamp": Date().formatted(.iso8601)]
         for (key, value) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(fields) { Self.write(data) }
+        return (try? encoder.encode(fields)) ?? Data()
     }
 
     private static let output = Mutex(())

@@ -82,9 +82,13 @@ struct LambdaStack {
         ]
     }
 
+    /// An SQS batch shaped like the fixture (example-sqs-event.json: every member SQS sends), one record per
+    /// message with its id and body replaced.
     static func sqs(_ messages: [(id: String, body: String)]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: ["Records": messages.map {
-            ["messageId": $0.id, "body": $0.body, "eventSource": "aws:sqs", "receiptHandle": "h", "attributes": [:] as [String: String]]
+        let fixture = try #require(try JSONSerialization.jsonObject(with: try LambdaEventTests.fixture("example-sqs-event.json")) as? [String: Any])
+        let template = try #require((fixture["Records"] as? [[String: Any]])?.first)
+        return try JSONSerialization.data(withJSONObject: ["Records": messages.map { message in
+            template.merging(["messageId": message.id, "body": message.body]) { $1 }
         }])
     }
 
