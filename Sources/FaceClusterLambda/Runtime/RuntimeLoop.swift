@@ -77,7 +77,19 @@ struct RuntimeLoop: Sendable {
                 if first { continuation.resume(returning: result) }
                 return first
             }
-            let work = Task {
+            // The timer is cancelled when the handler answers first, so no sleeping task outlives its event.
+            let work = Mutex<Task<Void, Never>?>(nil)
+            let timer = Task {
+                try? await Task.sleep(for: budget)
+                guard !Task.isCancelled else { return }
+                let failure = RuntimeFailure(type: "Runtime.DeadlineExceeded", message: "the invocation ran out of time (deadline \(invocation.deadline))")
+                if answer(.failure(failure)) {
+                    logger.error("deadline exceeded", metadata: ["deadline": "\(invocation.deadline)"])
+                    work.withLock { $0?.cancel() }
+                }
+            }
+            let handling = Task {
+                defer { timer.cancel() }
                 do {
                     _ = answer(.success(try await handler.handle(event, invocation: invocation, logger: logger)))
                 } catch let failure as RuntimeFailure {
@@ -87,14 +99,7 @@ struct RuntimeLoop: Sendable {
                     _ = answer(.failure(RuntimeFailure(type: "Runtime.HandlerError", message: "\(error)")))
                 }
             }
-            Task {
-                try? await Task.sleep(for: budget)
-                let failure = RuntimeFailure(type: "Runtime.DeadlineExceeded", message: "the invocation ran out of time (deadline \(invocation.deadline))")
-                if answer(.failure(failure)) {
-                    logger.error("deadline exceeded", metadata: ["deadline": "\(invocation.deadline)"])
-                    work.cancel()
-                }
-            }
+            work.withLock { $0 = handling }
         }
     }
 }
