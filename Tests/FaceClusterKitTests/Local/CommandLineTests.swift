@@ -121,6 +121,26 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster").path), "nothing written to the default store")
     }
 
+    @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux's script for a terminal"))
+    func progressOnATerminal() throws {
+        let folder = try Self.library()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        // `script` runs the command on a pseudo-terminal, as a user's shell would.
+        process.arguments = ["-qec", "\(Self.binary.path) ingest photos", "/dev/null"]
+        process.currentDirectoryURL = folder
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("█") && text.contains("photos/s") && text.contains("left"), "\(text.prefix(400))")
+        #expect(text.contains("8/8"), "the bar counts every file")
+        #expect(text.contains("notes.txt: not_an_image"), "failures are printed above the bar")
+    }
+
     @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
         (["person", "not-an-id"], "is not a person id"),
         (["frobnicate"], "Unexpected argument"),
