@@ -42,18 +42,3 @@ struct PersonPhotoOutput: Encodable {
         thumbnail = try await library.gallery.thumbnailURL(for: item.appearance.thumbnailKey).path
     }
 }
-
-extension Sequence {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

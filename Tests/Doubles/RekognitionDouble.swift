@@ -82,17 +82,7 @@ public final class RekognitionDouble: Sendable {
             if latency > .zero { try? await Task.sleep(for: latency) }
             return await Self.handle(request.headers, body, state)
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-        Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await value in stream {
-            port = value
-            break
-        }
-        return RekognitionDouble(port: port, state: state, latency: latency)
+        return RekognitionDouble(port: await serve(router), state: state, latency: latency)
     }
 
     // MARK: Handling

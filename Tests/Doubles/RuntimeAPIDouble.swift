@@ -110,16 +110,6 @@ public final class RuntimeAPIDouble: Sendable {
             await state.record(Posted(kind: .initError, requestID: nil, errorType: type, body: body))
             return Response(status: .accepted)
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
-        Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port = 0
-        for await value in stream {
-            port = value
-            break
-        }
-        return RuntimeAPIDouble(port: port, state: state)
+        return RuntimeAPIDouble(port: await serve(router), state: state)
     }
 }

@@ -22,6 +22,19 @@ struct JPEGHeader: Equatable {
         self = try data.withUnsafeBytes { raw in try Self(markers: raw.bindMemory(to: UInt8.self)) }
     }
 
+    /// The header of `data` after the checks every decoder here makes first: the data is a JPEG (other
+    /// formats are named in the error) and has at most `pixelLimit` pixels (checked before any pixel buffer
+    /// exists).
+    init(checking data: Data, pixelLimit: Int) throws {
+        guard let format = ImageFormat(sniffing: data) else { throw ImageError.notAnImage }
+        guard format == .jpeg else { throw ImageError.unsupportedFormat(format.rawValue) }
+        self = try JPEGHeader(parsing: data)
+        let pixels = width.multipliedReportingOverflow(by: height)
+        guard !pixels.overflow, pixels.partialValue <= pixelLimit else {
+            throw ImageError.tooManyPixels(width: displayWidth, height: displayHeight, limit: pixelLimit)
+        }
+    }
+
     private init(markers bytes: UnsafeBufferPointer<UInt8>) throws {
         guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { throw ImageError.notAnImage }
         var position = 2

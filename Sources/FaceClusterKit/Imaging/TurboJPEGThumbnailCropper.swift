@@ -115,13 +115,6 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     }
 
     private func header(of data: Data) throws -> JPEGHeader {
-        guard let format = ImageFormat(sniffing: data) else { throw ImageError.notAnImage }
-        guard format == .jpeg else { throw ImageError.unsupportedFormat(format.rawValue) }
-        let header = try JPEGHeader(parsing: data)
-        let pixels = header.width.multipliedReportingOverflow(by: header.height)
-        guard !pixels.overflow, pixels.partialValue <= pixelLimit else {
-            throw ImageError.tooManyPixels(width: header.displayWidth, height: header.displayHeight, limit: pixelLimit)
-        }
-        return header
+        try JPEGHeader(checking: data, pixelLimit: pixelLimit)
     }
 }

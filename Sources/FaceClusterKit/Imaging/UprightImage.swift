@@ -19,13 +19,7 @@ public struct UprightImage: Sendable {
     /// `maximumPixels` (1/8 when none does). Non-JPEG data, truncated or corrupt files and photos over
     /// `pixelLimit` throw the same ``ImageError``s as ``TurboJPEGThumbnailCropper``.
     public init(decoding data: Data, maximumPixels: Int = 2_000_000, pixelLimit: Int = 100_000_000) throws {
-        guard let format = ImageFormat(sniffing: data) else { throw ImageError.notAnImage }
-        guard format == .jpeg else { throw ImageError.unsupportedFormat(format.rawValue) }
-        let header = try JPEGHeader(parsing: data)
-        let pixels = header.width.multipliedReportingOverflow(by: header.height)
-        guard !pixels.overflow, pixels.partialValue <= pixelLimit else {
-            throw ImageError.tooManyPixels(width: header.displayWidth, height: header.displayHeight, limit: pixelLimit)
-        }
+        let header = try JPEGHeader(checking: data, pixelLimit: pixelLimit)
         let factor = TurboJPEG.scalingFactors.reversed().first { factor in
             TurboJPEG.scaled(header.width, by: factor) * TurboJPEG.scaled(header.height, by: factor) <= maximumPixels
         } ?? TurboJPEG.scalingFactors[0]

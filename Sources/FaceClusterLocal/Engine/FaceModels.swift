@@ -17,9 +17,14 @@ public struct FaceModels: Sendable, Hashable {
     /// `$FACECLUSTER_MODELS`, else `$XDG_CACHE_HOME/facecluster/models`, else `~/.cache/facecluster/models`.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["FACECLUSTER_MODELS"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
+        return cacheDirectory(environment: environment).appendingPathComponent("models")
+    }
+
+    /// `$XDG_CACHE_HOME/facecluster`, else `~/.cache/facecluster`: where the set-up scripts put what they fetch.
+    public static func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return cache.appendingPathComponent("facecluster/models")
+        return cache.appendingPathComponent("facecluster")
     }
 
     var shapePredictor: URL { directory.appendingPathComponent(Self.shapePredictorFile) }

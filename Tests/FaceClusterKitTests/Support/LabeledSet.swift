@@ -7,9 +7,7 @@ enum LabeledSet {
     static var directory: URL {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["FACECLUSTER_TESTDATA"], !explicit.isEmpty { return URL(fileURLWithPath: explicit) }
-        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
-        return cache.appendingPathComponent("facecluster/testdata/labeled")
+        return FaceModels.cacheDirectory(environment: environment).appendingPathComponent("testdata/labeled")
     }
 
     static var available: Bool {
