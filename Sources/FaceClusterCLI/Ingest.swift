@@ -36,25 +36,71 @@ struct Ingest: AsyncParsableCommand {
         let library = try options.open()
         let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
         let references = sources.compactMap { library.reference(forFile: $0) }
+        let interactive = !options.json && isatty(STDERR_FILENO) == 1
+        let stop = StopSignal.install(secondMessage: "\nStopped at once. The next run takes over what was in progress.") { _ in
+            printError("\(interactive ? "\r\u{1B}[K" : "")Stopping: finishing the photos in progress (Ctrl-C again to stop at once)…")
+        }
 
         let before = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
-        let progress = Progress(total: references.count, interactive: !options.json && isatty(STDERR_FILENO) == 1)
+        let progress = Progress(total: references.count, interactive: interactive)
         let started = ContinuousClock.now
-        // `ingest` never throws: a failure is a report.
-        let reports: [IngestionReport] = try await concurrentMap(references, limit: jobs) { reference in
-            let report = await library.pipeline.ingest(reference)
-            await progress.advance(report)
-            return report
+        let outcomes = await Self.ingest(references, with: library.pipeline(forTesting: ProcessInfo.processInfo.environment), jobs: jobs, stop: stop) {
+            await progress.advance($0)
         }
         await progress.finish()
         let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
-        let summary = IngestSummary(reports: reports, peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
+        let summary = IngestSummary(
+            reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
+            peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
         if options.json {
             try printJSON(summary)
         } else {
             print(summary.text)
         }
-        if summary.failed > 0 { throw ExitCode(1) }
+        if let status = stop.exitStatus { throw ExitCode(status) }
+        if summary.failed > 0 || summary.inProgressElsewhere > 0 { throw ExitCode(1) }
+    }
+
+    /// How long photos in progress may take to finish after a stop is asked for, before they are handed back.
+    static let stopGrace: Duration = .seconds(5)
+
+    /// Ingests `references`, `jobs` at a time; one slot per reference, `nil` for those not started because a
+    /// stop was asked for. On a stop, photos in progress get ``stopGrace`` to finish; then they are cancelled,
+    /// and the pipeline hands each back (``IngestionReport/Outcome/interrupted``).
+    static func ingest(
+        _ references: [PhotoReference], with pipeline: IngestionPipeline, jobs: Int, stop: StopSignal,
+        progress: @escaping @Sendable (IngestionReport) async -> Void
+    ) async -> [IngestionReport?] {
+        let work = Task {
+            await withTaskGroup(of: (Int, IngestionReport).self) { group in
+                var results = [IngestionReport?](repeating: nil, count: references.count)
+                var next = 0
+                func startNext() {
+                    guard next < references.count, stop.received == nil else { return }
+                    let position = next
+                    next += 1
+                    group.addTask {
+                        let report = await pipeline.ingest(references[position])
+                        await progress(report)
+                        return (position, report)
+                    }
+                }
+                for _ in 0..<jobs { startNext() }
+                while let (position, report) = await group.next() {
+                    results[position] = report
+                    startNext()
+                }
+                return results
+            }
+        }
+        let watcher = Task {
+            guard await stop.wait() != nil else { return }
+            try? await Task.sleep(for: stopGrace)
+            work.cancel()
+        }
+        let results = await work.value
+        watcher.cancel()
+        return results
     }
 
     /// The files under `paths`, recursively, hidden ones left out, in path order.
@@ -95,3 +141,16 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
+
+extension LocalLibrary {
+    /// The library's pipeline; with `FACECLUSTER_TEST_STEP_DELAY_MS=N` in the environment every metadata call
+    /// first waits N ms, so tests can stop or kill a run in the middle of a photo, at a step of their choosing.
+    func pipeline(forTesting environment: [String: String]) -> IngestionPipeline {
+        guard let text = environment["FACECLUSTER_TEST_STEP_DELAY_MS"], let milliseconds = Int(text), milliseconds > 0 else { return pipeline }
+        let slow = FaultInjector(rules: [.delay(.milliseconds(milliseconds))])
+        return IngestionPipeline(
+            photos: pipeline.photos, thumbnails: pipeline.thumbnails, detector: pipeline.detector, index: pipeline.index,
+            metadata: metadata.intercepted(by: slow), cropper: pipeline.cropper, clock: pipeline.clock,
+            configuration: pipeline.configuration)
+    }
+}

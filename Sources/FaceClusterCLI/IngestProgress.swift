@@ -25,7 +25,10 @@ actor Progress {
             let width = 30, filled = width * done / max(total, 1)
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             var line = "\r\(bar) \(done)/\(total)  \(String(format: "%.1f", rate)) photos/s  \(Self.duration(left)) left"
-            if case .failed(let failure) = report.outcome { line = "\r\u{1B}[K  failed  \(path): \(failure.code.rawValue) — \(failure.message)\n" + line }
+            switch report.outcome {
+            case .failed, .inProgressElsewhere: line = "\r\u{1B}[K  \(IngestSummary.describe(report.outcome))\(path)\(Self.detail(report))\n" + line
+            default: break
+            }
             FileHandle.standardError.write(Data(line.utf8))
         } else {
             FileHandle.standardError.write(Data("\(IngestSummary.describe(report.outcome))  \(path)\(Self.detail(report))\n".utf8))
@@ -40,6 +43,8 @@ actor Progress {
         switch report.outcome {
         case .indexed: ": \(report.faceCount) face\(report.faceCount == 1 ? "" : "s")"
         case .failed(let failure): ": \(failure.code.rawValue) — \(failure.message)"
+        case .inProgressElsewhere(let lease): ": in progress elsewhere, \(lease); run again after that"
+        case .interrupted: ": stopped before it was done; handed back for the next run"
         default: ""
         }
     }
@@ -58,19 +63,36 @@ struct IngestSummary: Encodable {
         var retryable: Bool
     }
 
+    /// A photo another process is working on: not done, and not failed either.
+    struct Busy: Encodable {
+        var path: String
+        var heldBy: String
+        var until: Date
+    }
+
     var photos: Int
     var indexed: Int
     var noFaces: Int
     var unchanged: Int
     var failed: Int
+    var inProgressElsewhere: Int
+    /// Photos this run gave back because it was asked to stop, and photos it never started.
+    var interrupted: Int
+    var notStarted: Int
+    /// `SIGINT` or `SIGTERM` when the run was stopped.
+    var stoppedBy: String?
     var faces: Int
     var newPeople: Int
     var people: Int
     var seconds: Double
     var failures: [Failure]
+    var busy: [Busy]
 
-    init(reports: [IngestionReport], peopleBefore: Int, people: Int, elapsed: Duration) {
-        photos = reports.count
+    init(
+        reports: [IngestionReport], notStarted: Int = 0, stoppedBy signal: Int32? = nil, peopleBefore: Int, people: Int,
+        elapsed: Duration
+    ) {
+        photos = reports.count + notStarted
         indexed = reports.filter { $0.outcome == .indexed }.count
         noFaces = reports.filter { $0.outcome == .noFaces }.count
         unchanged = reports.filter { if case .skipped = $0.outcome { true } else { false } }.count
@@ -78,7 +100,15 @@ struct IngestSummary: Encodable {
             guard case .failed(let failure) = report.outcome else { return nil }
             return Failure(path: displayPath(report.reference), code: failure.code.rawValue, message: failure.message, retryable: failure.retryable)
         }
+        busy = reports.compactMap { report in
+            guard case .inProgressElsewhere(let lease) = report.outcome else { return nil }
+            return Busy(path: displayPath(report.reference), heldBy: lease.worker?.description ?? "attempt \(lease.owner)", until: lease.expiresAt)
+        }
         failed = failures.count
+        inProgressElsewhere = busy.count
+        interrupted = reports.filter { $0.outcome == .interrupted }.count
+        self.notStarted = notStarted
+        stoppedBy = signal.map { $0 == SIGINT ? "SIGINT" : $0 == SIGTERM ? "SIGTERM" : "signal \($0)" }
         faces = reports.map(\.faceCount).reduce(0, +)
         // People founded twice by concurrent workers are merged before the end: count the people added.
         newPeople = max(people - peopleBefore, 0)
@@ -87,13 +117,22 @@ struct IngestSummary: Encodable {
     }
 
     var text: String {
-        var lines = [
-            "Ingested \(photos) file\(photos == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s: \(indexed) with faces, \(noFaces) without, "
-                + "\(unchanged) unchanged since last time, \(failed) failed.",
+        var lines: [String] = []
+        if let stoppedBy {
+            lines.append("Stopped (\(stoppedBy)) after \(String(format: "%.1f", seconds)) s: \(photos - interrupted - notStarted) of \(photos) files dealt with, "
+                + "\(interrupted) handed back unfinished, \(notStarted) not started. Run the same command again to finish.")
+        }
+        let counts = "\(indexed) with faces, \(noFaces) without, \(unchanged) unchanged since last time, \(failed) failed"
+            + (inProgressElsewhere > 0 ? ", \(inProgressElsewhere) in progress elsewhere." : ".")
+        lines += [
+            stoppedBy == nil
+                ? "Ingested \(photos) file\(photos == 1 ? "" : "s") in \(String(format: "%.1f", seconds)) s: " + counts
+                : "So far: " + counts,
             "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
         ]
         lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
-        if people > 0 { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
+        lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
+        if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
         return lines.joined(separator: "\n")
     }
 
@@ -103,6 +142,8 @@ struct IngestSummary: Encodable {
         case .noFaces: "no face "
         case .skipped: "same    "
         case .failed: "failed  "
+        case .inProgressElsewhere: "busy    "
+        case .interrupted: "stopped "
         }
     }
 }

@@ -16,13 +16,17 @@ public struct LocalLibrary: Sendable {
     public let pipeline: IngestionPipeline
     public let gallery: Gallery
 
+    /// The pipeline's defaults for a library on this machine: leases name this process, and a photo left
+    /// `processing` by a process that has exited (Ctrl-C twice, `kill -9`, a crash) is taken over at once.
+    public static let pipelineDefaults = IngestionPipeline.Configuration(worker: .current, reclaimsLeasesOfExitedProcesses: true)
+
     /// The database file's name inside ``directory``.
     public static let databaseFile = "facecluster.sqlite"
 
     /// Opens the library in `directory`, creating it when needed. Throws ``LocalEngineError/modelsMissing(directory:)``
     /// when the face models are not installed (scripts/fetch-models.sh).
     public init(
-        directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = .init(),
+        directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = LocalLibrary.pipelineDefaults,
         engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false
     ) throws {
         try models.check()

@@ -73,13 +73,18 @@ public final class RekognitionDouble: Sendable {
             transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(sleep: { _ in })))
     }
 
-    /// Starts a double on a free loopback port.
-    public static func start(latency: Duration = .zero) async throws -> RekognitionDouble {
+    /// Starts a double on a free loopback port. Every request waits `latency`, and those `operations` names
+    /// (`IndexFaces`, …) `extra` on top, before it is answered.
+    public static func start(
+        latency: Duration = .zero, slowing operations: Set<String> = [], by extra: Duration = .zero
+    ) async throws -> RekognitionDouble {
         let state = State()
         let router = Router()
         router.post("/") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 20 * 1024 * 1024))
             if latency > .zero { try? await Task.sleep(for: latency) }
+            let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+            if extra > .zero, operations.contains(String(target.split(separator: ".").last ?? "")) { try? await Task.sleep(for: extra) }
             return await Self.handle(request.headers, body, state)
         }
         return RekognitionDouble(port: await serve(router), state: state, latency: latency)
@@ -177,6 +182,16 @@ public final class RekognitionDouble: Sendable {
             guard let searched = result.searchedFace else { throw Failure(code: "InvalidParameterException", message: "There are no faces in the image. Should be at least 1.") }
             return json(Rekognition.SearchFacesByImageResponse(
                 SearchedFaceBoundingBox: box(searched), SearchedFaceConfidence: 99.9, FaceMatches: result.matches.map(match), FaceModelVersion: "7.0"))
+        case "ListFaces":
+            let input = try decoder.decode(Rekognition.ListFacesRequest.self, from: body)
+            let collection = try await index(input.CollectionId)
+            let page = await collection.listFaces(continuationToken: input.NextToken, limit: input.MaxResults ?? 1000)
+            var faces: [Rekognition.Face] = []
+            for entry in page.faces {
+                let user = await collection.person(associatedWith: entry.faceID)
+                faces.append(Rekognition.Face(FaceId: entry.faceID.rawValue, ExternalImageId: entry.externalImageID, UserId: user?.rawValue))
+            }
+            return json(Rekognition.ListFacesResponse(Faces: faces, NextToken: page.continuationToken, FaceModelVersion: "7.0"))
         case "DeleteFaces":
             // Rekognition refuses to delete a face that belongs to a user.
             let input = try decoder.decode(Rekognition.DeleteFacesRequest.self, from: body)

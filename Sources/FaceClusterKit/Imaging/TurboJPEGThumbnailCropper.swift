@@ -33,7 +33,14 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
         return ImageInfo(width: header.displayWidth, height: header.displayHeight, orientation: header.orientation, format: "jpeg")
     }
 
+    /// Decoding, resampling and encoding run on ``BlockingWork``'s threads, not the caller's.
     public func thumbnails(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) async throws -> [Data] {
+        guard !boxes.isEmpty else { return [] }
+        return try await BlockingWork.run { [self] in try thumbnailsNow(of: data, boxes: boxes, spec: spec) }
+    }
+
+    /// ``thumbnails(of:boxes:spec:)`` on the calling thread (benchmarks).
+    public func thumbnailsNow(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
         guard !boxes.isEmpty else { return [] }
         let plan = try plan(for: data, boxes: boxes, size: spec.size, margin: spec.margin)
         let decoded = try plan.decode(data)

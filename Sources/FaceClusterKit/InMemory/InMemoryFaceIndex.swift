@@ -151,3 +151,14 @@ public actor InMemoryFaceIndex: PersonVectorIndex {
         }
     }
 }
+
+extension InMemoryFaceIndex: FaceListing {
+    /// Faces in id order; the token is the last id of the previous page.
+    public func listFaces(continuationToken: String?, limit: Int) -> IndexedFaceListing {
+        let ordered = faces.keys.filter { id in continuationToken.map { id.rawValue > $0 } ?? true }.sorted()
+        let page = ordered.prefix(max(limit, 1))
+        return IndexedFaceListing(
+            faces: page.map { IndexedFaceListing.Entry(faceID: $0, externalImageID: faces[$0]?.externalImageID) },
+            continuationToken: page.count < ordered.count ? page.last?.rawValue : nil)
+    }
+}

@@ -179,6 +179,27 @@ public actor InMemoryMetadataStore: MetadataStore {
         return peopleRecords[into]!
     }
 
+    // MARK: Repair
+
+    @discardableResult
+    public func recountPerson(_ id: PersonID) -> Person? {
+        let resolved = resolve(id)
+        guard peopleRecords[resolved] != nil else { return nil }
+        let faces = (facesByPerson[resolved] ?? []).filter { appearanceRecords[$0]?.personID == resolved }
+        guard let first = faces.min() else {
+            facesByPerson[resolved] = nil
+            peopleRecords[resolved] = nil
+            return nil
+        }
+        facesByPerson[resolved] = faces
+        if let cover = peopleRecords[resolved]?.coverFaceID, faces.contains(cover) {} else {
+            peopleRecords[resolved]?.coverFaceID = first
+            peopleRecords[resolved]?.coverThumbnailKey = appearanceRecords[first]?.thumbnailKey
+        }
+        recount(resolved)
+        return peopleRecords[resolved]
+    }
+
     // MARK: Pending matches
 
     public func recordPendingMatch(_ match: PendingMatch) {

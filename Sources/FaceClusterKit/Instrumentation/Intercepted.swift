@@ -157,12 +157,23 @@ extension Intercepted: MetadataStore where Base: MetadataStore {
         }
     }
 
+    @discardableResult
+    public func recountPerson(_ id: PersonID) async throws -> Person? {
+        try await run("MetadataStore", "recountPerson") { try await base.recountPerson(id) }
+    }
+
     public func recordPendingMatch(_ match: PendingMatch) async throws {
         try await run("MetadataStore", "recordPendingMatch") { try await base.recordPendingMatch(match) }
     }
 
     public func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch] {
         try await run("MetadataStore", "pendingMatches") { try await base.pendingMatches(for: faceID) }
+    }
+}
+
+extension Intercepted: FaceListing where Base: FaceListing {
+    public func listFaces(continuationToken: String?, limit: Int) async throws -> IndexedFaceListing {
+        try await run("FaceIndex", "listFaces") { try await base.listFaces(continuationToken: continuationToken, limit: limit) }
     }
 }
 

@@ -123,15 +123,29 @@ public struct FailureCode: RawRepresentable, Hashable, Sendable, Codable, Expres
     public static let internalError: FailureCode = "internal_error"
 }
 
-/// A worker's claim on a photo while it processes it. Another worker may take over once it expires
-/// (the first one crashed).
-public struct Lease: Hashable, Sendable, Codable {
+/// A worker's claim on a photo while it processes it. Another worker may take over once it expires, or
+/// at once when ``worker`` names a process that has exited (see ``WorkerIdentity/hasExited``).
+public struct Lease: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The attempt that holds the photo (one per ``IngestionPipeline/ingest(_:)`` call).
     public var owner: String
     public var expiresAt: Date
+    /// The process that holds it, when the pipeline was configured to say
+    /// (``IngestionPipeline/Configuration/worker``).
+    public var worker: WorkerIdentity?
 
-    public init(owner: String, expiresAt: Date) {
+    public init(owner: String, expiresAt: Date, worker: WorkerIdentity? = nil) {
         self.owner = owner
         self.expiresAt = expiresAt
+        self.worker = worker
+    }
+
+    /// Whether the lease still protects the photo at `now`: not expired, and its process not known to be gone.
+    public func isLive(at now: Date) -> Bool {
+        expiresAt > now && !(worker?.hasExited ?? false)
+    }
+
+    public var description: String {
+        "held by \(worker.map(\.description) ?? "attempt \(owner)") until \(expiresAt.formatted(.iso8601))"
     }
 }
 

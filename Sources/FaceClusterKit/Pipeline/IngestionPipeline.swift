@@ -29,8 +29,18 @@ public struct IngestionPipeline: Sendable {
         /// Thumbnails go to `<thumbnailPrefix><personId>/<faceId>.jpg` in the thumbnail store.
         public var thumbnailPrefix: String
         /// How long a claim protects a photo from other workers; longer than one photo can take
-        /// (15 minutes: the longest a Lambda invocation runs).
+        /// (15 minutes: the longest a Lambda invocation runs). See also ``leaseDeadline``.
         public var leaseDuration: Duration
+        /// When set, every claim ends at this moment instead of ``leaseDuration`` after it: a Lambda sets its
+        /// invocation's deadline plus a small margin, so a photo whose invocation died (timeout, out of memory)
+        /// is free again as soon as the queue redelivers its message.
+        public var leaseDeadline: Date?
+        /// Recorded in each lease, so others can tell which process holds a photo (``Lease/worker``).
+        public var worker: WorkerIdentity?
+        /// Take over at once a photo whose lease names a process that has exited on this machine
+        /// (``WorkerIdentity/hasExited``) — what a local library wants after a crash or `kill -9`. Off by
+        /// default: a process id means nothing across machines or Lambda sandboxes, where the expiry rules.
+        public var reclaimsLeasesOfExitedProcesses: Bool
         /// Concurrent face searches and writes within one photo.
         public var faceConcurrency: Int
         /// In the ``CallPlan/seed`` plan, search again by face id right after indexing a face that matched
@@ -43,13 +53,17 @@ public struct IngestionPipeline: Sendable {
         public init(
             policy: GroupingPolicy = GroupingPolicy(), callPlan: CallPlan = .indexed,
             thumbnailSpec: ThumbnailSpec = ThumbnailSpec(), thumbnailPrefix: String = "people/",
-            leaseDuration: Duration = .seconds(900), faceConcurrency: Int = 16, seedPlanRechecksNewFaces: Bool = true
+            leaseDuration: Duration = .seconds(900), leaseDeadline: Date? = nil, worker: WorkerIdentity? = nil,
+            reclaimsLeasesOfExitedProcesses: Bool = false, faceConcurrency: Int = 16, seedPlanRechecksNewFaces: Bool = true
         ) {
             self.policy = policy
             self.callPlan = callPlan
             self.thumbnailSpec = thumbnailSpec
             self.thumbnailPrefix = thumbnailPrefix
             self.leaseDuration = leaseDuration
+            self.leaseDeadline = leaseDeadline
+            self.worker = worker
+            self.reclaimsLeasesOfExitedProcesses = reclaimsLeasesOfExitedProcesses
             self.faceConcurrency = faceConcurrency
             self.seedPlanRechecksNewFaces = seedPlanRechecksNewFaces
         }
@@ -98,12 +112,18 @@ public struct IngestionPipeline: Sendable {
     }
 
     /// Ingests one photo. Never throws: a failure is recorded on the photo and returned in the report.
+    ///
+    /// Cancelling the task stops the work at the next step and hands the photo back (``IngestionReport/Outcome/interrupted``):
+    /// what was done is kept, and the next attempt resumes from there.
     public func ingest(_ reference: PhotoReference) async -> IngestionReport {
         let started = ContinuousClock.now
         var run = PhotoRun(reference: reference, attemptID: UUID().uuidString.lowercased())
         var report: IngestionReport
         do {
             report = try await process(&run)
+        } catch where Task.isCancelled {
+            await release(&run)
+            report = IngestionReport(photoID: run.photoID, reference: reference, outcome: .interrupted)
         } catch {
             let failure = PhotoFailure(error)
             await record(failure, on: &run)
@@ -136,18 +156,16 @@ public struct IngestionPipeline: Sendable {
         switch try await claim(&run) {
         case .skip(let reason):
             return IngestionReport(photoID: run.photoID, reference: run.reference, outcome: .skipped(reason))
-        case .busy:
-            return IngestionReport(
-                photoID: run.photoID, reference: run.reference,
-                outcome: .failed(PhotoFailure(
-                    code: .conflict, message: "another worker is processing an earlier version of this photo",
-                    retryable: true)))
+        case .heldElsewhere(let lease):
+            return IngestionReport(photoID: run.photoID, reference: run.reference, outcome: .inProgressElsewhere(lease))
         case .claimed:
             break
         }
+        try Task.checkCancellation()
         try await removeStaleFaces(&run)
 
         let object = try await photos.get(run.reference.key)
+        try Task.checkCancellation()
         guard object.info.eTag == head.eTag else {
             throw IngestionError.contentChanged(key: run.reference.key)
         }
@@ -164,8 +182,10 @@ public struct IngestionPipeline: Sendable {
         case .seed: try await seedPlan(&run, data: object.data, info: info)
         case .users: try await usersPlan(&run, data: object.data, info: info)
         }
+        try Task.checkCancellation()
         let grouping = try await group(candidates, in: run)
         if configuration.callPlan == .users { try await associateWithPeople(grouping.appearances) }
+        try Task.checkCancellation()
         return try await markDone(&run, grouping: grouping)
     }
 

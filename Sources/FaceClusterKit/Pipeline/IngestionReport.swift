@@ -36,22 +36,31 @@ public struct IngestionReport: Sendable, Hashable {
         case skipped(SkipReason)
         /// Processing failed; the failure is recorded on the photo unless another worker owns it.
         case failed(PhotoFailure)
+        /// Another worker holds a live lease on the photo (this content or an earlier one): nothing was done,
+        /// and the photo is **not** done. Try again after the lease ends (a queue redelivers the event; a local
+        /// run is repeated), or sooner if its holder's process exits.
+        case inProgressElsewhere(Lease)
+        /// This process was asked to stop before the photo was done; the photo was handed back (its lease
+        /// released, status `pending`) so the next run takes it at once.
+        case interrupted
     }
 
     public enum SkipReason: String, Sendable, Hashable {
         /// This content was already processed (a re-delivered event).
         case alreadyProcessed = "already_processed"
-        /// Another worker is processing this content now.
-        case inProgress = "in_progress"
         /// The photo was deleted; a late event does not bring it back.
         case deleted
         /// Another worker took the photo over (this one's lease had expired); its result stands.
         case superseded
     }
 
-    /// Whether a queue should deliver the event again (a retryable failure).
+    /// Whether a queue should deliver the event again: a retryable failure, a photo another worker holds, or
+    /// one this process gave back when it was stopped. Never `true` for a photo that is done.
     public var shouldRetry: Bool {
-        if case .failed(let failure) = outcome { return failure.retryable }
-        return false
+        switch outcome {
+        case .failed(let failure): failure.retryable
+        case .inProgressElsewhere, .interrupted: true
+        case .indexed, .noFaces, .skipped: false
+        }
     }
 }

@@ -140,3 +140,47 @@ public struct PersonMatch: Hashable, Sendable {
         self.similarity = similarity
     }
 }
+
+/// A ``FaceIndex`` that can list the faces it holds (Rekognition's ListFaces), so ``LibraryRepair`` can find
+/// faces that were indexed but never grouped (a crash between indexing and recording).
+public protocol FaceListing: FaceIndex {
+    /// Up to `limit` indexed faces after `continuationToken` (from the start when `nil`), in a stable order,
+    /// and the token of the next page (`nil` after the last). Rekognition: one ListFaces request (≤ 4,096 faces).
+    func listFaces(continuationToken: String?, limit: Int) async throws -> IndexedFaceListing
+}
+
+/// One page of ``FaceListing/listFaces(continuationToken:limit:)``.
+public struct IndexedFaceListing: Sendable {
+    public struct Entry: Hashable, Sendable {
+        public var faceID: FaceID
+        /// The external id the face was indexed under (the photo id, or `photoId:position` for the seed plan's crops).
+        public var externalImageID: String?
+
+        public init(faceID: FaceID, externalImageID: String?) {
+            self.faceID = faceID
+            self.externalImageID = externalImageID
+        }
+    }
+
+    public var faces: [Entry]
+    public var continuationToken: String?
+
+    public init(faces: [Entry], continuationToken: String?) {
+        self.faces = faces
+        self.continuationToken = continuationToken
+    }
+}
+
+extension FaceListing {
+    /// Every indexed face, page after page.
+    public func allFaces(pageSize: Int = 1000) async throws -> [IndexedFaceListing.Entry] {
+        var entries: [IndexedFaceListing.Entry] = []
+        var token: String?
+        repeat {
+            let page = try await listFaces(continuationToken: token, limit: pageSize)
+            entries += page.faces
+            token = page.continuationToken
+        } while token != nil
+        return entries
+    }
+}

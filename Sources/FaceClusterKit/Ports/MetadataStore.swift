@@ -64,6 +64,15 @@ public protocol MetadataStore: Sendable {
     /// never one person unless a user says so). Returns the merged person.
     func mergePeople(_ source: PersonID, into target: PersonID, requireDisjointPhotos: Bool) async throws -> Person
 
+    // MARK: Repair
+
+    /// Recomputes a person's counts and cover from their appearances (and the store's own bookkeeping, such as
+    /// DynamoDB's person–photo counters), and deletes a person who has none. For ``LibraryRepair``: after a
+    /// crash or a bug, the stored counts are made true again. Resolves merges. Returns the person as now
+    /// stored, `nil` when there is none (or it was just deleted). Idempotent.
+    @discardableResult
+    func recountPerson(_ id: PersonID) async throws -> Person?
+
     // MARK: Pending matches (concurrent ingestion)
 
     /// Notes that a face of ``PendingMatch/matchedBy`` matched ``PendingMatch/face`` while that face had no

@@ -50,6 +50,24 @@ struct S3Event: Codable, Sendable {
             return String(validating: bytes, as: UTF8.self)
         }
 
+        /// `key` encoded as S3 encodes it in notifications (the inverse of ``decodedKey``): letters, digits and
+        /// `-_.*/` stay, a space becomes `+`, every other byte `%XX`.
+        static func encode(key: String) -> String {
+            var encoded = ""
+            for byte in key.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "/"):
+                    encoded.unicodeScalars.append(Unicode.Scalar(byte))
+                case UInt8(ascii: " "): encoded += "+"
+                default:
+                    let digits = Array("0123456789ABCDEF".unicodeScalars)
+                    encoded += "%" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
+                }
+            }
+            return encoded
+        }
+
         private static func hexValue(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

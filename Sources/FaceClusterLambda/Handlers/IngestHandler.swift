@@ -8,7 +8,13 @@ import Logging
 
 /// The ingestion function: S3 event notifications, delivered directly or through SQS (the deployment's
 /// choice: S3 → SQS → Lambda, with a dead-letter queue). Every photo of a batch is ingested concurrently;
-/// one failing photo fails only its own message (SQS partial batch response), and only when a retry can help.
+/// one failing photo fails only its own message (SQS partial batch response), and only when a retry can help
+/// (a retryable failure, or a photo another invocation holds: it is not done, so it comes back after the
+/// visibility timeout rather than being acknowledged and lost).
+///
+/// Each claim ends with the invocation: its lease expires at the deadline plus ``leaseMargin``. An invocation
+/// that dies mid-photo (timeout, out of memory, a crash) therefore frees the photo long before SQS redelivers
+/// the message (the template's visibility timeout is 6 × the function timeout, as AWS recommends).
 /// Objects outside the raw bucket's prefix — the processed bucket above all — are ignored, so thumbnails can
 /// never trigger ingestion.
 struct IngestHandler: LambdaHandler {
@@ -19,7 +25,11 @@ struct IngestHandler: LambdaHandler {
     let index: any FaceIndex
     let metadata: any MetadataStore
     let cropper: any ThumbnailCropper
+    var clock: any WallClock = SystemWallClock()
     var maxConcurrency = 8
+    /// Added to the invocation's deadline to end its leases: the clock skew tolerated between workers.
+    var leaseMargin: Duration = Self.defaultLeaseMargin
+    static let defaultLeaseMargin: Duration = .seconds(10)
 
     private struct Envelope: Decodable {
         struct Record: Decodable { var eventSource: String? }
@@ -32,7 +42,7 @@ struct IngestHandler: LambdaHandler {
         if envelope.Records?.first?.eventSource == "aws:sqs" {
             let batch = try JSONDecoder().decode(SQSEvent.self, from: event)
             let results = try await concurrentMap(batch.Records, limit: maxConcurrency) { message in
-                (message.messageId, await ingest(message: message, logger: logger))
+                (message.messageId, await ingest(message: message, invocation: invocation, logger: logger))
             }
             let reports = results.flatMap { $0.1.reports }
             Metrics.ingestion(reports, failedMessages: results.filter { !$0.1.succeeded }.count, logger: logger, duration: ContinuousClock.now - started)
@@ -40,7 +50,7 @@ struct IngestHandler: LambdaHandler {
                 batchItemFailures: results.filter { !$0.1.succeeded }.map { .init(itemIdentifier: $0.0) }))
         }
         let s3 = try JSONDecoder().decode(S3Event.self, from: event)
-        let outcome = await ingest(s3, logger: logger)
+        let outcome = await ingest(s3, invocation: invocation, logger: logger)
         Metrics.ingestion(outcome.reports, failedMessages: outcome.succeeded ? 0 : 1, logger: logger, duration: ContinuousClock.now - started)
         // Invoked by S3 directly: an error makes Lambda retry the event (twice), so fail only when that can help.
         guard outcome.succeeded else {
@@ -56,7 +66,7 @@ struct IngestHandler: LambdaHandler {
 
     /// One SQS message: S3's test event succeeds; a body that is not an S3 event fails (it ends in the
     /// dead-letter queue, where someone can look at it).
-    private func ingest(message: SQSEvent.Message, logger: Logger) async -> Outcome {
+    private func ingest(message: SQSEvent.Message, invocation: Invocation, logger: Logger) async -> Outcome {
         let body = Data(message.body.utf8)
         if let test = try? JSONDecoder().decode(S3Event.TestEvent.self, from: body), test.Event == "s3:TestEvent" {
             logger.info("skipped S3's test event", metadata: ["messageId": "\(message.messageId)"])
@@ -66,10 +76,10 @@ struct IngestHandler: LambdaHandler {
             logger.error("message is not an S3 event notification", metadata: ["messageId": "\(message.messageId)"])
             return Outcome(reports: [], succeeded: false)
         }
-        return await ingest(event, logger: logger)
+        return await ingest(event, invocation: invocation, logger: logger)
     }
 
-    private func ingest(_ event: S3Event, logger: Logger) async -> Outcome {
+    private func ingest(_ event: S3Event, invocation: Invocation, logger: Logger) async -> Outcome {
         var references: [PhotoReference] = []
         for record in event.Records {
             guard let key = record.s3.object.decodedKey else {
@@ -84,18 +94,21 @@ struct IngestHandler: LambdaHandler {
             references.append(PhotoReference(store: record.s3.bucket.name, key: key, versionID: record.s3.object.versionId))
         }
         let reports = (try? await concurrentMap(references, limit: maxConcurrency) { reference in
-            await ingest(reference, logger: logger)
+            await ingest(reference, invocation: invocation, logger: logger)
         }) ?? []
         return Outcome(reports: reports, succeeded: !reports.contains { $0.shouldRetry })
     }
 
     /// One photo, with its face-service calls counted for the log line.
-    private func ingest(_ reference: PhotoReference, logger: Logger) async -> IngestionReport {
+    private func ingest(_ reference: PhotoReference, invocation: Invocation, logger: Logger) async -> IngestionReport {
         let calls = CallCounter()
         let countedIndex: any FaceIndex = Self.counted(self.index, calls)
         let pipeline = IngestionPipeline(
             photos: photos, thumbnails: thumbnails, detector: Self.counted(detector, calls), index: countedIndex,
-            metadata: metadata, cropper: cropper, configuration: .init(callPlan: configuration.callPlan))
+            metadata: metadata, cropper: cropper, clock: clock,
+            configuration: .init(
+                callPlan: configuration.callPlan, leaseDeadline: invocation.deadline.addingTimeInterval(Double(leaseMargin.components.seconds)),
+                worker: .current))
         let report = await pipeline.ingest(reference)
         Metrics.photo(report, rekognitionCalls: calls.total, logger: logger)
         return report

@@ -21,6 +21,9 @@ struct LambdaConfiguration: Sendable, Equatable {
     var urlExpiry: Duration
     /// `Access-Control-Allow-Origin` for API answers; `nil`: no CORS headers.
     var corsAllowOrigin: String?
+    /// The ingestion queue's URL: where the repair function puts unfinished photos back (`INGEST_QUEUE_URL`,
+    /// needed by `_HANDLER=repair` only).
+    var ingestQueueURL: String?
 
     enum Problem: Error, Equatable, CustomStringConvertible {
         case missing(String)
@@ -55,6 +58,7 @@ struct LambdaConfiguration: Sendable, Equatable {
         }
         urlExpiry = .seconds(seconds)
         corsAllowOrigin = environment["CORS_ALLOW_ORIGIN"].flatMap { $0.isEmpty ? nil : $0 }
+        ingestQueueURL = environment["INGEST_QUEUE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         guard rawBucket != processedBucket else {
             throw Problem.invalid("PROCESSED_BUCKET", processedBucket, expected: "a bucket other than RAW_BUCKET (thumbnails must not trigger ingestion)")
         }

@@ -103,6 +103,8 @@ enum Metrics {
         case .noFaces: "no_faces"
         case .skipped(let reason): "skipped_\(reason.rawValue)"
         case .failed: "failed"
+        case .inProgressElsewhere: "in_progress_elsewhere"
+        case .interrupted: "interrupted"
         }
     }
 

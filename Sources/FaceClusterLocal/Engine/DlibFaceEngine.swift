@@ -60,10 +60,10 @@ actor EnginePool {
     }
 
     /// Runs `work` with an engine of its own.
-    nonisolated func withEngine<T: Sendable>(_ work: @Sendable (DlibFaceEngine) throws -> T) async throws -> T {
+    nonisolated func withEngine<T: Sendable>(_ work: @Sendable (DlibFaceEngine) async throws -> T) async throws -> T {
         let engine = try await acquire()
         defer { Task { await self.release(engine) } }
-        return try work(engine)
+        return try await work(engine)
     }
 
     private func acquire() async throws -> DlibFaceEngine {
@@ -71,7 +71,8 @@ actor EnginePool {
         if created < limit {
             created += 1
             do {
-                return try DlibFaceEngine(models: models)
+                // Loading the models reads ~100 MB: not on the caller's thread.
+                return try await BlockingWork.run { [models] in try DlibFaceEngine(models: models) }
             } catch {
                 created -= 1
                 throw error

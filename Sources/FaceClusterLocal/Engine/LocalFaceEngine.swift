@@ -21,7 +21,7 @@ import Synchronization
 ///   the same photo again returns the same ids and stores nothing twice.
 /// - **Threads.** dlib is not thread-safe: at most ``Configuration/engines`` analyses run at once, each on its
 ///   own engine (~100 MB each).
-public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
+public final class LocalFaceEngine: FaceDetector, FaceListing, Sendable {
     public struct Configuration: Sendable, Hashable {
         public var analysisPixels: Int
         public var upsampleBelow: Int
@@ -75,19 +75,23 @@ public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
         var embedding: [Float]?
     }
 
+    /// Decodes and analyses `data` on ``BlockingWork``'s threads (never the caller's), with an engine of the pool.
     func analyse(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
-        let image: UprightImage
-        do {
-            image = try UprightImage(decoding: data, maximumPixels: configuration.analysisPixels)
-        } catch let error as ImageError {
-            // The port's terms (what Rekognition answers), with the decoder's reason.
-            if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
-            throw FaceServiceError.invalidImage(detail: error.description)
-        }
-        let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
-        let (faces, vectors) = try await pool.withEngine { engine in
-            let faces = try engine.detect(image, upsample: upsample)
-            return (faces, embeddings ? try engine.embed(image, faces: faces) : [])
+        let (analysisPixels, upsampleBelow) = (configuration.analysisPixels, configuration.upsampleBelow)
+        let (image, faces, vectors) = try await pool.withEngine { engine in
+            try await BlockingWork.run {
+                let image: UprightImage
+                do {
+                    image = try UprightImage(decoding: data, maximumPixels: analysisPixels)
+                } catch let error as ImageError {
+                    // The port's terms (what Rekognition answers), with the decoder's reason.
+                    if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
+                    throw FaceServiceError.invalidImage(detail: error.description)
+                }
+                let upsample = max(image.width, image.height) < upsampleBelow ? 1 : 0
+                let faces = try engine.detect(image, upsample: upsample)
+                return ((width: image.width, height: image.height), faces, embeddings ? try engine.embed(image, faces: faces) : [])
+            }
         }
         let width = Double(image.width), height = Double(image.height)
         return faces.enumerated().map { position, face in
@@ -114,7 +118,8 @@ public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
 
     public func indexFaces(in image: ImageInput, externalImageID: String, options: FaceClusterKit.IndexOptions) async throws -> IndexedFaces {
         let found = try await analyse(image.data, embeddings: true)
-        let content = SHA256.hash(data: image.data).map { String(format: "%02x", $0) }.joined()
+        let data = image.data
+        let content = try await BlockingWork.run { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
         let kept = found.prefix(options.maxFaces)
         let unindexed = found.dropFirst(options.maxFaces).map { UnindexedFace(face: $0.face, reasons: ["EXCEEDS_MAX_FACES"]) }
         let indexed = kept.enumerated().map { position, analysed in
@@ -156,6 +161,16 @@ public final class LocalFaceEngine: FaceDetector, FaceIndex, Sendable {
         vectors.withLock { stored in
             for id in faceIDs { stored[id] = nil }
         }
+    }
+
+    /// Faces in id order; the token is the last id of the previous page.
+    public func listFaces(continuationToken: String?, limit: Int) async throws -> IndexedFaceListing {
+        let entries = vectors.withLock { stored in
+            stored.filter { id, _ in continuationToken.map { id.rawValue > $0 } ?? true }
+                .map { IndexedFaceListing.Entry(faceID: $0.key, externalImageID: $0.value.externalImageID) }
+        }.sorted { $0.faceID < $1.faceID }
+        let page = entries.prefix(max(limit, 1))
+        return IndexedFaceListing(faces: Array(page), continuationToken: page.count < entries.count ? page.last?.faceID.rawValue : nil)
     }
 
     /// The Euclidean distance between two embeddings (dlib's measure).

@@ -211,6 +211,30 @@ public struct SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    // MARK: Repair
+
+    @discardableResult
+    public func recountPerson(_ id: PersonID) async throws -> Person? {
+        try await writer.write { db in
+            let resolved = try Self.resolve(id, db)
+            guard try Self.person(resolved, db) != nil else { return nil }
+            guard let first = try String.fetchOne(
+                db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [resolved.rawValue])
+            else {
+                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [resolved.rawValue])
+                return nil
+            }
+            try db.execute(
+                sql: """
+                    UPDATE people SET cover_face_id = ?, cover_thumbnail_key = (SELECT thumbnail_key FROM appearances WHERE face_id = ?)
+                    WHERE id = ? AND (cover_face_id IS NULL OR cover_face_id NOT IN (SELECT face_id FROM appearances WHERE person_id = ?))
+                    """,
+                arguments: [first, first, resolved.rawValue, resolved.rawValue])
+            try Self.recount(resolved, db)
+            return try Self.person(resolved, db)
+        }
+    }
+
     // MARK: Pending matches
 
     public func recordPendingMatch(_ match: PendingMatch) async throws {

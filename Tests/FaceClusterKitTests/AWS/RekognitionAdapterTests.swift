@@ -93,12 +93,12 @@ struct RekognitionAdapterTests {
     }
 
     @Test("a photo over 5 MB is re-encoded smaller and upright, not rejected")
-    func shrink() throws {
+    func shrink() async throws {
         var generator = SplitMix64(seed: 3)
         let noise = PixelBuffer(width: 3000, height: 2000, pixels: (0..<(3000 * 2000 * 3)).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let big = JPEGFactory.jpeg(noise, orientation: .right, quality: 100)
         #expect(big.count > 5 * 1024 * 1024)
-        let image = try RekognitionImages(buckets: []).image(ImageInput(data: big))
+        let image = try await RekognitionImages(buckets: []).image(ImageInput(data: big))
         let small = try #require(image.Bytes)
         #expect(small.count <= 5 * 1024 * 1024)
         let info = try TurboJPEGThumbnailCropper().imageInfo(of: small)

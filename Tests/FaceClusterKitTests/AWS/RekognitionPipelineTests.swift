@@ -136,7 +136,7 @@ struct RekognitionBotocoreTests {
             "CreateUser", "AssociateFaces", "SearchUsers", "DisassociateFaces",
         ]))
         let payload = received.map { [$0.operation, String(decoding: $0.body, as: UTF8.self)] }
-        let data = try #require(try PythonScript.run("botocore_validate", input: try JSONEncoder().encode(payload)))
+        let data = try #require(try await PythonScript.run("botocore_validate", input: try JSONEncoder().encode(payload)))
         let problems = try JSONDecoder().decode([String].self, from: data)
         #expect(problems.isEmpty, "\(problems)")
         #expect(received.count >= 6)

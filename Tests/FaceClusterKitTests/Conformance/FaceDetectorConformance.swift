@@ -12,7 +12,7 @@ struct FaceDetectorConformance {
         let large = BoundingBox(left: 0.5, top: 0.2, width: 0.3, height: 0.4)
         scene.faces = [(Identity(1), small), (Identity(2), large)]
         let faces = try await detector.detectFaces(in: ImageInput(data: try subject.render(scene)))
-        #expect(faces.count == 2)
+        try #require(faces.count == 2)
         #expect(faces[0].boundingBox.overlap(with: large) > 0.5)
         #expect(faces[1].boundingBox.overlap(with: small) > 0.5)
         #expect(faces.allSatisfy { $0.confidence > 50 && $0.confidence <= 100 })

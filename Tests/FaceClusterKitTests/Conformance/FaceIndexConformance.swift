@@ -29,7 +29,7 @@ struct FaceIndexConformance {
         let second = try await self.index(subject, [1, 2], as: "photo-1", into: index)
         #expect(Set(second.indexed.map(\.faceID)) == Set(first.indexed.map(\.faceID)))
         let probe = try await self.index(subject, [1], as: "probe", into: index)
-        let matches = try await index.searchFaces(matching: probe.indexed[0].faceID, options: SearchOptions(threshold: subject.threshold))
+        let matches = try await index.searchFaces(matching: try #require(probe.indexed.first).faceID, options: SearchOptions(threshold: subject.threshold))
         #expect(matches.count == 1, "one stored face of identity 1, not two")
     }
 
@@ -66,7 +66,7 @@ struct FaceIndexConformance {
         let stored = try await self.index(subject, [1], as: "photo-1", into: index)
         let probe = try await self.index(subject, [1], as: "photo-2", into: index)
         try await index.deleteFaces(stored.indexed.map(\.faceID) + [FaceID(rawValue: "00000000-0000-0000-0000-000000000000")])
-        #expect(try await index.searchFaces(matching: probe.indexed[0].faceID, options: SearchOptions(threshold: subject.threshold)).isEmpty)
+        #expect(try await index.searchFaces(matching: try #require(probe.indexed.first).faceID, options: SearchOptions(threshold: subject.threshold)).isEmpty)
     }
 
     @Test("at most maxFaces faces are indexed, largest first; the rest are reported", arguments: FaceIndexSubject.all)

@@ -26,4 +26,8 @@ for name, resource in resources.items():
         properties = resource["Properties"]
         environment[name] = sorted(properties.get("Environment", {}).get("Variables", {}).keys())
         handlers[name] = properties.get("Handler")
-json.dump({"problems": problems, "routes": routes, "environment": environment, "handlers": handlers}, sys.stdout)
+timing = {
+    "visibilityTimeout": resources.get("IngestQueue", {}).get("Properties", {}).get("VisibilityTimeout"),
+    "functionTimeout": resources.get("IngestFunction", {}).get("Properties", {}).get("Timeout"),
+}
+json.dump({"problems": problems, "routes": routes, "environment": environment, "handlers": handlers, "ingestTiming": timing}, sys.stdout)

@@ -185,6 +185,7 @@ struct GalleryOperationsTests {
         let harness = Harness()
         let report = try await harness.add(Layout.photo([alice, bob]), as: "raw/1.jpg")
         try await harness.add(Layout.photo([alice], variant: 1), as: "raw/2.jpg")
+        try #require(report.newPeople.count == 2)
         let (a, b) = (report.newPeople[0], report.newPeople[1])
         let merged = try await harness.gallery.merge(b, into: a)
         #expect(merged.faceCount == 3)

@@ -32,7 +32,7 @@ struct TurboJPEGThumbnailCropperTests {
         let info = try cropper.imageInfo(of: jpeg)
         #expect(info.width == 800 && info.height == 600 && info.orientation == orientation)
         let thumbnails = try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec())
-        expectQuadrants(thumbnails[0], "orientation \(orientation.rawValue)")
+        expectQuadrants(try #require(thumbnails.first), "orientation \(orientation.rawValue)")
     }
 
     @Test("every EXIF orientation of a real photo gives the same face thumbnail", arguments: Orientation.allCases)
@@ -40,8 +40,8 @@ struct TurboJPEGThumbnailCropperTests {
         let original = try Data(contentsOf: #require(Bundle.module.url(forResource: "obama2", withExtension: "jpg", subdirectory: "Fixtures")))
         let face = BoundingBox(left: 0.32, top: 0.18, width: 0.52, height: 0.35)
         let displayed = JPEGFactory.decode(original)
-        let upright = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, quality: 95), boxes: [face], spec: ThumbnailSpec())[0]
-        let turned = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation, quality: 95), boxes: [face], spec: ThumbnailSpec())[0]
+        let upright = try #require(try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, quality: 95), boxes: [face], spec: ThumbnailSpec()).first)
+        let turned = try #require(try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation, quality: 95), boxes: [face], spec: ThumbnailSpec()).first)
         let (a, b) = (JPEGFactory.decode(upright), JPEGFactory.decode(turned))
         let difference = zip(a.pixels, b.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(a.pixels.count)
         #expect(difference < 6, "mean difference \(difference) levels for orientation \(orientation.rawValue)")
@@ -71,10 +71,10 @@ struct TurboJPEGThumbnailCropperTests {
         let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: box)
         for kind in [JPEGFactory.Kind.progressive, .cmyk] {
             let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, kind: kind), boxes: [box], spec: ThumbnailSpec())
-            expectQuadrants(thumbnails[0], "\(kind)")
+            expectQuadrants(try #require(thumbnails.first), "\(kind)")
         }
         let gray = JPEGFactory.jpeg(displayed, kind: .grayscale)
-        let pixels = JPEGFactory.decode(try await cropper.thumbnails(of: gray, boxes: [box], spec: ThumbnailSpec())[0])
+        let pixels = JPEGFactory.decode(try #require(try await cropper.thumbnails(of: gray, boxes: [box], spec: ThumbnailSpec()).first))
         let red = JPEGFactory.meanColour(pixels, x: 58, y: 58)   // red as luma: 0.299·230 + 0.587·20 + 0.114·20 ≈ 83
         #expect(abs(red[0] - 83) < 10 && abs(red[0] - red[1]) < 3 && abs(red[1] - red[2]) < 3, "\(red)")
     }

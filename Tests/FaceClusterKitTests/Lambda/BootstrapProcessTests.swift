@@ -1,5 +1,5 @@
 import FaceClusterDoubles
-import FaceClusterKit
+@testable import FaceClusterKit
 @testable import FaceClusterLambda
 import Foundation
 import Testing
@@ -60,6 +60,46 @@ struct BootstrapProcessTests {
         #expect(posted.first?.kind == .response && response.statusCode == 200 && response.body == #"{"people":[]}"#)
         await runtime.state.close()
         #expect(await Self.exitStatus(of: process) == 1)
+    }
+
+    @Test("SIGTERM while idle: the process leaves at once with 143")
+    func sigtermWhileIdle() async throws {
+        let runtime = try await RuntimeAPIDouble.start()
+        let process = try Self.launch(try await Self.environment(runtime: runtime, handler: "api"))
+        try await Task.sleep(for: .milliseconds(500))  // set-up done, waiting for the next event
+        process.terminate()
+        #expect(await Self.exitStatus(of: process, within: .seconds(5)) == 143)
+    }
+
+    @Test("SIGTERM in the middle of a photo: the photo is handed back (pending, no lease), the process leaves with 143")
+    func sigtermMidPhoto() async throws {
+        let runtime = try await RuntimeAPIDouble.start()
+        var environment = try await Self.environment(runtime: runtime, handler: "ingest")
+        // A Rekognition whose IndexFaces takes 10 minutes, so the signal lands while it is on its way.
+        let slow = try await RekognitionDouble.start(slowing: ["IndexFaces"], by: .seconds(600))
+        let raw = S3PhotoStore(bucket: try #require(environment["RAW_BUCKET"]), client: Moto.client(Moto.openURL!))
+        await slow.state.register(raw, as: raw.location)
+        try await RekognitionFaceIndex(rekognition: slow.client(), collectionID: try #require(environment["COLLECTION_ID"])).createCollection()
+        environment["AWS_ENDPOINT_URL_REKOGNITION"] = slow.endpoint.absoluteString
+        // A real JPEG (the bootstrap cuts thumbnails with libjpeg-turbo) whose comment holds the scene the double reads.
+        let scene = SyntheticPhoto(width: 400, height: 300, faces: [Identity(1).face(Layout.box(0))])
+        let jpeg = try JPEGEncoding.inserting(
+            comment: scene.encoded(), into: JPEGEncoding.encode(rgb: [UInt8](repeating: 128, count: 400 * 300 * 3), width: 400, height: 300))
+        try await raw.put(jpeg, at: "uploads/slow.jpg", contentType: "image/jpeg")
+        let metadata = DynamoDBMetadataStore(
+            client: Moto.client(Moto.authURL!, credentials: Moto.authCredentials!), tablePrefix: try #require(environment["TABLE_PREFIX"]))
+        let id = PhotoID(PhotoReference(store: raw.location, key: "uploads/slow.jpg"))
+
+        let process = try Self.launch(environment)
+        let body = try LambdaStack.json(["Records": [LambdaStack.s3Record(bucket: raw.location, key: "uploads/slow.jpg")]])
+        await runtime.state.push(.init(requestID: "ingest-1", body: try LambdaStack.sqs([("m-1", body)]), deadline: Date().addingTimeInterval(600)))
+        for _ in 0..<4800 where try await metadata.photo(id)?.status != .processing { try await Task.sleep(for: .milliseconds(25)) }
+        let status = try await metadata.photo(id)?.status
+        try #require(status == .processing, "\(String(describing: status))")
+        process.terminate()
+        #expect(await Self.exitStatus(of: process, within: .seconds(6)) == 143)
+        let handedBack = try #require(try await metadata.photo(id))
+        #expect(handedBack.status == .pending && handedBack.lease == nil, "\(handedBack.status)")
     }
 
     @Test("a missing setting is reported to init/error, naming it, and the process exits")

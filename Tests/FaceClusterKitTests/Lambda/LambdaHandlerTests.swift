@@ -250,7 +250,7 @@ struct OpenAPIContractTests {
         let request: [String: Any] = [
             "spec": Self.spec.path, "routes": APIHandler.routes.map { [$0.method, $0.path] }, "exchanges": exchanges,
         ]
-        let output = try #require(try PythonScript.run("openapi_check", input: try JSONSerialization.data(withJSONObject: request)))
+        let output = try #require(try await PythonScript.run("openapi_check", input: try JSONSerialization.data(withJSONObject: request)))
         let problems = try JSONDecoder().decode([String].self, from: output)
         #expect(problems.isEmpty, "\(problems)")
         #expect(Set(exchanges.map { "\($0["method"]!) \($0["route"]!)" }).count == APIHandler.routes.count, "every route exercised")

@@ -31,6 +31,7 @@ struct RuntimeLoopTests {
         await double.state.push(.init(requestID: "r2", body: Data(#"{"fail":"no"}"#.utf8)))
         await double.state.push(.init(requestID: "r3", body: Data("not json".utf8)))
         let posted = await double.posted(atLeast: 3)
+        try #require(posted.count == 3, "the loop answered \(posted.count) of 3 events")
         #expect(posted.map(\.kind) == [.response, .error, .error])
         #expect(posted.map(\.requestID) == ["r1", "r2", "r3"])
         let echo = try #require(try JSONSerialization.jsonObject(with: posted[0].body) as? [String: Any])
@@ -52,6 +53,7 @@ struct RuntimeLoopTests {
         await double.state.push(.init(requestID: "fast", body: Data(#"{"n":2}"#.utf8)))
         let started = ContinuousClock.now
         let posted = await double.posted(atLeast: 2)
+        try #require(posted.count == 2, "the loop answered \(posted.count) of 2 events")
         #expect(ContinuousClock.now - started < .seconds(3), "the slow event did not hold up the next one")
         #expect(posted.first?.errorType == "Runtime.DeadlineExceeded" && posted.first?.requestID == "slow")
         #expect(posted.last?.kind == .response && posted.last?.requestID == "fast")

@@ -19,19 +19,9 @@ struct CommandLineTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facecluster")
     }
 
-    static func run(_ arguments: [String], in folder: URL) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    static func run(_ arguments: [String], in folder: URL) async throws -> Run {
+        let result = try await Subprocess.run(binary, arguments, in: folder)
+        return Run(status: result.status, output: String(decoding: result.output, as: UTF8.self), errors: String(decoding: result.errors, as: UTF8.self))
     }
 
     /// 3 photos of John Salley, 2 of John Simm, 1 of Biden, a cut-off JPEG and a text file.
@@ -51,72 +41,73 @@ struct CommandLineTests {
         return folder
     }
 
-    static func people(_ folder: URL) throws -> [[String: Any]] {
-        let listed = try run(["people", "--json"], in: folder)
+    static func people(_ folder: URL) async throws -> [[String: Any]] {
+        let listed = try await run(["people", "--json"], in: folder)
         #expect(listed.status == 0, "\(listed.errors)")
         return try #require(try listed.json() as? [[String: Any]])
     }
 
     @Test("ingest twice, list, rename, merge, delete, forget: what a user sees, with exit codes")
-    func endToEnd() throws {
+    func endToEnd() async throws {
         let folder = try Self.library()
-        let first = try Self.run(["ingest", "photos"], in: folder)
+        let first = try await Self.run(["ingest", "photos"], in: folder)
         #expect(first.status == 1, "some photos failed: exit 1")
         #expect(first.output.contains("6 with faces") && first.output.contains("2 failed"), "\(first.output)")
         #expect(first.output.contains("cut-off.jpg: invalid_image") && first.output.contains("notes.txt: not_an_image"))
 
-        let again = try Self.run(["ingest", "photos", "--json"], in: folder)
+        let again = try await Self.run(["ingest", "photos", "--json"], in: folder)
         #expect(again.status == 0)
         let summary = try #require(try again.json() as? [String: Any])
         #expect(summary["unchanged"] as? Int == 8 && summary["faces"] as? Int == 0 && summary["people"] as? Int == 3)
 
-        let people = try Self.people(folder)
+        let people = try await Self.people(folder)
         #expect(people.map { $0["photoCount"] as? Int } == [3, 2, 1])
-        let (salley, simm, biden) = (people[0]["id"] as! String, people[1]["id"] as! String, people[2]["id"] as! String)
+        try #require(people.count == 3)
+        let (salley, simm, biden) = (try #require(people[0]["id"] as? String), try #require(people[1]["id"] as? String), try #require(people[2]["id"] as? String))
         let thumbnail = try #require(people[0]["thumbnail"] as? String)
         #expect(FileManager.default.fileExists(atPath: thumbnail) && thumbnail.contains("/people/\(salley)/"))
 
-        let photos = try Self.run(["photos", salley], in: folder)
+        let photos = try await Self.run(["photos", salley], in: folder)
         #expect(photos.status == 0 && photos.output.split(separator: "\n").count == 3)
         #expect(photos.output.split(separator: "\n").allSatisfy { $0.contains("John_Salley-") })
 
-        #expect(try Self.run(["rename", salley, "John Salley"], in: folder).status == 0)
-        #expect(try Self.people(folder)[0]["name"] as? String == "John Salley")
+        #expect(try await Self.run(["rename", salley, "John Salley"], in: folder).status == 0)
+        #expect(try await Self.people(folder).first?["name"] as? String == "John Salley")
 
-        let merged = try Self.run(["merge", biden, simm], in: folder)
+        let merged = try await Self.run(["merge", biden, simm], in: folder)
         #expect(merged.status == 0, "\(merged.errors)")
-        #expect(try Self.people(folder).map { $0["photoCount"] as? Int } == [3, 3])
+        #expect(try await Self.people(folder).map { $0["photoCount"] as? Int } == [3, 3])
         // The merged-away id keeps answering, with the person it went to.
-        let redirected = try Self.run(["person", biden, "--json"], in: folder)
+        let redirected = try await Self.run(["person", biden, "--json"], in: folder)
         #expect(((try redirected.json() as? [String: Any])?["person"] as? [String: Any])?["id"] as? String == simm)
 
         let photo = folder.appendingPathComponent("photos/trip/John_Salley-0.jpg").path
-        let shown = try Self.run(["photo", photo, "--json"], in: folder)
+        let shown = try await Self.run(["photo", photo, "--json"], in: folder)
         #expect(((try shown.json() as? [String: Any])?["faces"] as? [[String: Any]])?.first?["personID"] as? String == salley)
-        #expect(try Self.run(["delete", photo], in: folder).status == 0)
-        #expect(try Self.people(folder).first { $0["id"] as? String == salley }?["photoCount"] as? Int == 2)
+        #expect(try await Self.run(["delete", photo], in: folder).status == 0)
+        #expect(try await Self.people(folder).first { $0["id"] as? String == salley }?["photoCount"] as? Int == 2)
 
-        let forgot = try Self.run(["forget", simm], in: folder)
+        let forgot = try await Self.run(["forget", simm], in: folder)
         #expect(forgot.status == 0 && forgot.output.contains("3 faces removed"))
-        #expect(try Self.people(folder).count == 1)
+        #expect(try await Self.people(folder).count == 1)
 
-        let status = try Self.run(["status", "--status", "failed", "--json"], in: folder)
+        let status = try await Self.run(["status", "--status", "failed", "--json"], in: folder)
         let failed = try #require(try status.json() as? [[String: Any]])
         #expect(Set(failed.compactMap { ($0["failure"] as? [String: Any])?["code"] as? String }) == ["invalid_image", "not_an_image"])
         // Ingesting again brings back neither the deleted photo nor the forgotten faces' duplicates.
-        _ = try Self.run(["ingest", "photos"], in: folder)
-        #expect(try Self.people(folder).map { $0["photoCount"] as? Int }.contains(2))
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        #expect(try await Self.people(folder).map { $0["photoCount"] as? Int }.contains(2))
     }
 
     @Test("--copy copies the photos into the store and references the copies; --store puts the library elsewhere")
-    func copyIntoStore() throws {
+    func copyIntoStore() async throws {
         let folder = try Self.library()
         let store = folder.appendingPathComponent("elsewhere").path
-        let run = try Self.run(["ingest", "photos/trip/biden-0.jpg", "photos/trip/John_Simm-0.jpg", "--copy", "--store", store, "--json"], in: folder)
+        let run = try await Self.run(["ingest", "photos/trip/biden-0.jpg", "photos/trip/John_Simm-0.jpg", "--copy", "--store", store, "--json"], in: folder)
         #expect(run.status == 0, "\(run.errors)")
         let copies = try FileManager.default.contentsOfDirectory(atPath: store + "/photos").sorted()
         #expect(copies == ["John_Simm-0.jpg", "biden-0.jpg"])
-        let listed = try #require(try Self.run(["status", "--store", store, "--json"], in: folder).json() as? [[String: Any]])
+        let listed = try #require(try await Self.run(["status", "--store", store, "--json"], in: folder).json() as? [[String: Any]])
         #expect(listed.compactMap { $0["path"] as? String }.allSatisfy { $0.hasPrefix(store + "/photos/") })
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster").path), "nothing written to the default store")
     }
@@ -148,8 +139,8 @@ struct CommandLineTests {
         (["people", "--store", "/nonexistent/place"], "no library in"),
         (["ingest", "/nonexistent/photo.jpg"], "no such file or folder"),
     ])
-    func usageErrors(arguments: [String], message: String) throws {
-        let run = try Self.run(arguments, in: FileManager.default.temporaryDirectory)
+    func usageErrors(arguments: [String], message: String) async throws {
+        let run = try await Self.run(arguments, in: FileManager.default.temporaryDirectory)
         #expect(run.status == 2)
         #expect(run.errors.contains(message), "\(run.errors)")
     }

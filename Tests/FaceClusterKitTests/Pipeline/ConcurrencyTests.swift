@@ -23,7 +23,7 @@ struct ConcurrencyTests {
         #expect(people.first?.photoCount == 8)
         #expect(people.first?.faceCount == 8)
         // The survivor is deterministic: the person created first (then the smallest id).
-        let appearances = try await harness.metadata.appearances(ofPerson: people[0].id, page: PageRequest(limit: 100)).items
+        let appearances = try await harness.metadata.appearances(ofPerson: try #require(people.first).id, page: PageRequest(limit: 100)).items
         #expect(appearances.count == 8)
     }
 

@@ -82,7 +82,12 @@ struct CrashRecoveryTests {
         #expect(try await harness.metadata.photo(crashed.photoID)?.status == .processing)
 
         let early = await harness.pipeline().ingest(reference)
-        #expect(early.outcome == .skipped(.inProgress))
+        guard case .inProgressElsewhere(let lease) = early.outcome else {
+            Issue.record("expected the photo to be held elsewhere, got \(early.outcome)")
+            return
+        }
+        #expect(early.shouldRetry, "a photo in progress elsewhere is not done: a queue must deliver it again")
+        #expect(lease.expiresAt == harness.clock.now().addingTimeInterval(900))
         await #expect(throws: GalleryError.photoBusy(crashed.photoID)) { try await harness.gallery.deletePhoto(crashed.photoID) }
 
         harness.clock.advance(by: .seconds(901))

@@ -1,5 +1,6 @@
 import FaceClusterKit
 import FaceClusterDoubles
+import FaceClusterLocal
 import Testing
 import Foundation
 
@@ -59,6 +60,15 @@ struct Harness {
         try await metadata.createTables()
         return Harness(
             clock: clock, photos: try await Moto.freshBucket(), thumbnails: try await Moto.freshBucket(), metadata: metadata, callPlan: callPlan)
+    }
+
+    /// The metadata in a SQLite database (the embedded default's store); the rest in memory.
+    static func onSQLite(callPlan: CallPlan = .indexed) throws -> Harness {
+        let clock = ManualWallClock()
+        return Harness(
+            clock: clock, photos: InMemoryPhotoStore(location: "raw-bucket", clock: clock),
+            thumbnails: InMemoryPhotoStore(location: "processed-bucket", clock: clock),
+            metadata: SQLiteMetadataStore(database: try LocalDatabase.inMemory(), clock: clock), callPlan: callPlan)
     }
 
     /// In-memory stores; the face index and detector are the Rekognition adapters on a fresh collection of

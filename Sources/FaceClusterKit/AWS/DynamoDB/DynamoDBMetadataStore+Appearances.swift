@@ -240,6 +240,54 @@ extension DynamoDBMetadataStore {
         }
     }
 
+    /// Rewrites the person's counters from their appearances (deleting stale ones), then the person's counts and
+    /// cover; deletes the person and their counters when no appearance is left. Reads the `byPerson` index
+    /// (eventually consistent): run it when ingestion is quiet, as ``LibraryRepair`` does.
+    @discardableResult
+    public func recountPerson(_ requested: PersonID) async throws -> Person? {
+        try await retrying {
+            let (id, found, _) = try await resolve(requested)
+            guard let item = found else { return nil }
+            var person = try Self.decode(Person.self, item)
+            let revision = item["revision"]?.intValue ?? 0
+            let appearances = try await allPages { start in
+                try await dynamo.query(
+                    table: facesTable, index: "byPerson",
+                    keyCondition: DynamoDBExpression("personId = :p", values: [":p": .string(id.rawValue)]), startKey: start)
+            }.map { try Self.decode(Appearance.self, $0) }
+            let facesPerPhoto = Dictionary(grouping: appearances, by: \.photoID).mapValues(\.count)
+            let counters = try await allPages { start in
+                try await dynamo.query(
+                    table: facesTable, keyCondition: DynamoDBExpression("pk = :pk", values: [":pk": .string("personphoto#" + id.rawValue)]),
+                    startKey: start, consistent: true)
+            }
+            var stale: [DynamoDBItem] = []
+            for counter in counters {
+                guard let photo = counter["sk"]?.stringValue.map(PhotoID.init(rawValue:)) else { continue }
+                if facesPerPhoto[photo] == nil { stale.append(Self.counterKey(person: id, photo: photo)) }
+            }
+            let fresh = facesPerPhoto.compactMap { photo, faces -> DynamoDBItem? in
+                let key = Self.counterKey(person: id, photo: photo)
+                let stored = counters.first { $0["sk"]?.stringValue == photo.rawValue }?["faces"]?.intValue
+                return stored == faces ? nil : key.merging(["faces": .number(faces)]) { $1 }
+            }
+            if !stale.isEmpty || !fresh.isEmpty { try await dynamo.batchWrite(table: facesTable, puts: fresh, deletes: stale) }
+            guard let first = appearances.min(by: { $0.faceID < $1.faceID }) else {
+                try await dynamo.deleteItem(table: peopleTable, key: Self.personKey(id), condition: Self.revisionIs(revision))
+                return nil
+            }
+            person.faceCount = appearances.count
+            person.photoCount = facesPerPhoto.count
+            if !appearances.contains(where: { $0.faceID == person.coverFaceID }) {
+                person.coverFaceID = first.faceID
+                person.coverThumbnailKey = first.thumbnailKey
+            }
+            person.updatedAt = clock.now()
+            try await dynamo.putItem(table: peopleTable, item: Self.personItem(person, revision: revision + 1), condition: Self.revisionIs(revision))
+            return person
+        }
+    }
+
     private func photoIDs(of person: PersonID) async throws -> [PhotoID] {
         try await allPages { start in
             try await dynamo.query(

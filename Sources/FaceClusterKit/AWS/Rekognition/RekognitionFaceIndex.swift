@@ -12,12 +12,14 @@ struct RekognitionImages: Sendable {
     var buckets: Set<String>
     static let maximumBytes = 5 * 1024 * 1024
 
-    func image(_ input: ImageInput) throws -> Rekognition.Image {
+    /// The re-encoding of a large photo runs on ``BlockingWork``'s threads.
+    func image(_ input: ImageInput) async throws -> Rekognition.Image {
         if let reference = input.reference, buckets.contains(reference.store) {
             return .s3(Rekognition.S3Object(Bucket: reference.store, Name: reference.key, Version: reference.versionID))
         }
         guard input.data.count > Self.maximumBytes else { return .bytes(input.data) }
-        return .bytes(try Self.shrink(input.data))
+        let data = input.data
+        return .bytes(try await BlockingWork.run { try Self.shrink(data) })
     }
 
     /// A JPEG over 5 MB, decoded at half scale (then a quarter…), turned upright, re-encoded at quality 90.
@@ -59,7 +61,7 @@ public struct RekognitionFaceIndex: FaceIndex {
     public func indexFaces(in image: ImageInput, externalImageID: String, options: IndexOptions) async throws -> IndexedFaces {
         let response = try await mapping {
             try await rekognition.indexFaces(.init(
-                CollectionId: collectionID, Image: try images.image(image), ExternalImageId: externalImageID,
+                CollectionId: collectionID, Image: try await images.image(image), ExternalImageId: externalImageID,
                 DetectionAttributes: ["DEFAULT"], MaxFaces: options.maxFaces, QualityFilter: options.qualityFilter.rawValue))
         }
         let indexed = (response.FaceRecords ?? []).compactMap { record -> IndexedFace? in
@@ -85,7 +87,7 @@ public struct RekognitionFaceIndex: FaceIndex {
         do {
             let response = try await mapping {
                 try await rekognition.searchFacesByImage(.init(
-                    CollectionId: collectionID, Image: try images.image(image), MaxFaces: options.maxMatches, FaceMatchThreshold: options.threshold))
+                    CollectionId: collectionID, Image: try await images.image(image), MaxFaces: options.maxMatches, FaceMatchThreshold: options.threshold))
             }
             return ImageSearchResult(searchedFace: response.SearchedFaceBoundingBox.map(Self.box), matches: Self.matches(response.FaceMatches))
         } catch FaceServiceError.invalidRequest {
@@ -232,11 +234,24 @@ public struct RekognitionFaceDetector: FaceDetector {
     public func detectFaces(in image: ImageInput) async throws -> [DetectedFace] {
         let response: Rekognition.DetectFacesResponse
         do {
-            response = try await rekognition.detectFaces(.init(Image: try images.image(image), Attributes: ["DEFAULT"]))
+            response = try await rekognition.detectFaces(.init(Image: try await images.image(image), Attributes: ["DEFAULT"]))
         } catch let error as AWSServiceError {
             throw RekognitionFaceIndex.faceServiceError(error, collection: "-", region: rekognition.client.configuration.region)
         }
         return (response.FaceDetails ?? []).map(RekognitionFaceIndex.face)
             .sorted { $0.boundingBox.width * $0.boundingBox.height > $1.boundingBox.width * $1.boundingBox.height }
+    }
+}
+
+extension RekognitionFaceIndex: FaceListing {
+    /// One ListFaces request (`MaxResults` ≤ 4,096; not billed per image).
+    public func listFaces(continuationToken: String?, limit: Int) async throws -> IndexedFaceListing {
+        let response = try await mapping {
+            try await rekognition.listFaces(.init(CollectionId: collectionID, NextToken: continuationToken, MaxResults: min(max(limit, 1), 4096)))
+        }
+        let faces = (response.Faces ?? []).compactMap { face in
+            face.FaceId.map { IndexedFaceListing.Entry(faceID: FaceID(rawValue: $0), externalImageID: face.ExternalImageId) }
+        }
+        return IndexedFaceListing(faces: faces, continuationToken: response.NextToken)
     }
 }

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// `facecluster repair`: finds and fixes what a crash or a bug can leave in the library (``LibraryRepair``),
+/// then ingests the photos that were left unfinished.
+struct Repair: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find and fix what a crash left behind: stuck photos, stray faces and thumbnails, wrong counts.",
+        discussion: """
+            Looks for photos stuck in processing (their lease expired or their process is gone) or handed back \
+            by a stopped run, faces in the index that no person holds, appearances whose thumbnail is missing, \
+            thumbnails nobody points to, people with no photo, and counts that disagree with the photos; fixes \
+            each, then ingests the unfinished photos. Safe while another `ingest` runs: photos it holds are left \
+            alone. Exit status 0 when the library is sound (or was repaired), 1 when problems remain (always, \
+            with --dry-run, when any were found).
+            """)
+
+    @Flag(help: "Only list the problems; change nothing.")
+    var dryRun = false
+
+    @OptionGroup var options: StoreOptions
+
+    struct Output: Encodable {
+        var problems: [RepairReport.Problem]
+        var fixed: Bool
+        var photosToIngest: [String]
+        var ingested: IngestSummary?
+    }
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
+        let report = try await LibraryRepair(pipeline: pipeline).run(dryRun: dryRun)
+        var ingested: IngestSummary?
+        var stopStatus: Int32?
+        if !dryRun, !report.photosToIngest.isEmpty {
+            let stop = StopSignal.install { _ in printError("Stopping: finishing the photos in progress (Ctrl-C again to stop at once)…") }
+            let started = ContinuousClock.now
+            let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
+            let outcomes = await Ingest.ingest(
+                report.photosToIngest, with: pipeline, jobs: ProcessInfo.processInfo.activeProcessorCount, stop: stop) { _ in }
+            let after = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
+            ingested = IngestSummary(
+                reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
+                peopleBefore: people, people: after, elapsed: ContinuousClock.now - started)
+            stopStatus = stop.exitStatus
+        }
+        let unfixed = report.problems.filter { $0.notFixed != nil }.count
+        if options.json {
+            try printJSON(Output(
+                problems: report.problems, fixed: report.fixed, photosToIngest: report.photosToIngest.map(displayPath), ingested: ingested))
+        } else {
+            print(Self.text(report, dryRun: dryRun, ingested: ingested))
+        }
+        if let stopStatus { throw ExitCode(stopStatus) }
+        let ingestLeftSome = ingested.map { $0.failed + $0.inProgressElsewhere + $0.interrupted + $0.notStarted > 0 } ?? false
+        if (dryRun && !report.isClean) || unfixed > 0 || ingestLeftSome { throw ExitCode(1) }
+    }
+
+    static func text(_ report: RepairReport, dryRun: Bool, ingested: IngestSummary?) -> String {
+        guard !report.isClean else { return "The library is sound: nothing to repair." }
+        var lines = report.problems.map { "  \($0)" }
+        let counts = Dictionary(report.problems.map { ($0.kind.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
+        let total = report.problems.count
+        let summary = counts.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+        lines.insert(dryRun ? "Found \(total) problem\(total == 1 ? "" : "s") (\(summary)); nothing changed (--dry-run):"
+                            : "Found and fixed \(total) problem\(total == 1 ? "" : "s") (\(summary)):", at: 0)
+        if let ingested { lines.append("Ingested the unfinished photos: " + ingested.text) }
+        return lines.joined(separator: "\n")
+    }
+}

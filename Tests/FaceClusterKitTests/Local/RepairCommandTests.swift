@@ -1,0 +1,66 @@
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+import GRDB
+import Testing
+
+/// `facecluster repair` on a library damaged on purpose, as a user runs it.
+@Suite("facecluster repair", .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"), .serialized)
+struct RepairCommandTests {
+    @Test("--dry-run lists every kind of damage and changes nothing; repair fixes it all; a second check finds nothing")
+    func repairDamagedLibrary() async throws {
+        let folder = try InterruptionTests.folder()
+        let photos = folder.appendingPathComponent("photos")
+        let unfinished = photos.appendingPathComponent("John_Simm-2.jpg")
+        try FileManager.default.moveItem(at: unfinished, to: folder.appendingPathComponent("later.jpg"))
+        #expect(try await CommandLineTests.run(["ingest", "photos"], in: folder).status == 0)
+        try FileManager.default.moveItem(at: folder.appendingPathComponent("later.jpg"), to: unfinished)
+        let before = try await InterruptionTests.partition(folder)
+
+        // The damage: a photo left `processing` by a process that is gone; a thumbnail deleted; a stray
+        // thumbnail; a face vector nobody holds; a person's counts wrong.
+        let store = folder.appendingPathComponent(".facecluster")
+        let library = try LocalLibrary(directory: store)
+        let reference = try #require(library.reference(forFile: unfinished))
+        let gone = WorkerIdentity(host: WorkerIdentity.current.host, processID: 999_999, processStart: WorkerIdentity.current.processStart)
+        try await library.metadata.savePhoto(Photo(
+            id: PhotoID(reference), reference: reference, status: .processing, contentTag: try await library.originals.head(reference.key).eTag,
+            addedAt: Date(), updatedAt: Date(), lease: Lease(owner: "crashed", expiresAt: Date().addingTimeInterval(600), worker: gone)),
+            expectedRevision: nil)
+        let people = try await Page.all { try await library.metadata.people(page: $0) }
+        let someone = try #require(people.first), miscounted = try #require(people.last)
+        let lost = try #require(someone.coverThumbnailKey)
+        try FileManager.default.removeItem(at: store.appendingPathComponent("thumbnails").appendingPathComponent(lost))
+        let stray = store.appendingPathComponent("thumbnails/people/p_strayaaaaaaaaaaaaaaaaaaaaaa/f_stray.jpg")
+        try FileManager.default.createDirectory(at: stray.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: stray)
+        try await library.database.writer.write { db in
+            try db.execute(sql: "INSERT INTO face_vectors (face_id, external_image_id, embedding) VALUES ('f_stray', 'ph_nowhere', x'00000000')")
+            try db.execute(sql: "UPDATE people SET photo_count = 40 WHERE id = ?", arguments: [miscounted.id.rawValue])
+        }
+
+        let check = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
+        #expect(check.status == 1, "problems found: exit 1")
+        for kind in ["stuck_photo", "missing_thumbnail", "orphan_thumbnail", "index_face_without_appearance", "counts_disagree"] {
+            #expect(check.output.contains(kind), "\(kind) missing from:\n\(check.output)")
+        }
+        #expect(check.output.contains("nothing changed (--dry-run)"))
+        #expect(FileManager.default.fileExists(atPath: stray.path), "a dry run changes nothing")
+
+        let repair = try await CommandLineTests.run(["repair", "--json"], in: folder)
+        #expect(repair.status == 0, "\(repair.output)\n\(repair.errors)")
+        let report = try #require(try repair.json() as? [String: Any])
+        #expect((report["problems"] as? [[String: Any]])?.count == 5)
+        #expect((report["ingested"] as? [String: Any])?["indexed"] as? Int == 1)
+        #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("thumbnails").appendingPathComponent(lost).path))
+        #expect(!FileManager.default.fileExists(atPath: stray.path))
+
+        let again = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
+        #expect(again.status == 0 && again.output.contains("nothing to repair"), "\(again.output)")
+        // The people are those of the library before, with the unfinished photo now in its person.
+        let after = try await InterruptionTests.partition(folder)
+        #expect(after.count == before.count)
+        #expect(after.contains { $0.contains("John_Simm-2.jpg") && $0.contains("John_Simm-0.jpg") })
+        #expect(try await InterruptionTests.reference.value == after)
+    }
+}
