@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "bootstrap", targets: ["FaceClusterLambda"]),
         .executable(name: "call-plan-benchmark", targets: ["CallPlanBenchmark"]),
         .executable(name: "lambda-benchmark", targets: ["LambdaBenchmark"]),
+        .executable(name: "responsiveness-benchmark", targets: ["ResponsivenessBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -92,6 +93,11 @@ let package = Package(
             name: "LambdaBenchmark",
             dependencies: ["FaceClusterKit", "FaceClusterDoubles"],
             path: "Benchmarks/Lambda"
+        ),
+        .executableTarget(
+            name: "ResponsivenessBenchmark",
+            dependencies: ["FaceClusterKit", "FaceClusterLocal", "FaceClusterDoubles", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/Responsiveness"
         ),
         .testTarget(
             name: "FaceClusterKitTests",

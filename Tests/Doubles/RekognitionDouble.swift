@@ -38,6 +38,9 @@ public final class RekognitionDouble: Sendable {
         func userExists(_ user: String, in collection: String) -> Bool { users[collection]?.contains(user) ?? false }
 
         func record(_ operation: String, _ body: Data) { received.append((operation, body)) }
+        /// Operations whose requests arrived, in order, recorded before any latency is served.
+        public private(set) var arrived: [String] = []
+        func arrive(_ operation: String) { arrived.append(operation) }
         /// The faces of collection `id` (with its users), `nil` when there is no such collection.
         public func collection(_ id: String) -> InMemoryFaceIndex? { collections[id] }
         func create(_ id: String) -> Bool {
@@ -82,8 +85,9 @@ public final class RekognitionDouble: Sendable {
         let router = Router()
         router.post("/") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 20 * 1024 * 1024))
-            if latency > .zero { try? await Task.sleep(for: latency) }
             let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+            await state.arrive(String(target.split(separator: ".").last ?? ""))
+            if latency > .zero { try? await Task.sleep(for: latency) }
             if extra > .zero, operations.contains(String(target.split(separator: ".").last ?? "")) { try? await Task.sleep(for: extra) }
             return await Self.handle(request.headers, body, state)
         }

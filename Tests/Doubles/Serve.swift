@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// Runs `router` on a free loopback port for the rest of the process and returns the port once it listens.
-func serve(_ router: Router<BasicRequestContext>) async -> Int {
+public func serve(_ router: Router<BasicRequestContext>) async -> Int {
     let (stream, continuation) = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

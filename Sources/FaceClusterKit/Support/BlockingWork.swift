@@ -1,5 +1,8 @@
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Threads of their own for CPU-heavy or blocking calls — image decoding and encoding, the face engine, file
 /// reads — so they never occupy Swift's cooperative threads.
@@ -9,7 +12,13 @@ import NIOPosix
 /// runs on a `NIOThreadPool` (swift-nio's pool for blocking work) of ``threadCount`` threads, one per core,
 /// first come first served; the caller's task suspends meanwhile. Work still queued when its task is
 /// cancelled does not start (`CancellationError`); work already running finishes.
+///
+/// `FACECLUSTER_BLOCKING_WORK=inline` in the environment runs the work on the caller's thread instead, as
+/// FaceClusterKit did before: only for measuring what the threads buy (`scripts/bench-responsiveness.sh`).
 public enum BlockingWork {
+    /// Whether work runs on the caller's thread (`FACECLUSTER_BLOCKING_WORK=inline`); read once.
+    public static let runsInline: Bool = getenv("FACECLUSTER_BLOCKING_WORK").map { String(cString: $0) == "inline" } ?? false
+
     /// One thread per core (at least 2): enough to keep every core busy with decoding and face analysis.
     public static let threadCount = max(2, System.coreCount)
 
@@ -21,6 +30,7 @@ public enum BlockingWork {
 
     /// Runs `body` on a thread of the pool and returns its result; throws what it throws.
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        if runsInline { return try body() }
+        return try await pool.runIfActive(body)
     }
 }

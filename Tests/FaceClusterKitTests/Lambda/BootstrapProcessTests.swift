@@ -93,9 +93,9 @@ struct BootstrapProcessTests {
         let process = try Self.launch(environment)
         let body = try LambdaStack.json(["Records": [LambdaStack.s3Record(bucket: raw.location, key: "uploads/slow.jpg")]])
         await runtime.state.push(.init(requestID: "ingest-1", body: try LambdaStack.sqs([("m-1", body)]), deadline: Date().addingTimeInterval(600)))
-        for _ in 0..<4800 where try await metadata.photo(id)?.status != .processing { try await Task.sleep(for: .milliseconds(25)) }
-        let status = try await metadata.photo(id)?.status
-        try #require(status == .processing, "\(String(describing: status))")
+        // IndexFaces on its way (the photo is claimed before it): now is mid-photo.
+        for _ in 0..<6000 where await !slow.state.arrived.contains("IndexFaces") { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(await slow.state.arrived.contains("IndexFaces"), "the function never reached IndexFaces")
         process.terminate()
         #expect(await Self.exitStatus(of: process, within: .seconds(6)) == 143)
         let handedBack = try #require(try await metadata.photo(id))
