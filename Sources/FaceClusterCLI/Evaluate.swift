@@ -8,108 +8,176 @@ struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure grouping quality on a labeled set (one folder per person).",
         discussion: """
-            Ingests every photo of LABELED_DIR into a fresh, temporary library and compares the people found \
-            with the folders: pairwise precision, recall and F1 over pairs of faces, and BCubed F1. Every face \
-            found counts as an item labeled with its folder; a photo where no face was found counts as a face \
-            left alone. Also prints the ingestion rate and the process's peak memory.
+            Ingests the photos of LABELED_DIR into a fresh, temporary library (consolidation included) and compares \
+            the people found with the folders: BCubed precision, recall and F1, pairwise scores, the people that \
+            mix folders (wrong merges) and the folders split over several people. Only the largest face of each \
+            photo is scored, with its folder's label (other faces are grouped but not scored; --all-faces scores \
+            every face). A photo where no face was found counts as a face left alone.
+
+            --sweep groups the set at every distance threshold from 0.40 to 0.70 (dlib's scale; the default is \
+            \(String(format: "%.2f", LocalFaceEngine.matchDistance))) so you can calibrate; --shuffle N groups it in N \
+            arrival orders; --subsample K --trials N keeps K random photos per person (or K-L) in N trials. Faces \
+            are analysed once and reused, so repeated groupings are fast.
             """)
 
     @Argument(help: "A folder with one sub-folder of photos per person.")
     var labeled: String
 
-    @Option(help: "Photos processed at once (default: the number of cores).")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Photos processed at once (default: the number of cores; 1 with --shuffle, so order is exact).")
+    var jobs: Int?
+
+    @Flag(help: "Score every face found with its photo's folder, not just the largest one.")
+    var allFaces = false
+
+    @Option(help: "The join threshold as a dlib distance (default: the engine's calibrated one).")
+    var threshold: Double?
+
+    @Option(help: "The threshold for two single faces as a dlib distance (default: the library's margin below --threshold).")
+    var singleThreshold: Double?
+
+    @Flag(help: "Precision, recall and F1 for thresholds 0.40 to 0.70.")
+    var sweep = false
+
+    @Option(help: "Group the set in N random arrival orders.")
+    var shuffle: Int?
+
+    @Option(help: "Keep K random photos per person (K or K-L) …")
+    var subsample: String?
+
+    @Option(help: "… in N trials (with --subsample; default 50).")
+    var trials = 50
+
+    @Option(help: "Seed of the random orders and subsets.")
+    var seed: UInt64 = 1
 
     @Flag(help: "Print JSON.")
     var json = false
 
-    struct Output: Encodable {
-        struct Identity: Encodable {
-            var name: String
-            var photos: Int
-            var faces: Int
-            /// How many of its faces went to each person found, largest first.
-            var people: [Int]
-        }
+    func validate() throws {
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64") }
+        if let threshold, !(0.2...1.0).contains(threshold) { throw ValidationError("--threshold is a distance between 0.2 and 1.0") }
+        if let shuffle, !(1...1000).contains(shuffle) { throw ValidationError("--shuffle takes 1 to 1000 orders") }
+        if subsample != nil, Self.range(subsample!) == nil { throw ValidationError("--subsample takes K or K-L photos per person (e.g. 2-3)") }
+        guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }
+    }
 
-        var photos: Int
-        var faces: Int
-        var photosWithoutFace: Int
-        var failed: Int
-        var peopleFound: Int
-        var identities: [Identity]
-        var score: ClusteringScore
-        var seconds: Double
+    static func range(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard (1...2).contains(parts.count), let low = parts.first, let high = parts.last, low >= 1, low <= high else { return nil }
+        return low...high
+    }
+
+    /// The library's default policy with the join threshold at `distance` (and the single-face one at `single`).
+    static func policy(distance: Double?, single: Double? = nil) -> GroupingPolicy {
+        var policy = LocalLibrary.pipelineDefaults.policy
+        if let distance { policy.faceMatchThreshold = LocalFaceEngine.similarity(distance: distance) }
+        if let single { policy.singleFaceMargin = max(0, LocalFaceEngine.similarity(distance: single) - policy.faceMatchThreshold) }
+        return policy
+    }
+
+    func run() async throws {
+        let set: LabeledPhotos
+        do {
+            set = try LabeledPhotos(folder: URL(fileURLWithPath: labeled))
+        } catch {
+            throw CLIFailure(message: "error: cannot read \(labeled)")
+        }
+        guard !set.photos.isEmpty else { throw CLIFailure(message: "error: no photos in sub-folders of \(labeled)") }
+        do {
+            try FaceModels().check()
+        } catch let error as LocalEngineError {
+            throw CLIFailure(message: "error: \(error.description)")
+        }
+        let evaluation = GroupingEvaluation(allFaces: allFaces)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if sweep { return try await runSweep(set, evaluation, jobs: jobs ?? cores) }
+        if let shuffle { return try await runTrials((0..<shuffle).map { set.shuffled(seed: seed &+ UInt64($0)) }, evaluation, jobs: jobs ?? 1, kind: "arrival orders") }
+        if let text = subsample, let range = Self.range(text) {
+            return try await runTrials((0..<trials).map { set.subsample(range, seed: seed &+ UInt64($0)) }, evaluation, jobs: jobs ?? cores, kind: "subsets of \(text) photos per person")
+        }
+        let result = try await evaluation.run(set, policy: Self.policy(distance: threshold, single: singleThreshold), jobs: jobs ?? cores)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peak = Double(usage.ru_maxrss) / 1024
+        if json { return try printJSON(Single(result: result, photosPerSecond: Double(result.photos) / max(result.seconds, 0.001), peakResidentMegabytes: peak)) }
+        print("\(result.photos) photos of \(result.identities.count) people: \(result.faces) faces found (\(result.scoredFaces) scored: \(allFaces ? "every face" : "the largest of each photo")), \(result.photosWithoutFace) photos without one, \(result.failed) failed")
+        print("People found: \(result.peopleFound)")
+        for identity in result.identities {
+            let split = identity.people.count == 1 ? "one person" : "split over \(identity.people.count) people \(identity.people)"
+            print("  \(identity.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(identity.photos) photos, \(identity.faces) faces → \(split)")
+        }
+        if result.mixed.isEmpty {
+            print("Wrong merges: none (no person found mixes two folders)")
+        } else {
+            print("Wrong merges: \(result.mixed.count)")
+            for people in result.mixed { print("  one person holds " + people.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: " + ")) }
+        }
+        if !result.split.isEmpty { print("Split: " + result.split.joined(separator: ", ")) }
+        let score = result.score
+        print(String(format: "Pairwise  precision %.4f  recall %.4f  F1 %.4f", score.pairwisePrecision, score.pairwiseRecall, score.pairwiseF1))
+        print(String(format: "BCubed    precision %.4f  recall %.4f  F1 %.4f", score.bcubedPrecision, score.bcubedRecall, score.bcubedF1))
+        print(String(format: "Ingestion: %.2f s, %.1f photos/s (%d at once); peak resident memory %.0f MB", result.seconds, Double(result.photos) / max(result.seconds, 0.001), jobs ?? cores, peak))
+    }
+
+    struct Single: Encodable {
+        var result: GroupingEvaluation.Result
         var photosPerSecond: Double
         var peakResidentMegabytes: Double
     }
 
-    func run() async throws {
-        let root = URL(fileURLWithPath: labeled).standardizedFileURL
-        guard let folders = try? FileManager.default.contentsOfDirectory(atPath: root.path).filter({ !$0.hasPrefix(".") }).sorted() else {
-            throw CLIFailure(message: "error: cannot read \(labeled)")
-        }
-        var labeledFiles: [(label: String, file: URL)] = []
-        for folder in folders {
-            let url = root.appendingPathComponent(folder)
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue else { continue }
-            labeledFiles += try Ingest.collect([url.path]).map { (folder, $0) }
-        }
-        guard !labeledFiles.isEmpty else { throw CLIFailure(message: "error: no photos in sub-folders of \(labeled)") }
+    struct SweepRow: Encodable {
+        var distance: Double
+        var similarity: Double
+        var precision: Double
+        var recall: Double
+        var f1: Double
+        var wrongMerges: Int
+        var peopleFound: Int
+    }
 
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("facecluster-evaluate-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let library: LocalLibrary
-        do {
-            library = try LocalLibrary(directory: scratch, inMemoryDatabase: true)
-        } catch let error as LocalEngineError {
-            throw CLIFailure(message: "error: \(error.description)")
+    private func runSweep(_ set: LabeledPhotos, _ evaluation: GroupingEvaluation, jobs: Int) async throws {
+        var rows: [SweepRow] = []
+        for step in 0...30 {
+            let distance = 0.40 + Double(step) / 100
+            let result = try await evaluation.run(set, policy: Self.policy(distance: distance), jobs: jobs)
+            rows.append(SweepRow(
+                distance: distance, similarity: LocalFaceEngine.similarity(distance: distance), precision: result.score.bcubedPrecision,
+                recall: result.score.bcubedRecall, f1: result.score.bcubedF1, wrongMerges: result.wrongMerges, peopleFound: result.peopleFound))
         }
-        let references = labeledFiles.map { library.reference(forFile: $0.file)! }
-        let started = ContinuousClock.now
-        let reports = try await concurrentMap(references, limit: jobs) { await library.pipeline.ingest($0) }
-        let elapsed = (ContinuousClock.now - started).seconds
+        if json { return try printJSON(rows) }
+        print("distance  similarity  BCubed precision  recall   F1      wrong merges  people")
+        for row in rows {
+            let mark = abs(row.distance - LocalFaceEngine.matchDistance) < 0.005 ? "  ← default" : ""
+            print(String(format: "  %.2f      %6.2f        %.4f        %.4f   %.4f   %3d           %3d%@", row.distance, row.similarity, row.precision, row.recall, row.f1, row.wrongMerges, row.peopleFound, mark))
+        }
+    }
 
-        var assignments: [(label: String, cluster: String)] = []
-        var identities: [String: (photos: Int, faces: [String])] = [:]
-        var withoutFace = 0
-        for (item, report) in zip(labeledFiles, reports) {
-            identities[item.label, default: (0, [])].photos += 1
-            let appearances = try await library.metadata.appearances(inPhoto: report.photoID)
-            if appearances.isEmpty {
-                withoutFace += 1
-                assignments.append((item.label, "unassigned:\(report.photoID.rawValue)"))
-            }
-            for appearance in appearances {
-                let person = try await library.metadata.person(appearance.personID)?.id ?? appearance.personID
-                assignments.append((item.label, person.rawValue))
-                identities[item.label]?.faces.append(person.rawValue)
+    struct TrialSummary: Encodable {
+        var kind: String
+        var trials: Int
+        var trialsWithWrongMerges: Int
+        var worstF1: Double
+        var medianF1: Double
+        var distinctPartitions: Int
+        var f1: [Double]
+    }
+
+    private func runTrials(_ sets: [LabeledPhotos], _ evaluation: GroupingEvaluation, jobs: Int, kind: String) async throws {
+        var results: [GroupingEvaluation.Result] = []
+        for set in sets { results.append(try await evaluation.run(set, policy: Self.policy(distance: threshold, single: singleThreshold), jobs: jobs)) }
+        let f1 = results.map(\.score.bcubedF1)
+        let sorted = f1.sorted()
+        let summary = TrialSummary(
+            kind: kind, trials: results.count, trialsWithWrongMerges: results.filter { $0.wrongMerges > 0 }.count,
+            worstF1: sorted.first ?? 0, medianF1: sorted.isEmpty ? 0 : sorted[sorted.count / 2],
+            distinctPartitions: Set(results.map(\.partition)).count, f1: f1)
+        if json { return try printJSON(summary) }
+        print("\(summary.trials) \(kind): BCubed F1 worst \(String(format: "%.4f", summary.worstF1)), median \(String(format: "%.4f", summary.medianF1)); "
+            + "\(summary.trialsWithWrongMerges) with a wrong merge; \(summary.distinctPartitions) distinct grouping\(summary.distinctPartitions == 1 ? "" : "s")")
+        for (number, result) in results.enumerated() where result.wrongMerges > 0 {
+            for people in result.mixed {
+                print("  trial \(number + 1): one person holds " + people.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: " + "))
             }
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let output = Output(
-            photos: reports.count, faces: reports.map(\.faceCount).reduce(0, +), photosWithoutFace: withoutFace,
-            failed: reports.filter { if case .failed = $0.outcome { true } else { false } }.count,
-            peopleFound: try await Page.all(pageSize: 1000) { try await library.metadata.people(page: $0) }.count,
-            identities: identities.keys.sorted().map { name in
-                let faces = identities[name]!.faces
-                let counts = Dictionary(faces.map { ($0, 1) }, uniquingKeysWith: +).values.sorted(by: >)
-                return Output.Identity(name: name, photos: identities[name]!.photos, faces: faces.count, people: counts)
-            },
-            score: ClusteringScore(assignments), seconds: elapsed, photosPerSecond: Double(reports.count) / max(elapsed, 0.001),
-            peakResidentMegabytes: Double(usage.ru_maxrss) / 1024)
-        if json { return try printJSON(output) }
-        print("\(output.photos) photos of \(output.identities.count) people: \(output.faces) faces found, \(output.photosWithoutFace) photos without one, \(output.failed) failed")
-        print("People found: \(output.peopleFound)")
-        for identity in output.identities {
-            let split = identity.people.count == 1 ? "one person" : "split over \(identity.people.count) people \(identity.people)"
-            print("  \(identity.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(identity.photos) photos, \(identity.faces) faces → \(split)")
-        }
-        let score = output.score
-        print(String(format: "Pairwise  precision %.4f  recall %.4f  F1 %.4f", score.pairwisePrecision, score.pairwiseRecall, score.pairwiseF1))
-        print(String(format: "BCubed    precision %.4f  recall %.4f  F1 %.4f", score.bcubedPrecision, score.bcubedRecall, score.bcubedF1))
-        print(String(format: "Ingestion: %.2f s, %.1f photos/s (%d at once); peak resident memory %.0f MB", output.seconds, output.photosPerSecond, jobs, output.peakResidentMegabytes))
     }
 }

@@ -17,12 +17,13 @@ struct FaceCluster: AsyncParsableCommand {
             State lives in ./.facecluster unless --store says otherwise. Start with `facecluster ingest PHOTOS…`, \
             then `facecluster people`.
 
-            Exit status: 0 ok, 1 some photos failed, 2 usage or set-up error.
+            Exit status: 0 ok, 1 some photos failed (or are being processed by another run), 2 usage or set-up \
+            error, 130/143 stopped by Ctrl-C/SIGTERM (run the same command again to finish).
             """,
         version: "0.2.0",
         subcommands: [
             Ingest.self, People.self, PersonCommand.self, Photos.self, PhotoCommand.self, Status.self,
-            Rename.self, Merge.self, Forget.self, Delete.self, Repair.self, Evaluate.self, Demo.self, Bench.self,
+            Rename.self, Merge.self, Move.self, MakePerson.self, Forget.self, Delete.self, History.self, Undo.self, Suggestions.self, Explain.self, Recluster.self, Repair.self, Evaluate.self, Demo.self, Bench.self,
         ])
 
     /// Parses, runs, and turns every failure into a message on standard error and an exit status.

@@ -44,14 +44,20 @@ struct Ingest: AsyncParsableCommand {
         let before = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
         let progress = Progress(total: references.count, interactive: interactive)
         let started = ContinuousClock.now
-        let outcomes = await Self.ingest(references, with: library.pipeline(forTesting: ProcessInfo.processInfo.environment), jobs: jobs, stop: stop) {
+        let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
+        let outcomes = await Self.ingest(references, with: pipeline, jobs: jobs, stop: stop) {
             await progress.advance($0)
         }
         await progress.finish()
+        // Re-derive the people of every component this run touched (Consolidation): the result does not depend
+        // on the order the photos were processed in.
+        let touched = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
+        let regrouped = stop.received == nil && !touched.isEmpty ? try await Consolidation(pipeline: pipeline).run(touching: touched) : nil
         let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
-        let summary = IngestSummary(
+        var summary = IngestSummary(
             reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
             peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
+        summary.regrouped = regrouped.map(RegroupSummary.init)
         if options.json {
             try printJSON(summary)
         } else {

@@ -87,6 +87,8 @@ struct IngestSummary: Encodable {
     var seconds: Double
     var failures: [Failure]
     var busy: [Busy]
+    /// What consolidation changed at the end of the run.
+    var regrouped: RegroupSummary?
 
     init(
         reports: [IngestionReport], notStarted: Int = 0, stoppedBy signal: Int32? = nil, peopleBefore: Int, people: Int,
@@ -130,6 +132,7 @@ struct IngestSummary: Encodable {
                 : "So far: " + counts,
             "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
         ]
+        if let regrouped, !regrouped.isEmpty { lines.append(regrouped.text) }
         lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
         lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
@@ -145,5 +148,34 @@ struct IngestSummary: Encodable {
         case .inProgressElsewhere: "busy    "
         case .interrupted: "stopped "
         }
+    }
+}
+
+/// What a consolidation changed, for `ingest` and `recluster`.
+struct RegroupSummary: Encodable {
+    var faces: Int
+    var components: Int
+    var merged: Int
+    var moved: Int
+    var newPeople: Int
+    var seconds: Double
+
+    init(_ report: Consolidation.Report) {
+        faces = report.faces
+        components = report.components
+        merged = report.merges.count
+        moved = report.moves.count
+        newPeople = report.newPeople.count
+        seconds = report.duration.seconds
+    }
+
+    var isEmpty: Bool { merged == 0 && moved == 0 && newPeople == 0 }
+
+    var text: String {
+        isEmpty
+            ? "Regrouped \(faces) face\(faces == 1 ? "" : "s") in \(components) group\(components == 1 ? "" : "s"): nothing to change."
+            : "Regrouped \(faces) face\(faces == 1 ? "" : "s") in \(components) group\(components == 1 ? "" : "s"): \(merged) "
+                + "\(merged == 1 ? "person" : "people") merged into another, \(moved) face\(moved == 1 ? "" : "s") moved, \(newPeople) new "
+                + "\(newPeople == 1 ? "person" : "people") split off."
     }
 }

@@ -12,6 +12,16 @@ struct People: AsyncParsableCommand {
     @Flag(help: "Under each person, list the photos they are in.")
     var photos = false
 
+    @Flag(help: "List the unassigned faces instead: strangers seen fewer times than a person needs (make one a person with `make-person`).")
+    var unassigned = false
+
+    struct UnassignedFace: Encodable {
+        var faceID: String
+        var group: String
+        var photo: String
+        var thumbnail: String
+    }
+
 
     struct Listed: Encodable {
         var person: PersonOutput
@@ -20,6 +30,7 @@ struct People: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
+        if unassigned { return try await listUnassigned(library) }
         let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
         let listed = try await people.asyncMap { person in
             Listed(
@@ -37,6 +48,23 @@ struct People: AsyncParsableCommand {
             if photos.count > 4 { print("    … and \(photos.count - 4) more (`facecluster photos \(entry.person.id)`)") }
         }
     }
+
+    func listUnassigned(_ library: LocalLibrary) async throws {
+        let groups = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }
+        var faces: [UnassignedFace] = []
+        for group in groups {
+            for item in try await Page.all(pageSize: 1000, { try await library.gallery.photos(of: group.id, page: $0) }) {
+                faces.append(UnassignedFace(
+                    faceID: item.appearance.faceID.rawValue, group: group.id.rawValue, photo: displayPath(item.photo.reference),
+                    thumbnail: try await library.gallery.thumbnailURL(for: item.appearance.thumbnailKey).path))
+            }
+        }
+        if options.json { return try printJSON(faces) }
+        if faces.isEmpty { return print("No unassigned faces.") }
+        print("\(plural(faces.count, "unassigned face")) (seen fewer than \(library.gallery.minimumFacesPerPerson) times; `facecluster make-person FACE` makes one a person):")
+        for face in faces { print("  \(face.faceID)  \(face.photo)  \(face.thumbnail)") }
+    }
+
 }
 
 /// Lets listings print either shape as JSON.

@@ -32,7 +32,13 @@ struct Repair: AsyncParsableCommand {
     func run() async throws {
         let library = try options.openExisting()
         let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
-        let report = try await LibraryRepair(pipeline: pipeline).run(dryRun: dryRun)
+        var report = try await LibraryRepair(pipeline: pipeline).run(dryRun: dryRun)
+        // Half-written files a killed process left in the thumbnail folder (the store writes a temporary file,
+        // then renames it).
+        for file in try library.thumbnails.temporaryFiles(olderThan: .seconds(60)) {
+            report.problems.append(.init(kind: .orphanThumbnail, subject: file, detail: "a half-written file a stopped process left"))
+            if !dryRun { try? FileManager.default.removeItem(atPath: library.thumbnails.root.appendingPathComponent(file).path) }
+        }
         var ingested: IngestSummary?
         var stopStatus: Int32?
         if !dryRun, !report.photosToIngest.isEmpty {
@@ -65,8 +71,10 @@ struct Repair: AsyncParsableCommand {
         let counts = Dictionary(report.problems.map { ($0.kind.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         let total = report.problems.count
         let summary = counts.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+        let unfixed = report.problems.filter { $0.notFixed != nil }.count
         lines.insert(dryRun ? "Found \(total) problem\(total == 1 ? "" : "s") (\(summary)); nothing changed (--dry-run):"
-                            : "Found and fixed \(total) problem\(total == 1 ? "" : "s") (\(summary)):", at: 0)
+                            : unfixed == 0 ? "Found and fixed \(total) problem\(total == 1 ? "" : "s") (\(summary)):"
+                            : "Found \(total) problem\(total == 1 ? "" : "s") (\(summary)) and fixed \(total - unfixed); \(unfixed) could not be fixed:", at: 0)
         if let ingested { lines.append("Ingested the unfinished photos: " + ingested.text) }
         return lines.joined(separator: "\n")
     }

@@ -18,7 +18,14 @@ public struct LocalLibrary: Sendable {
 
     /// The pipeline's defaults for a library on this machine: leases name this process, and a photo left
     /// `processing` by a process that has exited (Ctrl-C twice, `kill -9`, a crash) is taken over at once.
-    public static let pipelineDefaults = IngestionPipeline.Configuration(worker: .current, reclaimsLeasesOfExitedProcesses: true)
+    /// Grouping: the engine's calibrated join threshold (90 ↔ distance 0.55), matches down to distance 0.66 kept
+    /// as the face graph's review band, and faces seen once wait unassigned (``GroupingPolicy/minimumFacesPerPerson``
+    /// 2: the largest value that hides no one photographed twice; see `Docs/grouping.md`).
+    public static let pipelineDefaults = IngestionPipeline.Configuration(
+        policy: GroupingPolicy(
+            faceMatchThreshold: 90, singleFaceMargin: 0, reviewThreshold: LocalFaceEngine.similarity(distance: LocalFaceEngine.reviewDistance),
+            minimumFacesPerPerson: 2),
+        worker: .current, reclaimsLeasesOfExitedProcesses: true)
 
     /// The database file's name inside ``directory``.
     public static let databaseFile = "facecluster.sqlite"
@@ -27,22 +34,28 @@ public struct LocalLibrary: Sendable {
     /// when the face models are not installed (scripts/fetch-models.sh).
     public init(
         directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = LocalLibrary.pipelineDefaults,
-        engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false
+        engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false, analysisCache: LocalFaceEngine.AnalysisCache? = nil,
+        cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper()
     ) throws {
         try models.check()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory.standardizedFileURL
         database = inMemoryDatabase
             ? try LocalDatabase.inMemory() : try LocalDatabase(path: directory.appendingPathComponent(Self.databaseFile).path)
-        self.engine = try LocalFaceEngine(models: models, database: database, configuration: engine)
+        self.engine = try LocalFaceEngine(models: models, database: database, configuration: engine, cache: analysisCache)
         metadata = SQLiteMetadataStore(database: database)
         originals = DirectoryPhotoStore(root: URL(fileURLWithPath: "/"))
         thumbnails = DirectoryPhotoStore(root: directory.appendingPathComponent("thumbnails"))
         pipeline = IngestionPipeline(
             photos: originals, thumbnails: thumbnails, detector: self.engine, index: self.engine, metadata: metadata,
-            cropper: TurboJPEGThumbnailCropper(), configuration: configuration)
-        gallery = Gallery(metadata: metadata, photos: originals, thumbnails: thumbnails, index: self.engine)
+            cropper: cropper, configuration: configuration)
+        gallery = Gallery(
+            metadata: metadata, photos: originals, thumbnails: thumbnails, index: self.engine,
+            minimumFacesPerPerson: configuration.policy.minimumFacesPerPerson)
     }
+
+    /// Merge suggestions and explanations, from the engine's vectors.
+    public var review: GroupingReview { GroupingReview(pipeline: pipeline, model: LocalFaceEngine.modelDescription) }
 
     /// The reference of a photo file (its absolute path, symlinks resolved).
     public func reference(forFile file: URL) -> PhotoReference? {

@@ -67,8 +67,9 @@ public final class RuntimeAPIDouble: Sendable {
     /// `AWS_LAMBDA_RUNTIME_API`.
     public var address: String { "127.0.0.1:\(port)" }
 
-    /// Waits until the runtime has posted `count` answers (or `timeout` passes) and returns them.
-    public func posted(atLeast count: Int, timeout: Duration = .seconds(10)) async -> [Posted] {
+    /// Waits until the runtime has posted `count` answers (or `timeout` passes: a safety net for a runtime
+    /// that never answers, long enough for a machine whose cores are all busy) and returns them.
+    public func posted(atLeast count: Int, timeout: Duration = .seconds(120)) async -> [Posted] {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < timeout {
             let posted = await state.posted

@@ -16,6 +16,12 @@ public struct Gallery: Sendable {
     public let thumbnails: any PhotoStore
     public let index: any FaceIndex
     public let clock: any WallClock
+    /// People with fewer faces than this, unless a user confirmed them (named, merged into, moved a face to,
+    /// made a person), are not listed as people: their faces are *unassigned* (``unassignedFaces(page:)``),
+    /// strangers until more of their faces arrive. 1 lists everyone (the reference design).
+    public var minimumFacesPerPerson: Int
+    /// With the users call plan: the index whose person vectors follow a user's moves (and their undo).
+    public var personVectors: (any PersonVectorIndex)?
 
     /// Validity of presigned URLs unless a call says otherwise: 15 minutes.
     public static let defaultURLExpiry: Duration = .seconds(900)
@@ -24,20 +30,49 @@ public struct Gallery: Sendable {
 
     public init(
         metadata: any MetadataStore, photos: any PhotoStore, thumbnails: any PhotoStore, index: any FaceIndex,
-        clock: any WallClock = SystemWallClock()
+        clock: any WallClock = SystemWallClock(), minimumFacesPerPerson: Int = 1, personVectors: (any PersonVectorIndex)? = nil
     ) {
         self.metadata = metadata
         self.photos = photos
         self.thumbnails = thumbnails
         self.index = index
         self.clock = clock
+        self.minimumFacesPerPerson = max(1, minimumFacesPerPerson)
+        self.personVectors = personVectors
     }
+
+    /// The journal the people operations go through (``PeopleJournal/recover(recent:)`` finishes interrupted ones).
+    public var journal: PeopleJournal { PeopleJournal(metadata: metadata, index: personVectors, clock: clock) }
 
     // MARK: Reading
 
-    /// People, most photos first. One metadata query.
+    /// Whether a person is listed (see ``minimumFacesPerPerson``).
+    public func isListed(_ person: Person) -> Bool { person.faceCount >= minimumFacesPerPerson || person.isConfirmed }
+
+    /// People, most photos first. One metadata query (more when unassigned faces' groups are passed over).
     public func people(page: PageRequest = PageRequest()) async throws -> Page<Person> {
-        try await metadata.people(page: page)
+        try await filteredPeople(page: page, keep: isListed)
+    }
+
+    /// The groups of unassigned faces: people not listed because they have fewer than
+    /// ``minimumFacesPerPerson`` faces and no user confirmed them (their faces: ``photos(of:page:)``).
+    /// Reads the people listing from where it holds the fewest photos, page after page.
+    public func unassignedFaces(page: PageRequest = PageRequest()) async throws -> Page<Person> {
+        guard minimumFacesPerPerson > 1 else { return Page(items: [], nextCursor: nil) }
+        return try await filteredPeople(page: page) { !isListed($0) }
+    }
+
+    /// The people listing with `keep` applied, `page.limit` kept people a page; the cursor continues after
+    /// the last person read, kept or not.
+    private func filteredPeople(page: PageRequest, keep: (Person) -> Bool) async throws -> Page<Person> {
+        var kept: [Person] = []
+        var cursor = page.cursor
+        repeat {
+            let read = try await metadata.people(page: PageRequest(limit: max(page.limit - kept.count, 1), cursor: cursor))
+            kept += read.items.filter(keep)
+            cursor = read.nextCursor
+        } while kept.count < page.limit && cursor != nil
+        return Page(items: kept, nextCursor: cursor)
     }
 
     /// One person (a merged-away id answers with the person it was merged into).
@@ -84,33 +119,98 @@ public struct Gallery: Sendable {
     // MARK: Changing
 
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
+    /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
-        let trimmed = name.map { String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
-        let cleaned = (trimmed?.isEmpty ?? true) ? nil : trimmed
-        if let cleaned {
-            guard cleaned.count <= Self.maximumNameLength else {
-                throw GalleryError.invalidName("longer than \(Self.maximumNameLength) characters")
-            }
-            guard !cleaned.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw GalleryError.invalidName("contains control characters")
-            }
-        }
-        do {
-            return try await metadata.renamePerson(id, to: cleaned)
-        } catch MetadataStoreError.personNotFound {
-            throw GalleryError.personNotFound(id)
-        }
+        let cleaned = try name.flatMap(Self.cleanName)
+        let before = try await person(id)
+        var after = before
+        after.name = cleaned
+        if cleaned != nil { after.pinned = true }
+        guard after != before else { return before }
+        try await journal.perform(PeopleOperation(
+            kind: .rename, automatic: false, at: clock.now(), summary: "named \(before.id) \(cleaned.map { "'\($0)'" } ?? "(no name)")",
+            changes: [.person(before: before, after: after)]))
+        return try await person(id)
     }
 
     /// Moves every photo and face of `source` to `target` and removes `source` (its id keeps resolving to
-    /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys.
+    /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys. The target
+    /// is confirmed (consolidation keeps the faces together). Journaled: ``undo(_:)`` separates them again.
     public func merge(_ source: PersonID, into target: PersonID) async throws -> Person {
         guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
-        do {
-            return try await metadata.mergePeople(source, into: target, requireDisjointPhotos: false)
-        } catch MetadataStoreError.personNotFound(let id) {
-            throw GalleryError.personNotFound(id)
+        let absorbed = try await person(source), into = try await person(target)
+        if absorbed.id == into.id { return into }
+        let faces = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: absorbed.id, page: $0) }.map(\.faceID)
+        var merged = into
+        merged.name = into.name ?? absorbed.name
+        merged.pinned = true
+        merged.createdAt = min(into.createdAt, absorbed.createdAt)
+        try await journal.perform(PeopleOperation(
+            kind: .merge, automatic: false, at: clock.now(), summary: "merged \(absorbed.id) into \(into.id)",
+            changes: [.person(before: into, after: merged), .person(before: absorbed, after: nil), .merge(absorbed: absorbed.id, into: into.id)]
+                + faces.sorted().map { .move(face: $0, from: absorbed.id, to: into.id) }))
+        return try await person(into.id)
+    }
+
+    /// "Not this person": moves a face to `target`, or to a new person when `target` is `nil`, and remembers
+    /// that it is not the person it left (cannot-links with that person's other faces, which consolidation
+    /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
+    @discardableResult
+    public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
+        guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
+        let from = try await person(appearance.personID)
+        var changes: [PeopleOperation.Change] = []
+        let targetID: PersonID
+        if let target {
+            let into = try await person(target)
+            guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s") }
+            var confirmed = into
+            confirmed.pinned = true
+            changes.append(.person(before: into, after: confirmed))
+            targetID = into.id
+        } else {
+            let now = clock.now()
+            targetID = PersonID(rawValue: "p_" + Base32.digest(of: "moved\u{0}\(face.rawValue)\u{0}\(now.timeIntervalSince1970)", characters: 26))
+            changes.append(.person(before: nil, after: Person(id: targetID, coverFaceID: face, createdAt: now, updatedAt: now, pinned: true)))
         }
+        changes.append(.move(face: face, from: from.id, to: targetID))
+        let others = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: from.id, page: $0) }
+            .map(\.faceID).filter { $0 != face }
+        if !others.isEmpty { changes.append(.cannotLinks(others.prefix(500).map { FacePair(face, $0) })) }
+        if others.isEmpty { changes.append(.person(before: from, after: nil)) }
+        if personVectors != nil { changes.append(.association(face: face, from: from.id, to: targetID)) }
+        try await journal.perform(PeopleOperation(
+            kind: .move, automatic: false, at: clock.now(), summary: "moved face \(face) from \(from.id) to \(target == nil ? "new person " : "")\(targetID)",
+            changes: changes))
+        return try await person(targetID)
+    }
+
+    /// Makes the unassigned face's group a person (confirmed, listed whatever its number of faces), with a
+    /// name when given. Journaled and undoable.
+    @discardableResult
+    public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
+        guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
+        let before = try await person(appearance.personID)
+        var after = before
+        after.pinned = true
+        if let name { after.name = try Self.cleanName(name) ?? before.name }
+        guard after != before else { return before }
+        try await journal.perform(PeopleOperation(
+            kind: .makePerson, automatic: false, at: clock.now(), summary: "made \(before.id) a person", changes: [.person(before: before, after: after)]))
+        return try await person(before.id)
+    }
+
+    /// The journal of people operations, newest first (``PeopleOperation``).
+    public func history(page: PageRequest = PageRequest()) async throws -> Page<PeopleOperation> {
+        try await metadata.operations(page: page)
+    }
+
+    /// Reverses an operation (the newest one when `id` is `nil`) exactly; refuses with
+    /// ``PeopleOperationError/conflict(_:_:)`` when a later operation touched the same faces or people.
+    /// Forgetting a person is a privacy erase and is not in the journal.
+    @discardableResult
+    public func undo(_ id: String? = nil) async throws -> PeopleOperation {
+        try await journal.undo(id)
     }
 
     /// Deletes a photo from the gallery: its faces leave the index, its thumbnails and appearances go, the
@@ -149,6 +249,17 @@ public struct Gallery: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A name trimmed, `nil` when blank; at most 200 characters, no control characters.
+    static func cleanName(_ name: String) throws -> String? {
+        let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= maximumNameLength else { throw GalleryError.invalidName("longer than \(maximumNameLength) characters") }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw GalleryError.invalidName("contains control characters")
+        }
+        return trimmed
+    }
 
     /// Marks the photo deleted (compare-and-set), refusing while a worker holds a live lease.
     private func tombstone(_ id: PhotoID) async throws -> Photo {
@@ -209,6 +320,8 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
     case photoBusy(PhotoID)
     case invalidName(String)
     case invalidMerge(String)
+    case invalidMove(String)
+    case faceNotFound(FaceID)
 
     public var description: String {
         switch self {
@@ -217,6 +330,8 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
         case .photoBusy(let id): "photo \(id) is being processed; try again shortly"
         case .invalidName(let reason): "invalid name: \(reason)"
         case .invalidMerge(let reason): "invalid merge: \(reason)"
+        case .invalidMove(let reason): "invalid move: \(reason)"
+        case .faceNotFound(let id): "no face \(id)"
         }
     }
 }

@@ -109,6 +109,13 @@ public actor InMemoryFaceIndex: PersonVectorIndex {
         }
     }
 
+    /// The embedding `faceID` was indexed with.
+    public func embedding(of faceID: FaceID) -> [Float]? { faces[faceID]?.embedding }
+
+    public func disassociate(_ faceIDs: [FaceID], from person: PersonID) {
+        for id in faceIDs where personOfFace[id] == person { disassociate(id) }
+    }
+
     /// The person whose vector `faceID` is part of (the Rekognition double reports it on deletion).
     public func person(associatedWith faceID: FaceID) -> PersonID? { personOfFace[faceID] }
 

@@ -15,6 +15,9 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var peopleRecords: [PersonID: Person] = [:]
     private var mergedInto: [PersonID: PersonID] = [:]
     private var pending: [FaceID: Set<PendingMatch>] = [:]
+    private var edgesByFace: [FaceID: [FaceID: Double]] = [:]
+    private var cannotLinkPairs = Set<FacePair>()
+    private var journal: [String: PeopleOperation] = [:]
     private let clock: any WallClock
 
     public init(clock: any WallClock = SystemWallClock()) { self.clock = clock }
@@ -170,6 +173,7 @@ public actor InMemoryMetadataStore: MetadataStore {
         facesByPerson[into, default: []].formUnion(movingFaces)
         facesByPerson[from] = nil
         targetPerson.name = targetPerson.name ?? sourcePerson.name
+        targetPerson.pinned = targetPerson.pinned || sourcePerson.pinned
         targetPerson.createdAt = min(targetPerson.createdAt, sourcePerson.createdAt)
         targetPerson.updatedAt = clock.now()
         peopleRecords[into] = targetPerson
@@ -177,6 +181,110 @@ public actor InMemoryMetadataStore: MetadataStore {
         mergedInto[from] = into
         recount(into)
         return peopleRecords[into]!
+    }
+
+    @discardableResult
+    public func moveAppearance(of faceID: FaceID, to personID: PersonID, newPerson: Person?) throws -> Appearance? {
+        guard var appearance = appearanceRecords[faceID] else { return nil }
+        if var person = newPerson, peopleRecords[personID] == nil {
+            mergedInto[personID] = nil
+            person.id = personID
+            person.photoCount = 0
+            person.faceCount = 0
+            person.coverFaceID = nil
+            person.coverThumbnailKey = nil
+            peopleRecords[personID] = person
+        }
+        let target = resolve(personID)
+        guard peopleRecords[target] != nil else { throw MetadataStoreError.personNotFound(personID) }
+        if appearance.personID == target { return appearance }
+        let source = appearance.personID
+        facesByPerson[source]?.remove(faceID)
+        appearance.personID = target
+        appearanceRecords[faceID] = appearance
+        facesByPerson[target, default: []].insert(faceID)
+        if peopleRecords[target]?.coverFaceID == nil {
+            peopleRecords[target]?.coverFaceID = faceID
+            peopleRecords[target]?.coverThumbnailKey = appearance.thumbnailKey
+        }
+        recount(target)
+        if facesByPerson[source]?.isEmpty ?? true {
+            facesByPerson[source] = nil
+            peopleRecords[source] = nil
+        } else {
+            if peopleRecords[source]?.coverFaceID == faceID, let next = facesByPerson[source]?.min() {
+                peopleRecords[source]?.coverFaceID = next
+                peopleRecords[source]?.coverThumbnailKey = appearanceRecords[next]?.thumbnailKey
+            }
+            recount(source)
+        }
+        return appearance
+    }
+
+    @discardableResult
+    public func updatePerson(_ person: Person) throws -> Person {
+        let resolved = resolve(person.id)
+        guard var stored = peopleRecords[resolved] else { throw MetadataStoreError.personNotFound(person.id) }
+        stored.name = person.name
+        stored.pinned = person.pinned
+        stored.createdAt = person.createdAt
+        stored.updatedAt = clock.now()
+        if let cover = person.coverFaceID, facesByPerson[resolved]?.contains(cover) == true {
+            stored.coverFaceID = cover
+            stored.coverThumbnailKey = appearanceRecords[cover]?.thumbnailKey
+        }
+        peopleRecords[resolved] = stored
+        return stored
+    }
+
+    // MARK: Constraints
+
+    public func recordCannotLinks(_ pairs: [FacePair]) { cannotLinkPairs.formUnion(pairs.filter { $0.a != $0.b }) }
+
+    public func cannotLinks(touching faceIDs: [FaceID]) -> [FacePair] {
+        let faces = Set(faceIDs)
+        return cannotLinkPairs.filter { faces.contains($0.a) || faces.contains($0.b) }.sorted()
+    }
+
+    public func removeCannotLinks(_ pairs: [FacePair]) { cannotLinkPairs.subtract(pairs) }
+
+    // MARK: Journal
+
+    public func saveOperation(_ operation: PeopleOperation) { journal[operation.id] = operation }
+
+    public func operation(_ id: String) -> PeopleOperation? { journal[id] }
+
+    public func operations(page: PageRequest) throws -> Page<PeopleOperation> {
+        let query = "operations"
+        let before = try page.cursor.map { try $0.position(for: query) }?.first
+        let ordered = journal.values.filter { operation in before.map { operation.id < $0 } ?? true }.sorted { $0.id > $1.id }
+        return Self.page(of: ordered, limit: page.limit) { PageCursor(query: query, position: [$0.id]) }
+    }
+
+    // MARK: Face graph
+
+    public func recordEdges(_ edges: [FaceEdge]) {
+        for edge in edges where edge.a != edge.b {
+            edgesByFace[edge.a, default: [:]][edge.b] = edge.similarity
+            edgesByFace[edge.b, default: [:]][edge.a] = edge.similarity
+        }
+    }
+
+    public func edges(touching faceIDs: [FaceID]) -> [FaceEdge] {
+        var found = Set<FaceEdge>()
+        for face in Set(faceIDs) {
+            for (other, similarity) in edgesByFace[face] ?? [:] { found.insert(FaceEdge(face, other, similarity: similarity)) }
+        }
+        return found.sorted { ($0.a, $0.b) < ($1.a, $1.b) }
+    }
+
+    public func removeEdges(touching faceIDs: [FaceID]) {
+        for face in Set(faceIDs) {
+            for other in (edgesByFace.removeValue(forKey: face) ?? [:]).keys {
+                edgesByFace[other]?[face] = nil
+                if edgesByFace[other]?.isEmpty == true { edgesByFace[other] = nil }
+            }
+        }
     }
 
     // MARK: Repair

@@ -57,6 +57,10 @@ extension Intercepted: PersonVectorIndex where Base: PersonVectorIndex {
     public func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) async throws {
         try await run("FaceIndex", "associate") { try await base.associate(faceIDs, with: person, creatingPerson: creatingPerson) }
     }
+
+    public func disassociate(_ faceIDs: [FaceID], from person: PersonID) async throws {
+        try await run("FaceIndex", "disassociate") { try await base.disassociate(faceIDs, from: person) }
+    }
 }
 
 extension Intercepted: PhotoStore where Base: PhotoStore {
@@ -155,6 +159,52 @@ extension Intercepted: MetadataStore where Base: MetadataStore {
         try await run("MetadataStore", "mergePeople") {
             try await base.mergePeople(source, into: target, requireDisjointPhotos: requireDisjointPhotos)
         }
+    }
+
+    @discardableResult
+    public func moveAppearance(of faceID: FaceID, to personID: PersonID, newPerson: Person?) async throws -> Appearance? {
+        try await run("MetadataStore", "moveAppearance") { try await base.moveAppearance(of: faceID, to: personID, newPerson: newPerson) }
+    }
+
+    @discardableResult
+    public func updatePerson(_ person: Person) async throws -> Person {
+        try await run("MetadataStore", "updatePerson") { try await base.updatePerson(person) }
+    }
+
+    public func recordCannotLinks(_ pairs: [FacePair]) async throws {
+        try await run("MetadataStore", "recordCannotLinks") { try await base.recordCannotLinks(pairs) }
+    }
+
+    public func cannotLinks(touching faceIDs: [FaceID]) async throws -> [FacePair] {
+        try await run("MetadataStore", "cannotLinks") { try await base.cannotLinks(touching: faceIDs) }
+    }
+
+    public func removeCannotLinks(_ pairs: [FacePair]) async throws {
+        try await run("MetadataStore", "removeCannotLinks") { try await base.removeCannotLinks(pairs) }
+    }
+
+    public func saveOperation(_ operation: PeopleOperation) async throws {
+        try await run("MetadataStore", "saveOperation") { try await base.saveOperation(operation) }
+    }
+
+    public func operation(_ id: String) async throws -> PeopleOperation? {
+        try await run("MetadataStore", "operation") { try await base.operation(id) }
+    }
+
+    public func operations(page: PageRequest) async throws -> Page<PeopleOperation> {
+        try await run("MetadataStore", "operations") { try await base.operations(page: page) }
+    }
+
+    public func recordEdges(_ edges: [FaceEdge]) async throws {
+        try await run("MetadataStore", "recordEdges") { try await base.recordEdges(edges) }
+    }
+
+    public func edges(touching faceIDs: [FaceID]) async throws -> [FaceEdge] {
+        try await run("MetadataStore", "edges") { try await base.edges(touching: faceIDs) }
+    }
+
+    public func removeEdges(touching faceIDs: [FaceID]) async throws {
+        try await run("MetadataStore", "removeEdges") { try await base.removeEdges(touching: faceIDs) }
     }
 
     @discardableResult

@@ -10,6 +10,7 @@ import Foundation
 /// | --- | --- | --- |
 /// | a photo stuck `processing` past its lease (or its process exited) | the photo records | hand it back (`pending`) and list it in ``RepairReport/photosToIngest`` |
 /// | a photo handed back (`pending`) by a run that was stopped | the photo records | list it in ``RepairReport/photosToIngest`` |
+/// | a finished photo with a face that belongs to no one, or whose face left the index | the photos, their appearances, ListFaces | hand it back (`pending`) to be ingested again |
 /// | a face in the index with no appearance | ``FaceListing/listFaces(continuationToken:limit:)`` | delete it from the index |
 /// | an appearance whose thumbnail is missing | a listing of the thumbnail store | cut it again from the photo |
 /// | a thumbnail no appearance points to | the same listing | delete it |
@@ -96,6 +97,30 @@ public struct LibraryRepair: Sendable {
             for appearance in try await metadata.appearances(inPhoto: photo.id) { appearances[appearance.faceID] = appearance }
         }
 
+        if scope.contains(.facesAndThumbnails) {
+            // A finished photo whose faces are not all someone's, or whose faces left the index (the seed plan
+            // indexes only the faces that founded people): it is ingested again, which completes it.
+            let indexed = try await (index as? any FaceListing)?.allFaces().map(\.faceID)
+            let inIndex = indexed.map(Set.init)
+            for photo in records where photo.status == .indexed && !unfinishedPhotos.contains(photo.id) {
+                let faceless = photo.faceIDs.filter { appearances[$0] == nil }
+                let lost = configuration.callPlan == .seed ? [] : photo.faceIDs.filter { appearances[$0] != nil && inIndex.map { !$0.contains($0) } ?? false }
+                guard !faceless.isEmpty || !lost.isEmpty else { continue }
+                let detail = !faceless.isEmpty
+                    ? "indexed, but \(faceless.count) of its faces belong to no one"
+                    : "indexed, but \(lost.count) of its faces are missing from the face index (new photos cannot match them)"
+                report.add(.incompletePhoto, photo.id.rawValue, detail)
+                unfinishedFaces.formUnion(photo.faceIDs)
+                unfinishedPhotos.insert(photo.id)
+                report.photosToIngest.append(photo.reference)
+                guard !dryRun else { continue }
+                let stale = lost.compactMap { appearances[$0] }
+                if !stale.isEmpty { try await FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata).remove(stale) }
+                for face in lost { appearances[face] = nil }
+                try await handBack(photo)
+            }
+        }
+
         // Thumbnails: missing ones are cut again, orphans deleted.
         if scope.contains(.facesAndThumbnails) {
             try await repairFacesAndThumbnails(
@@ -169,8 +194,16 @@ public struct LibraryRepair: Sendable {
     private func repairPeople(appearances: [FaceID: Appearance], dryRun: Bool, into report: inout RepairReport) async throws {
         let people = try await Page.all(pageSize: 500) { try await metadata.people(page: $0) }
         let byPerson = Dictionary(grouping: appearances.values, by: \.personID)
-        for person in people {
-            let own = byPerson[person.id] ?? []
+        for listed in people {
+            var person = listed
+            var own = byPerson[person.id] ?? []
+            if !Self.agrees(person, own) {
+                // Read again: an ingestion may have been writing this person while the photos were read.
+                guard let fresh = try await metadata.person(person.id) else { continue }
+                person = fresh
+                own = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: fresh.id, page: $0) }
+                if Self.agrees(person, own) { continue }
+            }
             let photoCount = Set(own.map(\.photoID)).count
             if own.isEmpty {
                 report.add(.personWithoutPhotos, person.id.rawValue, "no appearance left")
@@ -186,11 +219,17 @@ public struct LibraryRepair: Sendable {
         }
     }
 
+    /// Whether a person's counts and cover agree with its appearances.
+    static func agrees(_ person: Person, _ own: [Appearance]) -> Bool {
+        !own.isEmpty && person.photoCount == Set(own.map(\.photoID)).count && person.faceCount == own.count
+            && own.contains { $0.faceID == person.coverFaceID }
+    }
+
     private func live(_ lease: Lease, _ now: Date) -> Bool {
         configuration.reclaimsLeasesOfExitedProcesses ? lease.isLive(at: now) : lease.expiresAt > now
     }
 
-    /// `processing` → `pending` without a lease, if nobody wrote the record meanwhile.
+    /// → `pending` without a lease, if nobody wrote the record meanwhile.
     private func handBack(_ photo: Photo) async throws {
         var released = photo
         released.status = .pending
@@ -229,6 +268,7 @@ public struct RepairReport: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case stuckPhoto = "stuck_photo"
         case unfinishedPhoto = "unfinished_photo"
+        case incompletePhoto = "incomplete_photo"
         case indexFaceWithoutAppearance = "index_face_without_appearance"
         case missingThumbnail = "missing_thumbnail"
         case orphanThumbnail = "orphan_thumbnail"
@@ -245,6 +285,13 @@ public struct RepairReport: Sendable, Hashable {
         public var notFixed: String?
 
         public var description: String { "\(kind.rawValue) \(subject): \(detail)" + (notFixed.map { " — not fixed: \($0)" } ?? "") }
+
+        public init(kind: Kind, subject: String, detail: String, notFixed: String? = nil) {
+            self.kind = kind
+            self.subject = subject
+            self.detail = detail
+            self.notFixed = notFixed
+        }
     }
 
     public var problems: [Problem] = []

@@ -24,6 +24,9 @@ public struct Photo: Hashable, Sendable, Codable {
     public var faceIDs: [FaceID]
     /// Faces found but not grouped (too small, low confidence, over the per-photo maximum), with the reason.
     public var skippedFaces: [SkippedFace]
+    /// Thumbnails the attempt in progress is writing (checkpointed before they are written), so a retry that
+    /// groups a face differently removes the one an interrupted attempt left at another key. `nil` when done.
+    public var thumbnailKeys: [String]?
     /// When the photo was first seen; people's photos list newest first by this.
     public var addedAt: Date
     public var updatedAt: Date

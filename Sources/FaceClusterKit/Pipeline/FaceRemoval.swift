@@ -10,7 +10,10 @@ struct FaceRemoval: Sendable {
     func remove(_ appearances: [Appearance], alsoIndexed faceIDs: [FaceID] = []) async throws {
         let indexed = Array(Set(appearances.map(\.faceID)).union(faceIDs)).sorted()
         // Any number of ids: each index adapter splits them to its service's limit.
-        if !indexed.isEmpty { try await index.deleteFaces(indexed) }
+        if !indexed.isEmpty {
+            try await index.deleteFaces(indexed)
+            try await metadata.removeEdges(touching: indexed)
+        }
         for appearance in appearances {
             try await thumbnails.delete(appearance.thumbnailKey)
             try await metadata.removeAppearance(of: appearance.faceID)

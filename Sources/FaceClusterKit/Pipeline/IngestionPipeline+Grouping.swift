@@ -7,8 +7,8 @@ struct Grouping: Sendable {
 
 extension IngestionPipeline {
     /// Who each face is, decided once: a face that already has an appearance (an earlier attempt wrote it)
-    /// keeps it; the others take the best-matching person not already taken by another face of the photo,
-    /// best similarity first; the rest found new people.
+    /// keeps it; the others take the best-scoring person not already taken by another face of the photo,
+    /// best score first; the rest found new people.
     struct Assignment: Sendable {
         var personID: PersonID
         var matchedFaceID: FaceID?
@@ -16,12 +16,35 @@ extension IngestionPipeline {
         var isNew: Bool { matchedFaceID == nil }
     }
 
-    func group(_ candidates: [CandidateFace], in run: PhotoRun) async throws -> Grouping {
+    /// How well a face matches a person, on the evidence of several of the person's faces:
+    /// - a person of two or more faces: the mean of the face's two best similarities to that person's faces —
+    ///   it must match at least two of them, and the mean must reach ``GroupingPolicy/faceMatchThreshold``;
+    /// - a person of one face: that similarity, which must reach ``GroupingPolicy/singleFaceMatchThreshold``.
+    /// `nil` when the evidence is not enough. Matches are those at or above the review threshold.
+    static func score(_ similarities: [Double], personFaces: Int, policy: GroupingPolicy) -> Double? {
+        let best = similarities.sorted(by: >)
+        guard let first = best.first else { return nil }
+        if personFaces <= 1 { return first >= policy.singleFaceMatchThreshold ? first : nil }
+        guard best.count >= 2 else { return nil }
+        let mean = (best[0] + best[1]) / 2
+        return mean >= policy.faceMatchThreshold ? mean : nil
+    }
+
+    func group(_ candidates: [CandidateFace], in run: inout PhotoRun) async throws -> Grouping {
         guard !candidates.isEmpty else { return Grouping(appearances: [], newPeople: [], matchedPeople: []) }
+        let policy = configuration.policy
         let ownFaces = Set(candidates.map(\.faceID))
+        // Every match at or above the review threshold is an edge of the face graph.
+        try await metadata.recordEdges(candidates.flatMap { candidate in
+            candidate.matches.filter { !ownFaces.contains($0.faceID) }.map { FaceEdge(candidate.faceID, $0.faceID, similarity: $0.similarity) }
+        })
         let earlier = try await metadata.appearances(ofFaces: Array(ownFaces))
         let matchedFaces = Set(candidates.flatMap { $0.matches.map(\.faceID) }).subtracting(ownFaces)
         let known = try await metadata.appearances(ofFaces: Array(matchedFaces).sorted())
+        var faceCounts: [PersonID: Int] = [:]
+        for person in Set(known.values.map(\.personID)).sorted() {
+            faceCounts[person] = try await metadata.person(person)?.faceCount ?? 0
+        }
 
         var assignments: [FaceID: Assignment] = [:]
         var taken = Set<PersonID>()
@@ -31,14 +54,21 @@ extension IngestionPipeline {
         }
         var options: [(face: FaceID, person: PersonID, via: FaceID, similarity: Double)] = []
         for candidate in candidates where assignments[candidate.faceID] == nil {
-            var best: [PersonID: FaceMatch] = [:]
+            var byPerson: [PersonID: [FaceMatch]] = [:]
             for match in candidate.matches {
                 guard let person = known[match.faceID]?.personID else { continue }
-                if best[person].map({ match.similarity > $0.similarity }) ?? true { best[person] = match }
+                byPerson[person, default: []].append(match)
             }
-            options += best.map { (candidate.faceID, $0.key, $0.value.faceID, $0.value.similarity) }
+            for (person, matches) in byPerson {
+                // The seed plan indexes only the face that founded a person: one face of theirs can match.
+                let evidence = configuration.callPlan == .seed ? 1 : faceCounts[person] ?? 0
+                guard let score = Self.score(matches.map(\.similarity), personFaces: evidence, policy: policy),
+                      let via = matches.max(by: { $0.similarity < $1.similarity })
+                else { continue }
+                options.append((candidate.faceID, person, via.faceID, score))
+            }
             // A person's vector matched (the users plan): the person, after merges, matched through its cover face.
-            for match in candidate.people {
+            for match in candidate.people where match.similarity >= policy.faceMatchThreshold {
                 guard let person = try await metadata.person(match.personID), let cover = person.coverFaceID else { continue }
                 options.append((candidate.faceID, person.id, cover, match.similarity))
             }
@@ -55,10 +85,20 @@ extension IngestionPipeline {
             assignments[candidate.faceID] = Assignment(personID: .founded(by: candidate.faceID))
         }
 
+        // Checkpoint the thumbnails about to be written; remove those an interrupted attempt wrote elsewhere.
+        let prefix = configuration.thumbnailPrefix
+        let keys = candidates.map { earlier[$0.faceID]?.thumbnailKey ?? "\(prefix)\(assignments[$0.faceID]!.personID.rawValue)/\($0.faceID.rawValue).jpg" }
+        let leftovers = Set(run.claimed?.thumbnailKeys ?? []).subtracting(keys)
+        run.claimed?.thumbnailKeys = keys
+        try await checkpoint(&run)
+        for key in leftovers.sorted() { try await thumbnails.delete(key) }
         let appearances = try await write(candidates, assignments: assignments, skipping: Set(earlier.keys), in: run)
-        // Faces that matched a face still without a person: another worker is grouping it right now.
+        // Faces that matched, strongly enough to join, a face still without a person: another worker is
+        // grouping it right now.
         let unassigned = Dictionary(uniqueKeysWithValues: candidates.map { candidate in
-            (candidate.faceID, candidate.matches.map(\.faceID).filter { matchedFaces.contains($0) && known[$0] == nil })
+            (candidate.faceID, candidate.matches
+                .filter { $0.similarity >= policy.singleFaceMatchThreshold && matchedFaces.contains($0.faceID) && known[$0.faceID] == nil }
+                .map(\.faceID))
         })
         try await reconcile(appearances, unassignedMatches: unassigned)
         return Grouping(

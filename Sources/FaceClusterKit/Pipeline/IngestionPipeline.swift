@@ -183,7 +183,7 @@ public struct IngestionPipeline: Sendable {
         case .users: try await usersPlan(&run, data: object.data, info: info)
         }
         try Task.checkCancellation()
-        let grouping = try await group(candidates, in: run)
+        let grouping = try await group(candidates, in: &run)
         if configuration.callPlan == .users { try await associateWithPeople(grouping.appearances) }
         try Task.checkCancellation()
         return try await markDone(&run, grouping: grouping)
@@ -191,6 +191,7 @@ public struct IngestionPipeline: Sendable {
 
     private func markDone(_ run: inout PhotoRun, grouping: Grouping) async throws -> IngestionReport {
         guard var photo = run.claimed else { throw IngestionError.notClaimed }
+        photo.thumbnailKeys = nil
         photo.status = grouping.appearances.isEmpty ? .noFaces : .indexed
         photo.faceIDs = grouping.appearances.map(\.faceID)
         photo.indexedContentTag = run.contentTag
@@ -201,11 +202,13 @@ public struct IngestionPipeline: Sendable {
         } catch MetadataStoreError.conditionFailed {
             return IngestionReport(photoID: run.photoID, reference: run.reference, outcome: .skipped(.superseded))
         }
-        return IngestionReport(
+        var report = IngestionReport(
             photoID: run.photoID, reference: run.reference,
             outcome: grouping.appearances.isEmpty ? .noFaces : .indexed,
             faceCount: grouping.appearances.count, skippedFaceCount: photo.skippedFaces.count,
             newPeople: grouping.newPeople, matchedPeople: grouping.matchedPeople)
+        report.faceIDs = grouping.appearances.map(\.faceID)
+        return report
     }
 
     /// Records `failure` on the photo: on the claimed record when this attempt holds it; on a new record
@@ -213,6 +216,17 @@ public struct IngestionPipeline: Sendable {
     private func record(_ failure: PhotoFailure, on run: inout PhotoRun) async {
         let now = clock.now()
         if var photo = run.claimed {
+            if !failure.retryable, !photo.faceIDs.isEmpty || !(photo.thumbnailKeys ?? []).isEmpty {
+                // The photo will not be tried again for this content: take out what this attempt already put in.
+                let appearances = (try? await metadata.appearances(inPhoto: photo.id)) ?? []
+                if (try? await FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
+                    .remove(appearances, alsoIndexed: photo.faceIDs)) != nil {
+                    for key in photo.thumbnailKeys ?? [] { try? await thumbnails.delete(key) }
+                    photo.faceIDs = []
+                    photo.thumbnailKeys = nil
+                    photo.indexedContentTag = nil
+                }
+            }
             photo.status = .failed(failure)
             photo.lease = nil
             photo.updatedAt = now

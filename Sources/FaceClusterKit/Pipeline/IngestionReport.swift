@@ -11,6 +11,8 @@ public struct IngestionReport: Sendable, Hashable {
     public var newPeople: [PersonID]
     /// Existing people this photo's faces joined.
     public var matchedPeople: [PersonID]
+    /// The faces grouped (what ``Consolidation/run(touching:)`` takes).
+    public var faceIDs: [FaceID] = []
     public var duration: Duration
 
     public init(

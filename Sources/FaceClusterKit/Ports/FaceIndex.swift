@@ -127,6 +127,10 @@ public protocol PersonVectorIndex: FaceIndex {
     /// turns out not to exist). Idempotent: faces already associated with `person` are left as they are.
     /// Faces beyond the vector's capacity are not associated (the person keeps them; only the vector is full).
     func associate(_ faceIDs: [FaceID], with person: PersonID, creatingPerson: Bool) async throws
+
+    /// Takes faces out of `person`'s vector (a user moved them to someone else). Faces not associated with it
+    /// are ignored.
+    func disassociate(_ faceIDs: [FaceID], from person: PersonID) async throws
 }
 
 /// A person whose vector is similar to the face searched for.

@@ -64,6 +64,54 @@ public protocol MetadataStore: Sendable {
     /// never one person unless a user says so). Returns the merged person.
     func mergePeople(_ source: PersonID, into target: PersonID, requireDisjointPhotos: Bool) async throws -> Person
 
+    /// Moves the appearance of `faceID` to `personID`. With `newPerson`, a person of that exact id is created
+    /// unless one exists (a merged-away id of that name stops redirecting); without, the id is resolved
+    /// through merges. Both people's
+    /// counts and covers follow, and the person left with no face is deleted. Returns the appearance as now
+    /// stored; `nil` when the face has none. Moving a face where it already is changes nothing.
+    /// Throws ``MetadataStoreError/personNotFound(_:)`` when the target is gone and `newPerson` is `nil`.
+    @discardableResult
+    func moveAppearance(of faceID: FaceID, to personID: PersonID, newPerson: Person?) async throws -> Appearance?
+
+    /// Writes a person's name, pin, creation date and cover (when the cover face is theirs); counts stay as
+    /// the appearances make them. Resolves merges. Throws ``MetadataStoreError/personNotFound(_:)``.
+    @discardableResult
+    func updatePerson(_ person: Person) async throws -> Person
+
+    // MARK: Constraints
+
+    /// Records a user's "not this person" between the faces of each pair (idempotent).
+    func recordCannotLinks(_ pairs: [FacePair]) async throws
+
+    /// Every recorded pair with a face in `faceIDs`.
+    func cannotLinks(touching faceIDs: [FaceID]) async throws -> [FacePair]
+
+    /// Forgets these pairs (an undo).
+    func removeCannotLinks(_ pairs: [FacePair]) async throws
+
+    // MARK: Journal
+
+    /// Writes the operation (replacing the one with its id).
+    func saveOperation(_ operation: PeopleOperation) async throws
+
+    /// The operation with this id, or `nil`.
+    func operation(_ id: String) async throws -> PeopleOperation?
+
+    /// Operations, newest first.
+    func operations(page: PageRequest) async throws -> Page<PeopleOperation>
+
+    // MARK: Face graph
+
+    /// Stores the edges; an edge stored again takes the new similarity (a face service reports the same
+    /// similarity both ways), an edge from a face to itself is ignored. Idempotent.
+    func recordEdges(_ edges: [FaceEdge]) async throws
+
+    /// Every stored edge with at least one end in `faceIDs`.
+    func edges(touching faceIDs: [FaceID]) async throws -> [FaceEdge]
+
+    /// Removes every edge with an end in `faceIDs` (those faces left the index).
+    func removeEdges(touching faceIDs: [FaceID]) async throws
+
     // MARK: Repair
 
     /// Recomputes a person's counts and cover from their appearances (and the store's own bookkeeping, such as

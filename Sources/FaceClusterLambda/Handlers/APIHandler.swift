@@ -221,6 +221,8 @@ struct APIHandler: LambdaHandler {
         case .photoBusy: Self.error(409, "photo_busy", error.description)
         case .invalidName: Self.error(400, "invalid_name", error.description)
         case .invalidMerge: Self.error(400, "invalid_merge", error.description)
+        case .invalidMove: Self.error(400, "invalid_move", error.description)
+        case .faceNotFound: Self.error(404, "face_not_found", error.description)
         @unknown default: Self.error(400, "invalid_request", error.description)
         }
     }

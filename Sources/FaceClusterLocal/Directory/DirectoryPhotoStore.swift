@@ -103,6 +103,20 @@ public struct DirectoryPhotoStore: PhotoStore {
             objects: try page.map { try info($0) }, continuationToken: page.count < keys.count ? page.last.map { "after:" + $0 } : nil)
     }
 
+    /// Hidden temporary files (`.…`) older than `age` below the root: what a process killed in the middle of a
+    /// `put` leaves (the write goes to a temporary file renamed into place). Paths relative to the root.
+    public func temporaryFiles(olderThan age: Duration) throws -> [String] {
+        let cutoff = Date().addingTimeInterval(-Double(age.components.seconds))
+        var found: [String] = []
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .contentModificationDateKey]) else { return [] }
+        for case let url as URL in walker where url.lastPathComponent.hasPrefix(".") {
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .contentModificationDateKey])
+            guard values?.isRegularFile == true, (values?.contentModificationDate ?? .distantFuture) < cutoff else { continue }
+            found.append(String(url.standardizedFileURL.path.dropFirst(root.path.count + 1)))
+        }
+        return found.sorted()
+    }
+
     public func presignedURL(for key: String, expiresIn: Duration) async throws -> URL {
         try PhotoStoreError.validate(expiry: expiresIn)
         return try url(for: key)

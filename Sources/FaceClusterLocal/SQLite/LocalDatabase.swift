@@ -89,6 +89,37 @@ public struct LocalDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-face-graph") { db in
+            // Undirected edges, the smaller face id first (FaceEdge).
+            try db.execute(sql: """
+                CREATE TABLE face_edges (
+                    a TEXT NOT NULL,
+                    b TEXT NOT NULL,
+                    similarity REAL NOT NULL,
+                    PRIMARY KEY (a, b)
+                ) WITHOUT ROWID;
+                CREATE INDEX face_edges_by_b ON face_edges (b, a);
+                """)
+        }
+        migrator.registerMigration("v3-pins-constraints-journal") { db in
+            try db.execute(sql: """
+                ALTER TABLE people ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+
+                -- "Not this person": two faces a user said are not one person (the smaller id first).
+                CREATE TABLE face_cannot_links (
+                    a TEXT NOT NULL,
+                    b TEXT NOT NULL,
+                    PRIMARY KEY (a, b)
+                ) WITHOUT ROWID;
+                CREATE INDEX face_cannot_links_by_b ON face_cannot_links (b, a);
+
+                -- The journal of people operations; ids sort by time.
+                CREATE TABLE operations (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    record TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -199,15 +199,98 @@ public struct SQLiteMetadataStore: MetadataStore {
             }
             try db.execute(sql: "UPDATE appearances SET person_id = ? WHERE person_id = ?", arguments: [into.rawValue, from.rawValue])
             try db.execute(
-                sql: "UPDATE people SET name = ?, created_at = ?, updated_at = ? WHERE id = ?",
+                sql: "UPDATE people SET name = ?, created_at = ?, updated_at = ?, pinned = ? WHERE id = ?",
                 arguments: [
                     targetPerson.name ?? sourcePerson.name, min(targetPerson.createdAt, sourcePerson.createdAt).timeIntervalSinceReferenceDate,
-                    now.timeIntervalSinceReferenceDate, into.rawValue,
+                    now.timeIntervalSinceReferenceDate, targetPerson.pinned || sourcePerson.pinned, into.rawValue,
                 ])
             try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [from.rawValue])
             try db.execute(sql: "INSERT OR REPLACE INTO person_redirects (from_id, to_id) VALUES (?, ?)", arguments: [from.rawValue, into.rawValue])
             try Self.recount(into, db)
             return try Self.person(into, db)!
+        }
+    }
+
+    @discardableResult
+    public func moveAppearance(of faceID: FaceID, to personID: PersonID, newPerson: Person?) async throws -> Appearance? {
+        try await writer.write { db in
+            guard var appearance = try Self.appearance(of: faceID, db) else { return nil }
+            if var person = newPerson, try Self.person(personID, db) == nil {
+                try db.execute(sql: "DELETE FROM person_redirects WHERE from_id = ?", arguments: [personID.rawValue])
+                person.id = personID
+                person.photoCount = 0
+                person.faceCount = 0
+                person.coverFaceID = nil
+                person.coverThumbnailKey = nil
+                try Self.insert(person, db)
+            }
+            let target = try Self.resolve(personID, db)
+            guard try Self.person(target, db) != nil else { throw MetadataStoreError.personNotFound(personID) }
+            let source = appearance.personID
+            if source == target { return appearance }
+            try db.execute(sql: "UPDATE appearances SET person_id = ? WHERE face_id = ?", arguments: [target.rawValue, faceID.rawValue])
+            appearance.personID = target
+            try db.execute(
+                sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id IS NULL",
+                arguments: [faceID.rawValue, appearance.thumbnailKey, target.rawValue])
+            try Self.recount(target, db)
+            if let next = try String.fetchOne(db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [source.rawValue]) {
+                let key = try String.fetchOne(db, sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?", arguments: [next])
+                try db.execute(
+                    sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id = ?",
+                    arguments: [next, key, source.rawValue, faceID.rawValue])
+                try Self.recount(source, db)
+            } else {
+                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [source.rawValue])
+            }
+            return appearance
+        }
+    }
+
+    // MARK: Face graph
+
+    public func recordEdges(_ edges: [FaceEdge]) async throws {
+        guard !edges.isEmpty else { return }
+        try await writer.write { db in
+            for edge in edges where edge.a != edge.b {
+                try db.execute(
+                    sql: """
+                        INSERT INTO face_edges (a, b, similarity) VALUES (?, ?, ?)
+                        ON CONFLICT (a, b) DO UPDATE SET similarity = excluded.similarity
+                        """,
+                    arguments: [edge.a.rawValue, edge.b.rawValue, edge.similarity])
+            }
+        }
+    }
+
+    public func edges(touching faceIDs: [FaceID]) async throws -> [FaceEdge] {
+        try await rows(of: "face_edges", columns: "a, b, similarity", touching: faceIDs)
+            .map { FaceEdge(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"]), similarity: $0["similarity"]) }
+            .sorted { ($0.a, $0.b) < ($1.a, $1.b) }
+    }
+
+    /// The rows of a pair table (`a`, `b`, …) with either face in `faceIDs`, each once; 400 ids a query.
+    private func rows(of table: String, columns: String, touching faceIDs: [FaceID]) async throws -> [Row] {
+        let ids = Array(Set(faceIDs.map(\.rawValue)))
+        guard !ids.isEmpty else { return [] }
+        return try await writer.read { db in
+            var rows: [Row] = []
+            for chunk in stride(from: 0, to: ids.count, by: 400).map({ Array(ids[$0..<min($0 + 400, ids.count)]) }) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                rows += try Row.fetchAll(
+                    db, sql: "SELECT \(columns) FROM \(table) WHERE a IN (\(marks)) UNION SELECT \(columns) FROM \(table) WHERE b IN (\(marks))",
+                    arguments: StatementArguments(chunk + chunk))
+            }
+            return rows
+        }
+    }
+
+    public func removeEdges(touching faceIDs: [FaceID]) async throws {
+        guard !faceIDs.isEmpty else { return }
+        try await writer.write { db in
+            for id in Set(faceIDs) {
+                try db.execute(sql: "DELETE FROM face_edges WHERE a = ? OR b = ?", arguments: [id.rawValue, id.rawValue])
+            }
         }
     }
 
@@ -233,6 +316,80 @@ public struct SQLiteMetadataStore: MetadataStore {
             try Self.recount(resolved, db)
             return try Self.person(resolved, db)
         }
+    }
+
+    @discardableResult
+    public func updatePerson(_ person: Person) async throws -> Person {
+        let now = clock.now()
+        return try await writer.write { db in
+            let resolved = try Self.resolve(person.id, db)
+            guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(person.id) }
+            try db.execute(
+                sql: """
+                    UPDATE people SET name = ?, pinned = ?, created_at = ?, updated_at = ?,
+                      cover_face_id = COALESCE((SELECT face_id FROM appearances WHERE face_id = ? AND person_id = ?), cover_face_id),
+                      cover_thumbnail_key = COALESCE((SELECT thumbnail_key FROM appearances WHERE face_id = ? AND person_id = ?), cover_thumbnail_key)
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    person.name, person.pinned, person.createdAt.timeIntervalSinceReferenceDate, now.timeIntervalSinceReferenceDate,
+                    person.coverFaceID?.rawValue, resolved.rawValue, person.coverFaceID?.rawValue, resolved.rawValue, resolved.rawValue,
+                ])
+            return try Self.person(resolved, db)!
+        }
+    }
+
+    // MARK: Constraints
+
+    public func recordCannotLinks(_ pairs: [FacePair]) async throws {
+        guard !pairs.isEmpty else { return }
+        try await writer.write { db in
+            for pair in pairs where pair.a != pair.b {
+                try db.execute(sql: "INSERT OR IGNORE INTO face_cannot_links (a, b) VALUES (?, ?)", arguments: [pair.a.rawValue, pair.b.rawValue])
+            }
+        }
+    }
+
+    public func cannotLinks(touching faceIDs: [FaceID]) async throws -> [FacePair] {
+        Array(Set(try await rows(of: "face_cannot_links", columns: "a, b", touching: faceIDs)
+            .map { FacePair(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"])) })).sorted()
+    }
+
+    public func removeCannotLinks(_ pairs: [FacePair]) async throws {
+        guard !pairs.isEmpty else { return }
+        try await writer.write { db in
+            for pair in pairs {
+                try db.execute(sql: "DELETE FROM face_cannot_links WHERE a = ? AND b = ?", arguments: [pair.a.rawValue, pair.b.rawValue])
+            }
+        }
+    }
+
+    // MARK: Journal
+
+    public func saveOperation(_ operation: PeopleOperation) async throws {
+        let record = String(decoding: try JSONEncoder().encode(operation), as: UTF8.self)
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO operations (id, record) VALUES (?, ?)", arguments: [operation.id, record])
+        }
+    }
+
+    public func operation(_ id: String) async throws -> PeopleOperation? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT record FROM operations WHERE id = ?", arguments: [id])
+        }.map { try JSONDecoder().decode(PeopleOperation.self, from: Data($0.utf8)) }
+    }
+
+    public func operations(page: PageRequest) async throws -> Page<PeopleOperation> {
+        let query = "operations"
+        let before = try page.cursor.map { try $0.position(for: query) }?.first
+        let records = try await writer.read { db in
+            if let before {
+                return try String.fetchAll(db, sql: "SELECT record FROM operations WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [before, page.limit + 1])
+            }
+            return try String.fetchAll(db, sql: "SELECT record FROM operations ORDER BY id DESC LIMIT ?", arguments: [page.limit + 1])
+        }
+        let operations = try records.map { try JSONDecoder().decode(PeopleOperation.self, from: Data($0.utf8)) }
+        return Self.page(of: operations, limit: page.limit) { PageCursor(query: query, position: [$0.id]) }
     }
 
     // MARK: Pending matches
@@ -291,12 +448,13 @@ public struct SQLiteMetadataStore: MetadataStore {
     private static func insert(_ person: Person, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO people (id, name, photo_count, face_count, cover_face_id, cover_thumbnail_key, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO people (id, name, photo_count, face_count, cover_face_id, cover_thumbnail_key, created_at, updated_at, pinned)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 person.id.rawValue, person.name, person.photoCount, person.faceCount, person.coverFaceID?.rawValue,
                 person.coverThumbnailKey, person.createdAt.timeIntervalSinceReferenceDate, person.updatedAt.timeIntervalSinceReferenceDate,
+                person.pinned,
             ])
     }
 
@@ -319,7 +477,8 @@ public struct SQLiteMetadataStore: MetadataStore {
         Person(
             id: PersonID(rawValue: row["id"]), name: row["name"], photoCount: row["photo_count"], faceCount: row["face_count"],
             coverFaceID: (row["cover_face_id"] as String?).map(FaceID.init(rawValue:)), coverThumbnailKey: row["cover_thumbnail_key"],
-            createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]), updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]))
+            createdAt: Date(timeIntervalSinceReferenceDate: row["created_at"]), updatedAt: Date(timeIntervalSinceReferenceDate: row["updated_at"]),
+            pinned: row["pinned"])
     }
 
     private static func appearance(_ row: Row) -> Appearance {

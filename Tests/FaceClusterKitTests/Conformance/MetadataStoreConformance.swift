@@ -271,6 +271,121 @@ struct MetadataStoreConformance {
         await #expect(throws: MetadataStoreError.personNotFound(ghost)) { try await store.mergePeople(ghost, into: alice, requireDisjointPhotos: false) }
     }
 
+    @Test("moving a face: both people's counts and covers follow, an emptied person goes, a new one is created", arguments: MetadataStoreSubject.all)
+    func moveAppearance(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (one, two) = (Self.photo("1.jpg"), Self.photo("2.jpg"))
+        let alice = try await Self.found("a1", in: one, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: two, matched: "a1"), newPerson: nil)
+        let bob = try await Self.found("b1", in: two, store: store)
+
+        // a1 (Alice's cover) moves to Bob: Alice keeps one photo, Bob now has two faces in two photos.
+        let moved = try #require(try await store.moveAppearance(of: FaceID(rawValue: "a1"), to: bob, newPerson: nil))
+        #expect(moved.personID == bob && moved.thumbnailKey == "people/\(alice)/a1.jpg", "the thumbnail key stays")
+        let aliceAfter = try #require(try await store.person(alice))
+        #expect(aliceAfter.faceCount == 1 && aliceAfter.photoCount == 1 && aliceAfter.coverFaceID == FaceID(rawValue: "a2"))
+        let bobAfter = try #require(try await store.person(bob))
+        #expect(bobAfter.faceCount == 2 && bobAfter.photoCount == 2)
+        #expect(try await store.appearances(ofPerson: bob, page: PageRequest()).items.map(\.faceID).sorted() == [FaceID(rawValue: "a1"), FaceID(rawValue: "b1")])
+        // Moving it where it is changes nothing.
+        #expect(try await store.moveAppearance(of: FaceID(rawValue: "a1"), to: bob, newPerson: nil)?.personID == bob)
+        #expect(try await store.person(bob)?.faceCount == 2)
+
+        // a2 (Alice's last face) to a new person: Alice is gone, the new person has it.
+        let carol = Self.person(founder: "c-new")
+        try await store.moveAppearance(of: FaceID(rawValue: "a2"), to: carol.id, newPerson: carol)
+        #expect(try await store.person(alice) == nil)
+        let carolAfter = try #require(try await store.person(carol.id))
+        #expect(carolAfter.faceCount == 1 && carolAfter.photoCount == 1 && carolAfter.coverFaceID == FaceID(rawValue: "a2"))
+
+        // An unknown target without a person to create is personNotFound; an unknown face is nil.
+        await #expect(throws: MetadataStoreError.personNotFound(Self.person(founder: "nobody").id)) {
+            try await store.moveAppearance(of: FaceID(rawValue: "b1"), to: Self.person(founder: "nobody").id, newPerson: nil)
+        }
+        #expect(try await store.moveAppearance(of: FaceID(rawValue: "unknown"), to: bob, newPerson: nil) == nil)
+        // A merged-away id can be founded again: the redirect gives way to the new person.
+        try await store.mergePeople(carol.id, into: bob, requireDisjointPhotos: false)
+        #expect(try await store.person(carol.id)?.id == bob)
+        try await store.moveAppearance(of: FaceID(rawValue: "a2"), to: carol.id, newPerson: carol)
+        #expect(try await store.person(carol.id)?.id == carol.id)
+        #expect(try await store.person(bob)?.faceCount == 2)
+    }
+
+    @Test("face graph edges are stored once, undirected, read by either end and removed with their faces", arguments: MetadataStoreSubject.all)
+    func faceGraph(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (a, b, c, d) = (FaceID(rawValue: "fa"), FaceID(rawValue: "fb"), FaceID(rawValue: "fc"), FaceID(rawValue: "fd"))
+        try await store.recordEdges([FaceEdge(b, a, similarity: 91.5), FaceEdge(a, c, similarity: 88.25), FaceEdge(c, c, similarity: 100)])
+        try await store.recordEdges([FaceEdge(a, b, similarity: 91.5), FaceEdge(c, d, similarity: 95)])
+        #expect(try await store.edges(touching: [a]) == [FaceEdge(a, b, similarity: 91.5), FaceEdge(a, c, similarity: 88.25)])
+        #expect(try await store.edges(touching: [b, d]) == [FaceEdge(a, b, similarity: 91.5), FaceEdge(c, d, similarity: 95)])
+        #expect(try await store.edges(touching: [FaceID(rawValue: "none")]).isEmpty)
+        try await store.removeEdges(touching: [c])
+        #expect(try await store.edges(touching: [a, b, c, d]) == [FaceEdge(a, b, similarity: 91.5)])
+    }
+
+    @Test("updatePerson writes name, pin, creation date and a cover of theirs; merges carry the pin", arguments: MetadataStoreSubject.all)
+    func updatePerson(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (one, two) = (Self.photo("1.jpg"), Self.photo("2.jpg"))
+        let alice = try await Self.found("a1", in: one, store: store)
+        try await store.addAppearance(Self.appearance("a2", person: alice, photo: two, matched: "a1"), newPerson: nil)
+        var changed = try #require(try await store.person(alice))
+        changed.name = "Alice"
+        changed.pinned = true
+        changed.createdAt = Self.epoch.addingTimeInterval(-60)
+        changed.coverFaceID = FaceID(rawValue: "a2")
+        let stored = try await store.updatePerson(changed)
+        #expect(stored.name == "Alice" && stored.pinned && stored.createdAt == Self.epoch.addingTimeInterval(-60))
+        #expect(stored.coverFaceID == FaceID(rawValue: "a2") && stored.coverThumbnailKey == "people/\(alice)/a2.jpg")
+        #expect(stored.faceCount == 2 && stored.photoCount == 2, "counts stay as the appearances make them")
+        // A cover that is not one of theirs is ignored.
+        changed.coverFaceID = FaceID(rawValue: "nobody")
+        let again = try await store.updatePerson(changed)
+        #expect(again.coverFaceID == FaceID(rawValue: "a2"))
+        #expect(try await store.person(alice) == again)
+        let bob = try await Self.found("b1", in: Self.photo("3.jpg"), store: store)
+        let merged = try await store.mergePeople(alice, into: bob, requireDisjointPhotos: true)
+        #expect(merged.pinned && merged.name == "Alice")
+        await #expect(throws: MetadataStoreError.personNotFound(Self.person(founder: "x").id)) {
+            try await store.updatePerson(Self.person(founder: "x"))
+        }
+    }
+
+    @Test("cannot-links are recorded once, read by either face and removed", arguments: MetadataStoreSubject.all)
+    func cannotLinks(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        let (a, b, c) = (FaceID(rawValue: "fa"), FaceID(rawValue: "fb"), FaceID(rawValue: "fc"))
+        try await store.recordCannotLinks([FacePair(b, a), FacePair(a, c), FacePair(a, a)])
+        try await store.recordCannotLinks([FacePair(a, b)])
+        #expect(try await store.cannotLinks(touching: [a]) == [FacePair(a, b), FacePair(a, c)])
+        #expect(try await store.cannotLinks(touching: [b]) == [FacePair(a, b)])
+        try await store.removeCannotLinks([FacePair(c, a)])
+        #expect(try await store.cannotLinks(touching: [a, b, c]) == [FacePair(a, b)])
+    }
+
+    @Test("the journal keeps operations by id and lists them newest first, a page at a time", arguments: MetadataStoreSubject.all)
+    func journal(_ subject: MetadataStoreSubject) async throws {
+        let store = try await subject.make()
+        var operations: [PeopleOperation] = []
+        for minute in 0..<5 {
+            var operation = PeopleOperation(
+                kind: .rename, automatic: minute % 2 == 0, at: Self.epoch.addingTimeInterval(Double(minute) * 60), summary: "step \(minute)",
+                changes: [.move(face: FaceID(rawValue: "f\(minute)"), from: Self.person(founder: "a").id, to: Self.person(founder: "b").id)])
+            try await store.saveOperation(operation)
+            operation.state = .applied
+            try await store.saveOperation(operation)
+            operations.append(operation)
+        }
+        #expect(try await store.operation(operations[2].id) == operations[2])
+        #expect(try await store.operation("op_none") == nil)
+        let first = try await store.operations(page: PageRequest(limit: 2))
+        #expect(first.items.map(\.summary) == ["step 4", "step 3"])
+        let all = try await Page.all(pageSize: 2) { try await store.operations(page: $0) }
+        #expect(all.map(\.summary) == ["step 4", "step 3", "step 2", "step 1", "step 0"])
+        #expect(all.allSatisfy { $0.state == .applied })
+    }
+
     @Test("pending matches are recorded once and read back", arguments: MetadataStoreSubject.all)
     func pendingMatches(_ subject: MetadataStoreSubject) async throws {
         let store = try await subject.make()

@@ -175,7 +175,9 @@ struct GalleryOperationsTests {
         // Merging again is harmless; merging into itself is refused.
         #expect(try await harness.gallery.merge(aliceTwo, into: aliceOne).photoCount == 2)
         await #expect(throws: GalleryError.self) { try await harness.gallery.merge(aliceOne, into: aliceOne) }
-        // A later photo that matches the absorbed person's face joins the survivor.
+        // A later photo of Alice joins the survivor (at the default threshold: a person of two faces is joined
+        // on the evidence of both).
+        harness.configuration.policy.faceMatchThreshold = 90
         let third = try await harness.add(Layout.photo([alice], variant: 6), as: "raw/3.jpg")
         #expect(third.matchedPeople == [aliceOne])
     }

@@ -232,6 +232,7 @@ extension DynamoDBMetadataStore {
             person.faceCount = counters.compactMap { $0["faces"]?.intValue }.reduce(0, +)
             if let absorbed {
                 person.name = person.name ?? absorbed.name
+                person.pinned = person.pinned || absorbed.pinned
                 person.createdAt = min(person.createdAt, absorbed.createdAt)
             }
             person.updatedAt = clock.now()

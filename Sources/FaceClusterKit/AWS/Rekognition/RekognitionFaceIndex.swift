@@ -174,6 +174,23 @@ public struct RekognitionFaceIndex: FaceIndex {
 
 /// The person vectors of the ``CallPlan/users`` plan are Rekognition users: the user id is the person id.
 extension RekognitionFaceIndex: PersonVectorIndex {
+    /// DisassociateFaces, 100 faces a call, each with an idempotency token; a user that does not exist has
+    /// nothing to take out.
+    public func disassociate(_ faceIDs: [FaceID], from person: PersonID) async throws {
+        for start in stride(from: 0, to: faceIDs.count, by: 100) {
+            let ids = faceIDs[start..<min(start + 100, faceIDs.count)].map(\.rawValue)
+            do {
+                _ = try await rekognition.disassociateFaces(.init(
+                    CollectionId: collectionID, UserId: person.rawValue, FaceIds: ids,
+                    ClientRequestToken: Self.token("disassociate", collectionID, person.rawValue, ids.joined(separator: ","))))
+            } catch let error as AWSServiceError where error.code == "ResourceNotFoundException" {
+                return
+            } catch let error as AWSServiceError {
+                throw Self.faceServiceError(error, collection: collectionID, region: rekognition.client.configuration.region)
+            }
+        }
+    }
+
     /// SearchUsers by face id.
     public func searchPeople(matching faceID: FaceID, options: SearchOptions) async throws -> [PersonMatch] {
         let response = try await mapping {

@@ -1,0 +1,158 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// A face id (`f_…`, as `facecluster photo` and `people --unassigned` show) given on the command line.
+func faceID(_ text: String) throws -> FaceID {
+    guard !text.isEmpty, !text.hasPrefix("p_"), !text.hasPrefix("ph_"), !text.contains("/") else {
+        throw CLIFailure(message: "error: '\(text)' is not a face id (see `facecluster photo PHOTO`, which lists its faces)")
+    }
+    return FaceID(rawValue: text)
+}
+
+/// People operations fail with what the user got wrong: usage errors.
+func peopleCall<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await galleryCall(body)
+    } catch let error as PeopleOperationError {
+        throw CLIFailure(message: "error: \(error.description)")
+    }
+}
+
+/// `facecluster move FACE [PERSON]`: "not this person".
+struct Move: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move a face to another person, or to a new person (\"not this person\").",
+        discussion: "The face is remembered as not being the person it left; regrouping keeps it so. `facecluster undo` reverses it.")
+
+    @Argument(help: "The face (f_…; `facecluster photo PHOTO` lists them).")
+    var face: String
+
+    @Argument(help: "The person to move it to (p_…); a new person when left out.")
+    var person: String?
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let target = try person.map(personID)
+        let moved = try await peopleCall { try await library.gallery.move(try faceID(face), to: target) }
+        if options.json { return try printJSON(try await PersonOutput(moved, library: library)) }
+        print("Moved face \(face) to \(moved.id)\(target == nil ? " (a new person)" : ""). Undo: `facecluster undo`.")
+    }
+}
+
+/// `facecluster make-person FACE [--name NAME]`: an unassigned face's group becomes a person.
+struct MakePerson: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-person",
+        abstract: "Make an unassigned face (`people --unassigned`) a person, listed from now on.")
+
+    @Argument(help: "The face (f_…).")
+    var face: String
+
+    @Option(help: "A name for the person.")
+    var name: String?
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let person = try await peopleCall { try await library.gallery.makePerson(from: try faceID(face), name: name) }
+        let output = try await PersonOutput(person, library: library)
+        if options.json { return try printJSON(output) }
+        print(output.line)
+    }
+}
+
+/// `facecluster history`: the journal of people operations.
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the people operations (yours and automatic regroupings), newest first.")
+
+    @Option(help: "How many operations.")
+    var limit = 20
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let operations = try await library.gallery.history(page: PageRequest(limit: limit)).items
+        if options.json { return try printJSON(operations) }
+        if operations.isEmpty { return print("No operations yet.") }
+        for operation in operations {
+            let state = operation.state == .undone ? "  (undone by \(operation.undoneBy ?? "?"))" : operation.state == .pending ? "  (pending)" : ""
+            print("\(operation.id)  \(operation.at.formatted(.iso8601))  \(operation.automatic ? "auto" : "user")  \(operation.summary)\(state)")
+        }
+    }
+}
+
+/// `facecluster undo [OPERATION]`.
+struct Undo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Undo a people operation exactly (the newest one, or OPERATION from `facecluster history`).",
+        discussion: "Forgetting a person is a privacy erase and cannot be undone.")
+
+    @Argument(help: "The operation (op_…).")
+    var operation: String?
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let undo = try await peopleCall { try await library.gallery.undo(operation) }
+        if options.json { return try printJSON(undo) }
+        print("Undone: \(undo.summary.dropFirst("undid ".count))")
+    }
+}
+
+/// `facecluster suggestions`: people who may be one.
+struct Suggestions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "People who may be the same person, most likely first (merge them with `facecluster merge`).")
+
+    @Option(help: "How many suggestions.")
+    var limit = 20
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let suggestions = try await library.review.suggestions(limit: limit)
+        if options.json { return try printJSON(suggestions) }
+        if suggestions.isEmpty { return print("No suggestions: no two people are close enough to ask.") }
+        for suggestion in suggestions {
+            func label(_ person: Person) -> String { "\(person.id) \(person.name.map { "\"\($0)\"" } ?? "(unnamed)") \(plural(person.photoCount, "photo"))" }
+            print(String(format: "%5.1f  ", suggestion.similarity) + "\(label(suggestion.first))  ↔  \(label(suggestion.second))")
+            print("       \(suggestion.reason); `facecluster merge \(suggestion.second.id) \(suggestion.first.id)`")
+        }
+    }
+}
+
+/// `facecluster explain FACE`.
+struct Explain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Why a face is with its person: its matches, their similarities, the thresholds, the rule and the model.")
+
+    @Argument(help: "The face (f_…).")
+    var face: String
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let explanation = try await galleryCall { try await library.review.explain(try faceID(face)) }
+        if options.json { return try printJSON(explanation) }
+        print("Face \(explanation.face) in photo \(explanation.photo) is \(explanation.person.id)\(explanation.person.name.map { " \"\($0)\"" } ?? "") (\(plural(explanation.person.faceCount, "face"))).")
+        if let own = explanation.ownPersonSimilarity { print(String(format: "  Mean similarity to the person's other faces: %.1f", own)) }
+        if let other = explanation.closestOtherPerson, let similarity = explanation.closestOtherSimilarity {
+            print(String(format: "  Closest other person: %@ at %.1f", other.rawValue, similarity))
+        }
+        print(String(format: "  Thresholds (0–100): join %.1f, two single faces %.1f, kept for review %.1f", explanation.joinThreshold, explanation.singleFaceThreshold, explanation.reviewThreshold))
+        print("  Most similar faces:")
+        for neighbour in explanation.neighbours {
+            print(String(format: "    %5.1f  %@  %@", neighbour.similarity, neighbour.face.rawValue, neighbour.person?.rawValue ?? "(no person)"))
+        }
+        print("  Rule: \(explanation.rule).")
+        print("  Model: \(explanation.model).")
+        if !explanation.operations.isEmpty { print("  Moved by: \(explanation.operations.joined(separator: ", ")) (`facecluster history`)") }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// `facecluster recluster`: re-derives every person from the face graph (``Consolidation/runAll()``).
+struct Recluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Regroup every face from scratch (average linkage over all the evidence) and apply what changed.",
+        discussion: """
+            `ingest` already regroups the faces each run touched; run this after changing the grouping settings, or \
+            to check that the people do not depend on the order photos were added in. Named people keep their \
+            faces and names; person ids stay stable (a person keeps its id where most of its faces are).
+            """)
+
+    @OptionGroup var options: StoreOptions
+
+    func run() async throws {
+        let library = try options.openExisting()
+        let report = try await Consolidation(pipeline: library.pipeline).runAll()
+        let summary = RegroupSummary(report)
+        if options.json { return try printJSON(summary) }
+        print(summary.text)
+    }
+}

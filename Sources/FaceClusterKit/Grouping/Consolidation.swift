@@ -1,0 +1,247 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Re-derives the people of a part of the library from the face graph, and applies the difference.
+///
+/// A face joins a person when it arrives, on what is known then; the order photos arrive in decides the
+/// rest, and an outlier can chain two people. Consolidation looks again at every face of the affected
+/// *components* — the faces linked, directly or through others, by similarities at or above
+/// ``GroupingPolicy/faceMatchThreshold``, together with every face of the people they belong to — and
+/// clusters them with ``AverageLinkage``, under constraints:
+/// - two faces of one photo are never one person (cannot-link);
+/// - a user's "not this person" keeps those faces apart (cannot-link);
+/// - a confirmed person's faces (named or pinned by a user) stay together, and two confirmed people are never
+///   merged (a user's word stands);
+/// - a person of one face needs ``GroupingPolicy/singleFaceMatchThreshold``.
+///
+/// The clusters become people with stable ids: each existing person goes to the cluster holding most of its
+/// faces (and keeps its name); a person whose faces all land in one other person's cluster is merged into it
+/// (its id keeps resolving); a cluster with no person gets a new one, whose id derives from its faces. The
+/// changes are one automatic operation in the journal (``PeopleJournal``): finished after a crash, undoable.
+/// So running it twice changes nothing, and the people do not depend on the order photos arrived in when the
+/// similarity source is exact (``FaceSimilaritySource/isComplete``).
+///
+/// Cost: the component's faces' appearances and people (a few metadata reads each), the similarities among
+/// them (vectors: no request; the stored graph: one query per face), the clustering (O(E log E)), then one
+/// metadata write per face that changes person. Runs at the end of every local `ingest` on what it touched,
+/// as `facecluster recluster` on everything, and from the SDK (a Lambda after each batch).
+public struct Consolidation: Sendable {
+    public let metadata: any MetadataStore
+    public let source: any FaceSimilaritySource
+    public let policy: GroupingPolicy
+    public let clock: any WallClock
+    /// A component larger than this is left as it is (and reported): a guard against a runaway graph.
+    public var maximumComponentFaces = 50_000
+
+    public init(metadata: any MetadataStore, source: any FaceSimilaritySource, policy: GroupingPolicy, clock: any WallClock = SystemWallClock()) {
+        self.metadata = metadata
+        self.source = source
+        self.policy = policy
+        self.clock = clock
+    }
+
+    /// The consolidation of `pipeline`'s library: its index as the similarity source when it holds the vectors,
+    /// the stored face graph otherwise.
+    public init(pipeline: IngestionPipeline) {
+        let source: any FaceSimilaritySource = (pipeline.index as? any FaceSimilaritySource).flatMap { $0.isComplete ? $0 : nil }
+            ?? StoredFaceGraph(metadata: pipeline.metadata)
+        self.init(metadata: pipeline.metadata, source: source, policy: pipeline.configuration.policy, clock: pipeline.clock)
+    }
+
+    /// What a run changed.
+    public struct Report: Sendable, Hashable {
+        /// Faces looked at, in how many components.
+        public var faces = 0
+        public var components = 0
+        /// People merged into another (the first into the second).
+        public var merges: [Merge] = []
+        /// Faces that moved from one person to another (beyond merges).
+        public var moves: [Move] = []
+        /// People created for faces split off.
+        public var newPeople: [PersonID] = []
+        /// Components left alone because they were larger than ``maximumComponentFaces``.
+        public var skippedComponents = 0
+        public var duration: Duration = .zero
+
+        public struct Merge: Sendable, Hashable {
+            public var absorbed: PersonID
+            public var into: PersonID
+        }
+
+        public struct Move: Sendable, Hashable {
+            public var face: FaceID
+            public var from: PersonID
+            public var to: PersonID
+        }
+
+        /// Whether nothing changed.
+        public var isEmpty: Bool { merges.isEmpty && moves.isEmpty && newPeople.isEmpty }
+    }
+
+    /// Consolidates the components `faces` belong to.
+    public func run(touching faces: [FaceID]) async throws -> Report {
+        let started = ContinuousClock.now
+        var report = Report()
+        var done = Set<FaceID>()
+        for seed in Array(Set(faces)).sorted() where !done.contains(seed) {
+            let component = try await self.component(from: seed)
+            done.formUnion(component)
+            guard component.count <= maximumComponentFaces else {
+                report.skippedComponents += 1
+                continue
+            }
+            guard !component.isEmpty else { continue }
+            report.components += 1
+            report.faces += component.count
+            try await consolidate(component.sorted(), into: &report)
+        }
+        report.duration = ContinuousClock.now - started
+        return report
+    }
+
+    /// Consolidates every person's faces.
+    public func runAll() async throws -> Report {
+        let people = try await Page.all(pageSize: 500) { try await metadata.people(page: $0) }
+        var faces: [FaceID] = []
+        for person in people {
+            faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person.id, page: $0) }.map(\.faceID)
+        }
+        return try await run(touching: faces)
+    }
+
+    /// The faces linked to `seed` at the join threshold, and every face of the people among them.
+    func component(from seed: FaceID) async throws -> Set<FaceID> {
+        var members: Set<FaceID> = [seed]
+        var frontier: [FaceID] = [seed]
+        var peopleSeen = Set<PersonID>()
+        while !frontier.isEmpty, members.count <= maximumComponentFaces {
+            var next = Set<FaceID>()
+            for edge in try await source.neighbours(of: frontier, atLeast: policy.faceMatchThreshold) {
+                next.insert(edge.a)
+                next.insert(edge.b)
+            }
+            let appearances = try await metadata.appearances(ofFaces: frontier)
+            for person in Set(appearances.values.map(\.personID)).subtracting(peopleSeen).sorted() {
+                peopleSeen.insert(person)
+                next.formUnion(try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID))
+            }
+            frontier = next.subtracting(members).sorted()
+            members.formUnion(frontier)
+        }
+        return members
+    }
+
+    private func consolidate(_ faces: [FaceID], into report: inout Report) async throws {
+        let appearances = try await metadata.appearances(ofFaces: faces)
+        let grouped = faces.filter { appearances[$0] != nil }
+        guard !grouped.isEmpty else { return }
+        var people: [PersonID: Person] = [:]
+        for id in Set(appearances.values.map(\.personID)).sorted() {
+            if let person = try await metadata.person(id) { people[id] = person }
+        }
+        let index = Dictionary(uniqueKeysWithValues: grouped.enumerated().map { ($1, $0) })
+
+        // Constraints: one photo's faces apart; a named person's faces together, and apart from other named people.
+        var cannotLink: [(Int, Int)] = []
+        for (_, faces) in Dictionary(grouping: grouped, by: { appearances[$0]!.photoID }) where faces.count > 1 {
+            for i in faces.indices { for j in faces.indices where j > i { cannotLink.append((index[faces[i]]!, index[faces[j]]!)) } }
+        }
+        for pair in try await metadata.cannotLinks(touching: grouped) {
+            if let a = index[pair.a], let b = index[pair.b] { cannotLink.append((a, b)) }
+        }
+        var groups: [[Int]] = []
+        var pinned = Set<Int>()
+        for (personID, faces) in Dictionary(grouping: grouped, by: { appearances[$0]!.personID }).sorted(by: { $0.key < $1.key })
+        where people[personID]?.isConfirmed == true {
+            pinned.insert(groups.count)
+            groups.append(faces.map { index[$0]! })
+        }
+        let pairs = try await source.similarities(among: grouped).compactMap { edge -> AverageLinkage.Pair? in
+            guard let a = index[edge.a], let b = index[edge.b] else { return nil }
+            return AverageLinkage.Pair(a, b, edge.similarity)
+        }
+        let linkage = AverageLinkage(threshold: policy.faceMatchThreshold, singleItemThreshold: policy.singleFaceMatchThreshold)
+        let clusters = linkage.clusters(.init(count: grouped.count, pairs: pairs, cannotLink: cannotLink, groups: groups, pinnedGroups: pinned))
+            .map { $0.map { grouped[$0] } }
+
+        // Each existing person goes to the cluster holding most of its faces (ties: the older person, then the
+        // earlier cluster); each cluster keeps at most one person.
+        var overlaps: [(cluster: Int, person: PersonID, faces: Int)] = []
+        for (number, cluster) in clusters.enumerated() {
+            for (person, count) in Dictionary(grouping: cluster, by: { appearances[$0]!.personID }).mapValues(\.count) {
+                overlaps.append((number, person, count))
+            }
+        }
+        overlaps.sort { a, b in
+            if a.faces != b.faces { return a.faces > b.faces }
+            if let p = people[a.person], let q = people[b.person], p != q { return p.precedes(q) }
+            return a.person != b.person ? a.person < b.person : a.cluster < b.cluster
+        }
+        var personOfCluster: [Int: PersonID] = [:]
+        var placed = Set<PersonID>()
+        for overlap in overlaps where personOfCluster[overlap.cluster] == nil && !placed.contains(overlap.person) {
+            personOfCluster[overlap.cluster] = overlap.person
+            placed.insert(overlap.person)
+        }
+
+        // The changes, journaled as one automatic operation: a person placed nowhere whose faces all went to one
+        // cluster is merged into that cluster's person (its id keeps resolving); every other face not where its
+        // cluster is moves there; a cluster with no person founds one.
+        let now = clock.now()
+        var changes: [PeopleOperation.Change] = []
+        var moved = Set<FaceID>()
+        var updatedTargets: [PersonID: Person] = [:]
+        let byPerson = Dictionary(grouping: grouped, by: { appearances[$0]!.personID })
+        func clusterIndex(of face: FaceID) -> Int? { clusters.firstIndex { $0.contains(face) } }
+        for (personID, faces) in byPerson.sorted(by: { $0.key < $1.key }) where !placed.contains(personID) {
+            let clustersOfPerson = Set(faces.compactMap(clusterIndex(of:)))
+            guard clustersOfPerson.count == 1, let cluster = clustersOfPerson.first, let target = personOfCluster[cluster],
+                  let absorbed = people[personID], let into = updatedTargets[target] ?? people[target]
+            else { continue }
+            var merged = into
+            merged.name = into.name ?? absorbed.name
+            merged.pinned = into.pinned || absorbed.pinned
+            merged.createdAt = min(into.createdAt, absorbed.createdAt)
+            changes.append(.person(before: people[target], after: merged))
+            changes.append(.person(before: absorbed, after: nil))
+            changes.append(.merge(absorbed: personID, into: target))
+            for face in faces.sorted() {
+                changes.append(.move(face: face, from: personID, to: target))
+                moved.insert(face)
+            }
+            updatedTargets[target] = merged
+            report.merges.append(.init(absorbed: personID, into: target))
+            placed.insert(personID)
+        }
+        var emptied = Set(byPerson.keys).subtracting(placed)
+        for (number, cluster) in clusters.enumerated() {
+            let target = personOfCluster[number] ?? Self.newPersonID(for: cluster)
+            if personOfCluster[number] == nil {
+                changes.append(.person(before: nil, after: Person(id: target, coverFaceID: cluster.first, createdAt: now, updatedAt: now)))
+                report.newPeople.append(target)
+            }
+            for face in cluster where !moved.contains(face) {
+                guard let from = appearances[face]?.personID, from != target else { continue }
+                changes.append(.move(face: face, from: from, to: target))
+                report.moves.append(.init(face: face, from: from, to: target))
+            }
+        }
+        // People whose faces all moved elsewhere disappear.
+        emptied.subtract(personOfCluster.values)
+        for personID in emptied.sorted() where !report.merges.contains(where: { $0.absorbed == personID }) {
+            if let person = people[personID] { changes.append(.person(before: person, after: nil)) }
+        }
+        guard !changes.isEmpty else { return }
+        let summary = "regrouped \(grouped.count) faces: \(report.merges.count) merged, \(report.moves.count) moved, \(report.newPeople.count) new"
+        try await PeopleJournal(metadata: metadata, index: nil, clock: clock)
+            .perform(PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes))
+    }
+
+    /// The id of a person founded by consolidation: derived from its faces, so the same cluster gets the same id.
+    static func newPersonID(for faces: [FaceID]) -> PersonID {
+        PersonID(rawValue: "p_" + Base32.digest(of: "cluster\u{0}" + faces.sorted().map(\.rawValue).joined(separator: "\u{0}"), characters: 26))
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Crypto
+
+/// Two faces, unordered (stored with the smaller id first): a user's "not this person" between them.
+public struct FacePair: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    public let a: FaceID
+    public let b: FaceID
+
+    public init(_ x: FaceID, _ y: FaceID) { (a, b) = x < y ? (x, y) : (y, x) }
+
+    public static func < (lhs: FacePair, rhs: FacePair) -> Bool { (lhs.a, lhs.b) < (rhs.a, rhs.b) }
+    public var description: String { "\(a)≠\(b)" }
+}
+
+/// One people operation in the journal — a user's rename, merge, move or new person, or an automatic
+/// consolidation — with every change it made, so it can be finished after a crash and undone exactly.
+///
+/// An operation is written `pending` with its changes before any of them is applied, then `applied`; each
+/// change is idempotent, so a pending operation found later (the process died midway) is applied again from
+/// the start. Undoing applies the inverse changes in reverse order, as an operation of its own.
+public struct PeopleOperation: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        case rename, merge, move
+        case makePerson = "make_person"
+        case consolidation
+        case undo
+    }
+
+    public enum State: String, Hashable, Sendable, Codable {
+        case pending, applied, undone
+    }
+
+    /// What an operation changes, each idempotent.
+    public enum Change: Hashable, Sendable, Codable {
+        /// A person's details (name, pin, cover, creation date) before and after; `before == nil`: the person
+        /// is created by the moves that follow; `after == nil`: it disappears (its last face moved away).
+        case person(before: Person?, after: Person?)
+        /// A face moves from one person to another.
+        case move(face: FaceID, from: PersonID, to: PersonID)
+        /// A person is merged into another: its id redirects there from now on.
+        case merge(absorbed: PersonID, into: PersonID)
+        /// A user's "not this person" between faces, recorded…
+        case cannotLinks([FacePair])
+        /// … or forgotten (the undo of the above).
+        case cannotLinksRemoved([FacePair])
+        /// A face's association with a person's vector in the index (Rekognition users).
+        case association(face: FaceID, from: PersonID?, to: PersonID?)
+    }
+
+    /// Sorts by time: `op_` + milliseconds since 1970 (13 digits) + 6 random base32 characters.
+    public var id: String
+    public var kind: Kind
+    /// Made by consolidation, not by a user.
+    public var automatic: Bool
+    public var at: Date
+    /// What it did, in words (`merged p_… into p_…`).
+    public var summary: String
+    public var changes: [Change]
+    public var state: State
+    /// For an undo: the operation it reversed.
+    public var undoes: String?
+    /// The undo that reversed this operation.
+    public var undoneBy: String?
+
+    public init(kind: Kind, automatic: Bool, at: Date, summary: String, changes: [Change], undoes: String? = nil) {
+        self.id = Self.id(milliseconds: max(0, Int64(at.timeIntervalSince1970 * 1000)))
+        self.kind = kind
+        self.automatic = automatic
+        self.at = at
+        self.summary = summary
+        self.changes = changes
+        self.state = .pending
+        self.undoes = undoes
+    }
+
+    /// `op_` + `milliseconds` (13 digits) + 6 random base32 characters.
+    static func id(milliseconds: Int64) -> String {
+        let digits = String(milliseconds)
+        return "op_" + String(repeating: "0", count: max(0, 13 - digits.count)) + digits
+            + Base32.encode(Array(SHA256.hash(data: Array(UUID().uuidString.utf8))), characters: 6)
+    }
+
+    /// An id that sorts after `other` (one millisecond later): operations made within one millisecond, or on a
+    /// clock that stood still, keep their order.
+    static func id(after other: String) -> String {
+        id(milliseconds: (Int64(other.dropFirst(3).prefix(13)) ?? 0) + 1)
+    }
+
+    /// The faces the operation moved.
+    public var movedFaces: [FaceID] {
+        changes.compactMap { if case .move(let face, _, _) = $0 { face } else { nil } }
+    }
+}

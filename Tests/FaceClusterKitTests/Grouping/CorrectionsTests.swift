@@ -1,0 +1,196 @@
+import FaceClusterKit
+import Foundation
+import Testing
+
+/// A user's corrections — rename, merge, "not this person", make a person — survive consolidation; every
+/// people operation is journaled and undone exactly; a crash at any step of one is finished by recovery.
+@Suite("Grouping: corrections, journal and undo")
+struct CorrectionsTests {
+    static let (alice, bob, carol) = (Identity(1), Identity(2), Identity(3))
+
+    /// Everything undo must restore: each person's details and counts, each face's person, the user's
+    /// constraints and the faces' associations.
+    struct State: Equatable, CustomStringConvertible {
+        struct PersonState: Hashable {
+            var id: PersonID
+            var name: String?
+            var pinned: Bool
+            var photoCount: Int
+            var faceCount: Int
+            var cover: FaceID?
+            var createdAt: Date
+        }
+        var people: Set<PersonState>
+        var faces: [FaceID: PersonID]
+        var cannotLinks: [FacePair]
+        var associations: [FaceID: PersonID]
+        var description: String { "people \(people.map { "\($0.id.rawValue.prefix(8)) \($0.name ?? "-") \($0.faceCount)" }.sorted()), faces \(faces.count), links \(cannotLinks.count)" }
+    }
+
+    static func state(_ harness: Harness, faces: [FaceID]) async throws -> State {
+        let people = try await Page.all { try await harness.metadata.people(page: $0) }
+        var byFace: [FaceID: PersonID] = [:]
+        for (face, appearance) in try await harness.metadata.appearances(ofFaces: faces) { byFace[face] = appearance.personID }
+        var associations: [FaceID: PersonID] = [:]
+        if let index = harness.index as? InMemoryFaceIndex {
+            for face in faces { associations[face] = await index.person(associatedWith: face) }
+        }
+        return State(
+            people: Set(people.map { .init(id: $0.id, name: $0.name, pinned: $0.pinned, photoCount: $0.photoCount, faceCount: $0.faceCount, cover: $0.coverFaceID, createdAt: $0.createdAt) }),
+            faces: byFace, cannotLinks: try await harness.metadata.cannotLinks(touching: faces), associations: associations)
+    }
+
+    /// Alice in photos 1–3 (one person), Bob in 1 and 4, Carol in 5.
+    static func library(_ store: LibraryRepairTests.Store = .inMemory, plan: CallPlan = .indexed) async throws -> (Harness, [IngestionReport]) {
+        var harness = try await store.harness()
+        harness.configuration.callPlan = plan
+        var reports: [IngestionReport] = []
+        reports.append(try await harness.add(Layout.photo([alice, bob]), as: "raw/1.jpg"))
+        reports.append(try await harness.add(Layout.photo([alice], variant: 1), as: "raw/2.jpg"))
+        reports.append(try await harness.add(Layout.photo([alice], variant: 2), as: "raw/3.jpg"))
+        reports.append(try await harness.add(Layout.photo([bob], variant: 1), as: "raw/4.jpg"))
+        reports.append(try await harness.add(Layout.photo([carol]), as: "raw/5.jpg"))
+        return (harness, reports)
+    }
+
+    static func person(of face: FaceID, _ harness: Harness) async throws -> PersonID {
+        try #require(try await harness.metadata.appearances(ofFaces: [face])[face]).personID
+    }
+
+    @Test("merge, move, rename, make-person: each undone restores the exact earlier state", arguments: LibraryRepairTests.Store.available)
+    func undoRestoresExactly(_ store: LibraryRepairTests.Store) async throws {
+        let (harness, reports) = try await Self.library(store)
+        let faces = reports.flatMap(\.faceIDs)
+        let gallery = harness.gallery
+        let aliceFace = reports[1].faceIDs[0], bobFace = reports[3].faceIDs[0], carolFace = reports[4].faceIDs[0]
+        let (aliceID, bobID, carolID) = (try await Self.person(of: aliceFace, harness), try await Self.person(of: bobFace, harness), try await Self.person(of: carolFace, harness))
+
+        let before = try await Self.state(harness, faces: faces)
+        _ = try await gallery.merge(carolID, into: bobID)
+        #expect(try await gallery.person(carolID).id == bobID)
+        _ = try await gallery.undo()
+        #expect(try await Self.state(harness, faces: faces) == before, "merge undone")
+        #expect(try await gallery.person(carolID).id == carolID, "the absorbed id is a person of its own again")
+
+        _ = try await gallery.move(aliceFace, to: nil)
+        #expect(try await Self.person(of: aliceFace, harness) != aliceID)
+        #expect(try await harness.metadata.cannotLinks(touching: [aliceFace]).count == 2, "not the person it left: two faces of Alice remain")
+        _ = try await gallery.undo()
+        #expect(try await Self.state(harness, faces: faces) == before, "move undone")
+
+        _ = try await gallery.rename(aliceID, to: "Alice")
+        _ = try await gallery.makePerson(from: carolFace, name: "Carol")
+        let named = try await Self.state(harness, faces: faces)
+        _ = try await gallery.undo()
+        #expect(try await gallery.person(carolID).name == nil)
+        _ = try await gallery.undo()
+        #expect(try await Self.state(harness, faces: faces) == before, "rename and make-person undone")
+        // Undone operations stay in the history, marked.
+        let history = try await gallery.history(page: PageRequest(limit: 20)).items
+        #expect(history.filter { $0.kind == .undo }.count == 4)
+        #expect(history.filter { $0.kind != .undo }.allSatisfy { $0.state == .undone })
+        #expect(named != before)
+    }
+
+    @Test("an undo that would not be exact is refused until the later operation is undone")
+    func undoConflict() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let first = try await gallery.move(face, to: nil)
+        let firstOperation = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.move(face, to: carol)
+        await #expect(throws: PeopleOperationError.self) { try await gallery.undo(firstOperation.id) }
+        _ = try await gallery.undo()
+        _ = try await gallery.undo(firstOperation.id)
+        #expect(try await Self.person(of: face, harness) != first.id)
+    }
+
+    @Test("a user's move, merge and name survive consolidation")
+    func correctionsSurviveConsolidation() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let faces = reports.flatMap(\.faceIDs)
+        let consolidation = Consolidation(pipeline: harness.pipeline())
+        // "Not Alice": one of Alice's faces moved to a person of its own stays apart.
+        let moved = reports[2].faceIDs[0]
+        let newPerson = try await gallery.move(moved, to: nil)
+        // Bob and Carol are different people, but the user says they are one.
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.merge(carol, into: bob)
+        _ = try await gallery.rename(bob, to: "Bob")
+        let before = try await Self.state(harness, faces: faces)
+        let report = try await consolidation.run(touching: faces)
+        #expect(report.isEmpty, "\(report)")
+        #expect(try await Self.state(harness, faces: faces) == before)
+        #expect(try await Self.person(of: moved, harness) == newPerson.id)
+        let named = try await gallery.person(bob)
+        #expect(named.name == "Bob" && named.faceCount == 3)
+    }
+
+    @Test("consolidation's own changes are journaled and can be undone")
+    func consolidationUndone() async throws {
+        var harness = Harness()
+        harness.configuration.policy.faceMatchThreshold = 99.99
+        var reports: [IngestionReport] = []
+        for variant in 0..<3 { reports.append(try await harness.add(Layout.photo([Self.alice], variant: variant * 3), as: "raw/\(variant).jpg")) }
+        let faces = reports.flatMap(\.faceIDs)
+        let split = try await Self.state(harness, faces: faces)
+        #expect(split.people.count == 3)
+        harness.configuration.policy.faceMatchThreshold = 90
+        _ = try await Consolidation(pipeline: harness.pipeline()).run(touching: faces)
+        #expect(try await Self.state(harness, faces: faces).people.count == 1)
+        let operation = try #require(try await harness.gallery.history(page: PageRequest(limit: 1)).items.first)
+        #expect(operation.automatic && operation.kind == .consolidation)
+        _ = try await harness.gallery.undo()
+        #expect(try await Self.state(harness, faces: faces) == split)
+    }
+
+    @Test("with person vectors (the users plan), a move takes the face out of one vector and into the other; undo puts it back")
+    func associationsFollowMoves() async throws {
+        let (base, reports) = try await Self.library(plan: .users)
+        var gallery = base.gallery
+        gallery.personVectors = base.index as? InMemoryFaceIndex
+        let index = try #require(base.index as? InMemoryFaceIndex)
+        let face = reports[1].faceIDs[0]
+        let alice = try await Self.person(of: face, base)
+        #expect(await index.person(associatedWith: face) == alice)
+        let carol = try await Self.person(of: reports[4].faceIDs[0], base)
+        _ = try await gallery.move(face, to: carol)
+        #expect(await index.person(associatedWith: face) == carol)
+        _ = try await gallery.undo()
+        #expect(await index.person(associatedWith: face) == alice)
+    }
+
+    @Test("a crash at any step of a merge is finished by recovery, exactly as a clean merge")
+    func crashDuringMerge() async throws {
+        let (clean, cleanReports) = try await Self.library()
+        let cleanFaces = cleanReports.flatMap(\.faceIDs)
+        let (cleanBob, cleanCarol) = (try await Self.person(of: cleanReports[3].faceIDs[0], clean), try await Self.person(of: cleanReports[4].faceIDs[0], clean))
+        _ = try await clean.gallery.merge(cleanCarol, into: cleanBob)
+        let expected = try await Self.state(clean, faces: cleanFaces)
+
+        for step in 1...12 {
+            let (harness, reports) = try await Self.library()
+            let faces = reports.flatMap(\.faceIDs)
+            let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+            let crashing = FaultInjector(rules: [.crashAt(step)])
+            func crashingStore<M: MetadataStore>(_ store: M) -> any MetadataStore { store.intercepted(by: crashing) }
+            let gallery = Gallery(
+                metadata: crashingStore(harness.metadata), photos: harness.photos, thumbnails: harness.thumbnails,
+                index: harness.index, clock: harness.clock)
+            let crashed = (try? await gallery.merge(carol, into: bob)) == nil
+            try await harness.gallery.journal.recover()
+            if crashed, try await harness.gallery.history(page: PageRequest(limit: 5)).items.isEmpty {
+                // It died before its journal entry was written: nothing happened; the user merges again.
+                _ = try await harness.gallery.merge(carol, into: bob)
+            }
+            let state = try await Self.state(harness, faces: faces)
+            #expect(state.people.map(\.faceCount).sorted() == expected.people.map(\.faceCount).sorted(), "step \(step): \(state) vs \(expected)")
+            #expect(state.people.map(\.photoCount).sorted() == expected.people.map(\.photoCount).sorted(), "step \(step)")
+            #expect(try await harness.gallery.person(carol).id == bob, "step \(step): the absorbed id resolves to the survivor")
+            #expect(try await harness.gallery.history(page: PageRequest(limit: 5)).items.allSatisfy { $0.state == .applied }, "step \(step)")
+        }
+    }
+}
