@@ -52,7 +52,12 @@ struct Ingest: AsyncParsableCommand {
         // Re-derive the people of every component this run touched (Consolidation): the result does not depend
         // on the order the photos were processed in.
         let touched = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
-        let regrouped = stop.received == nil && !touched.isEmpty ? try await Consolidation(pipeline: pipeline).run(touching: touched) : nil
+        var regrouped: Consolidation.Report?
+        if stop.received == nil, !touched.isEmpty {
+            // Faces another `ingest` on this library indexed meanwhile join the evidence.
+            try await library.engine.reloadVectors()
+            regrouped = try await Consolidation(pipeline: pipeline).run(touching: touched)
+        }
         let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
         var summary = IngestSummary(
             reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,

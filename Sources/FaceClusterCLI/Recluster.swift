@@ -17,6 +17,7 @@ struct Recluster: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
+        try await library.engine.reloadVectors()
         let report = try await Consolidation(pipeline: library.pipeline).runAll()
         let summary = RegroupSummary(report)
         if options.json { return try printJSON(summary) }

@@ -82,13 +82,26 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         self.database = database
         self.cache = cache
         self.pool = EnginePool(models: models, limit: configuration.engines)
+        self.vectors = Mutex(try Self.loadVectors(database))
+    }
+
+    private static func loadVectors(_ database: LocalDatabase) throws -> [FaceID: StoredVector] {
         let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT face_id, external_image_id, embedding FROM face_vectors") }
         var loaded: [FaceID: StoredVector] = [:]
         for row in rows {
             let data: Data = row["embedding"]
             loaded[FaceID(rawValue: row["face_id"])] = StoredVector(embedding: Self.floats(data), externalImageID: row["external_image_id"])
         }
-        self.vectors = Mutex(loaded)
+        return loaded
+    }
+
+    /// Reads the vectors again from the database: another process (a second `facecluster ingest` on the same
+    /// library) may have indexed faces since this engine loaded them. Searches see them from then on.
+    /// One read of every vector (about 0.5 KB a face), on ``BlockingWork``'s threads.
+    public func reloadVectors() async throws {
+        let database = self.database
+        let loaded = try await BlockingWork.run { try Self.loadVectors(database) }
+        vectors.withLock { $0 = loaded }
     }
 
     /// How many faces are indexed.

@@ -10,7 +10,18 @@ public struct LocalDatabase: Sendable {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        // Switching a new file to WAL takes a lock the busy timeout does not wait for: a second process
+        // opening the same new library at that moment tries again.
+        var attempt = 0
+        while true {
+            do {
+                try self.init(writer: DatabasePool(path: path, configuration: configuration))
+                return
+            } catch let error as DatabaseError where attempt < 20 && error.resultCode == .SQLITE_BUSY {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
     }
 
     /// A private in-memory database (tests, `facecluster evaluate`).
@@ -20,7 +31,18 @@ public struct LocalDatabase: Sendable {
 
     init(writer: any DatabaseWriter) throws {
         self.writer = writer
-        try Self.migrator.migrate(writer)
+        // Two processes opening a new library at once both see no migration applied; the one that loses the
+        // race finds the tables there. Reading the applied migrations again settles it.
+        var attempt = 0
+        while true {
+            do {
+                try Self.migrator.migrate(writer)
+                return
+            } catch let error as DatabaseError where attempt < 5 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_BUSY) {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -149,6 +149,23 @@ struct InterruptionTests {
         #expect(check.status == 0 && check.output.contains("nothing to repair"), "\(check.output)")
     }
 
+    @Test("two ingests of one new library at once: every photo done, one person per person", arguments: 0..<3)
+    func concurrentRuns(round: Int) async throws {
+        let expected = try await Self.reference.value
+        let folder = try Self.folder()
+        // Each run gets half of every person's photos, so both found the same people at the same time.
+        let photos = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("photos").path).sorted()
+        let halves = [photos.enumerated().filter { $0.offset % 2 == 0 }.map { "photos/" + $0.element },
+                      photos.enumerated().filter { $0.offset % 2 == 1 }.map { "photos/" + $0.element }]
+        async let first = CommandLineTests.run(["ingest"] + halves[0], in: folder)
+        async let second = CommandLineTests.run(["ingest"] + halves[1], in: folder)
+        let (a, b) = try await (first, second)
+        #expect(a.status == 0 && b.status == 0, "\(a.errors)\n\(b.errors)")
+        #expect(try await Self.partition(folder) == expected)
+        let check = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
+        #expect(check.status == 0, "\(check.output)")
+    }
+
     @Test("a photo another live process holds is reported on its own line with its holder and expiry, and exit 1")
     func heldElsewhere() async throws {
         let folder = try Self.folder()
