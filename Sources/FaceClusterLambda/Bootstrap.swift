@@ -91,7 +91,14 @@ enum Bootstrap {
                 detector: detector, index: index, metadata: metadata, cropper: TurboJPEGThumbnailCropper())
         default:
             return APIHandler(
-                gallery: Gallery(metadata: metadata, photos: photos, thumbnails: thumbnails, index: index), configuration: configuration)
+                gallery: Gallery(
+                    metadata: metadata, photos: photos, thumbnails: thumbnails, index: index,
+                    minimumFacesPerPerson: configuration.minimumFacesPerPerson,
+                    personVectors: configuration.callPlan == .users ? index : nil),
+                configuration: configuration,
+                review: GroupingReview(
+                    metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: IngestionPipeline.Configuration().policy,
+                    model: "Amazon Rekognition (the collection's face model; similarities as Rekognition reports them)"))
         }
     }
 }

@@ -12,6 +12,8 @@ import Logging
 struct APIHandler: LambdaHandler {
     let gallery: Gallery
     let configuration: LambdaConfiguration
+    /// Merge suggestions and explanations (from the stored face graph).
+    var review: GroupingReview?
 
     static let defaultLimit = 20
     static let maximumLimit = 100
@@ -56,6 +58,11 @@ struct APIHandler: LambdaHandler {
             return (name, Self.error(400, "invalid_cursor", "the cursor does not belong to this listing (pass nextCursor back unchanged)"))
         } catch MetadataStoreError.personNotFound(let id) {
             return (name, Self.error(404, "person_not_found", "no person \(id)"))
+        } catch let error as PeopleOperationError {
+            switch error {
+            case .notFound: return (name, Self.error(404, "operation_not_found", error.description))
+            case .nothingToUndo, .notApplied, .conflict: return (name, Self.error(409, "undo_conflict", error.description))
+            }
         } catch {
             logger.error("request failed", metadata: ["route": "\(name)", "error": "\(error)"])
             return (name, Self.error(500, "internal_error", "something went wrong on our side; request id \(requestID)"))
@@ -67,11 +74,14 @@ struct APIHandler: LambdaHandler {
         ("GET", "/people"), ("GET", "/people/{personId}"), ("PATCH", "/people/{personId}"), ("DELETE", "/people/{personId}"),
         ("GET", "/people/{personId}/photos"), ("POST", "/people/{personId}/merge"),
         ("GET", "/photos/{photoId}"), ("DELETE", "/photos/{photoId}"),
+        ("GET", "/faces/unassigned"), ("PUT", "/faces/{faceId}"), ("POST", "/faces/{faceId}/person"), ("GET", "/faces/{faceId}/explanation"),
+        ("GET", "/suggestions"), ("GET", "/operations"), ("POST", "/operations/{operationId}/undo"),
     ]
 
-    /// The route template whose literal segments match `segments` (`{…}` matches any one segment).
+    /// The route template whose literal segments match `segments` (`{…}` matches any one segment; a literal
+    /// segment wins over a parameter: `/faces/unassigned` before `/faces/{faceId}`).
     static func template(matching segments: [String]) -> String? {
-        Set(routes.map(\.path)).sorted().first { template in
+        Set(routes.map(\.path)).sorted { $0.filter { $0 == "{" }.count != $1.filter { $0 == "{" }.count ? $0.filter { $0 == "{" }.count < $1.filter { $0 == "{" }.count : $0 < $1 }.first { template in
             let parts = template.split(separator: "/").map(String.init)
             return parts.count == segments.count && zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
         }
@@ -106,6 +116,43 @@ struct APIHandler: LambdaHandler {
         case "DELETE /photos/{photoId}":
             try await gallery.deletePhoto(try photoID(segments[1]))
             return APIGatewayV2Response(statusCode: 204, headers: [:], body: nil, isBase64Encoded: false)
+        case "GET /faces/unassigned":
+            let page = try await gallery.unassignedFaces(page: try pageRequest(request))
+            var faces: [FaceOutput] = []
+            for group in page.items {
+                for item in try await Page.all(pageSize: 100, { try await gallery.photos(of: group.id, page: $0) }) {
+                    faces.append(try await output(item).face)
+                }
+            }
+            return try Self.json(200, UnassignedPage(faces: faces, nextCursor: page.nextCursor?.rawValue))
+        case "PUT /faces/{faceId}":
+            struct Body: Decodable { var personId: String? }
+            let body: Body = try decodeBody(request)
+            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.personId.map(personID))))
+        case "POST /faces/{faceId}/person":
+            struct Body: Decodable { var name: String? }
+            let body: Body = request.bodyData?.isEmpty == false ? try decodeBody(request) : Body()
+            return try Self.json(200, try await output(try await gallery.makePerson(from: try faceID(segments[1]), name: body.name)))
+        case "GET /faces/{faceId}/explanation":
+            guard let review else { throw Problem(status: 404, code: "not_found", message: "explanations are not configured") }
+            return try Self.json(200, ExplanationOutput(try await review.explain(try faceID(segments[1]))))
+        case "GET /suggestions":
+            guard let review else { throw Problem(status: 404, code: "not_found", message: "suggestions are not configured") }
+            let limit = try pageRequest(request).limit
+            var suggestions: [SuggestionOutput] = []
+            for suggestion in try await review.suggestions(limit: limit) {
+                suggestions.append(SuggestionOutput(
+                    first: try await output(suggestion.first), second: try await output(suggestion.second), similarity: suggestion.similarity,
+                    pairs: suggestion.pairs, reason: suggestion.reason))
+            }
+            return try Self.json(200, SuggestionsOutput(suggestions: suggestions))
+        case "GET /operations":
+            let page = try await gallery.history(page: try pageRequest(request))
+            return try Self.json(200, OperationsPage(operations: page.items.map(OperationOutput.init), nextCursor: page.nextCursor?.rawValue))
+        case "POST /operations/{operationId}/undo":
+            let id = segments[1]
+            guard id.hasPrefix("op_"), id.count <= 64 else { throw Problem(status: 400, code: "invalid_id", message: "'\(id)' is not an operation id (op_…)") }
+            return try Self.json(200, OperationOutput(try await gallery.undo(id)))
         default:
             throw Problem(status: 404, code: "not_found", message: "no such route: \(route)")
         }
@@ -122,6 +169,14 @@ struct APIHandler: LambdaHandler {
     func personID(_ text: String) throws -> PersonID {
         guard let id = PersonID(validating: text) else { throw Problem(status: 400, code: "invalid_id", message: "'\(text)' is not a person id (p_ and 26 base32 characters)") }
         return id
+    }
+
+    /// Rekognition face ids are UUIDs; the local engine's are `f_` and hex: 1–64 letters, digits, `-` and `_`.
+    func faceID(_ text: String) throws -> FaceID {
+        guard (1...64).contains(text.count), text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw Problem(status: 400, code: "invalid_id", message: "'\(text)' is not a face id")
+        }
+        return FaceID(rawValue: text)
     }
 
     func photoID(_ text: String) throws -> PhotoID {
@@ -232,7 +287,7 @@ struct APIHandler: LambdaHandler {
         var response = response
         var headers = response.headers ?? [:]
         headers["access-control-allow-origin"] = origin
-        headers["access-control-allow-methods"] = "GET, PATCH, POST, DELETE, OPTIONS"
+        headers["access-control-allow-methods"] = "GET, PUT, PATCH, POST, DELETE, OPTIONS"
         headers["access-control-allow-headers"] = "content-type, authorization"
         headers["access-control-max-age"] = "3600"
         response.headers = headers
@@ -317,4 +372,86 @@ struct ErrorOutput: Codable {
     }
 
     var error: Body
+}
+
+struct UnassignedPage: Codable {
+    var faces: [FaceOutput]
+    var nextCursor: String?
+}
+
+struct SuggestionOutput: Codable {
+    var first: PersonOutput
+    var second: PersonOutput
+    var similarity: Double
+    var pairs: Int
+    var reason: String
+}
+
+struct SuggestionsOutput: Codable {
+    var suggestions: [SuggestionOutput]
+}
+
+struct OperationOutput: Codable {
+    var id: String
+    var kind: String
+    var automatic: Bool
+    var at: Date
+    var summary: String
+    var state: String
+    var undoes: String?
+    var undoneBy: String?
+
+    init(_ operation: PeopleOperation) {
+        id = operation.id
+        kind = operation.kind.rawValue
+        automatic = operation.automatic
+        at = operation.at
+        summary = operation.summary
+        state = operation.state.rawValue
+        undoes = operation.undoes
+        undoneBy = operation.undoneBy
+    }
+}
+
+struct OperationsPage: Codable {
+    var operations: [OperationOutput]
+    var nextCursor: String?
+}
+
+struct ExplanationOutput: Codable {
+    struct Neighbour: Codable {
+        var faceId: String
+        var personId: String?
+        var similarity: Double
+    }
+
+    var faceId: String
+    var personId: String
+    var photoId: String
+    var neighbours: [Neighbour]
+    var ownPersonSimilarity: Double?
+    var closestOtherPersonId: String?
+    var closestOtherSimilarity: Double?
+    var joinThreshold: Double
+    var singleFaceThreshold: Double
+    var reviewThreshold: Double
+    var rule: String
+    var model: String
+    var operations: [String]
+
+    init(_ explanation: GroupingReview.Explanation) {
+        faceId = explanation.face.rawValue
+        personId = explanation.person.id.rawValue
+        photoId = explanation.photo.rawValue
+        neighbours = explanation.neighbours.map { Neighbour(faceId: $0.face.rawValue, personId: $0.person?.rawValue, similarity: $0.similarity) }
+        ownPersonSimilarity = explanation.ownPersonSimilarity
+        closestOtherPersonId = explanation.closestOtherPerson?.rawValue
+        closestOtherSimilarity = explanation.closestOtherSimilarity
+        joinThreshold = explanation.joinThreshold
+        singleFaceThreshold = explanation.singleFaceThreshold
+        reviewThreshold = explanation.reviewThreshold
+        rule = explanation.rule
+        model = explanation.model
+        operations = explanation.operations
+    }
 }

@@ -18,7 +18,7 @@ import Logging
 /// Objects outside the raw bucket's prefix — the processed bucket above all — are ignored, so thumbnails can
 /// never trigger ingestion.
 struct IngestHandler: LambdaHandler {
-    let configuration: LambdaConfiguration
+    var configuration: LambdaConfiguration
     let photos: any PhotoStore
     let thumbnails: any PhotoStore
     let detector: any FaceDetector
@@ -45,18 +45,38 @@ struct IngestHandler: LambdaHandler {
                 (message.messageId, await ingest(message: message, invocation: invocation, logger: logger))
             }
             let reports = results.flatMap { $0.1.reports }
+            await consolidate(reports, logger: logger)
             Metrics.ingestion(reports, failedMessages: results.filter { !$0.1.succeeded }.count, logger: logger, duration: ContinuousClock.now - started)
             return try JSONEncoder().encode(SQSBatchResponse(
                 batchItemFailures: results.filter { !$0.1.succeeded }.map { .init(itemIdentifier: $0.0) }))
         }
         let s3 = try JSONDecoder().decode(S3Event.self, from: event)
         let outcome = await ingest(s3, invocation: invocation, logger: logger)
+        await consolidate(outcome.reports, logger: logger)
         Metrics.ingestion(outcome.reports, failedMessages: outcome.succeeded ? 0 : 1, logger: logger, duration: ContinuousClock.now - started)
         // Invoked by S3 directly: an error makes Lambda retry the event (twice), so fail only when that can help.
         guard outcome.succeeded else {
             throw RuntimeFailure(type: "FaceCluster.RetryableFailure", message: "some photos failed and can be retried")
         }
         return Data(#"{"status":"ok"}"#.utf8)
+    }
+
+    /// Re-derives the people of the components this batch's faces belong to, from the face graph stored in
+    /// DynamoDB (no Rekognition call): what arrival order got wrong is fixed before the next batch. A failure
+    /// is logged, not returned: the photos are done, and the next batch touching them consolidates again.
+    func consolidate(_ reports: [IngestionReport], logger: Logger) async {
+        let faces = reports.flatMap(\.faceIDs)
+        guard configuration.consolidatesAfterBatch, !faces.isEmpty else { return }
+        let consolidation = Consolidation(
+            metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: IngestionPipeline.Configuration().policy, clock: clock)
+        do {
+            let report = try await consolidation.run(touching: faces)
+            logger.info("consolidated", metadata: [
+                "faces": "\(report.faces)", "merged": "\(report.merges.count)", "moved": "\(report.moves.count)", "newPeople": "\(report.newPeople.count)",
+            ])
+        } catch {
+            logger.warning("consolidation failed; the next batch tries again", metadata: ["error": "\(error)"])
+        }
     }
 
     struct Outcome: Sendable {

@@ -24,6 +24,11 @@ struct LambdaConfiguration: Sendable, Equatable {
     /// The ingestion queue's URL: where the repair function puts unfinished photos back (`INGEST_QUEUE_URL`,
     /// needed by `_HANDLER=repair` only).
     var ingestQueueURL: String?
+    /// People need this many faces to be listed (`MINIMUM_FACES_PER_PERSON`, default 1: everyone).
+    var minimumFacesPerPerson: Int
+    /// Consolidate the components each SQS batch touched before answering (`CONSOLIDATE`: `batch`, the
+    /// default, or `off`).
+    var consolidatesAfterBatch: Bool
 
     enum Problem: Error, Equatable, CustomStringConvertible {
         case missing(String)
@@ -59,6 +64,14 @@ struct LambdaConfiguration: Sendable, Equatable {
         urlExpiry = .seconds(seconds)
         corsAllowOrigin = environment["CORS_ALLOW_ORIGIN"].flatMap { $0.isEmpty ? nil : $0 }
         ingestQueueURL = environment["INGEST_QUEUE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let minimum = environment["MINIMUM_FACES_PER_PERSON"] ?? "1"
+        guard let faces = Int(minimum), (1...100).contains(faces) else {
+            throw Problem.invalid("MINIMUM_FACES_PER_PERSON", minimum, expected: "1…100 faces")
+        }
+        minimumFacesPerPerson = faces
+        let consolidate = environment["CONSOLIDATE"] ?? "batch"
+        guard ["batch", "off"].contains(consolidate) else { throw Problem.invalid("CONSOLIDATE", consolidate, expected: "batch or off") }
+        consolidatesAfterBatch = consolidate == "batch"
         guard rawBucket != processedBucket else {
             throw Problem.invalid("PROCESSED_BUCKET", processedBucket, expected: "a bucket other than RAW_BUCKET (thumbnails must not trigger ingestion)")
         }

@@ -31,7 +31,9 @@ struct LambdaStack {
                 configuration: configuration, photos: raw, thumbnails: processed,
                 detector: RekognitionFaceDetector(rekognition: rekognition, s3Buckets: [raw.location]), index: index, metadata: metadata,
                 cropper: SyntheticThumbnailCropper()),
-            api: APIHandler(gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration))
+            api: APIHandler(
+                gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
+                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test")))
     }
 
     static func inMemory() throws -> LambdaStack {
@@ -45,7 +47,9 @@ struct LambdaStack {
             ingest: IngestHandler(
                 configuration: configuration, photos: raw, thumbnails: processed, detector: ScriptedFaceDetector(), index: index,
                 metadata: metadata, cropper: SyntheticThumbnailCropper()),
-            api: APIHandler(gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration))
+            api: APIHandler(
+                gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
+                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test")))
     }
 
     static let invocation = Invocation(requestID: "req-1", deadline: Date().addingTimeInterval(60), invokedFunctionARN: nil, traceID: nil)
@@ -233,6 +237,18 @@ struct OpenAPIContractTests {
         _ = try await call("GET", "/photos/\(failed)")
         _ = try await call("PATCH", "/people/\(first)", body: #"{"name":"Ada"}"#)
         _ = try await call("PATCH", "/people/\(first)", body: #"{"name":null}"#)
+        // Grouping: a face moved out and back, made a person, explained; suggestions; the journal and undo.
+        let face = try #require(((try await call("GET", "/photos/\(photo)"))["faces"] as? [[String: Any]])?.first?["faceId"] as? String)
+        _ = try await call("PUT", "/faces/\(face)", body: #"{"personId":null}"#)
+        _ = try await call("PUT", "/faces/\(face)", body: "{\"personId\":\"\(first)\"}")
+        _ = try await call("POST", "/faces/\(face)/person", body: #"{"name":"Ada"}"#)
+        _ = try await call("GET", "/faces/\(face)/explanation")
+        _ = try await call("GET", "/faces/unassigned")
+        _ = try await call("GET", "/suggestions", query: ["limit": "5"])
+        let operations = try await call("GET", "/operations", query: ["limit": "2"])
+        let newest = try #require((operations["operations"] as? [[String: Any]])?.first?["id"] as? String)
+        _ = try await call("POST", "/operations/\(newest)/undo")
+        _ = try await call("POST", "/operations/\(newest)/undo")
         _ = try await call("POST", "/people/\(first)/merge", body: "{\"from\":\"\(last)\"}")
         _ = try await call("DELETE", "/photos/\(photo)")
         _ = try await call("DELETE", "/people/\(first)")
@@ -246,6 +262,10 @@ struct OpenAPIContractTests {
         _ = try await call("DELETE", "/people/\(unknownPerson)")
         _ = try await call("GET", "/photos/\(unknownPhoto)")
         _ = try await call("DELETE", "/photos/bad")
+        _ = try await call("PUT", "/faces/no%20such", body: #"{"personId":null}"#)
+        _ = try await call("PUT", "/faces/unknown-face", body: #"{"personId":null}"#)
+        _ = try await call("GET", "/faces/unknown-face/explanation")
+        _ = try await call("POST", "/operations/op_none/undo")
 
         let request: [String: Any] = [
             "spec": Self.spec.path, "routes": APIHandler.routes.map { [$0.method, $0.path] }, "exchanges": exchanges,
