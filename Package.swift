@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "call-plan-benchmark", targets: ["CallPlanBenchmark"]),
         .executable(name: "lambda-benchmark", targets: ["LambdaBenchmark"]),
         .executable(name: "responsiveness-benchmark", targets: ["ResponsivenessBenchmark"]),
+        .executable(name: "consolidation-benchmark", targets: ["ConsolidationBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -93,6 +94,11 @@ let package = Package(
             name: "LambdaBenchmark",
             dependencies: ["FaceClusterKit", "FaceClusterDoubles"],
             path: "Benchmarks/Lambda"
+        ),
+        .executableTarget(
+            name: "ConsolidationBenchmark",
+            dependencies: ["FaceClusterKit"],
+            path: "Benchmarks/Consolidation"
         ),
         .executableTarget(
             name: "ResponsivenessBenchmark",

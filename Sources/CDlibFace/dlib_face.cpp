@@ -8,6 +8,8 @@
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -63,8 +65,18 @@ struct dlib_face_engine {
     anet_type network;
 };
 
+/// OpenBLAS (Debian's libopenblas0-pthread behind libblas.so.3) runs each matrix product on a thread per core,
+/// spinning while it waits. The engine already analyses one photo per core, so those threads only fight each
+/// other (a fifth of the CPU went to sched_yield): one BLAS thread per analysis. Looked up at run time, as
+/// another BLAS may stand behind libblas.so.3.
+static void use_one_blas_thread() {
+    using set_threads = void (*)(int);
+    if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
 extern "C" dlib_face_engine *dlib_face_engine_create(
     const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size) {
+    use_one_blas_thread();
     try {
         auto *engine = new dlib_face_engine();
         try {

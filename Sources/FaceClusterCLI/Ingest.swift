@@ -63,6 +63,8 @@ struct Ingest: AsyncParsableCommand {
             reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
             peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
         summary.regrouped = regrouped.map(RegroupSummary.init)
+        summary.unassignedFaces = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }
+            .map(\.faceCount).reduce(0, +)
         if options.json {
             try printJSON(summary)
         } else {

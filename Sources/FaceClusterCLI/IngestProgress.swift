@@ -89,6 +89,8 @@ struct IngestSummary: Encodable {
     var busy: [Busy]
     /// What consolidation changed at the end of the run.
     var regrouped: RegroupSummary?
+    /// Faces in the library seen too few times to be a person yet.
+    var unassignedFaces = 0
 
     init(
         reports: [IngestionReport], notStarted: Int = 0, stoppedBy signal: Int32? = nil, peopleBefore: Int, people: Int,
@@ -133,6 +135,9 @@ struct IngestSummary: Encodable {
             "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
         ]
         if let regrouped, !regrouped.isEmpty { lines.append(regrouped.text) }
+        if unassignedFaces > 0 {
+            lines.append("\(unassignedFaces) face\(unassignedFaces == 1 ? " waits" : "s wait") unassigned: seen too few times to be a person yet (`facecluster people --unassigned`).")
+        }
         lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
         lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }

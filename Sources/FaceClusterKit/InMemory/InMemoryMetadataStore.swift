@@ -18,6 +18,8 @@ public actor InMemoryMetadataStore: MetadataStore {
     private var edgesByFace: [FaceID: [FaceID: Double]] = [:]
     private var cannotLinkPairs = Set<FacePair>()
     private var journal: [String: PeopleOperation] = [:]
+    /// The journal's ids, ascending.
+    private var journalOrder: [String] = []
     private let clock: any WallClock
 
     public init(clock: any WallClock = SystemWallClock()) { self.clock = clock }
@@ -250,15 +252,20 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     // MARK: Journal
 
-    public func saveOperation(_ operation: PeopleOperation) { journal[operation.id] = operation }
+    public func saveOperation(_ operation: PeopleOperation) {
+        if journal.updateValue(operation, forKey: operation.id) == nil {
+            journalOrder.insert(operation.id, at: journalOrder.partitioningIndex { $0 > operation.id })
+        }
+    }
 
     public func operation(_ id: String) -> PeopleOperation? { journal[id] }
 
     public func operations(page: PageRequest) throws -> Page<PeopleOperation> {
         let query = "operations"
         let before = try page.cursor.map { try $0.position(for: query) }?.first
-        let ordered = journal.values.filter { operation in before.map { operation.id < $0 } ?? true }.sorted { $0.id > $1.id }
-        return Self.page(of: ordered, limit: page.limit) { PageCursor(query: query, position: [$0.id]) }
+        let end = before.map { id in journalOrder.partitioningIndex { $0 >= id } } ?? journalOrder.count
+        let ids = journalOrder[..<end].suffix(page.limit + 1).reversed()
+        return Self.page(of: ids.compactMap { journal[$0] }, limit: page.limit) { PageCursor(query: query, position: [$0.id]) }
     }
 
     // MARK: Face graph
@@ -340,5 +347,17 @@ public actor InMemoryMetadataStore: MetadataStore {
         let items = Array(ordered.prefix(limit))
         let next = ordered.count > items.count ? items.last.map(cursor) : nil
         return Page(items: items, nextCursor: next)
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs` (which must be false then true along the array).
+    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if belongs(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

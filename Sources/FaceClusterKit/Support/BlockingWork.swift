@@ -33,4 +33,18 @@ public enum BlockingWork {
         if runsInline { return try body() }
         return try await pool.runIfActive(body)
     }
+
+    /// Threads for short blocking calls — file reads, writes, folder walks — kept apart from the CPU pool so a
+    /// thumbnail write never waits behind a face analysis.
+    private static let ioPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    /// Runs a short blocking call (file IO) on a thread of the IO pool.
+    public static func io<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        if runsInline { return try body() }
+        return try await ioPool.runIfActive(body)
+    }
 }

@@ -11,7 +11,7 @@ import Foundation
 ///   changing is therefore processed again, which changes nothing but costs its analysis.
 /// - `put` writes a temporary file and renames it, so a reader never sees half a photo.
 /// - Presigned URLs are `file://` URLs; the expiry is validated like S3's but a local file needs no signature.
-/// - File reads, writes and folder walks run on ``BlockingWork``'s threads, not the caller's.
+/// - File reads, writes and folder walks run on ``BlockingWork/io(_:)``'s threads, not the caller's.
 public struct DirectoryPhotoStore: PhotoStore {
     public let root: URL
 
@@ -23,7 +23,7 @@ public struct DirectoryPhotoStore: PhotoStore {
     public var location: String { root.path }
 
     public func get(_ key: String) async throws -> StoredObject {
-        try await BlockingWork.run { [self] in
+        try await BlockingWork.io { [self] in
             let url = try url(for: key)
             let info = try info(key)
             do {
@@ -36,7 +36,7 @@ public struct DirectoryPhotoStore: PhotoStore {
 
     @discardableResult
     public func put(_ data: Data, at key: String, contentType: String) async throws -> ObjectInfo {
-        try await BlockingWork.run { [self] in try write(data, at: key, contentType: contentType) }
+        try await BlockingWork.io { [self] in try write(data, at: key, contentType: contentType) }
     }
 
     private func write(_ data: Data, at key: String, contentType: String) throws -> ObjectInfo {
@@ -80,7 +80,7 @@ public struct DirectoryPhotoStore: PhotoStore {
 
     /// Walks the folder holding `prefix` (only it and below), in key order.
     public func list(prefix: String, continuationToken: String?, limit: Int) async throws -> ObjectListing {
-        try await BlockingWork.run { [self] in try walk(prefix: prefix, continuationToken: continuationToken, limit: limit) }
+        try await BlockingWork.io { [self] in try walk(prefix: prefix, continuationToken: continuationToken, limit: limit) }
     }
 
     private func walk(prefix: String, continuationToken: String?, limit: Int) throws -> ObjectListing {

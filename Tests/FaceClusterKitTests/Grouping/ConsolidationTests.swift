@@ -116,6 +116,25 @@ struct ConsolidationTests {
         #expect(people.count == 2, "the unnamed face joined one of them: \(people.map { ($0.name, $0.photoCount) })")
     }
 
+    @Test("strangers stay unassigned until enough of their faces agree, or a user makes them a person")
+    func strangers() async throws {
+        var harness = Harness()
+        harness.configuration.policy.minimumFacesPerPerson = 3
+        var gallery = harness.gallery
+        gallery.minimumFacesPerPerson = 3
+        try await harness.add(Self.photo([0]), as: "raw/1.jpg")
+        try await harness.add(Self.photo([1]), as: "raw/2.jpg")
+        let stranger = try await harness.add(Self.photo([90]), as: "raw/3.jpg")
+        #expect(try await gallery.people().items.isEmpty, "two faces, then one: nobody is a person yet")
+        #expect(try await gallery.unassignedFaces().items.map(\.faceCount).sorted() == [1, 2])
+        try await harness.add(Self.photo([2]), as: "raw/4.jpg")
+        #expect(try await gallery.people().items.map(\.faceCount) == [3], "the third face makes them a person")
+        #expect(try await gallery.unassignedFaces().items.map(\.faceCount) == [1])
+        _ = try await gallery.makePerson(from: try #require(stranger.faceIDs.first), name: "Visitor")
+        #expect(try await gallery.people().items.count == 2)
+        #expect(try await gallery.unassignedFaces().items.isEmpty)
+    }
+
     @Test("on the stored face graph (as with Rekognition) consolidation fixes a split the same way")
     func storedGraph() async throws {
         var harness = Harness()

@@ -106,4 +106,30 @@ struct LeaseTests {
         let snapshot = try await harness.snapshot()
         #expect(snapshot.sameGallery(as: try await clean.snapshot()), "\(snapshot)")
     }
+
+    /// Refuses every thumbnail write, as a store the process may not write to does.
+    struct ThumbnailsReadOnly: PortInterceptor {
+        func intercept<Result: Sendable>(_ operation: PortOperation, _ call: @Sendable () async throws -> Result) async throws -> Result {
+            if operation.port == "PhotoStore", operation.name == "put" { throw PhotoStoreError.accessDenied(key: "thumbnail", detail: "read-only") }
+            return try await call()
+        }
+    }
+
+    @Test("a photo that fails for good after its faces were indexed takes them out of the index again")
+    func permanentFailureCleansUp() async throws {
+        let harness = Harness()
+        let reference = try await harness.upload(Layout.photo([Identity(1), Identity(2)]), as: "raw/party.jpg")
+        let pipeline = harness.pipeline()
+        func readOnly<S: PhotoStore>(_ store: S) -> any PhotoStore { store.intercepted(by: ThumbnailsReadOnly()) }
+        let failing = IngestionPipeline(
+            photos: pipeline.photos, thumbnails: readOnly(harness.thumbnails), detector: pipeline.detector, index: pipeline.index,
+            metadata: pipeline.metadata, cropper: pipeline.cropper, clock: harness.clock, configuration: pipeline.configuration)
+        let report = await failing.ingest(reference)
+        guard case .failed(let failure) = report.outcome else { Issue.record("expected a failure, got \(report.outcome)"); return }
+        #expect(!failure.retryable && failure.code == .accessDenied)
+        #expect(await harness.indexedFaceCount() == 0, "no face left in the index that no one will ever group")
+        let photo = try #require(try await harness.metadata.photo(report.photoID))
+        #expect(photo.faceIDs.isEmpty && photo.lease == nil)
+        #expect(try await LibraryRepair(pipeline: harness.pipeline()).run(dryRun: true).isClean)
+    }
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Grouping quality and speed beside the face_recognition peer (PyPI face_recognition 1.3.0 with
+# face_recognition_models 0.3.0 on the dlib-bin wheel: the same dlib models), on the same photos:
+#   labeled  61 photos of 7 people (scripts/fetch-test-data.sh)
+#   lfw10    100 LFW news photos of 10 people (Tests/FaceClusterKitTests/Fixtures/lfw10)
+#   large    36 photos of 0.2–3.4 MP (the labeled set's Obama and Biden photos, 6 copies each)
+# The peer groups the way its README compares faces (compare_faces, tolerance 0.6, a face joins the first
+# person it matches); ours is `facecluster evaluate` at the defaults. Both score the largest face of each
+# photo (BCubed) and run 2 at a time; photos/s and peak memory are those of a whole `facecluster ingest` process
+# (models loaded, the photos analysed, grouped and consolidated, thumbnails cut) beside the whole peer process.
+# Usage: scripts/bench-grouping.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/fetch-test-data.sh
+if ! python3 -c 'import face_recognition' 2>/dev/null; then
+  echo "Installing face_recognition 1.3.0 on the dlib-bin wheel (no compiling)…" >&2
+  python3 -m pip install -q dlib-bin face_recognition_models==0.3.0 Pillow numpy Click
+  python3 -m pip install -q --no-deps face_recognition==1.3.0
+fi
+labeled="${FACECLUSTER_TESTDATA:-${XDG_CACHE_HOME:-$HOME/.cache}/facecluster/testdata/labeled}"
+swift build -c release --product facecluster
+facecluster="$(swift build -c release --product facecluster --show-bin-path)/facecluster"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/large/obama" "$work/large/biden"
+for round in 1 2 3 4 5 6; do
+  for photo in "$labeled"/obama/*.jpg; do cp "$photo" "$work/large/obama/$round-$(basename "$photo")"; done
+  cp "$labeled/biden/biden.jpg" "$work/large/biden/$round-biden.jpg"
+done
+
+printf '%-8s %-22s %9s %9s %7s %7s %10s %8s\n' set grouping "BCubed F1" precision "wrong" people photos/s "peak MB"
+for set in labeled lfw10 large; do
+  case $set in labeled) dir="$labeled";; lfw10) dir=Tests/FaceClusterKitTests/Fixtures/lfw10;; large) dir="$work/large";; esac
+  peer=$( { /usr/bin/time -f "%M" python3 scripts/bench/grouping_peer.py "$dir" --processes 2 2> "$work/peer.mem"; } 2>&1)
+  python3 - "$set" "$peer" "$(tail -n 1 "$work/peer.mem")" <<'PY'
+import json, sys
+r = json.loads(sys.argv[2])
+print(f"{sys.argv[1]:<8} {'face_recognition 1.3.0':<22} {r['bcubedF1']:9.4f} {r['bcubedPrecision']:9.4f} {r['wrongMerges']:7d} {r['people']:7d} {r['photosPerSecond']:10.2f} {int(sys.argv[3]) / 1024:8.0f}")
+PY
+  # Quality from `evaluate`; speed and memory from a plain `ingest` into a new library (evaluate reuses the
+  # analysis of identical files, which would flatter the copies in `large`).
+  ours=$("$facecluster" evaluate "$dir" --jobs 2 --json)
+  rm -rf "$work/store"
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/ours.mem" "$facecluster" ingest "$dir" --store "$work/store" --jobs 2 > /dev/null 2>&1 || true
+  seconds=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+  python3 - "$set" "$ours" "$seconds" "$(tail -n 1 "$work/ours.mem")" <<'PY'
+import json, sys
+r = json.loads(sys.argv[2]); s = r["result"]["score"]
+rate = r["result"]["photos"] / float(sys.argv[3])
+print(f"{sys.argv[1]:<8} {'facecluster (ours)':<22} {s['bcubedF1']:9.4f} {s['bcubedPrecision']:9.4f} {len(r['result']['mixed']):7d} {r['result']['peopleFound']:7d} {rate:10.2f} {int(sys.argv[4]) / 1024:8.0f}")
+PY
+done
