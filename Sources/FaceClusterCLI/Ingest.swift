@@ -31,8 +31,10 @@ struct Ingest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let files = try Self.collect(paths)
-        guard !files.isEmpty else { throw CLIFailure(message: "error: no files in \(paths.joined(separator: ", "))") }
+        let (files, passedOver) = try Self.collect(paths)
+        guard !files.isEmpty else {
+            throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
+        }
         let library = try options.open()
         let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
         let references = sources.compactMap { library.reference(forFile: $0) }
@@ -63,6 +65,7 @@ struct Ingest: AsyncParsableCommand {
             reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
             peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
         summary.regrouped = regrouped.map(RegroupSummary.init)
+        summary.notPhotos = passedOver
         summary.unassignedFaces = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }
             .map(\.faceCount).reduce(0, +)
         if options.json {
@@ -116,9 +119,16 @@ struct Ingest: AsyncParsableCommand {
         return results
     }
 
-    /// The files under `paths`, recursively, hidden ones left out, in path order.
-    static func collect(_ paths: [String]) throws -> [URL] {
+    /// Extensions of the files a folder scan takes as photos; the rest of a folder (sidecars, videos, notes:
+    /// `.json`, `.xmp`, `.aae`, `.mov`, `.mp4`, `.txt`, …) is passed over and counted. A file named on the
+    /// command line is always tried, whatever its name, and fails with its reason when it is not a photo.
+    static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp"]
+
+    /// The files under `paths` (folders recursively, hidden files left out), in path order, and how many files
+    /// of each other extension the folders held.
+    static func collect(_ paths: [String]) throws -> (files: [URL], passedOver: [String: Int]) {
         var files: [URL] = []
+        var passedOver: [String: Int] = [:]
         for path in paths {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -131,10 +141,23 @@ struct Ingest: AsyncParsableCommand {
             }
             let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
             while let next = walker?.nextObject() as? URL {
-                if (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { files.append(next.standardizedFileURL) }
+                guard (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let ext = next.pathExtension.lowercased()
+                if photoExtensions.contains(ext) {
+                    files.append(next.standardizedFileURL)
+                } else {
+                    passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
+                }
             }
         }
-        return Array(Set(files)).sorted { $0.path < $1.path }
+        return (Array(Set(files)).sorted { $0.path < $1.path }, passedOver)
+    }
+
+    /// `12 files that are not photos (.json ×10, .mov ×2)`.
+    static func describe(_ passedOver: [String: Int]) -> String {
+        let total = passedOver.values.reduce(0, +)
+        let kinds = passedOver.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
+        return "\(total) file\(total == 1 ? "" : "s") that \(total == 1 ? "is" : "are") not photos (\(kinds.joined(separator: ", ")))"
     }
 
     /// Copies `files` into `folder` (same name; a different file with the same name gets a numbered one).

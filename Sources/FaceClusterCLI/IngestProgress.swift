@@ -91,6 +91,8 @@ struct IngestSummary: Encodable {
     var regrouped: RegroupSummary?
     /// Faces in the library seen too few times to be a person yet.
     var unassignedFaces = 0
+    /// Files the folders held that are not photos (sidecars, videos), by extension: passed over, not failed.
+    var notPhotos: [String: Int] = [:]
 
     init(
         reports: [IngestionReport], notStarted: Int = 0, stoppedBy signal: Int32? = nil, peopleBefore: Int, people: Int,
@@ -134,6 +136,7 @@ struct IngestSummary: Encodable {
                 : "So far: " + counts,
             "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
         ]
+        if !notPhotos.isEmpty { lines.append("Passed over \(Ingest.describe(notPhotos)).") }
         if let regrouped, !regrouped.isEmpty { lines.append(regrouped.text) }
         if unassignedFaces > 0 {
             lines.append("\(unassignedFaces) face\(unassignedFaces == 1 ? " waits" : "s wait") unassigned: seen too few times to be a person yet (`facecluster people --unassigned`).")

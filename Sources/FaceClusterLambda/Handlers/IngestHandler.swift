@@ -106,7 +106,9 @@ struct IngestHandler: LambdaHandler {
                 logger.warning("ignored an object key with malformed escapes", metadata: ["key": "\(record.s3.object.key)"])
                 continue
             }
-            guard record.s3.bucket.name == configuration.rawBucket, key.hasPrefix(configuration.rawPrefix), !key.hasSuffix("/") else {
+            // A "folder" made in the S3 console is an empty object whose key ends in "/": nothing to say about it.
+            if key.hasSuffix("/") { continue }
+            guard record.s3.bucket.name == configuration.rawBucket, key.hasPrefix(configuration.rawPrefix) else {
                 logger.info("ignored an object outside the raw prefix", metadata: ["bucket": "\(record.s3.bucket.name)", "key": "\(key)"])
                 continue
             }

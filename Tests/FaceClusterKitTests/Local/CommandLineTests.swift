@@ -37,7 +37,11 @@ struct CommandLineTests {
         }
         let whole = try Data(contentsOf: labeled.first { $0.person == "biden" }!.url)
         try whole.prefix(whole.count / 3).write(to: photos.appendingPathComponent("cut-off.jpg"))
+        // A text file named like a photo fails with its reason; a folder's sidecars and videos are passed over.
+        try Data("shopping list".utf8).write(to: folder.appendingPathComponent("photos/fake.jpg"))
         try Data("shopping list".utf8).write(to: folder.appendingPathComponent("photos/notes.txt"))
+        try Data("{}".utf8).write(to: photos.appendingPathComponent("John_Simm-0.jpg.json"))
+        try Data([0, 0, 0, 24]).write(to: photos.appendingPathComponent("clip.MOV"))
         return folder
     }
 
@@ -53,7 +57,11 @@ struct CommandLineTests {
         let first = try await Self.run(["ingest", "photos"], in: folder)
         #expect(first.status == 1, "some photos failed: exit 1")
         #expect(first.output.contains("6 with faces") && first.output.contains("2 failed"), "\(first.output)")
-        #expect(first.output.contains("cut-off.jpg: invalid_image") && first.output.contains("notes.txt: not_an_image"))
+        #expect(first.output.contains("cut-off.jpg: invalid_image") && first.output.contains("fake.jpg: not_an_image"))
+        #expect(first.output.contains("Passed over 3 files that are not photos (.json ×1, .mov ×1, .txt ×1)"), "\(first.output)")
+        // Named on the command line, a file is tried whatever its name.
+        let named = try await Self.run(["ingest", "photos/notes.txt"], in: folder)
+        #expect(named.status == 1 && named.output.contains("notes.txt: not_an_image"), "\(named.output)")
 
         let again = try await Self.run(["ingest", "photos", "--json"], in: folder)
         #expect(again.status == 0)
@@ -136,7 +144,7 @@ struct CommandLineTests {
         process.waitUntilExit()
         #expect(text.contains("█") && text.contains("photos/s") && text.contains("left"), "\(text.prefix(400))")
         #expect(text.contains("8/8"), "the bar counts every file")
-        #expect(text.contains("notes.txt: not_an_image"), "failures are printed above the bar")
+        #expect(text.contains("fake.jpg: not_an_image"), "failures are printed above the bar")
     }
 
     @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
