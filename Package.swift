@@ -29,6 +29,9 @@ let package = Package(
             name: "CTurboJPEG",
             providers: [.apt(["libturbojpeg0-dev"])]
         ),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CWebP", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CHEIF", providers: [.apt(["libheif-dev"])]),
         .target(
             name: "CJPEGRegion",
             dependencies: ["CTurboJPEG"]
@@ -36,7 +39,7 @@ let package = Package(
         .target(
             name: "FaceClusterKit",
             dependencies: [
-                "CTurboJPEG", "CJPEGRegion",
+                "CTurboJPEG", "CJPEGRegion", "CPNG", "CWebP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -53,7 +56,7 @@ let package = Package(
         .target(
             name: "FaceClusterLocal",
             dependencies: [
-                "FaceClusterKit", "CDlibFace",
+                "FaceClusterKit", "CDlibFace", "CHEIF",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -108,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "FaceClusterLambda", "CTurboJPEG",
+                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "FaceClusterLambda", "CTurboJPEG", "CHEIF",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -3,8 +3,9 @@
 set -euo pipefail
 
 # libdlib-dev (the local face engine) does not pull a BLAS: libopenblas0-pthread is ~8× faster than the
-# reference BLAS for the face embedding. libsqlite3-dev for the local metadata store (GRDB).
-packages=(libturbojpeg0-dev libjpeg62-turbo-dev python3 libdlib-dev libopenblas0-pthread libsqlite3-dev)
+# reference BLAS for the face embedding. libpng-dev and libwebp-dev (static archives, linked into the Lambda
+# too) and libheif-dev (HEIC, local engine only) decode the formats other than JPEG. libsqlite3-dev for the local metadata store (GRDB).
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev python3 libdlib-dev libopenblas0-pthread libsqlite3-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

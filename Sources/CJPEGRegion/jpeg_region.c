@@ -30,7 +30,14 @@ static void on_error(j_common_ptr info) {
 static void on_message(j_common_ptr info, int level) {
     error_handler *handler = (error_handler *)info->err;
     if (level >= 0) return;  // trace messages
-    if (info->err->msg_code == JWRN_JPEG_EOF) handler->result->truncated = 1;
+    int code = info->err->msg_code;
+    if (code == JWRN_JPEG_EOF) handler->result->truncated = 1;
+    else if ((code == JWRN_HIT_MARKER || code == JWRN_HUFF_BAD_CODE || code == JWRN_MUST_RESYNC
+              || code == JWRN_NOT_SEQUENTIAL || code == JWRN_ARITH_BAD_CODE) && handler->result->damaged++ == 0) {
+        (*info->err->format_message)(info, handler->result->message);
+        handler->result->warnings++;
+        return;
+    }
     if (handler->result->warnings++ == 0) (*info->err->format_message)(info, handler->result->message);
 }
 
@@ -62,6 +69,7 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         return -1;
     }
     jpeg_create_decompress(&info);
+    if (request->max_memory > 0) info.mem->max_memory_to_use = request->max_memory;
     info.progress = &progress.manager;
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
@@ -84,8 +92,14 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         snprintf(result->message, sizeof result->message, "the output buffer is too small");
         longjmp(errors.jump, 1);
     }
+    // Bands start and end on iMCU-row boundaries: jpeg_skip_scanlines from inside a row group (the merged
+    // upsampler's two rows, a context row group) leaves libjpeg-turbo 2.1's row state stale, so it returns
+    // rows from before the skip and decodes past the last iMCU row ("premature end of data segment";
+    // libjpeg-turbo issue 915). Rounding costs at most one iMCU row (16 rows at 4:2:0) per band edge.
+    JDIMENSION group = (JDIMENSION)(info.max_v_samp_factor * info.min_DCT_scaled_size);
     for (unsigned int band = 0; band < request->band_count; band++) {
-        JDIMENSION start = request->bands[2 * band], end = request->bands[2 * band + 1];
+        JDIMENSION start = request->bands[2 * band] / group * group;
+        JDIMENSION end = (request->bands[2 * band + 1] + group - 1) / group * group;
         if (end > info.output_height) end = info.output_height;
         if (start > info.output_scanline) jpeg_skip_scanlines(&info, start - info.output_scanline);
         while (info.output_scanline < end) {

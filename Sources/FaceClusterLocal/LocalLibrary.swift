@@ -35,7 +35,7 @@ public struct LocalLibrary: Sendable {
     public init(
         directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = LocalLibrary.pipelineDefaults,
         engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false, analysisCache: LocalFaceEngine.AnalysisCache? = nil,
-        cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper()
+        cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper(decoders: .local)
     ) throws {
         try models.check()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -22,6 +22,9 @@ typedef struct {
     int stop_after_bands;
     /// 1: simple chroma upsampling (no visible difference once the crop is shrunk; about 10 % faster).
     int fast_upsampling;
+    /// The most memory libjpeg may allocate (0: no limit); past it the decode fails instead of growing
+    /// (a progressive frame's whole-image coefficient buffer, above all).
+    long max_memory;
 } fck_region_request;
 
 typedef struct {
@@ -33,6 +36,10 @@ typedef struct {
     /// Set when libjpeg warned that the data ended early.
     int truncated;
     int warnings;
+    /// Warnings that mean damaged entropy-coded data (a bad Huffman or arithmetic code, a segment cut by a
+    /// marker, a lost restart, bad scan parameters), as opposed to harmless ones ("extraneous bytes before
+    /// marker", an unknown Adobe transform) and the end of data (`truncated`).
+    int damaged;
     /// The first error or warning, as libjpeg words it.
     char message[200];
 } fck_region_result;

@@ -4,13 +4,14 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Image formats recognised by their first bytes. Only JPEG is decoded; the others are named so a user
-/// learns what they uploaded (a typed ``ImageError/unsupportedFormat(_:)``), not merely that it failed.
-enum ImageFormat: String {
+/// Image formats recognised by their first bytes, never by a file name's extension. JPEG is decoded by
+/// libjpeg-turbo, the others by a ``PhotoDecoder`` when one is given (``PhotoDecoders``); a format without
+/// one is named so a user learns what they uploaded (a typed ``ImageError/unsupportedFormat(_:)``).
+public enum ImageFormat: String, Sendable {
     case jpeg = "JPEG", png = "PNG", gif = "GIF", webp = "WebP", heic = "HEIC", avif = "AVIF", tiff = "TIFF", bmp = "BMP"
 
     /// The format `data` starts with, or `nil` when it is none of these.
-    init?(sniffing data: Data) {
+    public init?(sniffing data: Data) {
         let head = [UInt8](data.prefix(32))
         func starts(with bytes: [UInt8], at offset: Int = 0) -> Bool {
             head.count >= offset + bytes.count && Array(head[offset..<offset + bytes.count]) == bytes

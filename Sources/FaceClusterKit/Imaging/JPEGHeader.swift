@@ -4,6 +4,19 @@ import FoundationEssentials
 import Foundation
 #endif
 
+/// Limits on decoding one untrusted photo, checked from its header before the work: the memory a progressive
+/// frame's coefficient buffer takes (192 MB: a 64 MP 4:2:0 progressive photo), and the work of a progressive
+/// file, as scans × megapixels (4,000: about 4 s of one core at 1/8 scale; a 99.7 MP file of 442 scans took
+/// 49 s). Sequential (baseline) frames are bounded by the pixel limit alone.
+public struct DecodeBudget: Hashable, Sendable {
+    public var memory: Int
+    public var work: Double
+    public init(memory: Int = 192 * 1_048_576, work: Double = 4000) {
+        self.memory = memory
+        self.work = work
+    }
+}
+
 /// What a JPEG's markers say before any pixel is decoded: the stored size, the components, the EXIF
 /// orientation and whether an Adobe APP14 marker is present (Adobe writes CMYK inverted).
 struct JPEGHeader: Equatable {
@@ -15,6 +28,45 @@ struct JPEGHeader: Equatable {
     var adobe: Bool
     /// Where the first scan's header starts.
     var scanOffset: Int
+    /// Bits per sample (8 for every JPEG a camera writes; 12 for some medical and raw-derived files).
+    var precision = 8
+    /// The frame marker: `C0` baseline, `C1` extended, `C2` progressive, `C3` lossless, `C9`… arithmetic.
+    var process: UInt8 = 0xC0
+    /// Each component's sampling factors (horizontal, vertical).
+    var sampling: [(h: Int, v: Int)] = []
+
+    static func == (lhs: JPEGHeader, rhs: JPEGHeader) -> Bool {
+        lhs.width == rhs.width && lhs.height == rhs.height && lhs.components == rhs.components && lhs.progressive == rhs.progressive
+            && lhs.orientation == rhs.orientation && lhs.adobe == rhs.adobe && lhs.scanOffset == rhs.scanOffset
+            && lhs.precision == rhs.precision && lhs.process == rhs.process
+    }
+
+    /// The memory a decoder needs for this frame's whole-image coefficient buffer, in bytes: a progressive
+    /// frame is held whole before any pixel exists (64 coefficients of 2 bytes a block, at every component's
+    /// sampling), at any DCT scale. 0 for a sequential frame, decoded a row of blocks at a time.
+    var coefficientBytes: Int {
+        guard progressive else { return 0 }
+        let hMax = max(sampling.map(\.h).max() ?? 1, 1), vMax = max(sampling.map(\.v).max() ?? 1, 1)
+        return (sampling.isEmpty ? Array(repeating: (1, 1), count: components) : sampling).map { component in
+            let blocksWide = (width * component.h + hMax * 8 - 1) / (hMax * 8)
+            let blocksHigh = (height * component.v + vMax * 8 - 1) / (vMax * 8)
+            return blocksWide * blocksHigh * 128
+        }.reduce(0, +)
+    }
+
+    /// How many scans the file holds (start-of-scan markers from the first on; entropy-coded data never holds
+    /// `FF DA`). One pass over the bytes, no decoding.
+    func scanCount(_ data: Data) -> Int {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var count = 0, index = scanOffset
+            while index + 1 < bytes.count {
+                if bytes[index] == 0xFF && bytes[index + 1] == 0xDA { count += 1 }
+                index += 1
+            }
+            return count
+        }
+    }
 
     /// Reads the markers up to the start of the scan. Throws ``ImageError/truncated`` when the data ends
     /// first and ``ImageError/corrupt(detail:)`` when a marker is malformed.
@@ -25,13 +77,30 @@ struct JPEGHeader: Equatable {
     /// The header of `data` after the checks every decoder here makes first: the data is a JPEG (other
     /// formats are named in the error) and has at most `pixelLimit` pixels (checked before any pixel buffer
     /// exists).
-    init(checking data: Data, pixelLimit: Int) throws {
+    ///
+    /// Also refused from the header, before any work: JPEG processes libjpeg-turbo's 8-bit decoder does not
+    /// run (12-bit, lossless), a progressive frame whose coefficient buffer exceeds `budget.memory`, and a
+    /// progressive file whose scans × megapixels exceed `budget.work` (each scan re-reads the whole frame).
+    init(checking data: Data, pixelLimit: Int, budget: DecodeBudget = DecodeBudget()) throws {
         guard let format = ImageFormat(sniffing: data) else { throw ImageError.notAnImage }
         guard format == .jpeg else { throw ImageError.unsupportedFormat(format.rawValue) }
         self = try JPEGHeader(parsing: data)
+        if [0xC3, 0xC7, 0xCB, 0xCF].contains(process) { throw ImageError.unsupportedProcess("a lossless JPEG (SOF\(process & 0x0F))") }
+        if precision != 8 { throw ImageError.unsupportedProcess("a \(precision)-bit JPEG") }
         let pixels = width.multipliedReportingOverflow(by: height)
         guard !pixels.overflow, pixels.partialValue <= pixelLimit else {
             throw ImageError.tooManyPixels(width: displayWidth, height: displayHeight, limit: pixelLimit)
+        }
+        if coefficientBytes > budget.memory {
+            throw ImageError.overBudget(
+                detail: "a progressive \(width)×\(height) JPEG needs \(coefficientBytes / 1_048_576) MB to decode (the budget is \(budget.memory / 1_048_576) MB)")
+        }
+        if progressive {
+            let work = Double(scanCount(data)) * Double(pixels.partialValue) / 1_000_000
+            if work > budget.work {
+                throw ImageError.overBudget(
+                    detail: "a progressive JPEG of \(pixels.partialValue / 1_000_000) MP in \(scanCount(data)) scans is more decoding work than a photo's budget")
+            }
         }
     }
 
@@ -41,10 +110,13 @@ struct JPEGHeader: Equatable {
         var frame: (width: Int, height: Int, components: Int, progressive: Bool)?
         var orientation = Orientation.up
         var adobe = false
+        var precision = 8, process: UInt8 = 0xC0
+        var sampling: [(h: Int, v: Int)] = []
         while true {
-            // Markers may be preceded by fill bytes (0xFF).
+            // Bytes before a marker are skipped, as libjpeg does (it warns "extraneous bytes before marker",
+            // which some cameras' padding causes); markers may be preceded by fill bytes (0xFF).
+            while position < bytes.count && bytes[position] != 0xFF { position += 1 }
             guard position < bytes.count else { throw ImageError.truncated }
-            guard bytes[position] == 0xFF else { throw ImageError.corrupt(detail: "expected a marker at byte \(position)") }
             while position < bytes.count && bytes[position] == 0xFF { position += 1 }
             guard position < bytes.count else { throw ImageError.truncated }
             let marker = bytes[position]
@@ -63,6 +135,13 @@ struct JPEGHeader: Equatable {
                 let height = Int(bytes[body + 1]) << 8 | Int(bytes[body + 2])
                 let width = Int(bytes[body + 3]) << 8 | Int(bytes[body + 4])
                 frame = (width, height, Int(bytes[body + 5]), [0xC2, 0xC6, 0xCA, 0xCE].contains(marker))
+                precision = Int(bytes[body])
+                process = marker
+                sampling = (0..<Int(bytes[body + 5])).compactMap { component in
+                    let at = body + 6 + component * 3 + 1
+                    guard at < end else { return nil }
+                    return (h: max(Int(bytes[at] >> 4), 1), v: max(Int(bytes[at] & 0x0F), 1))
+                }
             case 0xE1:
                 if let found = Self.exifOrientation(Array(bytes[body..<end])) { orientation = found }
             case 0xEE:
@@ -77,6 +156,9 @@ struct JPEGHeader: Equatable {
                 self.orientation = orientation
                 self.adobe = adobe
                 self.scanOffset = position - 2
+                self.precision = precision
+                self.process = process
+                self.sampling = sampling
                 return
             default:
                 break

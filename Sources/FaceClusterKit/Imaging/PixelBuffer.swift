@@ -1,10 +1,10 @@
-/// Interleaved 8-bit RGB pixels, rows top to bottom.
-struct PixelBuffer {
-    let width: Int
-    let height: Int
-    var pixels: [UInt8]
+/// Interleaved 8-bit RGB pixels, rows top to bottom: what a ``PhotoDecoder`` returns.
+public struct PixelBuffer: Sendable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
 
-    init(width: Int, height: Int, pixels: [UInt8]) {
+    public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3)
         self.width = width
         self.height = height

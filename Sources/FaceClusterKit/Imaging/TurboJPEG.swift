@@ -37,7 +37,12 @@ enum TurboJPEG {
     /// `factor`, into RGB; CMYK and YCCK (Adobe-inverted or not) are converted. Rows before and between the
     /// bands are entropy-decoded but not reconstructed (they stay black); decoding stops after the last band.
     /// A file cut short is reported either way: libjpeg notices inside the bands, the end marker check after
-    /// them. Progressive images with more than 500 scans are refused.
+    /// them. Progressive images with more than 500 scans are refused; data libjpeg reports as damaged (a
+    /// corrupt-data warning) is ``ImageError/damaged(detail:)``; more than ``memoryLimit`` is
+    /// ``ImageError/overBudget(detail:)``.
+    /// The most memory one decode may take (the header check refuses bigger progressive frames first).
+    static let memoryLimit = 256 * 1_048_576
+
     static func decode(
         _ data: Data, header: JPEGHeader, factor: (num: Int, denom: Int), columns: Range<Int>? = nil, bands: [Range<Int>]? = nil
     ) throws -> DecodedRegion {
@@ -55,7 +60,7 @@ enum TurboJPEG {
                         scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0,
                         crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
                         bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
-                        stop_after_bands: 1, fast_upsampling: 1)
+                        stop_after_bands: 1, fast_upsampling: 1, max_memory: memoryLimit)
                     return fck_decode_region(
                         raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, buffer.baseAddress, capacity, &result)
                 }
@@ -64,9 +69,13 @@ enum TurboJPEG {
         }
         let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard status == 0 else {
+            if message.contains("Backing store") || message.contains("Insufficient memory") {
+                throw ImageError.overBudget(detail: "more than \(memoryLimit / 1_048_576) MB to decode")
+            }
             throw message.contains("Premature end") ? ImageError.truncated : ImageError.corrupt(detail: message)
         }
         guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
+        if result.damaged > 0 { throw ImageError.damaged(detail: message) }
         if result.components == 4 { samples = rgb(fromCMYK: samples, inverted: header.adobe) }
         let pixels = samples
         return DecodedRegion(

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Face thumbnails from JPEG photos with libjpeg-turbo.
+/// Face thumbnails with libjpeg-turbo, from JPEG photos and from the formats of ``PhotoDecoders``.
 ///
 /// - Decodes at the smallest DCT scale that still leaves every face crop at least the thumbnail size, so a
 ///   20 MP photo is never fully decoded for 160 px faces. The scales are 1/8, 1/4, 1/2 and 1, whose inverse
@@ -15,20 +15,30 @@ import Foundation
 ///   to the whole photo), so the face lands upright whatever the camera wrote.
 /// - Crops are squares around the face with ``ThumbnailSpec/margin`` on each side, moved inside the photo
 ///   at its edges rather than squashed; shrinking averages areas (no aliasing), enlarging is bilinear.
-/// - Baseline and progressive JPEG, grayscale, CMYK and YCCK (Adobe-inverted too). PNG, HEIC, WebP, AVIF,
-///   TIFF, GIF and BMP are refused with ``ImageError/unsupportedFormat(_:)``: face thumbnails are JPEG
-///   end to end and camera uploads are JPEG; decoding PNG would need libpng in the Lambda for little gain.
-/// - Photos over ``pixelLimit`` are refused from the header, before any pixel buffer exists.
+/// - Baseline and progressive JPEG, grayscale, CMYK and YCCK (Adobe-inverted too). Other formats (PNG and
+///   WebP by default, HEIC where the local engine adds it) are decoded whole by their ``PhotoDecoder``, then
+///   cut the same way; a format without a decoder is refused with ``ImageError/unsupportedFormat(_:)``.
+///   Thumbnails are always JPEG.
+/// - Photos over ``pixelLimit`` or the ``DecodeBudget`` are refused from the header, before any pixel buffer exists.
 ///
 /// Cost: one partial decode per photo (about the entropy-decoding time of the file) plus one small encode
 /// per face. Memory: the decoded image at the chosen scale (3 bytes a pixel) plus one crop.
 public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     /// Largest width × height accepted; 100 MP by default.
     public var pixelLimit: Int
+    /// The decoders for formats other than JPEG.
+    public var decoders: PhotoDecoders
 
-    public init(pixelLimit: Int = 100_000_000) { self.pixelLimit = pixelLimit }
+    public init(pixelLimit: Int = 100_000_000, decoders: PhotoDecoders = .standard) {
+        self.pixelLimit = pixelLimit
+        self.decoders = decoders
+    }
 
     public func imageInfo(of data: Data) throws -> ImageInfo {
+        if let decoder = try decoders.decoder(for: data) {
+            let size = try PhotoDecoders.checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
+            return ImageInfo(width: size.width, height: size.height, orientation: .up, format: decoder.format.rawValue.lowercased())
+        }
         let header = try header(of: data)
         return ImageInfo(width: header.displayWidth, height: header.displayHeight, orientation: header.orientation, format: "jpeg")
     }
@@ -42,12 +52,29 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     /// ``thumbnails(of:boxes:spec:)`` on the calling thread (benchmarks).
     public func thumbnailsNow(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
         guard !boxes.isEmpty else { return [] }
+        if let decoder = try decoders.decoder(for: data) { return try thumbnails(of: data, by: decoder, boxes: boxes, spec: spec) }
         let plan = try plan(for: data, boxes: boxes, size: spec.size, margin: spec.margin)
         let decoded = try plan.decode(data)
         return try plan.regions.map { region in
             let local = (x: region.x - Double(decoded.xOffset), y: region.y, width: region.width, height: region.height)
             let thumbnail = decoded.buffer.resampled(region: local, toWidth: spec.size, height: spec.size).oriented(plan.header.orientation)
             return try TurboJPEG.encode(thumbnail, quality: spec.quality)
+        }
+    }
+
+    /// A format decoded whole: the photo is shrunk once to the largest scale any crop needs, then each crop is
+    /// resampled from it, as for a JPEG.
+    private func thumbnails(of data: Data, by decoder: any PhotoDecoder, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
+        let size = try PhotoDecoders.checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
+        let crops = Self.crops(for: boxes, width: Double(size.width), height: Double(size.height), margin: spec.margin)
+        let needed = min(crops.map { Double(spec.size) / $0.side }.max() ?? 1, 1)
+        let decoded = try PhotoDecoders.decode(
+            data, by: decoder, maximumPixels: Int((Double(size.width * size.height) * needed * needed).rounded(.up)),
+            pixelLimit: pixelLimit, budget: DecodeBudget())
+        let factor = Double(decoded.buffer.width) / Double(size.width)
+        return try crops.map { crop in
+            let region = (x: crop.x * factor, y: crop.y * factor, width: crop.side * factor, height: crop.side * factor)
+            return try TurboJPEG.encode(decoded.buffer.resampled(region: region, toWidth: spec.size, height: spec.size), quality: spec.quality)
         }
     }
 
@@ -109,16 +136,21 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
 
     func plan(for data: Data, boxes: [BoundingBox], size: Int, margin: Double) throws -> CropPlan {
         let header = try header(of: data)
-        let (width, height) = (Double(header.displayWidth), Double(header.displayHeight))
-        let crops = boxes.map { box -> (x: Double, y: Double, side: Double) in
+        let crops = Self.crops(for: boxes, width: Double(header.displayWidth), height: Double(header.displayHeight), margin: margin)
+        let needed = crops.map { Double(size) / $0.side }.max() ?? 1
+        return CropPlan(header: header, factor: TurboJPEG.factor(atLeast: needed), crops: crops)
+    }
+
+    /// Each face's square crop in displayed pixels: the face's longer side plus `margin` on each side, moved
+    /// inside the photo at its edges.
+    static func crops(for boxes: [BoundingBox], width: Double, height: Double, margin: Double) -> [(x: Double, y: Double, side: Double)] {
+        boxes.map { box in
             let clamped = box.clamped
             let centreX = (clamped.left + clamped.width / 2) * width, centreY = (clamped.top + clamped.height / 2) * height
             let face = max(clamped.width * width, clamped.height * height)
             let side = min(max(face * (1 + 2 * margin), 1), min(width, height))
             return (min(max(centreX - side / 2, 0), width - side), min(max(centreY - side / 2, 0), height - side), side)
         }
-        let needed = crops.map { Double(size) / $0.side }.max() ?? 1
-        return CropPlan(header: header, factor: TurboJPEG.factor(atLeast: needed), crops: crops)
     }
 
     private func header(of data: Data) throws -> JPEGHeader {

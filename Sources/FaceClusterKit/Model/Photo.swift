@@ -110,6 +110,8 @@ public struct FailureCode: RawRepresentable, Hashable, Sendable, Codable, Expres
     public static let notAnImage: FailureCode = "not_an_image"
     public static let unsupportedFormat: FailureCode = "unsupported_format"
     public static let corruptImage: FailureCode = "corrupt_image"
+    /// Decoded with libjpeg's corrupt-data warnings: not a photo without faces, a damaged file.
+    public static let damagedImage: FailureCode = "damaged_image"
     /// The face service could not read the image (Rekognition's InvalidImageFormat, InvalidS3Object; the local
     /// engine's decoder); the message says why.
     public static let invalidImage: FailureCode = "invalid_image"

@@ -26,6 +26,9 @@ extension ImageError: PhotoFailureConvertible {
         case .unsupportedFormat: .unsupportedFormat
         case .tooManyPixels: .imageTooLarge
         case .tooSmall: .imageTooSmall
+        case .damaged: .damagedImage
+        case .unsupportedProcess: .unsupportedFormat
+        case .overBudget: .imageTooLarge
         }
         return PhotoFailure(code: code, message: description, retryable: false)
     }

@@ -53,23 +53,34 @@ public enum ImageError: Error, Hashable, Sendable, CustomStringConvertible {
     case notAnImage
     case truncated
     case corrupt(detail: String)
-    /// Recognised, but not a format the cropper handles (HEIC, WebP, AVIF, TIFF, GIF…).
+    /// Recognised, but not a format (or a variant of one) this build decodes: AVIF, TIFF, GIF, BMP; HEIC in
+    /// the Lambda; animated WebP.
     case unsupportedFormat(String)
     /// Width × height over the configured limit: refused before any pixel buffer exists (decompression bombs).
     case tooManyPixels(width: Int, height: Int, limit: Int)
     /// A side under the minimum the face services accept (80 px).
     case tooSmall(width: Int, height: Int, minimum: Int)
+    /// Decoded, but libjpeg reported damaged data (a bad Huffman code, a corrupt segment): the pixels cannot
+    /// be trusted, so the photo is not reported as one without faces.
+    case damaged(detail: String)
+    /// A JPEG process the 8-bit decoder does not run (12-bit, lossless), named.
+    case unsupportedProcess(String)
+    /// More memory or work to decode than one photo may take (``DecodeBudget``), refused before the work.
+    case overBudget(detail: String)
 
     public var description: String {
         switch self {
         case .notAnImage: "not an image"
         case .truncated: "the image data is truncated"
         case .corrupt(let detail): "the image data is corrupt: \(detail)"
-        case .unsupportedFormat(let format): "\(format) images are not supported (only JPEG is)"
+        case .unsupportedFormat(let format): "\(format) images are not supported (JPEG, PNG and WebP are; HEIC by the local engine)"
         case .tooManyPixels(let width, let height, let limit):
             "\(width)×\(height) exceeds the limit of \(limit) pixels"
         case .tooSmall(let width, let height, let minimum):
             "\(width)×\(height) is smaller than \(minimum) px on a side"
+        case .damaged(let detail): "the image data is damaged: \(detail)"
+        case .unsupportedProcess(let process): "\(process) is not supported (only 8-bit baseline and progressive JPEG are)"
+        case .overBudget(let detail): "too costly to decode: \(detail)"
         }
     }
 }

@@ -8,8 +8,9 @@ import Synchronization
 /// The embedded face engine: dlib's HOG detector, 5-point landmarks and 128-D ResNet embedding, as a
 /// ``FaceDetector`` and a ``FaceIndex`` whose vectors persist in the ``LocalDatabase`` beside the metadata.
 ///
-/// - **Images.** JPEG, decoded upright at a reduced DCT scale so the engine sees at most
-///   ``Configuration/analysisPixels`` (a 20 MP photo is analysed at 1/4 scale); images whose long side is under
+/// - **Images.** JPEG, PNG, WebP and HEIC by content (``PhotoDecoders/local``), decoded upright and reduced so
+///   the engine sees at most ``Configuration/analysisPixels`` (a 20 MP JPEG is analysed at its 1/4 DCT scale;
+///   the other formats are decoded whole, then shrunk); images whose long side is under
 ///   ``Configuration/upsampleBelow`` are upsampled once, so faces down to ~40 px are found.
 /// - **Similarity.** dlib measures faces by Euclidean distance between embeddings (0.6 is its threshold for one
 ///   pair). The ports speak Rekognition's 0…100 similarity, so `similarity = 100 − 10 × distance / 0.55`:
@@ -131,11 +132,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             try await BlockingWork.run {
                 let image: UprightImage
                 do {
-                    image = try UprightImage(decoding: data, maximumPixels: analysisPixels)
+                    image = try UprightImage(decoding: data, maximumPixels: analysisPixels, decoders: .local)
                 } catch let error as ImageError {
-                    // The port's terms (what Rekognition answers), with the decoder's reason.
-                    if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
-                    throw FaceServiceError.invalidImage(detail: error.description)
+                    // The port's terms (what Rekognition answers), with the decoder's reason; damage and the
+                    // decode budget keep their own codes.
+                    switch error {
+                    case .tooManyPixels: throw FaceServiceError.imageTooLarge(detail: error.description)
+                    case .damaged, .overBudget, .unsupportedProcess: throw error
+                    default: throw FaceServiceError.invalidImage(detail: error.description)
+                    }
                 }
                 let upsample = max(image.width, image.height) < upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)

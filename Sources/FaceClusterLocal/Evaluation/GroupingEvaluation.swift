@@ -166,7 +166,7 @@ public struct GroupingEvaluation: Sendable {
 /// Reads photos' headers like the real cropper but cuts no thumbnails (an empty one per face): grouping does
 /// not look at them, and evaluations group the same photos many times.
 struct HeaderOnlyCropper: ThumbnailCropper {
-    let base = TurboJPEGThumbnailCropper()
+    let base = TurboJPEGThumbnailCropper(decoders: .local)
     func imageInfo(of data: Data) throws -> ImageInfo { try base.imageInfo(of: data) }
     func thumbnails(of data: Data, boxes: [BoundingBox], spec: ThumbnailSpec) async throws -> [Data] { boxes.map { _ in Data() } }
 }

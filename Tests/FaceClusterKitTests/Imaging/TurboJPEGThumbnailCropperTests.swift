@@ -167,16 +167,23 @@ struct TurboJPEGThumbnailCropperTests {
         expectQuadrants(try await cropper.thumbnails(of: motionPhoto, boxes: [top], spec: ThumbnailSpec())[0], "motion photo")
     }
 
-    @Test("other formats are named in the error", arguments: [
-        ("PNG", Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])),
+    @Test("formats without a decoder are named in the error", arguments: [
         ("GIF", Data("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8)),
-        ("WebP", Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)),
+        ("BMP", Data([0x42, 0x4D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
         ("HEIC", Data([0, 0, 0, 24] + Array("ftypheic".utf8) + [0, 0, 0, 0])),
         ("AVIF", Data([0, 0, 0, 24] + Array("ftypavif".utf8) + [0, 0, 0, 0])),
         ("TIFF", Data([0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0])),
     ])
     func unsupported(_ format: String, _ data: Data) {
         #expect(throws: ImageError.unsupportedFormat(format)) { try cropper.imageInfo(of: data) }
+    }
+
+    @Test("a PNG or WebP cut off after its signature is read as one, and fails as cut short or damaged")
+    func cutOffHeaders() {
+        #expect(throws: ImageError.truncated) { try cropper.imageInfo(of: Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])) }
+        #expect { try cropper.imageInfo(of: Data("RIFF\u{0}\u{0}\u{0}\u{0}WEBPVP8 ".utf8)) } throws: { error in
+            [ImageError.truncated, .damaged(detail: "WebP: the bitstream is invalid (libwebp status 3)")].contains(error as? ImageError)
+        }
     }
 
     @Test("size, margin and quality are honoured")

@@ -105,7 +105,7 @@ struct LocalFaceIndexTests {
         #expect(result.unindexed.map(\.reasons) == [["EXCEEDS_MAX_FACES"]])
     }
 
-    @Test("bytes that are not a JPEG are refused with a typed error", arguments: [Data("hello".utf8), Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])])
+    @Test("bytes that are not an image, or only a PNG signature, are refused with a typed error", arguments: [Data("hello".utf8), Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])])
     func notAnImage(data: Data) async throws {
         await #expect(throws: FaceServiceError.self) {
             try await Self.engine().indexFaces(in: ImageInput(data: data), externalImageID: "x", options: IndexOptions())

@@ -33,15 +33,7 @@ enum JPEGFactory {
 
     /// `displayed` stored for `orientation` (the inverse transform), encoded, with the EXIF tag inserted.
     static func jpeg(_ displayed: PixelBuffer, orientation: Orientation = .up, kind: Kind = .baseline, quality: Int = 92) -> Data {
-        let (storedWidth, storedHeight) = orientation.swapsDimensions ? (displayed.height, displayed.width) : (displayed.width, displayed.height)
-        var stored = PixelBuffer(width: storedWidth, height: storedHeight)
-        for y in 0..<displayed.height {
-            for x in 0..<displayed.width {
-                let (u, v) = orientation.storedPixel(forDisplayed: x, y, displayWidth: displayed.width, displayHeight: displayed.height)
-                let from = (y * displayed.width + x) * 3, to = (v * storedWidth + u) * 3
-                stored.pixels[to..<to + 3] = displayed.pixels[from..<from + 3]
-            }
-        }
+        let stored = displayed.stored(for: orientation)
         let encoded = encode(stored, kind: kind, quality: quality)
         return orientation == .up ? encoded : withOrientation(encoded, orientation)
     }

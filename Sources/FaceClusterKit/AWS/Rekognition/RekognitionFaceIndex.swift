@@ -6,24 +6,39 @@ import Foundation
 
 /// Turns a port image into a Rekognition image: an S3 reference when the photo sits in a bucket Rekognition
 /// may read (no download, up to 15 MB), bytes otherwise (up to 5 MB; a larger JPEG is re-encoded smaller,
-/// turned upright first so boxes keep meaning the displayed photo).
+/// turned upright first so boxes keep meaning the displayed photo). Rekognition reads JPEG and PNG only: a
+/// WebP (or another format of ``decoders``) is decoded and sent as JPEG bytes; a format without a decoder
+/// (HEIC in the Lambda) fails as ``ImageError/unsupportedFormat(_:)`` before any call is made.
 struct RekognitionImages: Sendable {
     /// Buckets, in the Rekognition region, whose objects are sent by reference.
     var buckets: Set<String>
+    var decoders: PhotoDecoders = .standard
     static let maximumBytes = 5 * 1024 * 1024
 
-    /// The re-encoding of a large photo runs on ``BlockingWork``'s threads.
+    /// The re-encoding of a large photo or another format runs on ``BlockingWork``'s threads.
     func image(_ input: ImageInput) async throws -> Rekognition.Image {
-        if let reference = input.reference, buckets.contains(reference.store) {
+        let format = ImageFormat(sniffing: input.data)
+        let readable = format == .jpeg || format == .png || format == nil  // nil: let Rekognition name what it is
+        if readable, let reference = input.reference, buckets.contains(reference.store) {
             return .s3(Rekognition.S3Object(Bucket: reference.store, Name: reference.key, Version: reference.versionID))
         }
-        guard input.data.count > Self.maximumBytes else { return .bytes(input.data) }
-        let data = input.data
-        return .bytes(try await BlockingWork.run { try Self.shrink(data) })
+        guard !readable || input.data.count > Self.maximumBytes else { return .bytes(input.data) }
+        let (data, decoders) = (input.data, decoders)
+        return .bytes(try await BlockingWork.run { try Self.shrink(data, decoders: decoders) })
     }
 
-    /// A JPEG over 5 MB, decoded at half scale (then a quarter…), turned upright, re-encoded at quality 90.
-    static func shrink(_ data: Data) throws -> Data {
+    /// A JPEG over 5 MB, decoded at half scale (then a quarter…), turned upright, re-encoded at quality 90;
+    /// another format decoded whole and encoded as JPEG at quality 90, halved until it is at most 5 MB.
+    static func shrink(_ data: Data, decoders: PhotoDecoders = .standard) throws -> Data {
+        if let decoder = try decoders.decoder(for: data) {
+            var buffer = try PhotoDecoders.decode(data, by: decoder, maximumPixels: nil, pixelLimit: 100_000_000, budget: DecodeBudget()).buffer
+            for _ in 0..<4 {
+                let encoded = try TurboJPEG.encode(buffer, quality: 90)
+                if encoded.count <= maximumBytes { return encoded }
+                buffer = buffer.resampled(region: (0, 0, Double(buffer.width), Double(buffer.height)), toWidth: max(buffer.width / 2, 1), height: max(buffer.height / 2, 1))
+            }
+            throw FaceServiceError.imageTooLarge(detail: "still over 5 MB as a JPEG at 1/8 scale")
+        }
         let header = try JPEGHeader(parsing: data)
         for factor in [(1, 2), (1, 4), (1, 8)] {
             let decoded = try TurboJPEG.decode(data, header: header, factor: factor)

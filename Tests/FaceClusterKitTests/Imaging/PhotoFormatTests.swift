@@ -1,0 +1,196 @@
+@testable import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+import Testing
+
+/// PNG, WebP and HEIC, decoded by content (never by extension) through libpng, libwebp and libheif: each the
+/// twin of one JPEG — the same displayed pixels — must give the same pixels, face boxes and thumbnails.
+@Suite("Photo formats")
+struct PhotoFormatTests {
+    /// A real face photo (626 × 1200), as displayed.
+    static func displayed() throws -> PixelBuffer {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/obama2", withExtension: "jpg"))
+        let image = try UprightImage(decoding: try Data(contentsOf: url), maximumPixels: .max)
+        return PixelBuffer(width: image.width, height: image.height, pixels: image.pixels)
+    }
+
+    enum Twin: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case png8, png16, pngPalette, pngGrey, pngAlpha, webpLossy, webpLossless, webpAlpha, heic
+
+        /// The twin of the fixture photo, encoded once per run on a thread of its own (x265 and libwebp's
+        /// encoders are seconds of CPU that must not hold Swift's cooperative threads).
+        func fixture() async throws -> Data {
+            let twin = self
+            return try await BlockingWork.run { try FormatFactory.cached("obama2.\(twin.rawValue)") { try twin.encode(try PhotoFormatTests.displayed()) } }
+        }
+
+        func encode(_ buffer: PixelBuffer) throws -> Data {
+            switch self {
+            case .png8: try FormatFactory.png(buffer, .rgb8)
+            case .png16: try FormatFactory.png(buffer, .rgb16)
+            case .pngPalette: try FormatFactory.png(buffer, .palette)
+            case .pngGrey: try FormatFactory.png(buffer, .grey)
+            case .pngAlpha: try FormatFactory.png(buffer, .rgba)
+            case .webpLossy: try FormatFactory.webp(buffer, .lossy)
+            case .webpLossless: try FormatFactory.webp(buffer, .lossless)
+            case .webpAlpha: try FormatFactory.webp(buffer, .alpha)
+            case .heic: try FormatFactory.heic(buffer)
+            }
+        }
+
+        /// What the decoder should give back: grey for the grey PNG, the palette's colours for the palette one,
+        /// a white frame where the alpha ones are transparent.
+        func expected(_ buffer: PixelBuffer) -> PixelBuffer {
+            var expected = buffer
+            switch self {
+            case .pngPalette:
+                expected.pixels = buffer.pixels.map { UInt8((Int($0) + 25) / 51 * 51) }
+            case .pngGrey:
+                for at in stride(from: 0, to: expected.pixels.count, by: 3) {
+                    let grey = FormatFactory.grey(buffer.pixels, at)
+                    expected.pixels.replaceSubrange(at..<at + 3, with: [grey, grey, grey])
+                }
+            case .pngAlpha, .webpAlpha:
+                for index in 0..<buffer.width * buffer.height {
+                    let (x, y) = (index % buffer.width, index / buffer.width)
+                    if x < 8 || y < 8 || x >= buffer.width - 8 || y >= buffer.height - 8 {
+                        expected.pixels.replaceSubrange(index * 3..<index * 3 + 3, with: [255, 255, 255])
+                    }
+                }
+            default: break
+            }
+            return expected
+        }
+
+        /// The mean difference per channel allowed: lossless formats round-trip, lossy ones and the palette do not.
+        var tolerance: Double {
+            switch self {
+            case .png8, .pngGrey, .pngAlpha, .pngPalette, .webpLossless: 0.5
+            case .png16: 1.5
+            case .webpLossy, .webpAlpha, .heic: 5
+            }
+        }
+
+        var format: ImageFormat {
+            switch self {
+            case .png8, .png16, .pngPalette, .pngGrey, .pngAlpha: .png
+            case .webpLossy, .webpLossless, .webpAlpha: .webp
+            case .heic: .heic
+            }
+        }
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test("each format decodes by its bytes to the pixels it was made from", arguments: Twin.allCases)
+    func pixels(_ twin: Twin) async throws {
+        let displayed = try Self.displayed()
+        let data = try await twin.fixture()
+        #expect(ImageFormat(sniffing: data) == twin.format)
+        let decoded = try UprightImage(decoding: data, maximumPixels: .max, decoders: .local)
+        try #require(decoded.width == displayed.width && decoded.height == displayed.height, "\(decoded.width)×\(decoded.height)")
+        let difference = PixelBuffer(width: decoded.width, height: decoded.height, pixels: decoded.pixels).meanDifference(from: twin.expected(displayed))
+        #expect(difference <= twin.tolerance, "mean difference \(difference)")
+        let info = try TurboJPEGThumbnailCropper(decoders: .local).imageInfo(of: data)
+        #expect(info.width == displayed.width && info.height == displayed.height && info.format == twin.format.rawValue.lowercased())
+    }
+
+    @Test("the local engine finds the same face, and cuts the same thumbnail, in every format as in the JPEG twin", arguments: [Twin.png8, .pngPalette, .webpLossy, .webpAlpha, .heic])
+    func facesAndThumbnails(_ twin: Twin) async throws {
+        let displayed = try Self.displayed()
+        let engine = try LocalFaceEngine(database: try LocalDatabase.inMemory())
+        let jpegFaces = try await engine.detectFaces(in: ImageInput(data: JPEGFactory.jpeg(displayed, quality: 92)))
+        let faces = try await engine.detectFaces(in: ImageInput(data: try await twin.fixture()))
+        let jpegFace = try #require(jpegFaces.first)
+        let face = try #require(faces.first)
+        #expect(faces.count == jpegFaces.count)
+        #expect(face.boundingBox.intersectionOverUnion(with: jpegFace.boundingBox) > 0.9, "\(face.boundingBox) vs \(jpegFace.boundingBox)")
+
+        let cropper = TurboJPEGThumbnailCropper(decoders: .local)
+        let spec = ThumbnailSpec(size: 160)
+        let fromJPEG = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, quality: 92), boxes: [jpegFace.boundingBox], spec: spec)
+        let fromTwin = try await cropper.thumbnails(of: try await twin.fixture(), boxes: [jpegFace.boundingBox], spec: spec)
+        let (a, b) = (JPEGFactory.decode(try #require(fromJPEG.first)), JPEGFactory.decode(try #require(fromTwin.first)))
+        #expect(ImageFormat(sniffing: try #require(fromTwin.first)) == .jpeg, "thumbnails stay JPEG")
+        try #require(a.width == 160 && b.width == 160 && a.height == b.height)
+        // The palette's own error (a 6-level colour cube) shows in its thumbnail; the others are within the codecs'.
+        #expect(a.meanDifference(from: b) <= (twin == .pngPalette ? 16 : twin.tolerance + 4))
+    }
+
+    @Test("HEIC in each of the 8 orientations is shown upright", arguments: Orientation.allCases)
+    func heicOrientation(_ orientation: Orientation) async throws {
+        let displayed = JPEGFactory.quadrants(width: 320, height: 240, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5))
+        let data = try await BlockingWork.run { try FormatFactory.heic(displayed, orientation: orientation) }
+        let decoded = try UprightImage(decoding: data, maximumPixels: .max, decoders: .local)
+        try #require(decoded.width == 320 && decoded.height == 240, "\(decoded.width)×\(decoded.height)")
+        let buffer = PixelBuffer(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
+        for (x, y, colour) in [(120, 90, JPEGFactory.Colour.red), (200, 90, JPEGFactory.Colour.green), (120, 150, JPEGFactory.Colour.blue), (200, 150, JPEGFactory.Colour.yellow)] {
+            #expect(JPEGFactory.close(JPEGFactory.meanColour(buffer, x: x, y: y), to: colour), "at \(x),\(y) for orientation \(orientation)")
+        }
+        let info = try TurboJPEGThumbnailCropper(decoders: .local).imageInfo(of: data)
+        #expect(info.width == 320 && info.height == 240)
+    }
+
+    @Test("damaged and cut-off files of each format fail with a typed error, never as photos without faces")
+    func damaged() async throws {
+        for twin in [Twin.png8, .webpLossy, .heic] {
+            let whole = try await twin.fixture()
+            #expect(throws: ImageError.self, "\(twin) cut at a third") { try UprightImage(decoding: whole.prefix(whole.count / 3), decoders: .local) }
+            var scrambled = whole
+            for at in stride(from: whole.count / 2, to: whole.count / 2 + 400, by: 7) { scrambled[at] ^= 0x5A }
+            do {
+                let image = try UprightImage(decoding: scrambled, decoders: .local)
+                // HEVC and VP8 carry no checksum: a scrambled stream may decode to garbage pixels, as a JPEG's can.
+                #expect(twin != .png8, "libpng checks every chunk's CRC: \(image.width)×\(image.height) decoded")
+            } catch {
+                #expect(error is ImageError)
+                if twin == .png8 { #expect(PhotoFailure(error).code == .damagedImage, "\(error)") }
+            }
+        }
+        let heic = try await Twin.heic.fixture()
+        #expect(throws: ImageError.unsupportedFormat("HEIC")) { try UprightImage(decoding: heic) }
+    }
+
+    @Test("`facecluster ingest` takes a WebP named .jpg, a HEIC and a PNG of one face by what they are: one person in 3 photos")
+    func commandLine() async throws {
+        let displayed = try Self.displayed()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-formats-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await Twin.webpLossy.fixture().write(to: folder.appendingPathComponent("press.jpg"))
+        try await BlockingWork.run { try FormatFactory.heic(displayed, orientation: .right) }.write(to: folder.appendingPathComponent("IMG_0001.HEIC"))
+        try await Twin.pngPalette.fixture().write(to: folder.appendingPathComponent("screenshot.png"))
+        let run = try await CommandLineTests.run(["ingest", "--json", "."], in: folder)
+        #expect(run.status == 0, "\(run.errors)")
+        let summary = try #require(try run.json() as? [String: Any])
+        #expect(summary["indexed"] as? Int == 3 && summary["failed"] as? Int == 0 && summary["people"] as? Int == 1, "\(summary)")
+        let people = try #require(try await CommandLineTests.run(["people", "--json"], in: folder).json() as? [[String: Any]])
+        #expect(people.first?["photoCount"] as? Int == 3, "\(people)")
+    }
+
+    @Test("the Lambda's Rekognition images: PNG as it is, WebP as JPEG bytes, HEIC refused by name before any call")
+    func rekognitionImages() async throws {
+        let displayed = try Self.displayed()
+        let images = RekognitionImages(buckets: ["raw"])
+        let reference = PhotoReference(store: "raw", key: "uploads/photo")
+        let png = try await images.image(ImageInput(data: try await Twin.png8.fixture(), reference: reference))
+        #expect(png.S3Object?.Bucket == "raw", "Rekognition reads PNG from S3 itself")
+        let webp = try await images.image(ImageInput(data: try await Twin.webpLossy.fixture(), reference: reference))
+        let bytes = try #require(webp.Bytes)
+        #expect(ImageFormat(sniffing: bytes) == .jpeg && bytes.count <= RekognitionImages.maximumBytes)
+        let converted = try UprightImage(decoding: bytes, maximumPixels: .max)
+        #expect(converted.width == displayed.width && converted.height == displayed.height)
+        await #expect(throws: ImageError.unsupportedFormat("HEIC")) {
+            _ = try await images.image(ImageInput(data: try await Twin.heic.fixture(), reference: reference))
+        }
+    }
+}
+
+extension BoundingBox {
+    func intersectionOverUnion(with other: BoundingBox) -> Double {
+        let width = max(0, min(left + self.width, other.left + other.width) - max(left, other.left))
+        let height = max(0, min(top + self.height, other.top + other.height) - max(top, other.top))
+        let intersection = width * height
+        return intersection / (self.width * self.height + other.width * other.height - intersection)
+    }
+}
