@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local engine's figures: grouping quality and ingestion rate on the labeled set (61 photos, 7 people),
-# and time and peak memory for one 20 MP photo. Release build, all cores. Usage: scripts/bench-local.sh
-# No reference peer runs beside it: the reference design has no local engine, and face_recognition (the
-# Python peer on the same dlib models) needs dlib compiled from source, which Debian 12 does not package.
+# time and peak memory for one 20 MP photo, and small faces in big photos (a 12 MP group photo with faces of
+# 150-190 px, a 12,000 x 6,000 panorama with faces of 1,200, 550 and 340 px) beside the face_recognition peer
+# (the same dlib HOG detector, face_locations at full size as its users call it). Release build, all cores.
+# Usage: scripts/bench-local.sh  (the grouping peer: scripts/bench-grouping.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -28,3 +29,40 @@ canvas.paste(face.resize((face.width * 2, face.height * 2)), (1000, 600))
 canvas.save(sys.argv[2], quality=90)
 PY
 /usr/bin/time -f "wall %e s, peak resident memory %M KB" "$facecluster" ingest "$work/photo-20mp.jpg" --store "$work/store" 2>&1 | grep -v "^ok"
+
+echo
+echo "== small faces in big photos: facecluster ingest (tiled second pass) beside face_recognition's face_locations"
+if ! python3 -c 'import face_recognition' 2>/dev/null; then
+  echo "Installing face_recognition 1.3.0 on the dlib-bin wheel (no compiling)…" >&2
+  python3 -m pip install -q dlib-bin face_recognition_models==0.3.0 Pillow numpy Click
+  python3 -m pip install -q --no-deps face_recognition==1.3.0
+fi
+python3 - "$labeled/obama/obama2.jpg" "$work" <<'PY'
+import sys
+from PIL import Image
+face = Image.open(sys.argv[1]).convert("RGB")  # its face is 311 px wide
+def canvas(name, size, faces):
+    image = Image.new("RGB", size, (104, 104, 104))
+    for side, x, y in faces:
+        f = side / 311
+        image.paste(face.resize((int(face.width * f), int(face.height * f))), (x, y))
+    image.save(f"{sys.argv[2]}/{name}.jpg", quality=90)
+canvas("group-12mp", (4000, 3000), [(150, 200, 300), (170, 1500, 1200), (190, 3000, 500)])
+canvas("panorama-72mp", (12000, 6000), [(1200, 600, 500), (550, 6000, 1500), (340, 9500, 3500)])
+PY
+printf '%-18s %-24s %6s %9s %8s\n' photo program faces seconds "peak MB"
+for photo in group-12mp panorama-72mp; do
+  for smallest in 80 0; do
+    store="$work/store-$photo-$smallest"
+    /usr/bin/time -f "%e %M" -o "$work/time" "$facecluster" ingest "$work/$photo.jpg" --store "$store" --smallest-face "$smallest" >/dev/null 2>&1
+    read -r seconds kb < <(tail -n 1 "$work/time")
+    faces=$("$facecluster" status --store "$store" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["faces"])')
+    label="facecluster"; [ "$smallest" = 0 ] && label="facecluster, 1 pass"
+    printf '%-18s %-24s %6s %9.2f %8.0f\n' "$photo" "$label" "$faces" "$seconds" "$(echo "$kb / 1024" | bc -l)"
+  done
+  python3 scripts/bench/detection_peer.py "$work/$photo.jpg" | python3 -c '
+import json, sys
+row = json.load(sys.stdin)
+peer, faces, seconds, peak = (row[key] for key in ("peer", "faces", "seconds", "peak_rss_mb"))
+print(f"{sys.argv[1]:18} {peer:24} {faces:6} {seconds:9.2f} {peak:8.0f}")' "$photo"
+done

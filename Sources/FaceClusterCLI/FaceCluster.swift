@@ -88,9 +88,9 @@ struct StoreOptions: ParsableArguments {
     var directory: URL { URL(fileURLWithPath: store) }
 
     /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
-    func open() throws -> LocalLibrary {
+    func open(engine: LocalFaceEngine.Configuration = .init()) throws -> LocalLibrary {
         do {
-            return try LocalLibrary(directory: directory)
+            return try LocalLibrary(directory: directory, engine: engine)
         } catch let error as LocalEngineError {
             throw CLIFailure(message: "error: \(error.description)")
         } catch {

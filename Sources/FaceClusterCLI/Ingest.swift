@@ -24,10 +24,16 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Photos processed at once (default: the number of cores).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp(
+        "The smallest face, in pixels of the photo, to look for in big photos (0: faces the 2 MP first pass sees).",
+        discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 2 s more for a 12 MP photo, 4 s for 20 MP, 12 s for 72 MP, on one core."))
+    var smallestFace = 80
+
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one photo file or folder") }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard (0...10_000).contains(smallestFace) else { throw ValidationError("--smallest-face must be between 0 and 10000 pixels") }
     }
 
     func run() async throws {
@@ -35,7 +41,7 @@ struct Ingest: AsyncParsableCommand {
         guard !files.isEmpty else {
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
         }
-        let library = try options.open()
+        let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace))
         let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
         let references = sources.compactMap { library.reference(forFile: $0) }
         let interactive = !options.json && isatty(STDERR_FILENO) == 1

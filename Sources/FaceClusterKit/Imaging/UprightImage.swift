@@ -16,6 +16,15 @@ public struct UprightImage: Sendable {
     /// 1/4 or 1/8; any fraction for the other formats).
     public let scale: Double
 
+    /// Pixels already decoded (a tile of a larger image, a test's picture).
+    public init(width: Int, height: Int, pixels: [UInt8], scale: Double) {
+        precondition(pixels.count == width * height * 3)
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+        self.scale = scale
+    }
+
     /// Decodes `data` at the largest of libjpeg-turbo's fast scales (1, 1/2, 1/4, 1/8) that gives at most
     /// `maximumPixels` (1/8 when none does); another format by its decoder in `decoders`, shrunk to at most
     /// `maximumPixels`. Formats without a decoder, truncated or damaged files and photos over `pixelLimit` or

@@ -31,6 +31,11 @@ public struct BoundingBox: Hashable, Sendable, Codable {
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
+    /// Whether the point (`x`, `y`), in the same fractions, lies inside the box.
+    public func contains(x: Double, y: Double) -> Bool {
+        x >= left && x <= left + width && y >= top && y <= top + height
+    }
+
     /// Area of the intersection over area of the union, 0…1 (used to pair boxes from two detectors).
     public func overlap(with other: BoundingBox) -> Double {
         let x0 = max(left, other.left), y0 = max(top, other.top)

@@ -12,6 +12,9 @@ import Synchronization
 ///   the engine sees at most ``Configuration/analysisPixels`` (a 20 MP JPEG is analysed at its 1/4 DCT scale;
 ///   the other formats are decoded whole, then shrunk); images whose long side is under
 ///   ``Configuration/upsampleBelow`` are upsampled once, so faces down to ~40 px are found.
+/// - **Small faces in big photos.** When that first pass cannot see faces of ``Configuration/smallestFace``
+///   (80 displayed px), a second pass scans the photo decoded finer, in tiles (``TiledDetection``), within
+///   ``Configuration/tiledDetectionPixels`` of work.
 /// - **Similarity.** dlib measures faces by Euclidean distance between embeddings (0.6 is its threshold for one
 ///   pair). The ports speak Rekognition's 0…100 similarity, so `similarity = 100 − 10 × distance / 0.55`:
 ///   distance 0.55 (``matchDistance``, calibrated for average linkage) is similarity 90, the default
@@ -25,13 +28,27 @@ import Synchronization
 ///   own engine (~100 MB each).
 public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySource, Sendable {
     public struct Configuration: Sendable, Hashable {
+        /// The size of the first detection pass, which finds the larger faces and any face of a small photo.
         public var analysisPixels: Int
+        /// A first-pass image whose long side is under this is upsampled once (faces down to ~40 px of it).
         public var upsampleBelow: Int
+        /// The smallest face, in displayed pixels, a big photo's second, tiled pass looks for (0: no second
+        /// pass). 80 px: a face a person recognises in a print; smaller ones give embeddings too poor to group.
+        public var smallestFace: Int
+        /// The most pixels the tiled pass may scan per photo (decoded pixels × 4 per upsampling): the bound
+        /// on its time. 100 MP lets it reach 80 px faces in photos up to 100 MP; a photo that would need
+        /// more is scanned at the finest scale within it.
+        public var tiledDetectionPixels: Int
         public var engines: Int
 
-        public init(analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, engines: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        public init(
+            analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 100_000_000,
+            engines: Int = ProcessInfo.processInfo.activeProcessorCount
+        ) {
             self.analysisPixels = analysisPixels
             self.upsampleBelow = upsampleBelow
+            self.smallestFace = smallestFace
+            self.tiledDetectionPixels = tiledDetectionPixels
             self.engines = engines
         }
     }
@@ -127,38 +144,79 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     }
 
     private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
-        let (analysisPixels, upsampleBelow) = (configuration.analysisPixels, configuration.upsampleBelow)
-        let (image, faces, vectors) = try await pool.withEngine { engine in
+        let configuration = configuration
+        return try await pool.withEngine { engine in
             try await BlockingWork.run {
-                let image: UprightImage
-                do {
-                    image = try UprightImage(decoding: data, maximumPixels: analysisPixels, decoders: .local)
-                } catch let error as ImageError {
-                    // The port's terms (what Rekognition answers), with the decoder's reason; damage and the
-                    // decode budget keep their own codes.
-                    switch error {
-                    case .tooManyPixels: throw FaceServiceError.imageTooLarge(detail: error.description)
-                    case .damaged, .overBudget, .unsupportedProcess: throw error
-                    default: throw FaceServiceError.invalidImage(detail: error.description)
-                    }
-                }
-                let upsample = max(image.width, image.height) < upsampleBelow ? 1 : 0
+                let image = try Self.decode(data, maximumPixels: configuration.analysisPixels)
+                let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
-                return ((width: image.width, height: image.height), faces, embeddings ? try engine.embed(image, faces: faces) : [])
+                var found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
+                let (width, height) = (Int((Double(image.width) / image.scale).rounded()), Int((Double(image.height) / image.scale).rounded()))
+                if let tiled = TiledDetection(
+                    width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
+                    smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels) {
+                    found += try Self.smallFaces(in: data, plan: tiled, displayed: (width, height), known: found.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
+                }
+                return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
             }
         }
+    }
+
+    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, each tile scanned, and
+    /// the faces smaller than the first pass finds kept unless one already found covers them.
+    private static func smallFaces(
+        in data: Data, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
+    ) throws -> [Analysed] {
+        let pixels = Double(displayed.width) * Double(displayed.height) * plan.scale * plan.scale
+        let fine = try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up)))
+        var boxes = known
+        var found: [Analysed] = []
+        for tile in plan.tiles(width: fine.width, height: fine.height, actualScale: fine.scale) {
+            let image = fine.cropped(tile)
+            let faces = try engine.detect(image, upsample: plan.upsample).filter { face in
+                let side = max(face.right - face.left, face.bottom - face.top) / fine.scale
+                let centre = ((Double(tile.x) + (face.left + face.right) / 2) / Double(fine.width), (Double(tile.y) + (face.top + face.bottom) / 2) / Double(fine.height))
+                return side < plan.coarseSmallest * 1.5 && !boxes.contains { $0.contains(x: centre.0, y: centre.1) }
+            }
+            guard !faces.isEmpty else { continue }
+            let analysed = try analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: fine, tile: tile)
+            boxes += analysed.map(\.face.boundingBox)
+            found += analysed
+        }
+        return found
+    }
+
+    /// `data` decoded upright at most `maximumPixels` large, its errors in the port's terms (what Rekognition
+    /// answers) with the decoder's reason; damage and the decode budget keep their own codes.
+    private static func decode(_ data: Data, maximumPixels: Int) throws -> UprightImage {
+        do {
+            return try UprightImage(decoding: data, maximumPixels: maximumPixels, decoders: .local)
+        } catch let error as ImageError {
+            switch error {
+            case .tooManyPixels: throw FaceServiceError.imageTooLarge(detail: error.description)
+            case .damaged, .overBudget, .unsupportedProcess: throw error
+            default: throw FaceServiceError.invalidImage(detail: error.description)
+            }
+        }
+    }
+
+    /// dlib's faces in `tile` of `image` (the whole image when `nil`), normalized to the whole image.
+    private static func analysed(
+        _ faces: [dlib_face], vectors: [[Float]]?, in image: UprightImage, tile: (x: Int, y: Int, width: Int, height: Int)? = nil
+    ) throws -> [Analysed] {
         let width = Double(image.width), height = Double(image.height)
+        let (dx, dy) = (Double(tile?.x ?? 0), Double(tile?.y ?? 0))
+        let landmarkNames = ["eyeRightOuter", "eyeRightInner", "eyeLeftOuter", "eyeLeftInner", "noseBase"]
         return faces.enumerated().map { position, face in
-            let landmarkNames = ["eyeRightOuter", "eyeRightInner", "eyeLeftOuter", "eyeLeftInner", "noseBase"]
             let points = withUnsafeBytes(of: face.landmarks) { Array($0.bindMemory(to: Double.self)) }
             let detected = DetectedFace(
                 boundingBox: BoundingBox(
-                    left: face.left / width, top: face.top / height,
+                    left: (dx + face.left) / width, top: (dy + face.top) / height,
                     width: (face.right - face.left) / width, height: (face.bottom - face.top) / height),
                 confidence: 90 + 10 * min(max(face.score, 0), 1),
-                landmarks: landmarkNames.indices.map { Landmark(type: landmarkNames[$0], x: points[$0 * 2] / width, y: points[$0 * 2 + 1] / height) },
-                pose: nil, quality: nil, embedding: embeddings ? vectors[position] : nil)
-            return Analysed(face: detected, embedding: embeddings ? vectors[position] : nil)
+                landmarks: landmarkNames.indices.map { Landmark(type: landmarkNames[$0], x: (dx + points[$0 * 2]) / width, y: (dy + points[$0 * 2 + 1]) / height) },
+                pose: nil, quality: nil, embedding: vectors?[position])
+            return Analysed(face: detected, embedding: vectors?[position])
         }
     }
 

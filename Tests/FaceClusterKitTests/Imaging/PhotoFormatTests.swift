@@ -104,7 +104,7 @@ struct PhotoFormatTests {
         let jpegFace = try #require(jpegFaces.first)
         let face = try #require(faces.first)
         #expect(faces.count == jpegFaces.count)
-        #expect(face.boundingBox.intersectionOverUnion(with: jpegFace.boundingBox) > 0.9, "\(face.boundingBox) vs \(jpegFace.boundingBox)")
+        #expect(face.boundingBox.overlap(with: jpegFace.boundingBox) > 0.9, "\(face.boundingBox) vs \(jpegFace.boundingBox)")
 
         let cropper = TurboJPEGThumbnailCropper(decoders: .local)
         let spec = ThumbnailSpec(size: 160)
@@ -183,14 +183,5 @@ struct PhotoFormatTests {
         await #expect(throws: ImageError.unsupportedFormat("HEIC")) {
             _ = try await images.image(ImageInput(data: try await Twin.heic.fixture(), reference: reference))
         }
-    }
-}
-
-extension BoundingBox {
-    func intersectionOverUnion(with other: BoundingBox) -> Double {
-        let width = max(0, min(left + self.width, other.left + other.width) - max(left, other.left))
-        let height = max(0, min(top + self.height, other.top + other.height) - max(top, other.top))
-        let intersection = width * height
-        return intersection / (self.width * self.height + other.width * other.height - intersection)
     }
 }

@@ -33,7 +33,7 @@ enum JPEGFactory {
 
     /// `displayed` stored for `orientation` (the inverse transform), encoded, with the EXIF tag inserted.
     static func jpeg(_ displayed: PixelBuffer, orientation: Orientation = .up, kind: Kind = .baseline, quality: Int = 92) -> Data {
-        let stored = displayed.stored(for: orientation)
+        let stored = orientation == .up ? displayed : displayed.stored(for: orientation)
         let encoded = encode(stored, kind: kind, quality: quality)
         return orientation == .up ? encoded : withOrientation(encoded, orientation)
     }

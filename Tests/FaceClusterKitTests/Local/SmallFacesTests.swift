@@ -1,0 +1,143 @@
+@testable import FaceClusterKit
+@testable import FaceClusterLocal
+import Foundation
+import Testing
+
+/// Small faces in big photos: the tiled second pass of the local engine (``TiledDetection``).
+@Suite("Small faces in big photos")
+struct SmallFacesTests {
+    @Test("the plan: no second pass when the first sees 80 px faces; the cheapest scale that does; the budget bounds it")
+    func plans() throws {
+        // A 2 MP photo is analysed whole: faces of 80 px are the first pass's.
+        #expect(TiledDetection(width: 1600, height: 1200, coarseScale: 1, coarseUpsample: 0, smallestFace: 80, budget: 100_000_000) == nil)
+        // A 12 MP phone photo analysed at its 1/4 DCT scale sees faces from 320 px: scan it whole at full size.
+        let phone = try #require(TiledDetection(width: 4000, height: 3000, coarseScale: 0.25, coarseUpsample: 0, smallestFace: 80, budget: 100_000_000))
+        #expect(phone.scale == 1 && phone.upsample == 0 && phone.coarseSmallest == 320)
+        // A 72 MP panorama at 1/8: decoded at 1/2 (18 MP, not 72) and upsampled once reaches 80 px for the same work.
+        let panorama = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: 100_000_000))
+        #expect(panorama.scale == 0.5 && panorama.upsample == 1 && panorama.smallest(atScale: 0.5) == 80)
+        // A tighter budget reaches what it can: 160 px faces at 1/2 without upsampling.
+        let bounded = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: 30_000_000))
+        #expect(bounded.scale == 0.5 && bounded.upsample == 0 && bounded.smallest(atScale: 0.5) == 160)
+        // Turned off.
+        #expect(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 0, budget: 100_000_000) == nil)
+    }
+
+    @Test("tiles cover the image, and every face the second pass must find lies whole in one", arguments: [(4000, 3000, 1.0), (6000, 3000, 0.5), (1999, 2001, 1.0)])
+    func tiles(width: Int, height: Int, scale: Double) throws {
+        let plan = try #require(TiledDetection(width: Int(Double(width) / scale), height: Int(Double(height) / scale), coarseScale: scale / 8, coarseUpsample: 0, smallestFace: 80, budget: 200_000_000))
+        let tiles = plan.tiles(width: width, height: height, actualScale: scale)
+        let face = Int(plan.coarseSmallest * 1.5 * scale)
+        for y in stride(from: 0, through: height - face, by: max(face / 3, 1)) {
+            for x in stride(from: 0, through: width - face, by: max(face / 3, 1)) {
+                #expect(tiles.contains { x >= $0.x && y >= $0.y && x + face <= $0.x + $0.width && y + face <= $0.y + $0.height },
+                        "a \(face) px face at \(x),\(y) lies whole in no tile")
+            }
+        }
+        #expect(tiles.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= width && $0.y + $0.height <= height && $0.width <= max(2048, 3 * face) })
+    }
+
+    /// `face` (the fixture's face is 311 px wide at (164, 302) in its 626 × 1200 frame) pasted at each size and
+    /// place into a gray canvas: the photo, and where each face is as a box.
+    static func canvas(width: Int, height: Int, faces: [(side: Int, x: Int, y: Int)]) throws -> (photo: Data, boxes: [BoundingBox]) {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/obama2", withExtension: "jpg"))
+        let portrait = try UprightImage(decoding: try Data(contentsOf: url), maximumPixels: .max)
+        let source = PixelBuffer(width: portrait.width, height: portrait.height, pixels: portrait.pixels)
+        var canvas = PixelBuffer(width: width, height: height, pixels: [UInt8](repeating: 104, count: width * height * 3))
+        var boxes: [BoundingBox] = []
+        for face in faces {
+            let factor = Double(face.side) / 311
+            let (pasteWidth, pasteHeight) = (Int(626 * factor), Int(1200 * factor))
+            let pasted = source.resampled(region: (0, 0, 626, 1200), toWidth: pasteWidth, height: pasteHeight)
+            canvas.pixels.withUnsafeMutableBufferPointer { target in
+                pasted.pixels.withUnsafeBufferPointer { from in
+                    for row in 0..<pasteHeight {
+                        (target.baseAddress! + ((face.y + row) * width + face.x) * 3).update(from: from.baseAddress! + row * pasteWidth * 3, count: pasteWidth * 3)
+                    }
+                }
+            }
+            boxes.append(BoundingBox(
+                left: (Double(face.x) + 164 * factor) / Double(width), top: (Double(face.y) + 302 * factor) / Double(height),
+                width: Double(face.side) / Double(width), height: Double(face.side) / Double(height)))
+        }
+        return (JPEGFactory.jpeg(canvas, quality: 90), boxes)
+    }
+
+    struct BigPhoto: Sendable, CustomTestStringConvertible {
+        var width: Int, height: Int
+        var faces: [(side: Int, x: Int, y: Int)]
+        /// How many of them the first pass alone finds.
+        var firstPassFinds: Int
+        var testDescription: String { "\(width) × \(height), faces of \(faces.map { "\($0.side)" }.joined(separator: ", ")) px" }
+    }
+
+    @Test("every face found in big photos: a 12 MP group photo with faces of 150–190 px, a 12,000 × 6,000 panorama with faces of 1,200, 550 and 340 px",
+          .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"),
+          arguments: [
+              BigPhoto(width: 4000, height: 3000, faces: [(150, 200, 300), (170, 1500, 1200), (190, 3000, 500)], firstPassFinds: 0),
+              BigPhoto(width: 12000, height: 6000, faces: [(1200, 600, 500), (550, 6000, 1500), (340, 9500, 3500)], firstPassFinds: 2),
+          ])
+    func bigPhotos(_ big: BigPhoto) async throws {
+        let (photo, boxes) = try await BlockingWork.run { try Self.canvas(width: big.width, height: big.height, faces: big.faces) }
+        let engine = try LocalFaceEngine(database: try LocalDatabase.inMemory())
+        let faces = try await engine.detectFaces(in: ImageInput(data: photo))
+        for box in boxes {
+            #expect(faces.contains { $0.boundingBox.overlap(with: box) > 0.4 }, "no face found at \(box)")
+        }
+        #expect(faces.count == boxes.count)
+        let firstPass = try LocalFaceEngine(database: try LocalDatabase.inMemory(), configuration: .init(smallestFace: 0))
+        #expect(try await firstPass.detectFaces(in: ImageInput(data: photo)).count == big.firstPassFinds)
+    }
+
+    /// Debian's 9 PASCAL VOC photos (dlib's examples/faces) with their 43 annotated faces, of 37–109 px.
+    static func pascal() throws -> [(photo: Data, width: Int, height: Int, boxes: [BoundingBox])] {
+        let folder = LabeledSet.directory.deletingLastPathComponent().appendingPathComponent("pascal")
+        var photos: [(photo: Data, width: Int, height: Int, boxes: [BoundingBox])] = []
+        for list in ["training.xml", "testing.xml"] {
+            let xml = try String(contentsOf: folder.appendingPathComponent(list), encoding: .isoLatin1)
+            for image in xml.components(separatedBy: "<image ").dropFirst() {
+                func number(_ name: String, in text: Substring) throws -> Double {
+                    let start = try #require(text.range(of: "\(name)='")).upperBound
+                    return try #require(Double(text[start...].prefix { $0 != "'" }))
+                }
+                let header = image.prefix { $0 != ">" }
+                let fileStart = try #require(header.range(of: "file='")).upperBound
+                let file = String(header[fileStart...].prefix { $0 != "'" })
+                let (width, height) = (try number("width", in: header), try number("height", in: header))
+                let boxes = try image.components(separatedBy: "<box ").dropFirst().map { box in
+                    let text = Substring(box)
+                    return BoundingBox(left: try number("left", in: text) / width, top: try number("top", in: text) / height,
+                                       width: try number("width", in: text) / width, height: try number("height", in: text) / height)
+                }
+                photos.append((try Data(contentsOf: folder.appendingPathComponent(file)), Int(width), Int(height), boxes))
+            }
+        }
+        return photos
+    }
+
+    @Test("Debian's PASCAL photos: 43 of 43 faces found as they are, and enlarged 8× into 12 MP photos",
+          .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+    func pascalRecall() async throws {
+        let photos = try Self.pascal()
+        try #require(photos.map(\.boxes.count).reduce(0, +) == 43)
+        let engine = try LocalFaceEngine(database: try LocalDatabase.inMemory())
+        for factor in [1, 8] {
+            var found = 0
+            for photo in photos {
+                var data = photo.photo
+                if factor > 1 {
+                    let original = photo.photo
+                    data = try await BlockingWork.run {
+                        let image = try UprightImage(decoding: original, maximumPixels: .max)
+                        let enlarged = PixelBuffer(width: image.width, height: image.height, pixels: image.pixels)
+                            .resampled(region: (0, 0, Double(image.width), Double(image.height)), toWidth: image.width * factor, height: image.height * factor)
+                        return JPEGFactory.jpeg(enlarged, quality: 90)
+                    }
+                }
+                let faces = try await engine.detectFaces(in: ImageInput(data: data))
+                found += photo.boxes.filter { box in faces.contains { $0.boundingBox.overlap(with: box) > 0.3 } }.count
+            }
+            #expect(found == 43, "\(found) of 43 faces found at \(factor)×")
+        }
+    }
+}
