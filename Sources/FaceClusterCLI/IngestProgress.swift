@@ -89,6 +89,8 @@ struct IngestSummary: Encodable {
     var busy: [Busy]
     /// What consolidation changed at the end of the run.
     var regrouped: RegroupSummary?
+    /// Photos of this run that are unchanged and had failed before (a re-run does not try them again).
+    var failedBefore = 0
     /// Faces in the library seen too few times to be a person yet.
     var unassignedFaces = 0
     /// Files the folders held that are not photos (sidecars, videos), by extension: passed over, not failed.
@@ -142,6 +144,9 @@ struct IngestSummary: Encodable {
             lines.append("\(unassignedFaces) face\(unassignedFaces == 1 ? " waits" : "s wait") unassigned: seen too few times to be a person yet (`facecluster people --unassigned`).")
         }
         lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
+        if failedBefore > 0 {
+            lines.append("\(failedBefore) of the unchanged photo\(failedBefore == 1 ? "" : "s") failed before and \(failedBefore == 1 ? "is" : "are") not tried again until \(failedBefore == 1 ? "its file changes" : "their files change"): `facecluster status --status failed` says why.")
+        }
         lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
         return lines.joined(separator: "\n")

@@ -18,6 +18,8 @@ struct PhotoCommand: AsyncParsableCommand {
             var faceID: String
             var personID: String
             var personName: String?
+            /// The face's group is not listed among the people yet (a stranger: seen fewer times than a person needs).
+            var unassigned: Bool
             var box: BoundingBox
             var thumbnail: String
         }
@@ -44,13 +46,17 @@ struct PhotoCommand: AsyncParsableCommand {
             faces: try await detail.faces.asyncMap { face in
                 Output.Face(
                     faceID: face.appearance.faceID.rawValue, personID: face.person.id.rawValue, personName: face.person.name,
-                    box: face.appearance.boundingBox, thumbnail: try await library.gallery.thumbnailURL(for: face.appearance.thumbnailKey).path)
+                    unassigned: !library.gallery.isListed(face.person), box: face.appearance.boundingBox, thumbnail: try await library.gallery.thumbnailURL(for: face.appearance.thumbnailKey).path)
             },
             skippedFaces: detail.photo.skippedFaces)
         if options.json { return try printJSON(output) }
         print("\(output.id)  \(output.path)  \(output.status)\(failure.map { ": \($0.code.rawValue) — \($0.message)" } ?? "")")
         for face in output.faces {
-            print("  \(face.personID)  \(face.personName.map { "\"\($0)\"" } ?? "(unnamed)")  face \(face.faceID)")
+            if face.unassigned {
+                print("  unassigned (seen fewer than \(library.gallery.minimumFacesPerPerson) times: `facecluster people --unassigned`)  face \(face.faceID)")
+            } else {
+                print("  \(face.personID)  \(face.personName.map { "\"\($0)\"" } ?? "(unnamed)")  face \(face.faceID)")
+            }
         }
         if !output.skippedFaces.isEmpty { print("  \(output.skippedFaces.count) face(s) skipped: \(output.skippedFaces.map(\.reason.rawValue).joined(separator: ", "))") }
     }

@@ -17,8 +17,10 @@ struct Recluster: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        try await library.engine.reloadVectors()
-        let report = try await Consolidation(pipeline: library.pipeline).runAll()
+        let report = try await LibraryLock(directory: library.directory).withLock {
+            try await library.engine.reloadVectors()
+            return try await Consolidation(pipeline: library.pipeline).runAll()
+        }
         let summary = RegroupSummary(report)
         if options.json { return try printJSON(summary) }
         print(summary.text)

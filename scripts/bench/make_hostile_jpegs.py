@@ -5,7 +5,7 @@ Each file is made the way the issue that found it describes (issue 13, "Hostile 
   lying-9984.jpg         2-3 kB: a baseline header claiming 9,984 x 9,984, then random entropy-coded bytes
   bomb-progressive.jpg   2-3 kB: the same as a progressive 4:4:4 frame (libjpeg allocates ~570 MB of coefficients)
   many-scans-99mp.jpg    a valid progressive 99.7 MP photo with 100 scans (jpegtran's most)
-  worst-accepted.jpg     the largest progressive photo the default budgets accept: 60 MP 4:2:0, 64 scans
+  worst-accepted-52mp.jpg  about the largest progressive photo the default budgets accept: 52 MP 4:2:0, 64 scans
   baseline-100mp.jpg     a valid sequential 99.7 MP photo (decoded at 1/8 scale)
   twelve-bit.jpg         a 12-bit frame header (a JPEG process the 8-bit decoder does not run)
   lossless.jpg           a lossless (SOF3) frame header
@@ -89,9 +89,9 @@ if not os.path.exists(os.path.join(out, "many-scans-99mp.jpg")):
     scans = ([f"{c}: 0 0 0 0;" for c in range(3)] + [f"0: {k} {k} 0 0;" for k in range(1, 64)]
              + [f"{c}: {k} {k} 0 0;" for c in (1, 2) for k in range(1, 17)] + [f"{c}: 17 63 0 0;" for c in (1, 2)])
     save_with_scans(large(9984, 9984), os.path.join(out, "many-scans-99mp.jpg"), scans, subsampling=0)
-if not os.path.exists(os.path.join(out, "worst-accepted.jpg")):
-    # 60 MP 4:2:0: 172 MiB of coefficients (budget 192 MiB); 64 scans x 60 MP = 3,840 scan-MP (budget 4,000).
+if not os.path.exists(os.path.join(out, "worst-accepted-52mp.jpg")):
+    # 52 MP 4:2:0: 149 MiB of coefficients (budget 160 MiB); 64 scans x 52 MP = 3,341 scan-MP (budget 4,000).
     scans = ["0 1 2: 0 0 0 0;"] + [f"0: {k} {k} 0 0;" for k in range(1, 62)] + ["1: 1 63 0 0;", "2: 1 63 0 0;"]
-    save_with_scans(large(10000, 6000), os.path.join(out, "worst-accepted.jpg"), scans, subsampling=2)
+    save_with_scans(large(9000, 5800), os.path.join(out, "worst-accepted-52mp.jpg"), scans, subsampling=2)
 if not os.path.exists(os.path.join(out, "baseline-100mp.jpg")):
     large(9984, 9984).save(os.path.join(out, "baseline-100mp.jpg"), "JPEG", quality=85)

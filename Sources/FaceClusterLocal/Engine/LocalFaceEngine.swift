@@ -35,14 +35,16 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         /// The smallest face, in displayed pixels, a big photo's second, tiled pass looks for (0: no second
         /// pass). 80 px: a face a person recognises in a print; smaller ones give embeddings too poor to group.
         public var smallestFace: Int
-        /// The most pixels the tiled pass may scan per photo (decoded pixels × 4 per upsampling): the bound
-        /// on its time. 100 MP lets it reach 80 px faces in photos up to 100 MP; a photo that would need
-        /// more is scanned at the finest scale within it.
+        /// The most pixels the tiled pass may scan per photo (decoded pixels × 4 per upsampling, before the
+        /// tiles' overlap): the bound on its time and memory. 50 MP reaches 80 px faces in photos up to 50 MP
+        /// (a 48 MP phone photo: 12.5 s and 248 MB on one core of the development machine) and 160 px ones up to
+        /// 100 MP (5 s, 216 MB); a photo that would need more is scanned at the finest scale within it
+        /// (README → Performance).
         public var tiledDetectionPixels: Int
         public var engines: Int
 
         public init(
-            analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 100_000_000,
+            analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 50_000_000,
             engines: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
             self.analysisPixels = analysisPixels
@@ -186,17 +188,16 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         return found
     }
 
-    /// `data` decoded upright at most `maximumPixels` large, its errors in the port's terms (what Rekognition
-    /// answers) with the decoder's reason; damage and the decode budget keep their own codes.
+    /// `data` decoded upright at most `maximumPixels` large. A photo over the pixel limit is the port's
+    /// ``FaceServiceError/imageTooLarge(detail:)`` (what Rekognition answers); every other ``ImageError`` keeps
+    /// its own code (`not_an_image`, `corrupt_image`, `damaged_image`, `unsupported_format`, `image_too_large`),
+    /// which tells a user more than "the face service cannot read the image".
     private static func decode(_ data: Data, maximumPixels: Int) throws -> UprightImage {
         do {
             return try UprightImage(decoding: data, maximumPixels: maximumPixels, decoders: .local)
         } catch let error as ImageError {
-            switch error {
-            case .tooManyPixels: throw FaceServiceError.imageTooLarge(detail: error.description)
-            case .damaged, .overBudget, .unsupportedProcess: throw error
-            default: throw FaceServiceError.invalidImage(detail: error.description)
-            }
+            if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
+            throw error
         }
     }
 

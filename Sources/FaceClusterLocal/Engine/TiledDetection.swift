@@ -15,10 +15,10 @@ import Foundation
 ///   the one that reaches the smallest faces within it. The cost is the pixels the detector scans:
 ///   photo pixels × scale² × 4 per upsampling (the first pass is included in neither). At equal cost the finer
 ///   decode wins while it stays under 25 MP (full-resolution pixels make better landmarks and embeddings).
-/// - **Tiles.** At most 2,048 decoded pixels a side (4,096 scanned after an upsampling), as few as cover the
-///   image, spread evenly and overlapping by 1.5 × the smallest face the first pass finds, so every face this
-///   pass must find lies whole in at least one tile; larger faces are the first pass's. The overlap adds up
-///   to about half again to the scanned pixels.
+/// - **Tiles.** At most 2,048 decoded pixels a side (1,536 before an upsampling: 3,072 scanned, about 150 MB
+///   of dlib's buffers), as few as cover the image, spread evenly and overlapping by 1.5 × the smallest face
+///   the first pass finds, so every face this pass must find lies whole in at least one tile; larger faces
+///   are the first pass's. The overlap adds up to about half again to the scanned pixels.
 /// - **Cost**, measured by `scripts/bench-local.sh` on this machine: see README → Performance.
 struct TiledDetection: Equatable, Sendable {
     /// The detector's window in pixels (dlib's frontal HOG detector: 80 × 80).
@@ -90,7 +90,7 @@ struct TiledDetection: Equatable, Sendable {
     /// Tiles covering an image of `width` × `height` pixels decoded at `actualScale`: origin and size in its pixels.
     func tiles(width: Int, height: Int, actualScale: Double) -> [(x: Int, y: Int, width: Int, height: Int)] {
         let overlap = Int((coarseSmallest * 1.5 * actualScale).rounded(.up))
-        let longest = max(2048, 3 * overlap)
+        let longest = max(upsample == 0 ? 2048 : 1536, 3 * overlap)
         // As few tiles as cover `length` with sides ≤ `longest`, spread evenly: n tiles of one side overlap by
         // `overlap` each, so n × side − (n − 1) × overlap = length.
         func spans(_ length: Int) -> [(start: Int, size: Int)] {

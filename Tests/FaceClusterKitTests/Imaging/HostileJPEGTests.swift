@@ -104,7 +104,7 @@ struct HostileJPEGTests {
 
     @Test("a progressive file with more scans × megapixels than the work budget is refused before decoding")
     func progressiveWork() throws {
-        // 8,000 × 6,000 fits the memory budget (144 MB); 90 scans of 48 MP are 4,320 scan·MP, over 4,000.
+        // 8,000 × 6,000 fits the memory budget (137 of 160 MiB); 90 scans of 48 MP are 4,320 scan·MP, over 4,000.
         let photo = try Self.claiming(width: 8000, height: 6000, Self.photo(.progressive), frame: 0xC2)
         let header = try JPEGHeader(checking: photo, pixelLimit: 100_000_000)
         let scans = header.scanCount(photo)

@@ -107,9 +107,11 @@ struct LocalFaceIndexTests {
 
     @Test("bytes that are not an image, or only a PNG signature, are refused with a typed error", arguments: [Data("hello".utf8), Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])])
     func notAnImage(data: Data) async throws {
-        await #expect(throws: FaceServiceError.self) {
-            try await Self.engine().indexFaces(in: ImageInput(data: data), externalImageID: "x", options: IndexOptions())
+        let engine = try Self.engine()
+        let error = await #expect(throws: ImageError.self) {
+            try await engine.indexFaces(in: ImageInput(data: data), externalImageID: "x", options: IndexOptions())
         }
+        #expect([FailureCode.notAnImage, .corruptImage].contains(try PhotoFailure(#require(error)).code), "\(String(describing: error))")
     }
 
     @Test("vectors persist in the database: a new engine on the same file finds the faces indexed before")
