@@ -24,7 +24,7 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Copy the photos into the store (STORE/photos) and reference the copies.")
     var copy = false
 
-    @Option(help: "Photos processed at once (the default is the number of cores).")
+    @Option(help: "Photos processed at once; the default is one per core.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp(

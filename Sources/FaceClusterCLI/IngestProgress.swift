@@ -145,7 +145,7 @@ struct IngestSummary: Encodable {
         }
         lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
         if failedBefore > 0 {
-            lines.append("\(failedBefore) of the unchanged photo\(failedBefore == 1 ? "" : "s") failed before and \(failedBefore == 1 ? "is" : "are") not tried again until \(failedBefore == 1 ? "its file changes" : "their files change"): `facecluster status --status failed` says why.")
+            lines.append("\(failedBefore) of the unchanged photos failed before and \(failedBefore == 1 ? "is" : "are") not tried again until \(failedBefore == 1 ? "its file changes" : "their files change"): `facecluster status --status failed` says why.")
         }
         lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
