@@ -11,6 +11,28 @@ public struct PixelBuffer: Sendable {
         self.pixels = pixels
     }
 
+    /// Copies a decoder's interleaved 8-bit RGB (`alpha` false) or RGBA rows, `stride` bytes apart, compositing
+    /// RGBA over white: c·a + 255·(1 − a), rounded.
+    public init(width: Int, height: Int, interleaved source: UnsafePointer<UInt8>, stride: Int, alpha: Bool) {
+        let channels = alpha ? 4 : 3
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        pixels.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                let row = source + y * stride
+                if !alpha {
+                    (out.baseAddress! + y * width * 3).update(from: row, count: width * 3)
+                    continue
+                }
+                for x in 0..<width {
+                    let pixel = row + x * channels, target = (y * width + x) * 3
+                    let a = Int(pixel[3])
+                    for c in 0..<3 { out[target + c] = UInt8((Int(pixel[c]) * a + 255 * (255 - a) + 127) / 255) }
+                }
+            }
+        }
+        self.init(width: width, height: height, pixels: pixels)
+    }
+
     init(width: Int, height: Int) {
         self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
     }

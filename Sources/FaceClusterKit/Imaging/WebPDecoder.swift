@@ -34,24 +34,7 @@ public struct WebPDecoder: PhotoDecoder {
         guard status == VP8_STATUS_OK else { throw Self.error(status) }
         let (width, height) = (Int(config.output.width), Int(config.output.height))
         let rgba = config.output.u.RGBA
-        let channels = alpha ? 4 : 3
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        pixels.withUnsafeMutableBufferPointer { out in
-            for y in 0..<height {
-                let row = rgba.rgba + y * Int(rgba.stride)
-                for x in 0..<width {
-                    let source = row + x * channels, target = (y * width + x) * 3
-                    if alpha {
-                        // Over white: c·a + 255·(1 − a), rounded.
-                        let a = Int(source[3])
-                        for c in 0..<3 { out[target + c] = UInt8((Int(source[c]) * a + 255 * (255 - a) + 127) / 255) }
-                    } else {
-                        out[target] = source[0]; out[target + 1] = source[1]; out[target + 2] = source[2]
-                    }
-                }
-            }
-        }
-        return PixelBuffer(width: width, height: height, pixels: pixels)
+        return PixelBuffer(width: width, height: height, interleaved: rgba.rgba, stride: Int(rgba.stride), alpha: alpha)
     }
 
     private func features(of data: Data) throws -> WebPBitstreamFeatures {

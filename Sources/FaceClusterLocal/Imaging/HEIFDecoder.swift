@@ -35,19 +35,7 @@ public struct HEIFDecoder: PhotoDecoder {
             guard width > 0, height > 0, let plane = heif_image_get_plane_readonly(image, heif_channel_interleaved, &stride) else {
                 throw ImageError.damaged(detail: "HEIC: libheif decoded no pixels")
             }
-            let channels = alpha ? 4 : 3
-            var pixels = [UInt8](repeating: 0, count: width * height * 3)
-            pixels.withUnsafeMutableBufferPointer { out in
-                for y in 0..<height {
-                    let row = plane + y * Int(stride)
-                    for x in 0..<width {
-                        let source = row + x * channels, target = (y * width + x) * 3
-                        let a = alpha ? Int(source[3]) : 255
-                        for c in 0..<3 { out[target + c] = UInt8((Int(source[c]) * a + 255 * (255 - a) + 127) / 255) }
-                    }
-                }
-            }
-            return PixelBuffer(width: width, height: height, pixels: pixels)
+            return PixelBuffer(width: width, height: height, interleaved: plane, stride: Int(stride), alpha: alpha)
         }
     }
 
