@@ -49,11 +49,7 @@ enum FormatFactory {
         case .rgba:
             // Opaque where the picture is, a fully transparent frame 8 px wide around it (composited over white).
             image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
-            pixels = (0..<buffer.width * buffer.height).flatMap { index -> [UInt8] in
-                let (x, y) = (index % buffer.width, index / buffer.width)
-                let edge = x < 8 || y < 8 || x >= buffer.width - 8 || y >= buffer.height - 8
-                return Array(buffer.pixels[index * 3..<index * 3 + 3]) + [edge ? 0 : 255]
-            }
+            pixels = framedRGBA(buffer)
         }
         var size = 0
         let write = { (memory: UnsafeMutableRawPointer?, size: inout Int) -> Int32 in
@@ -78,6 +74,23 @@ enum FormatFactory {
         return UInt8(luma.rounded())
     }
 
+    /// Whether pixel `index` of `buffer` lies in the 8 px frame the alpha fixtures make transparent.
+    static func inFrame(_ index: Int, of buffer: PixelBuffer) -> Bool {
+        let (x, y) = (index % buffer.width, index / buffer.width)
+        return x < 8 || y < 8 || x >= buffer.width - 8 || y >= buffer.height - 8
+    }
+
+    /// `buffer` as RGBA: opaque, but for a fully transparent frame 8 px wide.
+    static func framedRGBA(_ buffer: PixelBuffer) -> [UInt8] {
+        var rgba: [UInt8] = []
+        rgba.reserveCapacity(buffer.width * buffer.height * 4)
+        for index in 0..<buffer.width * buffer.height {
+            rgba += buffer.pixels[index * 3..<index * 3 + 3]
+            rgba.append(inFrame(index, of: buffer) ? 0 : 255)
+        }
+        return rgba
+    }
+
     enum WebPKind: CaseIterable, Sendable { case lossy, lossless, alpha }
 
     static func webp(_ buffer: PixelBuffer, _ kind: WebPKind = .lossy) throws -> Data {
@@ -89,11 +102,7 @@ enum FormatFactory {
         case .lossless:
             size = WebPEncodeLosslessRGB(buffer.pixels, Int32(buffer.width), Int32(buffer.height), Int32(buffer.width * 3), &output)
         case .alpha:
-            let rgba = (0..<buffer.width * buffer.height).flatMap { index -> [UInt8] in
-                let (x, y) = (index % buffer.width, index / buffer.width)
-                let edge = x < 8 || y < 8 || x >= buffer.width - 8 || y >= buffer.height - 8
-                return Array(buffer.pixels[index * 3..<index * 3 + 3]) + [edge ? 0 : 255]
-            }
+            let rgba = framedRGBA(buffer)
             size = WebPEncodeRGBA(rgba, Int32(buffer.width), Int32(buffer.height), Int32(buffer.width * 4), 92, &output)
         }
         guard size > 0, let output else { throw FactoryError.encoder("libwebp: encoding failed") }
