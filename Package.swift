@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "lambda-benchmark", targets: ["LambdaBenchmark"]),
         .executable(name: "responsiveness-benchmark", targets: ["ResponsivenessBenchmark"]),
         .executable(name: "consolidation-benchmark", targets: ["ConsolidationBenchmark"]),
+        .executable(name: "serve-benchmark", targets: ["ServeBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +47,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ]
         ),
         // The embedded local default, kept apart so the Lambda never links dlib or SQLite: a C API over dlib
@@ -61,6 +65,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // `facecluster serve`: the API over Hummingbird, signed file URLs, background ingestion, the web gallery's files.
+        .target(
+            name: "FaceClusterServer",
+            dependencies: [
+                "FaceClusterKit", "FaceClusterLocal",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Web")]
+        ),
         .target(name: "CLambdaCompat", linkerSettings: [.linkedLibrary("m"), .linkedLibrary("stdc++")]),
         .executableTarget(
             name: "FaceClusterLambda",
@@ -74,8 +91,9 @@ let package = Package(
         .executableTarget(
             name: "FaceClusterCLI",
             dependencies: [
-                "FaceClusterKit", "FaceClusterLocal",
+                "FaceClusterKit", "FaceClusterLocal", "FaceClusterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Test doubles of AWS services (Hummingbird stays out of the library), for the tests and benchmarks.
@@ -104,6 +122,11 @@ let package = Package(
             path: "Benchmarks/Consolidation"
         ),
         .executableTarget(
+            name: "ServeBenchmark",
+            dependencies: ["FaceClusterKit", "FaceClusterLocal"],
+            path: "Benchmarks/Serve"
+        ),
+        .executableTarget(
             name: "ResponsivenessBenchmark",
             dependencies: ["FaceClusterKit", "FaceClusterLocal", "FaceClusterDoubles", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/Responsiveness"
@@ -111,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "FaceClusterKitTests",
             dependencies: [
-                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterCLI", "FaceClusterLambda", "CTurboJPEG", "CHEIF",
+                "FaceClusterKit", "FaceClusterDoubles", "FaceClusterLocal", "FaceClusterServer", "FaceClusterCLI", "FaceClusterLambda", "CTurboJPEG", "CHEIF",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -5,7 +5,8 @@ set -euo pipefail
 # libdlib-dev (the local face engine) does not pull a BLAS: libopenblas0-pthread is ~8× faster than the
 # reference BLAS for the face embedding. libpng-dev and libwebp-dev (static archives, linked into the Lambda
 # too) and libheif-dev (HEIC, local engine only) decode the formats other than JPEG. libsqlite3-dev for the local metadata store (GRDB).
-packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev python3 libdlib-dev libopenblas0-pthread libsqlite3-dev)
+# chromium and chromium-driver run the web gallery's browser tests (headless).
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev python3 libdlib-dev libopenblas0-pthread libsqlite3-dev chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -33,4 +34,10 @@ fi
 if ! python3 -c 'import cfnlint' 2>/dev/null; then
   echo "Installing cfn-lint…" >&2
   python3 -m pip install -q cfn-lint
+fi
+
+# The web gallery is tested in a real browser (selenium drives chromium) and the API fuzzed from its spec.
+if ! python3 -c 'import selenium, schemathesis' 2>/dev/null; then
+  echo "Installing selenium and schemathesis…" >&2
+  python3 -m pip install -q selenium schemathesis
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up command 2: installs what the tests need, starts the local AWS peers (moto), runs every test, and
-# stops the peers again. Everything runs on this machine, offline.
+# stops the peers again; then the web gallery in headless chromium and the API fuzzed from its spec
+# (Tests/Browser/run.sh). Everything runs on this machine, offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -8,3 +9,5 @@ scripts/fetch-test-data.sh   # the face models and labeled photos of the local-e
 eval "$(scripts/moto.sh start)"
 trap 'scripts/moto.sh stop' EXIT
 swift test "$@"
+# With a filter only the Swift tests run.
+if [ $# -eq 0 ]; then Tests/Browser/run.sh; fi

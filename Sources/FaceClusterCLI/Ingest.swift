@@ -136,10 +136,10 @@ struct Ingest: AsyncParsableCommand {
         return results
     }
 
-    /// Extensions of the files a folder scan takes as photos; the rest of a folder (sidecars, videos, notes:
-    /// `.json`, `.xmp`, `.aae`, `.mov`, `.mp4`, `.txt`, …) is passed over and counted. A file named on the
-    /// command line is always tried, whatever its name, and fails with its reason when it is not a photo.
-    static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp"]
+    /// Extensions of the files a folder scan takes as photos (``LocalLibrary/photoExtensions``); the rest of a
+    /// folder is passed over and counted. A file named on the command line is always tried, whatever its name,
+    /// and fails with its reason when it is not a photo.
+    static let photoExtensions = LocalLibrary.photoExtensions
 
     /// The files under `paths` (folders recursively, hidden files left out), in path order, and how many files
     /// of each other extension the folders held.

@@ -27,6 +27,10 @@ public struct LocalLibrary: Sendable {
             minimumFacesPerPerson: 2),
         worker: .current, reclaimsLeasesOfExitedProcesses: true)
 
+    /// Extensions of the files a folder scan (`ingest`, `serve --watch`) takes as photos; the rest of a folder
+    /// (sidecars, videos, notes: `.json`, `.xmp`, `.aae`, `.mov`, `.mp4`, `.txt`, …) is passed over.
+    public static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp"]
+
     /// The database file's name inside ``directory``.
     public static let databaseFile = "facecluster.sqlite"
 

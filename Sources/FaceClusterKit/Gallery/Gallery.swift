@@ -93,6 +93,13 @@ public struct Gallery: Sendable {
             nextCursor: appearances.nextCursor)
     }
 
+    /// Photos in the order the store lists them (by id), with the given status or, when `status` is `nil`, any but
+    /// deleted: the Status page's failed photos and their reasons. One metadata query.
+    public func photos(withStatus status: PhotoStatus.Kind?, page: PageRequest = PageRequest()) async throws -> Page<Photo> {
+        let read = try await metadata.photos(withStatus: status, page: page)
+        return Page(items: read.items.filter { $0.status != .deleted }, nextCursor: read.nextCursor)
+    }
+
     /// A photo with the people in it.
     public func photo(_ id: PhotoID) async throws -> PhotoDetail {
         guard let photo = try await metadata.photo(id), photo.status != .deleted else { throw GalleryError.photoNotFound(id) }

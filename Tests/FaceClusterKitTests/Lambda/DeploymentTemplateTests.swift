@@ -1,4 +1,5 @@
 @testable import FaceClusterLambda
+import FaceClusterKit
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ struct DeploymentTemplateTests {
         let output = try #require(try await PythonScript.run("template_check", input: input))
         let report = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
         #expect((report["problems"] as? [String]) == [], "\(report["problems"] ?? "")")
-        #expect(Set(report["routes"] as? [String] ?? []) == Set(APIHandler.routes.map { "\($0.method) \($0.path)" }))
+        #expect(Set(report["routes"] as? [String] ?? []) == Set(GalleryAPI.routes.map { "\($0.method) \($0.path)" }))
         let handlers = try #require(report["handlers"] as? [String: String])
         #expect(Set(handlers.values) == ["ingest", "api", "repair"])
         // Every function's environment is a complete configuration: LambdaConfiguration accepts it.

@@ -12,6 +12,31 @@ struct LambdaStack {
     let raw: any PhotoStore
     let ingest: IngestHandler
     let api: APIHandler
+    /// The same API served over HTTP by `facecluster serve`'s adapter, started on first use.
+    let served: LazyServer
+
+    init(configuration: LambdaConfiguration, raw: any PhotoStore, ingest: IngestHandler, api: APIHandler) {
+        self.configuration = configuration
+        self.raw = raw
+        self.ingest = ingest
+        self.api = api
+        served = LazyServer(api.api)
+    }
+
+    /// A ``ServedAPI`` started once, when a test first calls through the server.
+    actor LazyServer {
+        let api: GalleryAPI
+        private var started: ServedAPI?
+        init(_ api: GalleryAPI) { self.api = api }
+        var value: ServedAPI {
+            get async throws {
+                if let started { return started }
+                let server = try await ServedAPI.start(api)
+                started = server
+                return server
+            }
+        }
+    }
 
     static func onAWSPeers() async throws -> LambdaStack {
         let raw = try await Moto.freshBucket(), processed = try await Moto.freshBucket()
@@ -33,7 +58,8 @@ struct LambdaStack {
                 cropper: SyntheticThumbnailCropper()),
             api: APIHandler(
                 gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
-                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test")))
+                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test"),
+                uploads: PhotoUploads(store: raw, metadata: metadata, maximumBytes: 4 * 1024 * 1024)))
     }
 
     static func inMemory() throws -> LambdaStack {
@@ -49,19 +75,25 @@ struct LambdaStack {
                 metadata: metadata, cropper: SyntheticThumbnailCropper()),
             api: APIHandler(
                 gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
-                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test")))
+                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test"),
+                uploads: PhotoUploads(store: raw, metadata: metadata, maximumBytes: 4 * 1024 * 1024)))
     }
 
     static let invocation = Invocation(requestID: "req-1", deadline: Date().addingTimeInterval(60), invokedFunctionARN: nil, traceID: nil)
 
-    /// An API request event, as API Gateway sends it.
-    func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
-        let raw = try await callRaw(method, path, query: query, body: body)
+    /// An API request event, as API Gateway sends it; or, through `adapter` `.server`, the same request over
+    /// HTTP to `facecluster serve`'s adapter of the same ``GalleryAPI``.
+    func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, via adapter: APIAdapter = .lambda) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
+        let raw = try await callRaw(method, path, query: query, body: body, via: adapter)
         let json = try raw.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
         return (raw.status, json, raw.headers)
     }
 
-    func callRaw(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> (status: Int, body: String?, headers: [String: String]) {
+    func callRaw(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, bytes: Data? = nil, via adapter: APIAdapter = .lambda) async throws -> (status: Int, body: String?, headers: [String: String]) {
+        if adapter == .server {
+            let answer = try await served.value.api(method, path, query: query, headers: bytes == nil ? [:] : ["content-type": "image/jpeg"], body: body, bytes: bytes)
+            return (answer.status, answer.body.isEmpty ? nil : String(decoding: answer.body, as: UTF8.self), answer.headers)
+        }
         var event: [String: Any] = [
             "version": "2.0", "routeKey": "$default", "rawPath": path, "isBase64Encoded": false,
             "rawQueryString": query.map { "\($0.key)=\($0.value)" }.joined(separator: "&"),
@@ -70,6 +102,11 @@ struct LambdaStack {
         ]
         if !query.isEmpty { event["queryStringParameters"] = query }
         if let body { event["body"] = body }
+        if let bytes {
+            event["body"] = bytes.base64EncodedString()
+            event["isBase64Encoded"] = true
+            event["headers"] = ["content-type": "image/jpeg"]
+        }
         let data = try await api.handle(try JSONSerialization.data(withJSONObject: event), invocation: Self.invocation, logger: Logger(label: "test"))
         let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: data)
         return (response.statusCode, response.body, response.headers ?? [:])
@@ -158,7 +195,7 @@ struct LambdaHandlerTests {
     }
 }
 
-@Suite("Lambda API: malformed input gets a 4xx in the error shape")
+@Suite("API (Lambda and serve): malformed input gets a 4xx in the error shape")
 struct LambdaAPIInputTests {
     static let person = "p_" + String(repeating: "a", count: 26)
     static let photo = "ph_" + String(repeating: "a", count: 26)
@@ -185,13 +222,19 @@ struct LambdaAPIInputTests {
         ("DELETE", "/photos/\(photo)", [:], nil, 404, "photo_not_found"),
         ("GET", "/nowhere", [:], nil, 404, "not_found"),
         ("PUT", "/people", [:], nil, 405, "method_not_allowed"),
+        ("GET", "/photos", ["status": "lost"], nil, 400, "invalid_status"),
+        ("GET", "/photos", ["status": "deleted"], nil, 400, "invalid_status"),
+        ("POST", "/photos", [:], nil, 400, "invalid_upload"),
+        ("POST", "/photos", [:], "just some text", 415, "unsupported_media_type"),
     ] as [(String, String, [String: String], String?, Int, String)])
     func malformed(method: String, path: String, query: [String: String], body: String?, status: Int, code: String) async throws {
         let stack = try LambdaStack.inMemory()
-        let response = try await stack.call(method, path, query: query, body: body)
-        #expect(response.status == status, "\(method) \(path): \(response.json)")
-        let error = try #require(response.json["error"] as? [String: Any])
-        #expect(error["code"] as? String == code && !(error["message"] as? String ?? "").isEmpty)
+        for adapter in APIAdapter.allCases {
+            let response = try await stack.call(method, path, query: query, body: body, via: adapter)
+            #expect(response.status == status, "\(adapter): \(method) \(path): \(response.json)")
+            let error = try #require(response.json["error"] as? [String: Any], "\(adapter)")
+            #expect(error["code"] as? String == code && !(error["message"] as? String ?? "").isEmpty, "\(adapter)")
+        }
     }
 
     @Test("an event that is not an HTTP API request is a 400, not a crash")
@@ -201,12 +244,12 @@ struct LambdaAPIInputTests {
     }
 }
 
-@Suite("Lambda API against Docs/openapi.yaml")
+@Suite("API (Lambda and serve) against Docs/openapi.yaml")
 struct OpenAPIContractTests {
     static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Docs/openapi.yaml").standardizedFileURL
 
-    @Test("the spec is valid, documents exactly the routes served, and every answer has its documented status and shape")
-    func contract() async throws {
+    @Test("the spec is valid, documents exactly the routes served, and every answer has its documented status and shape", arguments: APIAdapter.allCases)
+    func contract(adapter: APIAdapter) async throws {
         let stack = try LambdaStack.inMemory()
         for (key, people) in [("uploads/1.jpg", [1, 2]), ("uploads/2.jpg", [1]), ("uploads/3.jpg", [3])] {
             try await stack.raw.put(Layout.photo(people.map(Identity.init), variant: people.count).encoded(), at: key, contentType: "image/jpeg")
@@ -218,10 +261,10 @@ struct OpenAPIContractTests {
         _ = try await stack.ingest.handle(Data(event.utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
 
         var exchanges: [[String: Any]] = []
-        func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil) async throws -> [String: Any] {
-            let answer = try await stack.callRaw(method, path, query: query, body: body)
+        func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, bytes: Data? = nil) async throws -> [String: Any] {
+            let answer = try await stack.callRaw(method, path, query: query, body: body, bytes: bytes, via: adapter)
             let segments = path.split(separator: "/").map(String.init)
-            let route = try #require(APIHandler.template(matching: segments))
+            let route = try #require(GalleryAPI.template(matching: segments))
             exchanges.append(["method": method, "route": route, "status": answer.status, "body": answer.body ?? ""])
             return try answer.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
         }
@@ -237,6 +280,16 @@ struct OpenAPIContractTests {
         _ = try await call("GET", "/photos/\(failed)")
         _ = try await call("PATCH", "/people/\(first)", body: #"{"name":"Ada"}"#)
         _ = try await call("PATCH", "/people/\(first)", body: #"{"name":null}"#)
+        // The photo listing (all, and the Status page's failed ones) and an upload, new then repeated.
+        _ = try await call("GET", "/photos", query: ["limit": "2"])
+        let failures = try await call("GET", "/photos", query: ["status": "failed"])
+        #expect((failures["photos"] as? [[String: Any]])?.first?["name"] as? String == "notes.txt")
+        let upload = JPEGFactory.jpeg(JPEGFactory.quadrants(width: 64, height: 48, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5)))
+        let uploaded = try await call("POST", "/photos", query: ["filename": "party.jpg"], bytes: upload)
+        #expect(uploaded["status"] as? String == "pending" && uploaded["name"] as? String == "party.jpg")
+        let again = try await call("POST", "/photos", query: ["filename": "party.jpg"], bytes: upload)
+        #expect(again["id"] as? String == uploaded["id"] as? String)
+        _ = try await call("POST", "/photos", body: "GIF89a not really")
         // Grouping: a face moved out and back, made a person, explained; suggestions; the journal and undo.
         let face = try #require(((try await call("GET", "/photos/\(photo)"))["faces"] as? [[String: Any]])?.first?["faceId"] as? String)
         _ = try await call("PUT", "/faces/\(face)", body: #"{"personId":null}"#)
@@ -268,11 +321,11 @@ struct OpenAPIContractTests {
         _ = try await call("POST", "/operations/op_none/undo")
 
         let request: [String: Any] = [
-            "spec": Self.spec.path, "routes": APIHandler.routes.map { [$0.method, $0.path] }, "exchanges": exchanges,
+            "spec": Self.spec.path, "routes": GalleryAPI.routes.map { [$0.method, $0.path] }, "exchanges": exchanges,
         ]
         let output = try #require(try await PythonScript.run("openapi_check", input: try JSONSerialization.data(withJSONObject: request)))
         let problems = try JSONDecoder().decode([String].self, from: output)
         #expect(problems.isEmpty, "\(problems)")
-        #expect(Set(exchanges.map { "\($0["method"]!) \($0["route"]!)" }).count == APIHandler.routes.count, "every route exercised")
+        #expect(Set(exchanges.map { "\($0["method"]!) \($0["route"]!)" }).count == GalleryAPI.routes.count, "every route exercised")
     }
 }

@@ -212,8 +212,8 @@ public struct SigV4Signer: Sendable {
 }
 
 extension Sequence where Element == UInt8 {
-    /// Lower-case hexadecimal.
-    var hexString: String {
+    /// Lower-case hexadecimal (signatures, digests, content-addressed keys).
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
         for byte in self { output += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }

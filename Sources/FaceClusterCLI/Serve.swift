@@ -1,0 +1,85 @@
+import ArgumentParser
+import Crypto
+import FaceClusterKit
+import FaceClusterLocal
+import FaceClusterServer
+import Foundation
+
+/// `facecluster serve`: the web gallery and the HTTP API on this machine.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the people gallery in a browser, and the HTTP API the Lambda serves, from a library.",
+        discussion: """
+            Open the printed address: People, a person's photos, a photo with its faces boxed, Upload and Status. \
+            The API is at /api (Docs/openapi.yaml). Uploads and photos that appear in --watch folders are grouped \
+            in the background, --jobs at a time. On 127.0.0.1 (the default) no token is needed; on any other \
+            address every API request needs the token (generated and printed unless --token is given). Ctrl-C stops.
+            """)
+
+    @OptionGroup var options: StoreOptions
+
+    @Option(help: "The address to listen on; anything but loopback needs a token.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "The bearer token API requests must carry (default: none on loopback, a random one otherwise).")
+    var token: String?
+
+    @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
+    var watch: [String] = []
+
+    @Option(help: "Photos processed at once; the default is one per core.")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "The largest upload, in MB.")
+    var maxUploadMb = 50
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard (1...1024).contains(maxUploadMb) else { throw ValidationError("--max-upload-mb must be between 1 and 1024") }
+        if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
+            throw ValidationError("--token must be at least 16 printable characters without spaces")
+        }
+        for folder in watch {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--watch: no such folder: \(folder)")
+            }
+        }
+    }
+
+    func run() async throws {
+        let library = try options.open()
+        var configuration = GalleryServer.Configuration(host: host, port: port, token: token, maximumUploadBytes: maxUploadMb * 1_048_576)
+        if configuration.token == nil, !configuration.isLoopback {
+            configuration.token = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let token = configuration.token
+        let queue = IngestQueue(library: library, jobs: jobs) { line in printError(line) }
+        let server = try GalleryServer.local(library: library, configuration: configuration, queue: queue)
+        let watcher = watch.isEmpty ? nil : FolderWatcher(folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library)
+        let stop = StopSignal.install(secondMessage: "\nStopped at once.") { _ in printError("Stopping…") }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let serving = Task {
+            try await server.run { port in
+                let address = "http://\(shownHost):\(port)/"
+                var lines = ["Gallery: \(address)\(token.map { "#token=\($0)" } ?? "")"]
+                lines.append("API: \(address)api (Docs/openapi.yaml)\(token.map { "; send Authorization: Bearer \($0)" } ?? "")")
+                if !watch.isEmpty { lines.append("Watching \(watch.joined(separator: ", ")) for new photos") }
+                lines.append("Library: \(library.directory.path). Ctrl-C stops.")
+                // Unbuffered: a script waiting for the address reads it at once.
+                FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+            }
+        }
+        let watching = Task { await watcher?.run() }
+        _ = await stop.wait()
+        watching.cancel()
+        serving.cancel()
+        _ = await serving.result
+        throw ExitCode(stop.exitStatus ?? 0)
+    }
+}

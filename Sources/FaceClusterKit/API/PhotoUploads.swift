@@ -1,0 +1,190 @@
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import MultipartKit
+import NIOCore
+
+/// Photos uploaded through the API (`POST /photos`): stored in a ``PhotoStore`` under
+/// `<keyPrefix><first 16 bytes of SHA-256, hex>/<file name>`, recorded `pending`, and handed to whatever
+/// ingests them (``onStored``: a local worker pool; on AWS nothing, the raw bucket's notification does it).
+///
+/// Sending the same bytes under the same name again is a retry, not a second photo: the key is the same, and
+/// the answer is the photo as it is now. Only what a ``PhotoDecoder`` can read is accepted, by content, not by
+/// name or `Content-Type`; a file that looks like a photo and is damaged is stored and fails in ingestion with
+/// its reason, as any photo would.
+public struct PhotoUploads: Sendable {
+    public let store: any PhotoStore
+    public let metadata: any MetadataStore
+    /// Keys start with it (`uploads/`; locally the library's `photos/uploads/` folder as a path key).
+    public let keyPrefix: String
+    /// Formats accepted; others are refused with ``UploadError/unsupportedType(_:)``.
+    public var formats: Set<ImageFormat>
+    /// The largest upload, in bytes (default 50 MB; API Gateway → Lambda carries at most ~4.5 MB of photo).
+    public var maximumBytes: Int
+    public let clock: any WallClock
+    /// Called after a new photo is stored and recorded, to ingest it.
+    public let onStored: @Sendable (Photo) async -> Void
+
+    public static let defaultMaximumBytes = 50 * 1024 * 1024
+
+    public init(
+        store: any PhotoStore, metadata: any MetadataStore, keyPrefix: String = "uploads/",
+        formats: Set<ImageFormat> = [.jpeg, .png, .webp], maximumBytes: Int = defaultMaximumBytes,
+        clock: any WallClock = SystemWallClock(), onStored: @escaping @Sendable (Photo) async -> Void = { _ in }
+    ) {
+        self.store = store
+        self.metadata = metadata
+        self.keyPrefix = keyPrefix
+        self.formats = formats
+        self.maximumBytes = maximumBytes
+        self.clock = clock
+        self.onStored = onStored
+    }
+
+    /// Stores `data` (a photo's bytes) and records it `pending`; `created` is false when the same bytes under
+    /// the same name were uploaded before (the photo is answered as it is now).
+    /// Throws ``UploadError``: empty, too large, not a format this deployment reads, or deleted before.
+    public func upload(_ data: Data, fileName: String?) async throws -> (photo: Photo, created: Bool) {
+        guard !data.isEmpty else { throw UploadError.empty }
+        guard data.count <= maximumBytes else { throw UploadError.tooLarge(limit: maximumBytes) }
+        let format = ImageFormat(sniffing: data)
+        guard let format, formats.contains(format) else {
+            throw UploadError.unsupportedType("\(format.map { "a \($0.rawValue) file" } ?? "not a photo") (accepted: \(formats.map(\.rawValue).sorted().joined(separator: ", ")))")
+        }
+        let digest = SHA256.hash(data: data).prefix(16).hexString
+        let key = keyPrefix + digest + "/" + Self.safeName(fileName, format: format)
+        let reference = PhotoReference(store: store.location, key: key)
+        let id = PhotoID(reference)
+        if let existing = try await metadata.photo(id) {
+            guard existing.status != .deleted else { throw UploadError.deleted(id) }
+            return (existing, false)
+        }
+        let stored = try await store.put(data, at: key, contentType: format.mediaType)
+        let now = clock.now()
+        let pending = Photo(id: id, reference: reference, status: .pending, contentTag: stored.eTag, addedAt: now, updatedAt: now)
+        let photo: Photo
+        do {
+            photo = try await metadata.savePhoto(pending, expectedRevision: nil)
+        } catch MetadataStoreError.conditionFailed {
+            // The same upload, at the same moment: one record, one ingestion.
+            guard let existing = try await metadata.photo(id) else { throw UploadError.deleted(id) }
+            return (existing, false)
+        }
+        await onStored(photo)
+        return (photo, true)
+    }
+
+    /// A file name safe as the last key segment: letters, digits, `.`, `-`, `_` (others become `_`), at most
+    /// 100 characters, ending in the format's extension when it had none.
+    static func safeName(_ name: String?, format: ImageFormat) -> String {
+        let base = (name ?? "").split(separator: "/").last.map(String.init) ?? ""
+        var cleaned = String(base.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (Character(scalar).isLetter || Character(scalar).isNumber || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        }.prefix(100))
+        while cleaned.hasPrefix(".") { cleaned.removeFirst() }
+        if cleaned.isEmpty { cleaned = "photo" }
+        if !cleaned.contains(".") { cleaned += "." + format.fileExtension }
+        return cleaned
+    }
+
+    /// The photo's bytes and file name in a request body: the body itself (`image/*`,
+    /// `application/octet-stream`, or no type), or the one file part of `multipart/form-data`.
+    public static func photo(in body: Data, contentType: String?, fileName: String?) throws -> (Data, String?) {
+        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return (body, fileName) }
+        guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
+            throw UploadError.invalidMultipart("the multipart body has no boundary")
+        }
+        final class Parts: @unchecked Sendable {
+            var parts: [(headers: [(String, String)], body: [UInt8])] = []
+            var headers: [(String, String)] = []
+            var body: [UInt8] = []
+        }
+        let collected = Parts()
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { (name: String, value: String) in collected.headers.append((name.lowercased(), value)) }
+        parser.onBody = { (buffer: inout ByteBuffer) in collected.body += buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        parser.onPartComplete = {
+            collected.parts.append((collected.headers, collected.body))
+            collected.headers = []
+            collected.body = []
+        }
+        do {
+            try parser.execute(ByteBuffer(bytes: body))
+        } catch {
+            throw UploadError.invalidMultipart("the multipart body is malformed")
+        }
+        let files = collected.parts.filter { part in
+            part.headers.contains { $0.0 == "content-disposition" && $0.1.contains("filename") }
+        }
+        guard files.count == 1, let file = files.first else {
+            throw UploadError.invalidMultipart(files.isEmpty ? "the form has no file" : "one photo per request (the form has \(files.count) files)")
+        }
+        let disposition = file.headers.first { $0.0 == "content-disposition" }?.1 ?? ""
+        return (Data(file.body), parameter("filename", in: disposition) ?? fileName)
+    }
+
+    /// A header's `name=value` parameter (`boundary`, `filename`), quotes removed.
+    static func parameter(_ name: String, in header: String) -> String? {
+        for part in header.split(separator: ";") {
+            let trimmed = part.drop { $0 == " " || $0 == "\t" }
+            guard trimmed.lowercased().hasPrefix(name + "=") else { continue }
+            var value = trimmed.dropFirst(name.count + 1)
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            return String(value)
+        }
+        return nil
+    }
+}
+
+/// Why an upload was refused.
+public enum UploadError: Error, Hashable, Sendable, CustomStringConvertible {
+    case empty
+    case tooLarge(limit: Int)
+    case unsupportedType(String)
+    case invalidMultipart(String)
+    /// These bytes under this name were uploaded and then deleted; the tombstone keeps them out.
+    case deleted(PhotoID)
+
+    public var description: String {
+        switch self {
+        case .empty: "the upload is empty"
+        case .tooLarge(let limit): "the upload is larger than \(limit / 1_048_576) MB"
+        case .unsupportedType(let what): "not a photo this gallery reads: \(what)"
+        case .invalidMultipart(let reason): reason
+        case .deleted(let id): "photo \(id) was deleted; upload it under another name to add it again"
+        }
+    }
+}
+
+extension ImageFormat {
+    /// The media type a stored copy is given.
+    public var mediaType: String {
+        switch self {
+        case .jpeg: "image/jpeg"
+        case .png: "image/png"
+        case .gif: "image/gif"
+        case .webp: "image/webp"
+        case .heic: "image/heic"
+        case .avif: "image/avif"
+        case .tiff: "image/tiff"
+        case .bmp: "image/bmp"
+        }
+    }
+
+    /// The usual file extension.
+    public var fileExtension: String {
+        switch self {
+        case .jpeg: "jpg"
+        case .png: "png"
+        case .gif: "gif"
+        case .webp: "webp"
+        case .heic: "heic"
+        case .avif: "avif"
+        case .tiff: "tif"
+        case .bmp: "bmp"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+
+/// The background ingestion of `facecluster serve`: one worker pool shared by uploads and watched folders.
+/// Photos run `jobs` at a time (the engine's dlib and decoding work is on threads of its own, so the server's
+/// requests are answered meanwhile); when the queue drains, the people of every component touched are
+/// re-derived (``Consolidation``, under the library's ``LibraryLock``) as `facecluster ingest` does at its end.
+public actor IngestQueue {
+    public let library: LocalLibrary
+    public let jobs: Int
+    private var waiting: [PhotoReference] = []
+    private var queued: Set<PhotoReference> = []
+    private var running = 0
+    private var touched: [FaceID] = []
+    private var consolidating = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Photos finished since the server started, by outcome (`indexed`, `failed`, …), for the log and `/healthz`.
+    public private(set) var finished: [String: Int] = [:]
+    private let log: @Sendable (String) -> Void
+
+    public init(library: LocalLibrary, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.library = library
+        self.jobs = max(1, jobs)
+        self.log = log
+    }
+
+    /// Queues a photo unless it is queued or running already.
+    public func enqueue(_ reference: PhotoReference) {
+        guard queued.insert(reference).inserted else { return }
+        waiting.append(reference)
+        startWorkers()
+    }
+
+    /// Photos waiting and running.
+    public var backlog: (waiting: Int, running: Int) { (waiting.count, running) }
+
+    /// Returns once nothing is queued, running or being consolidated.
+    public func waitUntilIdle() async {
+        if isIdle { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private var isIdle: Bool { waiting.isEmpty && running == 0 && !consolidating && touched.isEmpty }
+
+    private func startWorkers() {
+        while running < jobs, !waiting.isEmpty {
+            let reference = waiting.removeFirst()
+            running += 1
+            let pipeline = library.pipeline
+            Task {
+                let report = await pipeline.ingest(reference)
+                self.done(reference, report)
+            }
+        }
+    }
+
+    private func done(_ reference: PhotoReference, _ report: IngestionReport) {
+        running -= 1
+        queued.remove(reference)
+        touched += report.faceIDs
+        let outcome = report.outcome.label
+        finished[outcome, default: 0] += 1
+        log("\(outcome): \(reference.key)")
+        startWorkers()
+        settle()
+    }
+
+    /// Consolidates once the queue has drained, then wakes whoever waits for idleness.
+    private func settle() {
+        guard waiting.isEmpty, running == 0, !consolidating else { return }
+        guard !touched.isEmpty else {
+            let waiters = idleWaiters
+            idleWaiters = []
+            waiters.forEach { $0.resume() }
+            return
+        }
+        let faces = touched
+        touched = []
+        consolidating = true
+        let library = self.library
+        let log = self.log
+        Task {
+            do {
+                let report = try await LibraryLock(directory: library.directory).withLock {
+                    try await library.engine.reloadVectors()
+                    return try await Consolidation(pipeline: library.pipeline).run(touching: faces)
+                }
+                if !report.merges.isEmpty || !report.moves.isEmpty {
+                    log("regrouped: \(report.merges.count) merges, \(report.moves.count) faces moved")
+                }
+            } catch {
+                log("regrouping failed: \(error)")
+            }
+            self.consolidated()
+        }
+    }
+
+    private func consolidated() {
+        consolidating = false
+        settle()
+    }
+}
+
+extension IngestionReport.Outcome {
+    /// A word for the log: `indexed`, `no_faces`, `failed`, `skipped`, …
+    var label: String {
+        switch self {
+        case .indexed: "indexed"
+        case .noFaces: "no_faces"
+        case .failed: "failed"
+        case .skipped: "unchanged"
+        case .inProgressElsewhere: "busy"
+        case .interrupted: "interrupted"
+        }
+    }
+}

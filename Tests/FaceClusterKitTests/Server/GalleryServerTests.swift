@@ -1,0 +1,215 @@
+@testable import FaceClusterKit
+import FaceClusterLocal
+@testable import FaceClusterServer
+import Foundation
+import Testing
+
+/// `facecluster serve`'s edge: who may call the API, which files can be read, what an upload may be.
+@Suite("facecluster serve: security and limits")
+struct GalleryServerSecurityTests {
+    /// An in-memory gallery with one person whose thumbnail is in a folder store, served with `configuration`.
+    static func serve(_ configuration: GalleryServer.Configuration = .init(port: 0), signer: URLSigner = URLSigner()) async throws -> (ServedAPI, DirectoryPhotoStore) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-serve-\(UUID().uuidString)")
+        let thumbnails = DirectoryPhotoStore(root: folder)
+        try await thumbnails.put(JPEGFactory.jpeg(JPEGFactory.quadrants(width: 32, height: 32, box: HostileJPEGTests.box)), at: "people/p/f.jpg", contentType: "image/jpeg")
+        let metadata = InMemoryMetadataStore(), photos = InMemoryPhotoStore(location: "raw")
+        let gallery = Gallery(
+            metadata: metadata, photos: SignedURLPhotoStore(photos, name: "photos", signer: signer),
+            thumbnails: SignedURLPhotoStore(thumbnails, name: "thumbnails", signer: signer), index: InMemoryFaceIndex())
+        let api = GalleryAPI(gallery: gallery, uploads: PhotoUploads(store: photos, metadata: metadata, maximumBytes: configuration.maximumUploadBytes))
+        let served = try await ServedAPI.start(api, configuration: configuration, stores: ["photos": photos, "thumbnails": thumbnails], signer: signer)
+        return (served, thumbnails)
+    }
+
+    static func code(_ body: Data) -> String? {
+        ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    @Test("off loopback every API request needs the bearer token; the page shell does not")
+    func token() async throws {
+        let token = "s3cret-token-0123456789"
+        let (server, _) = try await Self.serve(.init(host: "127.0.0.1", port: 0, token: token))
+        let missing = try await server.api("GET", "/people")
+        #expect(missing.status == 401 && Self.code(missing.body) == "unauthorized" && missing.headers["www-authenticate"] == "Bearer")
+        #expect(try await server.api("GET", "/people", headers: ["authorization": "Bearer wrong-token-0123456789"]).status == 401)
+        #expect(try await server.api("GET", "/people", headers: ["authorization": "Bearer \(token)"]).status == 200)
+        #expect(try await server.send("GET", "/").status == 200)
+        // A token server answers to any host name (it is meant to be reached from other machines).
+        #expect(try await server.api("GET", "/people", headers: ["authorization": "Bearer \(token)", "host": "photos.lan:8080"]).status == 200)
+    }
+
+    @Test("on loopback without a token: other host names (DNS rebinding) and other origins' changes are refused")
+    func loopback() async throws {
+        let (server, _) = try await Self.serve()
+        let rebound = try await server.api("GET", "/people", headers: ["host": "evil.example:\(server.port)"])
+        #expect(rebound.status == 403 && Self.code(rebound.body) == "host_not_allowed")
+        #expect(try await server.api("GET", "/people", headers: ["host": "localhost:\(server.port)"]).status == 200)
+        let person = "p_" + String(repeating: "a", count: 26)
+        let foreign = try await server.api("PATCH", "/people/\(person)", headers: ["origin": "http://evil.example"], body: #"{"name":"x"}"#)
+        #expect(foreign.status == 403 && Self.code(foreign.body) == "cross_origin")
+        let crossSite = try await server.api("DELETE", "/people/\(person)", headers: ["sec-fetch-site": "cross-site"])
+        #expect(crossSite.status == 403 && Self.code(crossSite.body) == "cross_origin")
+        // The same request from the server's own page reaches the API (and finds no such person).
+        let own = try await server.api("PATCH", "/people/\(person)", headers: ["origin": "http://127.0.0.1:\(server.port)", "sec-fetch-site": "same-origin"], body: #"{"name":"x"}"#)
+        #expect(own.status == 404 && Self.code(own.body) == "person_not_found")
+        // Reading from another origin is harmless without credentials, and allowed (curl sends no Origin).
+        #expect(try await server.api("GET", "/people", headers: ["origin": "http://evil.example"]).status == 200)
+    }
+
+    @Test("every answer carries the Content-Security-Policy and nosniff")
+    func headers() async throws {
+        let (server, _) = try await Self.serve()
+        for path in ["/", "/app.js", "/api/people", "/api/nowhere", "/nowhere"] {
+            let answer = try await server.send("GET", path)
+            #expect(answer.headers["content-security-policy"]?.contains("script-src 'self'") == true, "\(path)")
+            #expect(answer.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true, "\(path)")
+            #expect(answer.headers["x-content-type-options"] == "nosniff", "\(path)")
+        }
+        #expect(try await server.send("GET", "/app.js").headers["content-type"]?.hasPrefix("text/javascript") == true)
+    }
+
+    @Test("files are read only through URLs the server signed, unexpired, for that key")
+    func signedFiles() async throws {
+        let signer = URLSigner()
+        let (server, thumbnails) = try await Self.serve(signer: signer)
+        let good = signer.path(store: "thumbnails", key: "people/p/f.jpg", expires: Date().addingTimeInterval(60))
+        let answer = try await server.send("GET", good)
+        #expect(answer.status == 200 && answer.headers["content-type"] == "image/jpeg")
+        #expect(answer.body == (try await thumbnails.get("people/p/f.jpg")).data)
+
+        let expired = signer.path(store: "thumbnails", key: "people/p/f.jpg", expires: Date().addingTimeInterval(-1))
+        let tampered = good.replacingOccurrences(of: "signature=", with: "signature=0")
+        let otherSigner = URLSigner().path(store: "thumbnails", key: "people/p/f.jpg", expires: Date().addingTimeInterval(60))
+        let otherKey = good.replacingOccurrences(of: "people/p/f.jpg", with: "people/p/g.jpg")
+        let otherStore = good.replacingOccurrences(of: "/files/thumbnails/", with: "/files/photos/")
+        let unsigned = "/files/thumbnails/people/p/f.jpg"
+        for path in [expired, tampered, otherSigner, otherKey, otherStore, unsigned] {
+            let refused = try await server.send("GET", path)
+            #expect(refused.status == 403 && Self.code(refused.body) == "invalid_signature", "\(path)")
+        }
+    }
+
+    @Test("no path reaches outside the library, signed or not", arguments: [
+        "/files/thumbnails/../../../../etc/passwd", "/files/thumbnails/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/files/thumbnails/people/..%2f..%2f..%2fetc%2fpasswd", "/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+        "/app.js/../../../../etc/passwd", "/views/../../../etc/passwd", "//etc/passwd", "/files/../../etc/passwd",
+    ])
+    func traversal(path: String) async throws {
+        let signer = URLSigner()
+        let (server, _) = try await Self.serve(signer: signer)
+        let plain = try await server.send("GET", path)
+        #expect(plain.status >= 400 && !String(decoding: plain.body, as: UTF8.self).contains("root:"), "\(path) → \(plain.status)")
+        // Even a URL the server itself signed for a key with `..` segments reads nothing outside the store.
+        let signed = try await server.send("GET", signer.path(store: "thumbnails", key: "../../../../etc/passwd", expires: Date().addingTimeInterval(60)))
+        #expect(signed.status == 404 && !String(decoding: signed.body, as: UTF8.self).contains("root:"))
+    }
+
+    @Test("uploads: size and type limits with clear errors; raw bodies and multipart forms")
+    func uploads() async throws {
+        let (server, _) = try await Self.serve(.init(port: 0, maximumUploadBytes: 1_048_576))
+        let tooLarge = try await server.api("POST", "/photos", headers: ["content-type": "image/jpeg"], bytes: Data(count: 3_000_000))
+        #expect(tooLarge.status == 413 && Self.code(tooLarge.body) == "upload_too_large")
+        let text = try await server.api("POST", "/photos", query: ["filename": "notes.jpg"], headers: ["content-type": "image/jpeg"], bytes: Data("hello".utf8))
+        #expect(text.status == 415 && Self.code(text.body) == "unsupported_media_type")
+        #expect(String(decoding: text.body, as: UTF8.self).contains("not a photo"))
+        let gif = try await server.api("POST", "/photos", headers: ["content-type": "image/gif"], bytes: Data("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8))
+        #expect(gif.status == 415 && String(decoding: gif.body, as: UTF8.self).contains("GIF"))
+
+        let photo = HostileJPEGTests.photo(width: 64, height: 48)
+        let raw = try await server.api("POST", "/photos", query: ["filename": "../../evil name.jpg"], headers: ["content-type": "image/jpeg"], bytes: photo)
+        #expect(raw.status == 202)
+        let rawPhoto = try #require(try JSONSerialization.jsonObject(with: raw.body) as? [String: Any])
+        #expect(rawPhoto["name"] as? String == "evil_name.jpg" && rawPhoto["status"] as? String == "pending")
+
+        let boundary = "----fck\(UUID().uuidString)"
+        var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"beach.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+        form += HostileJPEGTests.photo(width: 80, height: 48) + Data("\r\n--\(boundary)--\r\n".utf8)
+        let multipart = try await server.api("POST", "/photos", headers: ["content-type": "multipart/form-data; boundary=\(boundary)"], bytes: form)
+        #expect(multipart.status == 202, "\(String(decoding: multipart.body, as: UTF8.self))")
+        #expect((try JSONSerialization.jsonObject(with: multipart.body) as? [String: Any])?["name"] as? String == "beach.jpg")
+        let twoFiles = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"a\"; filename=\"a.jpg\"\r\n\r\nx\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"b\"; filename=\"b.jpg\"\r\n\r\ny\r\n--\(boundary)--\r\n".utf8)
+        let refused = try await server.api("POST", "/photos", headers: ["content-type": "multipart/form-data; boundary=\(boundary)"], bytes: twoFiles)
+        #expect(refused.status == 400 && Self.code(refused.body) == "invalid_upload")
+    }
+}
+
+/// `facecluster serve` on a real library: uploads and watched folders are grouped in the background.
+@Suite("facecluster serve on a library (real faces)", .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+struct LocalGalleryServerTests {
+    static func library() throws -> LocalLibrary {
+        try LocalLibrary(directory: FileManager.default.temporaryDirectory.appendingPathComponent("fck-serve-lib-\(UUID().uuidString)"))
+    }
+
+    static func json(_ body: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+    }
+
+    @Test("an upload is stored, grouped in the background, pollable, and its thumbnails load; a damaged one fails with its reason")
+    func upload() async throws {
+        let library = try Self.library()
+        let queue = IngestQueue(library: library, jobs: 2)
+        let server = try await ServedAPI.start(try GalleryServer.local(library: library, configuration: .init(port: 0), queue: queue))
+        let photo = try #require(try LabeledSet.photos().first { $0.person == "obama" })
+        let uploaded = try await server.api("POST", "/photos", query: ["filename": "obama.jpg"], headers: ["content-type": "image/jpeg"], bytes: try Data(contentsOf: photo.url))
+        #expect(uploaded.status == 202)
+        let id = try #require(try Self.json(uploaded.body)["id"] as? String)
+        let damaged = try HostileJPEGTests.damaged(HostileJPEGTests.photo())
+        let broken = try await server.api("POST", "/photos", query: ["filename": "broken.jpg"], headers: ["content-type": "image/jpeg"], bytes: damaged)
+        #expect(broken.status == 202)
+        await queue.waitUntilIdle()
+
+        let done = try Self.json(try await server.api("GET", "/photos/\(id)").body)
+        #expect(done["status"] as? String == "indexed")
+        let faces = try #require(done["faces"] as? [[String: Any]])
+        #expect(faces.count == 1)
+        let thumbnail = try #require(faces.first?["thumbnailUrl"] as? String)
+        let image = try await server.send("GET", thumbnail)
+        #expect(image.status == 200 && ImageFormat(sniffing: image.body) == .jpeg)
+        let original = try await server.send("GET", try #require(done["url"] as? String))
+        let bytes = try Data(contentsOf: photo.url)
+        #expect(original.status == 200 && original.body == bytes)
+        // The uploaded file lives in the library's folder.
+        #expect(FileManager.default.fileExists(atPath: library.directory.appendingPathComponent("photos/uploads").path))
+
+        let failed = try Self.json(try await server.api("GET", "/photos", query: ["status": "failed"]).body)
+        let failures = try #require(failed["photos"] as? [[String: Any]])
+        #expect(failures.count == 1)
+        #expect(failures.first?["name"] as? String == "broken.jpg")
+        #expect((failures.first?["failure"] as? [String: Any])?["code"] as? String == "damaged_image")
+    }
+
+    @Test("--watch: photos copied into a watched folder become people once they settle; changed files are taken again")
+    func watch() async throws {
+        let library = try Self.library()
+        let queue = IngestQueue(library: library, jobs: 2)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-watch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let watcher = FolderWatcher(folders: [folder], queue: queue, library: library)
+        let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(4))
+        try #require(photos.count == 4)
+        for (offset, photo) in photos.prefix(3).enumerated() {
+            try FileManager.default.copyItem(at: photo.url, to: folder.appendingPathComponent("\(offset).jpg"))
+        }
+        try Data("{}".utf8).write(to: folder.appendingPathComponent("0.jpg.json"))
+        await watcher.scan()
+        #expect(await queue.backlog == (0, 0), "a file seen once may still be growing")
+        await watcher.scan()
+        await queue.waitUntilIdle()
+        let indexed = try await library.metadata.photos(withStatus: .indexed, page: PageRequest(limit: 10)).items
+        #expect(indexed.count == 3)
+        let people = try await library.gallery.people().items
+        #expect(people.count == 1 && people.first?.photoCount == 3)
+        // Nothing new: nothing queued.
+        await watcher.scan()
+        #expect(await queue.backlog == (0, 0))
+        #expect(await queue.finished["indexed"] == 3)
+        // A file replaced by another photo is taken again once it settles.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("0.jpg"))
+        try FileManager.default.copyItem(at: photos[3].url, to: folder.appendingPathComponent("0.jpg"))
+        await watcher.scan()
+        await watcher.scan()
+        await queue.waitUntilIdle()
+        #expect(await queue.finished["indexed"] == 4)
+        #expect(try await library.gallery.people().items.map(\.photoCount) == [3])
+    }
+}
