@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "FaceClusterKit", "CDlibFace", "CHEIF",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -12,7 +12,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Open the printed address: People, a person's photos, a photo with its faces boxed, Upload and Status. \
             The API is at /api (Docs/openapi.yaml). Uploads and photos that appear in --watch folders are grouped \
-            in the background, --jobs at a time. On 127.0.0.1 (the default) no token is needed; on any other \
+            in the background, --jobs at a time; photos an earlier run left unfinished (stopped mid-upload) are \
+            finished first. On 127.0.0.1 (the default) no token is needed; on any other \
             address every API request needs the token (generated and printed unless --token is given). Ctrl-C stops.
             """)
 
@@ -61,6 +62,9 @@ struct Serve: AsyncParsableCommand {
         let token = configuration.token
         let queue = IngestQueue(library: library, jobs: jobs) { line in printError(line) }
         let server = try GalleryServer.local(library: library, configuration: configuration, queue: queue)
+        // Uploads a stop interrupted (Ctrl-C, a crash) are finished first.
+        let unfinished = try await queue.enqueueUnfinished()
+        if unfinished > 0 { printError("Finishing \(unfinished) photo\(unfinished == 1 ? "" : "s") an earlier run left unfinished…") }
         let watcher = watch.isEmpty ? nil : FolderWatcher(folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library)
         let stop = StopSignal.install(secondMessage: "\nStopped at once.") { _ in printError("Stopping…") }
         let shownHost = host.contains(":") ? "[\(host)]" : host

@@ -94,6 +94,8 @@ public struct GalleryServer: Sendable {
         let server = self
         let app = Application(
             responder: CallbackResponder { (request: Request, _: BasicRequestContext) in await server.respond(to: request) },
+            // A connection that sends nothing for a minute is closed (a slow or stuck client holds no slot for long).
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "facecluster"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -32,6 +32,25 @@ public actor IngestQueue {
         startWorkers()
     }
 
+    /// Queues what an earlier run left unfinished — photos handed back (`pending`, e.g. uploads the server
+    /// was stopped before it got to) and ones left `processing` by a process that is gone (the pipeline takes
+    /// those over at once, and passes over any a live process holds). Returns how many were queued.
+    @discardableResult
+    public func enqueueUnfinished() async throws -> Int {
+        var count = 0
+        let metadata = library.metadata
+        for status in [PhotoStatus.Kind.pending, .processing] {
+            var cursor: PageCursor?
+            repeat {
+                let page = try await metadata.photos(withStatus: status, page: PageRequest(limit: 500, cursor: cursor))
+                for photo in page.items { enqueue(photo.reference) }
+                count += page.items.count
+                cursor = page.nextCursor
+            } while cursor != nil
+        }
+        return count
+    }
+
     /// Photos waiting and running.
     public var backlog: (waiting: Int, running: Int) { (waiting.count, running) }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The web gallery and the API over HTTP, as a user meets them: builds `facecluster`, ingests the labeled photos
 # into a fresh library, starts `facecluster serve` on a free port, then
-#   1. drives the gallery in headless chromium (gallery_test.py; screenshots in .build/screenshots), and
-#   2. fuzzes the API from Docs/openapi.yaml with schemathesis: no 5xx, no answer that breaks the spec.
+#   1. sends 64 concurrent requests to each main read route (concurrency_check.py: all answered),
+#   2. drives the gallery in headless chromium (gallery_test.py; screenshots in .build/screenshots), and
+#   3. fuzzes the API from Docs/openapi.yaml with schemathesis: no 5xx, no answer that breaks the spec.
 # Run by scripts/test.sh after the Swift tests; needs chromium, chromium-driver, selenium and schemathesis
 # (scripts/install-deps.sh).
 set -euo pipefail
@@ -28,6 +29,7 @@ echo "facecluster serve at $base (library of $(ls "$samples" | wc -l) people's p
 
 status=0
 sample="$samples/biden/biden.jpg"
+python3 Tests/Browser/concurrency_check.py "$base" || status=1
 python3 Tests/Browser/gallery_test.py "$base" .build/screenshots "$sample" || status=1
 
 echo "schemathesis: fuzzing ${base%/}/api from Docs/openapi.yaml"

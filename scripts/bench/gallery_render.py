@@ -14,6 +14,7 @@ options.binary_location = "/usr/bin/chromium"
 for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
     options.add_argument(argument)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
 ready = ("const cards = document.querySelectorAll('.people .card img');"
          "return cards.length > 0 && [...cards].every(i => i.complete && i.naturalWidth > 0) ? cards.length : 0")
 times, cards = [], 0

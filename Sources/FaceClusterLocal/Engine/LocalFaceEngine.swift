@@ -239,7 +239,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             IndexedFace(faceID: Self.faceID(content: content, externalImageID: externalImageID, position: position), face: analysed.face)
         }
         let rows = zip(indexed, kept).map { ($0.faceID, StoredVector(embedding: $1.embedding ?? [], externalImageID: externalImageID)) }
-        try await database.writer.write { db in
+        try await database.write { db in
             for (id, vector) in rows {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO face_vectors (face_id, external_image_id, embedding) VALUES (?, ?, ?)",
@@ -268,7 +268,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
 
     public func deleteFaces(_ faceIDs: [FaceID]) async throws {
         guard !faceIDs.isEmpty else { return }
-        try await database.writer.write { db in
+        try await database.write { db in
             for id in faceIDs { try db.execute(sql: "DELETE FROM face_vectors WHERE face_id = ?", arguments: [id.rawValue]) }
         }
         vectors.withLock { stored in

@@ -1,5 +1,7 @@
+import FaceClusterKit
 import Foundation
 import GRDB
+import NIOPosix
 
 /// The SQLite file that holds the embedded default's state: the face vectors of ``LocalFaceEngine`` and the
 /// photos, people and appearances of ``SQLiteMetadataStore``. WAL mode, so readers never wait for the writer.
@@ -27,6 +29,35 @@ public struct LocalDatabase: Sendable {
             }
         }
     }
+
+    /// Runs `body` in a read transaction on a thread of the database's own pool, through GRDB's synchronous API.
+    ///
+    /// Not GRDB's `async` methods on Swift's cooperative threads: a `DatabasePool` lends at most 5 reader
+    /// connections and waits for a free one by blocking its thread, so 8 concurrent reads on the 2 cooperative
+    /// threads of a 2-core machine deadlocked `facecluster serve` (the readers' completions had no thread left
+    /// to run on). Here a read blocks one of the pool's threads at most, and readers are given back synchronously.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let writer = self.writer
+        let work: @Sendable () throws -> T = { try writer.read(body) }
+        if BlockingWork.runsInline { return try work() }
+        return try await Self.threads.runIfActive(work)
+    }
+
+    /// Runs `body` in a write transaction (SQLite serializes them) on a thread of the database's own pool.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let writer = self.writer
+        let work: @Sendable () throws -> T = { try writer.write(body) }
+        if BlockingWork.runsInline { return try work() }
+        return try await Self.threads.runIfActive(work)
+    }
+
+    /// As many threads as the pool has reader connections (GRDB's default `maximumReaderCount`, 5): a read never
+    /// waits for a connection while holding a thread another read needs.
+    private static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 5)
+        pool.start()
+        return pool
+    }()
 
     /// A private in-memory database (tests, `facecluster evaluate`).
     public static func inMemory() throws -> LocalDatabase {

@@ -15,17 +15,16 @@ public struct SQLiteMetadataStore: MetadataStore {
         self.clock = clock
     }
 
-    private var writer: any DatabaseWriter { database.writer }
 
     // MARK: Photos
 
     public func photo(_ id: PhotoID) async throws -> Photo? {
-        try await writer.read { db in try Self.photo(id, db) }
+        try await database.read { db in try Self.photo(id, db) }
     }
 
     @discardableResult
     public func savePhoto(_ photo: Photo, expectedRevision: Int?) async throws -> Photo {
-        try await writer.write { db in
+        try await database.write { db in
             let stored = try Int.fetchOne(db, sql: "SELECT revision FROM photos WHERE id = ?", arguments: [photo.id.rawValue])
             guard stored == expectedRevision else { throw MetadataStoreError.conditionFailed }
             var saved = photo
@@ -38,7 +37,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func photos(_ ids: [PhotoID]) async throws -> [PhotoID: Photo] {
-        try await writer.read { db in
+        try await database.read { db in
             try ids.reduce(into: [:]) { result, id in result[id] = try Self.photo(id, db) }
         }
     }
@@ -46,7 +45,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func photos(withStatus status: PhotoStatus.Kind?, page: PageRequest) async throws -> Page<Photo> {
         let query = "photos:" + (status?.rawValue ?? "*")
         let after = try page.cursor.map { try $0.position(for: query) }?.first ?? ""
-        let records = try await writer.read { db in
+        let records = try await database.read { db in
             if let status {
                 return try String.fetchAll(
                     db, sql: "SELECT record FROM photos WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
@@ -61,7 +60,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func addAppearance(_ appearance: Appearance, newPerson: Person?) async throws -> AppearanceWrite {
-        try await writer.write { db in
+        try await database.write { db in
             if let existing = try Self.appearance(of: appearance.faceID, db) { return .alreadyRecorded(existing) }
             let personID = try Self.resolve(appearance.personID, db)
             if try Self.person(personID, db) == nil {
@@ -84,7 +83,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func removeAppearance(of faceID: FaceID) async throws -> Appearance? {
-        try await writer.write { db in
+        try await database.write { db in
             guard let appearance = try Self.appearance(of: faceID, db) else { return nil }
             try db.execute(sql: "DELETE FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue])
             try db.execute(sql: "DELETE FROM pending_matches WHERE face_id = ?", arguments: [faceID.rawValue])
@@ -105,13 +104,13 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func appearances(ofFaces faceIDs: [FaceID]) async throws -> [FaceID: Appearance] {
-        try await writer.read { db in
+        try await database.read { db in
             try faceIDs.reduce(into: [:]) { result, id in result[id] = try Self.appearance(of: id, db) }
         }
     }
 
     public func appearances(inPhoto photoID: PhotoID) async throws -> [Appearance] {
-        try await writer.read { db in
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM appearances WHERE photo_id = ? ORDER BY face_id", arguments: [photoID.rawValue])
                 .map(Self.appearance(_:))
         }
@@ -123,7 +122,7 @@ public struct SQLiteMetadataStore: MetadataStore {
             guard position.count == 2, let time = Double(position[0]) else { throw MetadataStoreError.invalidCursor }
             return (time, position[1])
         }
-        let rows = try await writer.read { db in
+        let appearances = try await database.read { db in
             let resolved = try Self.resolve(personID, db)
             if let (time, face) = after {
                 return try Row.fetchAll(
@@ -132,13 +131,13 @@ public struct SQLiteMetadataStore: MetadataStore {
                           AND (photo_added_at < ? OR (photo_added_at = ? AND face_id > ?))
                         ORDER BY photo_added_at DESC, face_id LIMIT ?
                         """,
-                    arguments: [resolved.rawValue, time, time, face, page.limit + 1])
+                    arguments: [resolved.rawValue, time, time, face, page.limit + 1]).map(Self.appearance(_:))
             }
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM appearances WHERE person_id = ? ORDER BY photo_added_at DESC, face_id LIMIT ?",
-                arguments: [resolved.rawValue, page.limit + 1])
+                arguments: [resolved.rawValue, page.limit + 1]).map(Self.appearance(_:))
         }
-        return Self.page(of: rows.map(Self.appearance(_:)), limit: page.limit) {
+        return Self.page(of: appearances, limit: page.limit) {
             PageCursor(query: query, position: [String($0.photoAddedAt.timeIntervalSinceReferenceDate), $0.faceID.rawValue])
         }
     }
@@ -146,7 +145,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     // MARK: People
 
     public func person(_ id: PersonID) async throws -> Person? {
-        try await writer.read { db in try Self.person(try Self.resolve(id, db), db) }
+        try await database.read { db in try Self.person(try Self.resolve(id, db), db) }
     }
 
     public func people(page: PageRequest) async throws -> Page<Person> {
@@ -155,25 +154,26 @@ public struct SQLiteMetadataStore: MetadataStore {
             guard position.count == 2, let count = Int(position[0]) else { throw MetadataStoreError.invalidCursor }
             return (count, position[1])
         }
-        let rows = try await writer.read { db in
+        let people = try await database.read { db in
             if let (count, id) = after {
                 return try Row.fetchAll(
                     db, sql: """
                         SELECT * FROM people WHERE photo_count < ? OR (photo_count = ? AND id > ?)
                         ORDER BY photo_count DESC, id LIMIT ?
                         """,
-                    arguments: [count, count, id, page.limit + 1])
+                    arguments: [count, count, id, page.limit + 1]).map(Self.person(_:))
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM people ORDER BY photo_count DESC, id LIMIT ?", arguments: [page.limit + 1])
+                .map(Self.person(_:))
         }
-        return Self.page(of: rows.map(Self.person(_:)), limit: page.limit) {
+        return Self.page(of: people, limit: page.limit) {
             PageCursor(query: query, position: [String($0.photoCount), $0.id.rawValue])
         }
     }
 
     public func renamePerson(_ id: PersonID, to name: String?) async throws -> Person {
         let now = clock.now()
-        return try await writer.write { db in
+        return try await database.write { db in
             let resolved = try Self.resolve(id, db)
             guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(id) }
             try db.execute(
@@ -185,7 +185,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func mergePeople(_ source: PersonID, into target: PersonID, requireDisjointPhotos: Bool) async throws -> Person {
         let now = clock.now()
-        return try await writer.write { db in
+        return try await database.write { db in
             let from = try Self.resolve(source, db), into = try Self.resolve(target, db)
             guard let sourcePerson = try Self.person(from, db) else { throw MetadataStoreError.personNotFound(source) }
             guard let targetPerson = try Self.person(into, db) else { throw MetadataStoreError.personNotFound(target) }
@@ -213,7 +213,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func moveAppearance(of faceID: FaceID, to personID: PersonID, newPerson: Person?) async throws -> Appearance? {
-        try await writer.write { db in
+        try await database.write { db in
             guard var appearance = try Self.appearance(of: faceID, db) else { return nil }
             if var person = newPerson, try Self.person(personID, db) == nil {
                 try db.execute(sql: "DELETE FROM person_redirects WHERE from_id = ?", arguments: [personID.rawValue])
@@ -251,7 +251,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func recordEdges(_ edges: [FaceEdge]) async throws {
         guard !edges.isEmpty else { return }
-        try await writer.write { db in
+        try await database.write { db in
             for edge in edges where edge.a != edge.b {
                 try db.execute(
                     sql: """
@@ -264,22 +264,23 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func edges(touching faceIDs: [FaceID]) async throws -> [FaceEdge] {
-        try await rows(of: "face_edges", columns: "a, b, similarity", touching: faceIDs)
-            .map { FaceEdge(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"]), similarity: $0["similarity"]) }
+        try await rows(of: "face_edges", columns: "a, b, similarity", touching: faceIDs) {
+            FaceEdge(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"]), similarity: $0["similarity"])
+        }
             .sorted { ($0.a, $0.b) < ($1.a, $1.b) }
     }
 
-    /// The rows of a pair table (`a`, `b`, …) with either face in `faceIDs`, each once; 400 ids a query.
-    private func rows(of table: String, columns: String, touching faceIDs: [FaceID]) async throws -> [Row] {
+    /// The rows of a pair table (`a`, `b`, …) with either face in `faceIDs`, each once (400 ids a query), as `value`s.
+    private func rows<T: Sendable>(of table: String, columns: String, touching faceIDs: [FaceID], _ value: @escaping @Sendable (Row) -> T) async throws -> [T] {
         let ids = Array(Set(faceIDs.map(\.rawValue)))
         guard !ids.isEmpty else { return [] }
-        return try await writer.read { db in
-            var rows: [Row] = []
+        return try await database.read { db in
+            var rows: [T] = []
             for chunk in stride(from: 0, to: ids.count, by: 400).map({ Array(ids[$0..<min($0 + 400, ids.count)]) }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 rows += try Row.fetchAll(
                     db, sql: "SELECT \(columns) FROM \(table) WHERE a IN (\(marks)) UNION SELECT \(columns) FROM \(table) WHERE b IN (\(marks))",
-                    arguments: StatementArguments(chunk + chunk))
+                    arguments: StatementArguments(chunk + chunk)).map(value)
             }
             return rows
         }
@@ -287,7 +288,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func removeEdges(touching faceIDs: [FaceID]) async throws {
         guard !faceIDs.isEmpty else { return }
-        try await writer.write { db in
+        try await database.write { db in
             for id in Set(faceIDs) {
                 try db.execute(sql: "DELETE FROM face_edges WHERE a = ? OR b = ?", arguments: [id.rawValue, id.rawValue])
             }
@@ -298,7 +299,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     @discardableResult
     public func recountPerson(_ id: PersonID) async throws -> Person? {
-        try await writer.write { db in
+        try await database.write { db in
             let resolved = try Self.resolve(id, db)
             guard try Self.person(resolved, db) != nil else { return nil }
             guard let first = try String.fetchOne(
@@ -321,7 +322,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     @discardableResult
     public func updatePerson(_ person: Person) async throws -> Person {
         let now = clock.now()
-        return try await writer.write { db in
+        return try await database.write { db in
             let resolved = try Self.resolve(person.id, db)
             guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(person.id) }
             try db.execute(
@@ -343,7 +344,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func recordCannotLinks(_ pairs: [FacePair]) async throws {
         guard !pairs.isEmpty else { return }
-        try await writer.write { db in
+        try await database.write { db in
             for pair in pairs where pair.a != pair.b {
                 try db.execute(sql: "INSERT OR IGNORE INTO face_cannot_links (a, b) VALUES (?, ?)", arguments: [pair.a.rawValue, pair.b.rawValue])
             }
@@ -351,13 +352,14 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func cannotLinks(touching faceIDs: [FaceID]) async throws -> [FacePair] {
-        Array(Set(try await rows(of: "face_cannot_links", columns: "a, b", touching: faceIDs)
-            .map { FacePair(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"])) })).sorted()
+        Array(Set(try await rows(of: "face_cannot_links", columns: "a, b", touching: faceIDs) {
+            FacePair(FaceID(rawValue: $0["a"]), FaceID(rawValue: $0["b"]))
+        })).sorted()
     }
 
     public func removeCannotLinks(_ pairs: [FacePair]) async throws {
         guard !pairs.isEmpty else { return }
-        try await writer.write { db in
+        try await database.write { db in
             for pair in pairs {
                 try db.execute(sql: "DELETE FROM face_cannot_links WHERE a = ? AND b = ?", arguments: [pair.a.rawValue, pair.b.rawValue])
             }
@@ -368,13 +370,13 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func saveOperation(_ operation: PeopleOperation) async throws {
         let record = String(decoding: try JSONEncoder().encode(operation), as: UTF8.self)
-        try await writer.write { db in
+        try await database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO operations (id, record) VALUES (?, ?)", arguments: [operation.id, record])
         }
     }
 
     public func operation(_ id: String) async throws -> PeopleOperation? {
-        try await writer.read { db in
+        try await database.read { db in
             try String.fetchOne(db, sql: "SELECT record FROM operations WHERE id = ?", arguments: [id])
         }.map { try JSONDecoder().decode(PeopleOperation.self, from: Data($0.utf8)) }
     }
@@ -382,7 +384,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func operations(page: PageRequest) async throws -> Page<PeopleOperation> {
         let query = "operations"
         let before = try page.cursor.map { try $0.position(for: query) }?.first
-        let records = try await writer.read { db in
+        let records = try await database.read { db in
             if let before {
                 return try String.fetchAll(db, sql: "SELECT record FROM operations WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [before, page.limit + 1])
             }
@@ -395,7 +397,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     // MARK: Pending matches
 
     public func recordPendingMatch(_ match: PendingMatch) async throws {
-        try await writer.write { db in
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO pending_matches (face_id, matched_by, matcher_founded) VALUES (?, ?, ?)",
                 arguments: [match.face.rawValue, match.matchedBy.rawValue, match.matcherFoundedPerson])
@@ -403,7 +405,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     public func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch] {
-        try await writer.read { db in
+        try await database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM pending_matches WHERE face_id = ? ORDER BY matched_by, matcher_founded DESC",
                 arguments: [faceID.rawValue]

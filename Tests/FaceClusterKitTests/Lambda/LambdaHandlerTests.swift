@@ -38,7 +38,7 @@ struct LambdaStack {
         }
     }
 
-    static func onAWSPeers() async throws -> LambdaStack {
+    static func onAWSPeers(cropper: any ThumbnailCropper = SyntheticThumbnailCropper()) async throws -> LambdaStack {
         let raw = try await Moto.freshBucket(), processed = try await Moto.freshBucket()
         let metadata = try await Moto.freshTables()
         let configuration = try LambdaConfiguration(environment: [
@@ -55,7 +55,7 @@ struct LambdaStack {
             ingest: IngestHandler(
                 configuration: configuration, photos: raw, thumbnails: processed,
                 detector: RekognitionFaceDetector(rekognition: rekognition, s3Buckets: [raw.location]), index: index, metadata: metadata,
-                cropper: SyntheticThumbnailCropper()),
+                cropper: cropper),
             api: APIHandler(
                 gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
                 review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test"),
@@ -83,8 +83,8 @@ struct LambdaStack {
 
     /// An API request event, as API Gateway sends it; or, through `adapter` `.server`, the same request over
     /// HTTP to `facecluster serve`'s adapter of the same ``GalleryAPI``.
-    func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, via adapter: APIAdapter = .lambda) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
-        let raw = try await callRaw(method, path, query: query, body: body, via: adapter)
+    func call(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, bytes: Data? = nil, via adapter: APIAdapter = .lambda) async throws -> (status: Int, json: [String: Any], headers: [String: String]) {
+        let raw = try await callRaw(method, path, query: query, body: body, bytes: bytes, via: adapter)
         let json = try raw.body.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] } ?? [:]
         return (raw.status, json, raw.headers)
     }
@@ -192,6 +192,36 @@ struct LambdaHandlerTests {
         #expect(try await stack.call("GET", "/photos/\(photoID)").status == 404)
         let forgotten = try await stack.call("DELETE", "/people/\(alice)")
         #expect(forgotten.status == 200 && (forgotten.json["facesRemoved"] as? Int ?? 0) >= 1)
+    }
+}
+
+extension LambdaHandlerTests {
+    @Test("POST /photos through the API function: stored under uploads/ in the raw bucket, recorded pending, then ingested by its notification")
+    func uploadThroughTheAPI() async throws {
+        let stack = try await LambdaStack.onAWSPeers(cropper: TurboJPEGThumbnailCropper())
+        // A real JPEG whose comment carries the scene the Rekognition double sees in it.
+        let jpeg = try JPEGEncoding.inserting(
+            comment: Layout.photo([Identity(4)]).encoded(),
+            into: JPEGFactory.jpeg(JPEGFactory.quadrants(width: 320, height: 240, box: BoundingBox(left: 0.3, top: 0.2, width: 0.3, height: 0.4))))
+        let uploaded = try await stack.callRaw("POST", "/photos", query: ["filename": "garden party.jpg"], bytes: jpeg)
+        #expect(uploaded.status == 202)
+        let body = try #require(uploaded.body)
+        let photo = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let id = try #require(photo["id"] as? String)
+        #expect(photo["status"] as? String == "pending" && photo["name"] as? String == "garden_party.jpg")
+        #expect((photo["url"] as? String)?.contains("X-Amz-Signature=") == true)
+
+        let stored = try await stack.raw.list(prefix: "uploads/", continuationToken: nil, limit: 10).objects.map(\.key)
+        let key = try #require(stored.first { $0.hasSuffix("/garden_party.jpg") })
+        let event = try LambdaStack.sqs([("u1", try LambdaStack.json(["Records": [LambdaStack.s3Record(bucket: stack.configuration.rawBucket, key: key)]]))])
+        let answer = try await stack.ingest.handle(event, invocation: LambdaStack.invocation, logger: Logger(label: "test"))
+        #expect(try JSONDecoder().decode(SQSBatchResponse.self, from: answer).batchItemFailures.isEmpty)
+        let done = try await stack.call("GET", "/photos/\(id)")
+        #expect(done.json["status"] as? String == "indexed")
+        #expect((done.json["faces"] as? [[String: Any]])?.count == 1)
+        // The same bytes under the same name again: the same photo, as it is now.
+        let again = try await stack.call("POST", "/photos", query: ["filename": "garden party.jpg"], bytes: jpeg)
+        #expect(again.status == 200 && again.json["id"] as? String == id && again.json["status"] as? String == "indexed")
     }
 }
 

@@ -178,6 +178,24 @@ struct LocalGalleryServerTests {
         #expect((failures.first?["failure"] as? [String: Any])?["code"] as? String == "damaged_image")
     }
 
+    @Test("uploads a stopped server never got to are finished when it starts again")
+    func unfinishedUploads() async throws {
+        let library = try Self.library()
+        // The upload was stored and recorded, and the server stopped before its queue took it.
+        let uploads = PhotoUploads(
+            store: library.originals, metadata: library.metadata,
+            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/")
+        let photo = try #require(try LabeledSet.photos().first { $0.person == "obama" })
+        let stored = try await uploads.upload(try Data(contentsOf: photo.url), fileName: "obama.jpg")
+        #expect(stored.created && stored.photo.status == .pending)
+
+        let queue = IngestQueue(library: library, jobs: 1)
+        #expect(try await queue.enqueueUnfinished() == 1)
+        await queue.waitUntilIdle()
+        #expect(try await library.metadata.photo(stored.photo.id)?.status == .indexed)
+        #expect(try await queue.enqueueUnfinished() == 0)
+    }
+
     @Test("--watch: photos copied into a watched folder become people once they settle; changed files are taken again")
     func watch() async throws {
         let library = try Self.library()
