@@ -44,10 +44,16 @@ struct Serve: AsyncParsableCommand {
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
             throw ValidationError("--token must be at least 16 printable characters without spaces")
         }
+        let store = URL(fileURLWithPath: options.store).standardizedFileURL.resolvingSymlinksInPath().path
         for folder in watch {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
                 throw ValidationError("--watch: no such folder: \(folder)")
+            }
+            // A watched folder holding the library would take its own thumbnails for photos, without end.
+            let watched = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+            if store == watched || store.hasPrefix(watched + "/") || watched.hasPrefix(store + "/") {
+                throw ValidationError("--watch \(folder): the library (--store \(options.store)) is inside it or holds it; watch a folder apart from the library")
             }
         }
     }
@@ -67,7 +73,8 @@ struct Serve: AsyncParsableCommand {
         if unfinished > 0 { printError("Finishing \(unfinished) photo\(unfinished == 1 ? "" : "s") an earlier run left unfinished…") }
         let watcher = watch.isEmpty ? nil : FolderWatcher(folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library)
         let stop = StopSignal.install(secondMessage: "\nStopped at once.") { _ in printError("Stopping…") }
-        let shownHost = host.contains(":") ? "[\(host)]" : host
+        // A wildcard address is not one a browser can open: print this machine's loopback address instead.
+        let shownHost = ["0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
         let serving = Task {
             try await server.run { port in
                 let address = "http://\(shownHost):\(port)/"
@@ -83,7 +90,18 @@ struct Serve: AsyncParsableCommand {
         _ = await stop.wait()
         watching.cancel()
         serving.cancel()
-        _ = await serving.result
+        // Requests in flight get a few seconds to finish (a slow upload does not hold the stop); photos being
+        // ingested are taken over by the next start (their claims name this process).
+        let stopped = Stopped()
+        Task { _ = await serving.result; await stopped.mark() }
+        let deadline = ContinuousClock.now + Ingest.stopGrace
+        while await !stopped.done, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         throw ExitCode(stop.exitStatus ?? 0)
     }
+}
+
+/// Whether the server has shut down (a slow request may hold a graceful shutdown; it is not waited for long).
+private actor Stopped {
+    private(set) var done = false
+    func mark() { done = true }
 }

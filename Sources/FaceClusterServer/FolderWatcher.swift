@@ -34,7 +34,9 @@ public actor FolderWatcher {
     /// One scan: queues the photos that are new or changed and have settled since the last scan.
     public func scan() async {
         let folders = self.folders
-        let listing = (try? await BlockingWork.io { Self.list(folders) }) ?? [:]
+        let own = library.directory.resolvingSymlinksInPath().path + "/"
+        // Never the library's own files (its thumbnails are photos of faces).
+        let listing = ((try? await BlockingWork.io { Self.list(folders) }) ?? [:]).filter { !$0.key.hasPrefix(own) }
         for (path, stamp) in listing.sorted(by: { $0.key < $1.key }) where handed[path] != stamp {
             if candidates[path] == stamp {
                 candidates[path] = nil

@@ -35,7 +35,18 @@ public struct GalleryServer: Sendable {
         }
 
         /// Whether `host` is a loopback address (where the API may go without a token).
-        public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+        public var isLoopback: Bool { Self.isLoopback(host) }
+
+        /// `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 written as four numbers — not any name that starts
+        /// with `127.` (`127.attacker.example` is a name an attacker's DNS can point anywhere).
+        public static func isLoopback(_ host: String) -> Bool {
+            let name = host.lowercased()
+            if ["localhost", "::1", "[::1]"].contains(name) { return true }
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in
+                (1...3).contains(part.count) && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part).map { $0 <= 255 } == true
+            }
+        }
     }
 
     public let configuration: Configuration
@@ -120,7 +131,7 @@ public struct GalleryServer: Sendable {
             status: HTTPResponse.Status(code: answer.status), headers: HTTPFields(answer.headers.compactMap { name, value in
                 HTTPField.Name(name).map { HTTPField(name: $0, value: value) }
             }),
-            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            body: request.method == .head ? ResponseBody(contentLength: answer.body.count) { writer in try await writer.finish(nil) } : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     private func answer(_ request: inout Request) async -> APIResponse {
@@ -143,7 +154,7 @@ public struct GalleryServer: Sendable {
         guard configuration.token == nil else { return nil }
         let host = request.head.authority ?? ""
         let name = host.hasPrefix("[") ? String(host.prefix { $0 != "]" }.dropFirst()) : String(host.split(separator: ":").first ?? "")
-        guard ["127.0.0.1", "localhost", "::1"].contains(name.lowercased()) || name.hasPrefix("127.") else {
+        guard Configuration.isLoopback(name) else {
             return GalleryAPI.error(403, "host_not_allowed", "this server answers to 127.0.0.1 and localhost only; start it with --host and a token to serve other names")
         }
         return nil
@@ -151,7 +162,8 @@ public struct GalleryServer: Sendable {
 
     private func answerAPI(_ request: inout Request, path: String) async -> APIResponse {
         if let token = configuration.token {
-            let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            let given = request.headers[.authorization].flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
             guard URLSigner.constantTimeEqual(given, token) else {
                 var refusal = GalleryAPI.error(401, "unauthorized", "send the server's token: Authorization: Bearer <token> (printed when it started)")
                 refusal.headers["www-authenticate"] = "Bearer"
@@ -159,12 +171,18 @@ public struct GalleryServer: Sendable {
             }
         }
         if ![.get, .head, .options].contains(request.method), let refusal = checkOrigin(request) { return refusal }
-        let limit = configuration.maximumUploadBytes + 1_048_576
+        // Only an upload may be large; any other body is JSON of at most 64 KB, so no more is buffered for it.
+        let isUpload = request.method == .post && (path == "/photos" || path == "/photos/")
+        let limit = isUpload ? configuration.maximumUploadBytes + 1_048_576 : GalleryAPI.maximumJSONBody + 1
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return isUpload
+                ? GalleryAPI.error(413, "upload_too_large", "the request body is larger than \(configuration.maximumUploadBytes / 1_048_576) MB")
+                : GalleryAPI.error(400, "invalid_body", "the body is larger than 64 KB")
         } catch {
-            return GalleryAPI.error(413, "upload_too_large", "the request body is larger than \(configuration.maximumUploadBytes / 1_048_576) MB")
+            return GalleryAPI.error(400, "invalid_request", "the request body ended before its declared length")
         }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -201,6 +219,14 @@ public struct GalleryServer: Sendable {
             return GalleryAPI.error(403, "invalid_signature", "this file URL is not signed by this server or has expired; ask the API for a new one")
         }
         do {
+            // Keys are real paths (symlinks resolved when a photo was added; thumbnails are written by us): a
+            // symlink found on the way now was put there since, and is not followed out of the library.
+            if let directory = store as? DirectoryPhotoStore {
+                let file = try directory.url(for: key).standardizedFileURL
+                guard try await BlockingWork.io({ Self.isPlainFile(file) }) else {
+                    return GalleryAPI.error(404, "not_found", "the file is gone or was replaced by a link")
+                }
+            }
             let object = try await store.get(key)
             var data = object.data
             var type = ImageFormat(sniffing: data)?.mediaType ?? "application/octet-stream"
@@ -218,6 +244,13 @@ public struct GalleryServer: Sendable {
         } catch {
             return GalleryAPI.error(404, "not_found", "the file cannot be read: \(error)")
         }
+    }
+
+    /// A regular file reached without a symbolic link in its path.
+    static func isPlainFile(_ file: URL) -> Bool {
+        var status = stat()
+        guard lstat(file.path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        return file.resolvingSymlinksInPath().path == file.path
     }
 
     static let securityHeaders: [String: String] = [

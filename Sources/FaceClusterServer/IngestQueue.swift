@@ -12,6 +12,9 @@ public actor IngestQueue {
     private var waiting: [PhotoReference] = []
     private var queued: Set<PhotoReference> = []
     private var running = 0
+    /// Photos queued again while they were running (a watched file replaced mid-analysis): run once more after.
+    private var again: Set<PhotoReference> = []
+    private var inFlight: Set<PhotoReference> = []
     private var touched: [FaceID] = []
     private var consolidating = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -25,8 +28,13 @@ public actor IngestQueue {
         self.log = log
     }
 
-    /// Queues a photo unless it is queued or running already.
+    /// Queues a photo unless it is waiting already; one that is running now runs once more when it is done
+    /// (its file may have changed after it was read).
     public func enqueue(_ reference: PhotoReference) {
+        if inFlight.contains(reference) {
+            again.insert(reference)
+            return
+        }
         guard queued.insert(reference).inserted else { return }
         waiting.append(reference)
         startWorkers()
@@ -66,6 +74,7 @@ public actor IngestQueue {
         while running < jobs, !waiting.isEmpty {
             let reference = waiting.removeFirst()
             running += 1
+            inFlight.insert(reference)
             let pipeline = library.pipeline
             Task {
                 let report = await pipeline.ingest(reference)
@@ -77,6 +86,8 @@ public actor IngestQueue {
     private func done(_ reference: PhotoReference, _ report: IngestionReport) {
         running -= 1
         queued.remove(reference)
+        inFlight.remove(reference)
+        if again.remove(reference) != nil { enqueue(reference) }
         touched += report.faceIDs
         let outcome = report.outcome.label
         finished[outcome, default: 0] += 1

@@ -7,8 +7,24 @@ import Foundation
 struct WebFiles: Sendable {
     let files: [String: (type: String, data: Data)]
 
+    /// Where the files are: `FACECLUSTER_WEB` when set; else the resource bundle beside the executable (where
+    /// `swift build` puts it); else the sources they came from. Not `Bundle.module`, which stops the process
+    /// when its bundle is missing (a `facecluster` copied elsewhere): this says what is missing instead.
+    static func folder() throws -> URL {
+        var candidates: [URL] = []
+        if let explicit = ProcessInfo.processInfo.environment["FACECLUSTER_WEB"], !explicit.isEmpty {
+            candidates.append(URL(fileURLWithPath: explicit))
+        }
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent("FaceClusterKit_FaceClusterServer.resources/Web"))
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Web"))
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) }) else {
+            throw ServerError.webFilesMissing(searched: candidates.map(\.path))
+        }
+        return found
+    }
+
     static func load() throws -> WebFiles {
-        guard let folder = Bundle.module.url(forResource: "Web", withExtension: nil) else { throw CocoaError(.fileNoSuchFile) }
+        let folder = try folder()
         var files: [String: (String, Data)] = [:]
         let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
         while let file = walker?.nextObject() as? URL {
@@ -34,6 +50,19 @@ struct WebFiles: Sendable {
         case "png": "image/png"
         case "json": "application/json"
         default: "application/octet-stream"
+        }
+    }
+}
+
+/// Why `facecluster serve` cannot start.
+public enum ServerError: Error, CustomStringConvertible {
+    case webFilesMissing(searched: [String])
+
+    public var description: String {
+        switch self {
+        case .webFilesMissing(let searched):
+            "the web gallery's files are missing (looked in \(searched.joined(separator: ", "))): keep the folder "
+                + "FaceClusterKit_FaceClusterServer.resources beside facecluster, or set FACECLUSTER_WEB to Sources/FaceClusterServer/Web"
         }
     }
 }

@@ -157,9 +157,13 @@ public struct GalleryAPI: Sendable {
             return try Self.json(200, PhotoListPage(photos: try await page.items.asyncMap(summary), nextCursor: page.nextCursor?.rawValue))
         case "POST /photos":
             guard let uploads else { throw Problem(status: 404, code: "not_found", message: "uploads are not configured") }
-            let (data, fileName) = try PhotoUploads.photo(in: request.body, contentType: request.headers["content-type"], fileName: request.query["filename"])
+            let (body, contentType, name) = (request.body, request.headers["content-type"], request.query["filename"])
+            // A form is parsed on an IO thread: not on Swift's cooperative threads (tens of MB), nor behind face analyses.
+            let (data, fileName) = try await BlockingWork.io { try PhotoUploads.photo(in: body, contentType: contentType, fileName: name) }
             let upload = try await uploads.upload(data, fileName: fileName)
-            return try Self.json(upload.created ? 202 : 200, try await output(PhotoDetail(photo: upload.photo, faces: [])))
+            // Sent before: the photo as it is now, with its faces.
+            let detail = upload.created ? nil : try? await gallery.photo(upload.photo.id)
+            return try Self.json(upload.created ? 202 : 200, try await output(detail ?? PhotoDetail(photo: upload.photo, faces: [])))
         case "GET /photos/{photoId}":
             return try Self.json(200, try await output(try await gallery.photo(try photoID(segments[1]))))
         case "DELETE /photos/{photoId}":

@@ -54,7 +54,7 @@ public struct PhotoUploads: Sendable {
         guard let format, formats.contains(format) else {
             throw UploadError.unsupportedType("\(format.map { "a \($0.rawValue) file" } ?? "not a photo") (accepted: \(formats.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
-        let digest = SHA256.hash(data: data).prefix(16).hexString
+        let digest = try await BlockingWork.io { SHA256.hash(data: data).prefix(16).hexString }
         let key = keyPrefix + digest + "/" + Self.safeName(fileName, format: format)
         let reference = PhotoReference(store: store.location, key: key)
         let id = PhotoID(reference)
@@ -98,18 +98,18 @@ public struct PhotoUploads: Sendable {
             throw UploadError.invalidMultipart("the multipart body has no boundary")
         }
         final class Parts: @unchecked Sendable {
-            var parts: [(headers: [(String, String)], body: [UInt8])] = []
+            var parts: [(headers: [(String, String)], body: ByteBuffer)] = []
             var headers: [(String, String)] = []
-            var body: [UInt8] = []
+            var body = ByteBuffer()
         }
         let collected = Parts()
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { (name: String, value: String) in collected.headers.append((name.lowercased(), value)) }
-        parser.onBody = { (buffer: inout ByteBuffer) in collected.body += buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        parser.onBody = { (buffer: inout ByteBuffer) in collected.body.writeBuffer(&buffer) }
         parser.onPartComplete = {
             collected.parts.append((collected.headers, collected.body))
             collected.headers = []
-            collected.body = []
+            collected.body = ByteBuffer()
         }
         do {
             try parser.execute(ByteBuffer(bytes: body))
@@ -123,7 +123,7 @@ public struct PhotoUploads: Sendable {
             throw UploadError.invalidMultipart(files.isEmpty ? "the form has no file" : "one photo per request (the form has \(files.count) files)")
         }
         let disposition = file.headers.first { $0.0 == "content-disposition" }?.1 ?? ""
-        return (Data(file.body), parameter("filename", in: disposition) ?? fileName)
+        return (Data(file.body.readableBytesView), parameter("filename", in: disposition) ?? fileName)
     }
 
     /// A header's `name=value` parameter (`boundary`, `filename`), quotes removed.

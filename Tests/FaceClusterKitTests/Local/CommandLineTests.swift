@@ -155,6 +155,7 @@ struct CommandLineTests {
         (["ingest"], "Missing expected argument"),
         (["people", "--store", "/nonexistent/place"], "no library in"),
         (["ingest", "/nonexistent/photo.jpg"], "no such file or folder"),
+        (["serve", "--store", "/tmp/fck-watched/library", "--watch", "/tmp"], "watch a folder apart from the library"),
     ])
     func usageErrors(arguments: [String], message: String) async throws {
         let run = try await Self.run(arguments, in: FileManager.default.temporaryDirectory)

@@ -41,8 +41,12 @@ struct GalleryServerSecurityTests {
     @Test("on loopback without a token: other host names (DNS rebinding) and other origins' changes are refused")
     func loopback() async throws {
         let (server, _) = try await Self.serve()
-        let rebound = try await server.api("GET", "/people", headers: ["host": "evil.example:\(server.port)"])
-        #expect(rebound.status == 403 && Self.code(rebound.body) == "host_not_allowed")
+        for name in ["evil.example", "127.attacker.example", "127.0.0.1.attacker.example", "127.0.0.256", "0x7f.0.0.1"] {
+            let rebound = try await server.api("GET", "/people", headers: ["host": "\(name):\(server.port)"])
+            #expect(rebound.status == 403 && Self.code(rebound.body) == "host_not_allowed", "\(name)")
+        }
+        #expect(try await server.api("GET", "/people", headers: ["host": "127.0.0.5:\(server.port)"]).status == 200)
+        #expect(!GalleryServer.Configuration(host: "127.example.lan").isLoopback, "such a --host needs a token")
         #expect(try await server.api("GET", "/people", headers: ["host": "localhost:\(server.port)"]).status == 200)
         let person = "p_" + String(repeating: "a", count: 26)
         let foreign = try await server.api("PATCH", "/people/\(person)", headers: ["origin": "http://evil.example"], body: #"{"name":"x"}"#)
@@ -87,6 +91,12 @@ struct GalleryServerSecurityTests {
             let refused = try await server.send("GET", path)
             #expect(refused.status == 403 && Self.code(refused.body) == "invalid_signature", "\(path)")
         }
+        // The file replaced by a link to one outside the library after the URL was signed: not followed.
+        let file = try thumbnails.url(for: "people/p/f.jpg")
+        try FileManager.default.removeItem(at: file)
+        try FileManager.default.createSymbolicLink(atPath: file.path, withDestinationPath: "/etc/passwd")
+        let linked = try await server.send("GET", good)
+        #expect(linked.status == 404 && !String(decoding: linked.body, as: UTF8.self).contains("root:"))
     }
 
     @Test("no path reaches outside the library, signed or not", arguments: [
@@ -109,6 +119,10 @@ struct GalleryServerSecurityTests {
         let (server, _) = try await Self.serve(.init(port: 0, maximumUploadBytes: 1_048_576))
         let tooLarge = try await server.api("POST", "/photos", headers: ["content-type": "image/jpeg"], bytes: Data(count: 3_000_000))
         #expect(tooLarge.status == 413 && Self.code(tooLarge.body) == "upload_too_large")
+        // Only an upload may be large: any other body is refused past 64 KB, not buffered up to the upload limit.
+        let person = "p_" + String(repeating: "a", count: 26)
+        let bigJSON = try await server.api("PATCH", "/people/\(person)", headers: ["content-type": "application/json"], bytes: Data(count: 200_000))
+        #expect(bigJSON.status == 400 && Self.code(bigJSON.body) == "invalid_body")
         let text = try await server.api("POST", "/photos", query: ["filename": "notes.jpg"], headers: ["content-type": "image/jpeg"], bytes: Data("hello".utf8))
         #expect(text.status == 415 && Self.code(text.body) == "unsupported_media_type")
         #expect(String(decoding: text.body, as: UTF8.self).contains("not a photo"))
@@ -171,11 +185,29 @@ struct LocalGalleryServerTests {
         // The uploaded file lives in the library's folder.
         #expect(FileManager.default.fileExists(atPath: library.directory.appendingPathComponent("photos/uploads").path))
 
+        // The same bytes under the same name again: the photo as it is now, faces included.
+        let again = try await server.api("POST", "/photos", query: ["filename": "obama.jpg"], headers: ["content-type": "image/jpeg"], bytes: try Data(contentsOf: photo.url))
+        #expect(again.status == 200)
+        #expect((try Self.json(again.body)["faces"] as? [[String: Any]])?.count == 1)
+
         let failed = try Self.json(try await server.api("GET", "/photos", query: ["status": "failed"]).body)
         let failures = try #require(failed["photos"] as? [[String: Any]])
         #expect(failures.count == 1)
         #expect(failures.first?["name"] as? String == "broken.jpg")
         #expect((failures.first?["failure"] as? [String: Any])?["code"] as? String == "damaged_image")
+    }
+
+    @Test("a photo queued again while it runs (its file replaced mid-analysis) runs once more")
+    func queuedWhileRunning() async throws {
+        let library = try Self.library()
+        let queue = IngestQueue(library: library, jobs: 1)
+        let photo = try #require(try LabeledSet.photos().first { $0.person == "obama" })
+        let reference = try #require(library.reference(forFile: photo.url))
+        await queue.enqueue(reference)
+        await queue.enqueue(reference)
+        await queue.waitUntilIdle()
+        #expect(await queue.finished.values.reduce(0, +) == 2)
+        #expect(await queue.finished["indexed"] == 1)
     }
 
     @Test("uploads a stopped server never got to are finished when it starts again")
