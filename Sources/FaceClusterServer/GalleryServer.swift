@@ -65,6 +65,8 @@ public struct GalleryServer: Sendable {
         api: GalleryAPI, configuration: Configuration, stores: [String: any PhotoStore] = [:], signer: URLSigner = URLSigner(),
         health: @escaping @Sendable () async -> String = { #"{"status":"ok"}"# }, logger: Logger = Logger(label: "facecluster.serve")
     ) throws {
+        var api = api
+        if api.formParser == nil { api.formParser = MultipartUpload.photo }
         self.api = api
         self.configuration = configuration
         self.stores = stores

@@ -31,7 +31,7 @@ public struct APIRequest: Sendable {
 
     /// The path's segments, percent-decoded (`/faces/a%20b` → `["faces", "a b"]`).
     public var segments: [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
+        path.split(separator: "/", omittingEmptySubsequences: true).map { Self.percentDecoded($0) ?? String($0) }
     }
 
     /// Query parameters from a raw query string (`a=1&b=x%20y`; `+` is a space, as forms send it).
@@ -40,12 +40,37 @@ public struct APIRequest: Sendable {
         for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
+                let spaced = String(text.map { $0 == "+" ? " " : $0 })
+                return percentDecoded(spaced[...]) ?? spaced
             }
             query[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return query
+    }
+
+    /// `text` with its `%XX` escapes decoded as UTF-8; `nil` when an escape is malformed or the bytes are not
+    /// UTF-8. (FoundationEssentials, all the Lambda links, has no `removingPercentEncoding`.)
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
 }
 

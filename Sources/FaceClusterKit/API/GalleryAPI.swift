@@ -19,6 +19,9 @@ public struct GalleryAPI: Sendable {
     public var uploads: PhotoUploads?
     /// How long the image URLs in answers stay valid.
     public var urlExpiry: Duration
+    /// Reads the photo out of a `multipart/form-data` body (body, content type, file name → bytes, file name);
+    /// without one, forms are refused (415) and a photo is sent as the body itself (the Lambda).
+    public var formParser: (@Sendable (Data, String, String?) throws -> (Data, String?))?
     /// Called once per request with the route matched (`GET /people/{personId}`) and the error of a 500.
     public var onError: @Sendable (_ route: String, _ error: any Error) -> Void
 
@@ -157,9 +160,13 @@ public struct GalleryAPI: Sendable {
             return try Self.json(200, PhotoListPage(photos: try await page.items.asyncMap(summary), nextCursor: page.nextCursor?.rawValue))
         case "POST /photos":
             guard let uploads else { throw Problem(status: 404, code: "not_found", message: "uploads are not configured") }
-            let (body, contentType, name) = (request.body, request.headers["content-type"], request.query["filename"])
-            // A form is parsed on an IO thread: not on Swift's cooperative threads (tens of MB), nor behind face analyses.
-            let (data, fileName) = try await BlockingWork.io { try PhotoUploads.photo(in: body, contentType: contentType, fileName: name) }
+            var (data, fileName) = (request.body, request.query["filename"])
+            if let type = request.headers["content-type"], type.lowercased().hasPrefix("multipart/form-data") {
+                guard let formParser else { throw UploadError.unsupportedType("a multipart form (send the photo itself as the body)") }
+                let (body, name) = (request.body, fileName)
+                // Parsed on an IO thread: not on Swift's cooperative threads (tens of MB), nor behind face analyses.
+                (data, fileName) = try await BlockingWork.io { try formParser(body, type, name) }
+            }
             let upload = try await uploads.upload(data, fileName: fileName)
             // Sent before: the photo as it is now, with its faces.
             let detail = upload.created ? nil : try? await gallery.photo(upload.photo.id)

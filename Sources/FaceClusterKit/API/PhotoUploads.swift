@@ -4,8 +4,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import MultipartKit
-import NIOCore
 
 /// Photos uploaded through the API (`POST /photos`): stored in a ``PhotoStore`` under
 /// `<keyPrefix><first 16 bytes of SHA-256, hex>/<file name>`, recorded `pending`, and handed to whatever
@@ -90,44 +88,8 @@ public struct PhotoUploads: Sendable {
         return cleaned
     }
 
-    /// The photo's bytes and file name in a request body: the body itself (`image/*`,
-    /// `application/octet-stream`, or no type), or the one file part of `multipart/form-data`.
-    public static func photo(in body: Data, contentType: String?, fileName: String?) throws -> (Data, String?) {
-        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return (body, fileName) }
-        guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
-            throw UploadError.invalidMultipart("the multipart body has no boundary")
-        }
-        final class Parts: @unchecked Sendable {
-            var parts: [(headers: [(String, String)], body: ByteBuffer)] = []
-            var headers: [(String, String)] = []
-            var body = ByteBuffer()
-        }
-        let collected = Parts()
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { (name: String, value: String) in collected.headers.append((name.lowercased(), value)) }
-        parser.onBody = { (buffer: inout ByteBuffer) in collected.body.writeBuffer(&buffer) }
-        parser.onPartComplete = {
-            collected.parts.append((collected.headers, collected.body))
-            collected.headers = []
-            collected.body = ByteBuffer()
-        }
-        do {
-            try parser.execute(ByteBuffer(bytes: body))
-        } catch {
-            throw UploadError.invalidMultipart("the multipart body is malformed")
-        }
-        let files = collected.parts.filter { part in
-            part.headers.contains { $0.0 == "content-disposition" && $0.1.contains("filename") }
-        }
-        guard files.count == 1, let file = files.first else {
-            throw UploadError.invalidMultipart(files.isEmpty ? "the form has no file" : "one photo per request (the form has \(files.count) files)")
-        }
-        let disposition = file.headers.first { $0.0 == "content-disposition" }?.1 ?? ""
-        return (Data(file.body.readableBytesView), parameter("filename", in: disposition) ?? fileName)
-    }
-
     /// A header's `name=value` parameter (`boundary`, `filename`), quotes removed.
-    static func parameter(_ name: String, in header: String) -> String? {
+    public static func parameter(_ name: String, in header: String) -> String? {
         for part in header.split(separator: ";") {
             let trimmed = part.drop { $0 == " " || $0 == "\t" }
             guard trimmed.lowercased().hasPrefix(name + "=") else { continue }

@@ -267,6 +267,21 @@ struct LambdaAPIInputTests {
         }
     }
 
+    @Test("the Lambda takes a photo as the body: a multipart form is 415 with what to send instead")
+    func multipartRefused() async throws {
+        let stack = try LambdaStack.inMemory()
+        let form = "--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\nx\r\n--b--\r\n"
+        let event: [String: Any] = [
+            "version": "2.0", "routeKey": "$default", "rawPath": "/photos", "rawQueryString": "", "isBase64Encoded": false,
+            "headers": ["content-type": "multipart/form-data; boundary=b"], "body": form,
+            "requestContext": ["requestId": "r", "http": ["method": "POST", "path": "/photos"]],
+        ]
+        let data = try await stack.api.handle(try JSONSerialization.data(withJSONObject: event), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
+        let response = try JSONDecoder().decode(APIGatewayV2Response.self, from: data)
+        #expect(response.statusCode == 415)
+        #expect(response.body?.contains("send the photo itself as the body") == true)
+    }
+
     @Test("an event that is not an HTTP API request is a 400, not a crash")
     func notARequest() async throws {
         let data = try await LambdaStack.inMemory().api.handle(Data("[1,2]".utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
