@@ -231,8 +231,9 @@ public struct GalleryServer: Sendable {
             }
             let object = try await store.get(key)
             var data = object.data
-            var type = ImageFormat(sniffing: data)?.mediaType ?? "application/octet-stream"
-            if ImageFormat(sniffing: data) == .heic {
+            let format = ImageFormat(sniffing: data)
+            var type = format?.mediaType ?? "application/octet-stream"
+            if format == .heic {
                 data = try await BlockingWork.run {
                     let image = try UprightImage(decoding: object.data, maximumPixels: 12_000_000, decoders: .local)
                     return try JPEGEncoding.encode(rgb: image.pixels, width: image.width, height: image.height, quality: 88)
