@@ -14,6 +14,9 @@ enum MultipartUpload {
         guard let boundary = PhotoUploads.parameter("boundary", in: contentType), !boundary.isEmpty else {
             throw UploadError.invalidMultipart("the multipart body has no boundary")
         }
+        guard partHeaderNamesAreASCII(body, boundary: boundary) else {
+            throw UploadError.invalidMultipart("the multipart body is malformed: a part's header name is not ASCII")
+        }
         final class Parts: @unchecked Sendable {
             var parts: [(headers: [(String, String)], body: ByteBuffer)] = []
             var headers: [(String, String)] = []
@@ -41,5 +44,39 @@ enum MultipartUpload {
         }
         let disposition = file.headers.first { $0.0 == "content-disposition" }?.1 ?? ""
         return (Data(file.body.readableBytesView), PhotoUploads.parameter("filename", in: disposition) ?? fileName)
+    }
+
+    /// Whether every part's header names are ASCII, as header names must be (RFC 9110 §5.1: a token).
+    ///
+    /// multipart-kit 4.7.1 looks a header-name byte up in a 128-entry table, so a byte ≥ 0x80 there traps (index
+    /// out of range) and takes the whole server down: one request did, in a schemathesis run. This scan reads the
+    /// header block after every `--boundary` line the way the parser will, and stops at what the parser refuses
+    /// anyway. O(body size), no copy.
+    static func partHeaderNamesAreASCII(_ body: Data, boundary: String) -> Bool {
+        let delimiter = Array("--\(boundary)".utf8)
+        let (cr, lf, colon): (UInt8, UInt8, UInt8) = (13, 10, 58)
+        return body.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
+            var start = 0
+            while start + delimiter.count <= bytes.count {
+                defer { start += 1 }
+                guard bytes[start] == delimiter[0], delimiter.indices.allSatisfy({ bytes[start + $0] == delimiter[$0] }) else { continue }
+                var at = start + delimiter.count
+                guard at + 1 < bytes.count, bytes[at] == cr, bytes[at + 1] == lf else { continue }
+                at += 2
+                lines: while at < bytes.count {
+                    var nameLength = 0
+                    while at < bytes.count, bytes[at] != colon, bytes[at] != cr {
+                        if bytes[at] >= 0x80 { return false }
+                        nameLength += 1
+                        at += 1
+                    }
+                    guard at < bytes.count, bytes[at] == colon, nameLength > 0 else { break lines }
+                    while at < bytes.count, bytes[at] != cr { at += 1 }
+                    guard at + 1 < bytes.count, bytes[at + 1] == lf else { break lines }
+                    at += 2
+                }
+            }
+            return true
+        }
     }
 }

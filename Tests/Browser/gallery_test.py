@@ -15,6 +15,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -48,7 +49,8 @@ options.binary_location = "/usr/bin/chromium"
 for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
     options.add_argument(argument)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 20)
+# A page re-renders after each answer: an element found a moment ago may be gone when read, so waits retry on it.
+wait = WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,))
 failures = 0
 
 
@@ -233,7 +235,7 @@ def upload():
     field.send_keys("\n".join([SAMPLE, broken, notes.name]))
     rows = lambda: driver.find_elements(By.CSS_SELECTOR, ".uploads .upload")  # noqa: E731
     wait.until(lambda d: len(rows()) == 3)
-    long_wait = WebDriverWait(driver, 90)
+    long_wait = WebDriverWait(driver, 90, ignored_exceptions=(StaleElementReferenceException,))
     long_wait.until(lambda d: all(r.get_attribute("data-status") for r in rows()))
     results = {r.get_attribute("data-file"): (r.get_attribute("data-status"), r.find_element(By.CSS_SELECTOR, ".result").text) for r in rows()}
     driver.save_screenshot(os.path.join(SHOTS, "upload-1280.png"))

@@ -35,9 +35,12 @@ python3 Tests/Browser/gallery_test.py "$base" .build/screenshots "$sample" || st
 echo "schemathesis: fuzzing ${base%/}/api from Docs/openapi.yaml"
 schemathesis run Docs/openapi.yaml --url "${base%/}/api" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" --no-color >"$work/schemathesis.out" 2>&1 || status=1
+  --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} --no-color >"$work/schemathesis.out" 2>&1 || status=1
 tail -n 25 "$work/schemathesis.out"
 if grep -q "request failed\|Fatal" "$work/serve.err"; then
   echo "the server logged failures:"; grep "request failed\|Fatal" "$work/serve.err" | head -20; status=1
+fi
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "facecluster serve died; the end of what it printed (its backtrace):"; grep -v "^0x0000" "$work/serve.err" | tail -n 60; status=1
 fi
 exit $status
