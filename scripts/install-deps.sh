@@ -26,6 +26,12 @@ if ! python3 -c 'import botocore' 2>/dev/null; then
   python3 -m pip install -q botocore 2>/dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-botocore >/dev/null
 fi
 
+# boto3 drives `facecluster rekognition-server` as an independent client.
+if ! python3 -c 'import boto3' 2>/dev/null; then
+  echo "Installing boto3…" >&2
+  python3 -m pip install -q boto3 2>/dev/null || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-boto3 >/dev/null
+fi
+
 # The API tests check Docs/openapi.yaml and the answers against it; CI lints the deployment template.
 if ! python3 -c 'import openapi_spec_validator, openapi_schema_validator, yaml' 2>/dev/null; then
   echo "Installing openapi-spec-validator…" >&2

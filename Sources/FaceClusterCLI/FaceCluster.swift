@@ -23,7 +23,7 @@ struct FaceCluster: AsyncParsableCommand {
         version: "0.2.0",
         subcommands: [
             Ingest.self, People.self, PersonCommand.self, Photos.self, PhotoCommand.self, Status.self,
-            Rename.self, Merge.self, Move.self, MakePerson.self, Forget.self, Delete.self, History.self, Undo.self, Suggestions.self, Explain.self, Recluster.self, Repair.self, Evaluate.self, Serve.self, Demo.self, Bench.self,
+            Rename.self, Merge.self, Move.self, MakePerson.self, Forget.self, Delete.self, History.self, Undo.self, Suggestions.self, Explain.self, Recluster.self, Repair.self, Evaluate.self, Serve.self, RekognitionServer.self, Demo.self, Bench.self,
         ])
 
     /// Parses, runs, and turns every failure into a message on standard error and an exit status.

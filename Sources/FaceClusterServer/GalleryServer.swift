@@ -105,22 +105,9 @@ public struct GalleryServer: Sendable {
     /// Serves until the task is cancelled; `onRunning` gets the port it listens on (useful with port 0).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let server = self
-        let app = Application(
-            responder: CallbackResponder { (request: Request, _: BasicRequestContext) in await server.respond(to: request) },
-            // A connection that sends nothing for a minute is closed (a slow or stuck client holds no slot for long).
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "facecluster"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        // Cancelling the task shuts the server down gracefully (connections finish their requests), quietly.
-        // The group runs in a task of its own, so cancelling ours does not cancel its connections mid-request.
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let running = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await running.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
-        }
+        try await runHTTPServer(
+            host: configuration.host, port: configuration.port, serverName: "facecluster", logger: logger, onRunning: onRunning
+        ) { request in await server.respond(to: request) }
     }
 
     // MARK: Requests

@@ -105,6 +105,19 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         self.vectors = Mutex(try Self.loadVectors(database))
     }
 
+    /// An engine over another `database` (another collection's vectors) that shares `other`'s dlib engines,
+    /// configuration and cache: a process serving many collections loads the models once (~100 MB an engine).
+    public init(sharingAnalysisWith other: LocalFaceEngine, database: LocalDatabase) throws {
+        self.configuration = other.configuration
+        self.database = database
+        self.cache = other.cache
+        self.pool = other.pool
+        self.vectors = Mutex(try Self.loadVectors(database))
+    }
+
+    /// Whether `faceID` is indexed.
+    public func contains(_ faceID: FaceID) -> Bool { vectors.withLock { $0[faceID] != nil } }
+
     private static func loadVectors(_ database: LocalDatabase) throws -> [FaceID: StoredVector] {
         let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT face_id, external_image_id, embedding FROM face_vectors") }
         var loaded: [FaceID: StoredVector] = [:]

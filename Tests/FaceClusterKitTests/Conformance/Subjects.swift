@@ -5,7 +5,8 @@ import Foundation
 import Testing
 
 // The adapters each conformance suite runs against. A new adapter adds a subject to the `all` list of its
-// port (the S3 and DynamoDB adapters on moto, the Rekognition adapters on their double, the local engine),
+// port (the S3 and DynamoDB adapters on moto, the Rekognition adapters on their double and on the local
+// Rekognition endpoint, the local engine),
 // and the unchanged suite then checks it.
 
 /// A ``PhotoStore`` under test.
@@ -87,7 +88,14 @@ struct FaceIndexSubject: Sendable, CustomTestStringConvertible {
             try await index.createCollection()
             return index
         }, render: syntheticRenderer, threshold: 90),
-    ]
+    ] + (LabeledSet.available ? [
+        // The same adapter, unchanged, against `facecluster rekognition-server` and real faces.
+        FaceIndexSubject(name: "RekognitionFaceIndex on facecluster rekognition-server (real faces)", make: {
+            let index = RekognitionFaceIndex(rekognition: try await LocalRekognitionServer.client(), collectionID: "conformance-\(UUID().uuidString)")
+            try await index.createCollection()
+            return index
+        }, render: realFaceRenderer, threshold: 90),
+    ] : [])
 }
 
 /// A ``FaceDetector`` under test.
@@ -102,7 +110,11 @@ struct FaceDetectorSubject: Sendable, CustomTestStringConvertible {
         FaceDetectorSubject(name: "RekognitionFaceDetector on the HTTP double", make: {
             RekognitionFaceDetector(rekognition: try await RekognitionDouble.client())
         }, render: syntheticRenderer),
-    ]
+    ] + (LabeledSet.available ? [
+        FaceDetectorSubject(name: "RekognitionFaceDetector on facecluster rekognition-server (real faces)", make: {
+            RekognitionFaceDetector(rekognition: try await LocalRekognitionServer.client())
+        }, render: realFaceRenderer),
+    ] : [])
 }
 
 /// A ``ThumbnailCropper`` under test.

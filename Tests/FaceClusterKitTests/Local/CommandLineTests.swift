@@ -156,6 +156,7 @@ struct CommandLineTests {
         (["people", "--store", "/nonexistent/place"], "no library in"),
         (["ingest", "/nonexistent/photo.jpg"], "no such file or folder"),
         (["serve", "--store", "/tmp/fck-watched/library", "--watch", "/tmp"], "watch a folder apart from the library"),
+        (["rekognition-server", "--s3-endpoint", "127.0.0.1:5000"], "--s3-endpoint must be an http(s) URL"),
     ])
     func usageErrors(arguments: [String], message: String) async throws {
         let run = try await Self.run(arguments, in: FileManager.default.temporaryDirectory)

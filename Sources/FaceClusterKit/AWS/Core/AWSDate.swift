@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// The UTC date formats AWS uses, computed by hand: `DateFormatter` would pull ICU into the Lambda binary.
-enum AWSDate {
+public enum AWSDate {
     /// `yyyyMMdd'T'HHmmss'Z'`, as in `X-Amz-Date`.
     static func amzDate(_ date: Date) -> String {
         let (year, month, day, hour, minute, second) = civil(date)
@@ -16,7 +16,7 @@ enum AWSDate {
     static func scopeDate(_ date: Date) -> String { String(amzDate(date).prefix(8)) }
 
     /// Parses `yyyyMMdd'T'HHmmss'Z'` (an `X-Amz-Date`).
-    static func parseAmzDate(_ text: String) -> Date? {
+    public static func parseAmzDate(_ text: String) -> Date? {
         let characters = Array(text)
         guard characters.count == 16, characters[8] == "T", characters[15] == "Z" else { return nil }
         let iso = String(characters[0..<4]) + "-" + String(characters[4..<6]) + "-" + String(characters[6..<8]) + "T"

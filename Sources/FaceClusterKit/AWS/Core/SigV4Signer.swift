@@ -101,6 +101,17 @@ public struct SigV4Signer: Sendable {
         return added
     }
 
+    // MARK: Checking
+
+    /// The signature a request received by a server should carry, for a server that checks SigV4 (the local
+    /// Rekognition endpoint): `request` holds exactly the headers its `SignedHeaders` names (`host` from
+    /// ``SignableRequest/host``), `amzDate` its `X-Amz-Date`, `payloadHash` the SHA-256 of its body. Compare the
+    /// result with the received one in constant time. Nothing is added: what was signed is what is checked.
+    public func expectedSignature(ofReceived request: SignableRequest, payloadHash: String, amzDate: String) -> (signedHeaders: String, signature: String) {
+        let (canonical, signedHeaders) = canonicalRequest(request, payloadHash: payloadHash)
+        return (signedHeaders, signature(canonicalRequest: canonical, amzDate: amzDate))
+    }
+
     // MARK: Presigning
 
     /// The query of a presigned URL for `request`, valid `expiresIn` seconds from `date`: the request's own

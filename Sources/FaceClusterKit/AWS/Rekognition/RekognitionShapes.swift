@@ -197,6 +197,38 @@ public enum Rekognition {
             self.UserCount = UserCount
         }
     }
+    public struct ListCollectionsRequest: Codable, Sendable {
+        public var NextToken: String?
+        public var MaxResults: Int?
+        public init(NextToken: String? = nil, MaxResults: Int? = nil) { self.NextToken = NextToken; self.MaxResults = MaxResults }
+    }
+    public struct ListCollectionsResponse: Codable, Sendable {
+        public var CollectionIds: [String]?
+        public var NextToken: String?
+        public var FaceModelVersions: [String]?
+        public init(CollectionIds: [String]? = nil, NextToken: String? = nil, FaceModelVersions: [String]? = nil) {
+            self.CollectionIds = CollectionIds
+            self.NextToken = NextToken
+            self.FaceModelVersions = FaceModelVersions
+        }
+    }
+
+    public struct ListUsersRequest: Codable, Sendable {
+        public var CollectionId: String
+        public var MaxResults: Int?
+        public var NextToken: String?
+        public init(CollectionId: String, MaxResults: Int? = nil, NextToken: String? = nil) {
+            self.CollectionId = CollectionId
+            self.MaxResults = MaxResults
+            self.NextToken = NextToken
+        }
+    }
+    public struct ListUsersResponse: Codable, Sendable {
+        public var Users: [User]?
+        public var NextToken: String?
+        public init(Users: [User]? = nil, NextToken: String? = nil) { self.Users = Users; self.NextToken = NextToken }
+    }
+
     public struct DeleteCollectionResponse: Codable, Sendable {
         public var StatusCode: Int?
         public init(StatusCode: Int? = nil) { self.StatusCode = StatusCode }
