@@ -27,6 +27,11 @@ ensure_moto() {
 }
 
 case "${1:-}" in
+ensure)
+  # Only makes sure moto can run; prints the Python to run it with.
+  ensure_moto
+  echo "$python"
+  ;;
 start)
   ensure_moto
   dir=$(mktemp -d /tmp/facecluster-moto.XXXXXX)
@@ -55,7 +60,7 @@ stop)
   done
   ;;
 *)
-  echo "usage: $0 start|stop" >&2
+  echo "usage: $0 start|stop|ensure" >&2
   exit 2
   ;;
 esac

@@ -26,7 +26,7 @@ public struct AWSConfiguration: Sendable {
             throw AWSConfigurationError.missingRegion
         }
         var endpoints: [String: URL] = [:]
-        for service in ["s3", "dynamodb", "rekognition"] {
+        for service in ["s3", "dynamodb", "rekognition", "sqs"] {
             let text = environment["AWS_ENDPOINT_URL_" + service.uppercased()] ?? environment["AWS_ENDPOINT_URL"]
             if let text, !text.isEmpty {
                 guard let url = URL(string: text), url.scheme != nil, url.host != nil else { throw AWSConfigurationError.invalidEndpoint(text) }
