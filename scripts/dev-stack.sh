@@ -10,7 +10,8 @@
 #
 # usage: scripts/dev-stack.sh up|down|status
 #   env: BOOTSTRAP=path (default: .build/lambda/<arch>/bootstrap from scripts/package-lambda.sh, else a debug build)
-#        VISIBILITY_TIMEOUT=seconds (default: the template's), INGEST_INSTANCES=n (default 2),
+#        VISIBILITY_TIMEOUT=seconds (default: the template's; at least the ingest function's timeout, as Lambda
+#        requires), INGEST_TIMEOUT=seconds (the ingest function's Timeout), INGEST_INSTANCES=n (default 2),
 #        MINIMUM_FACES_PER_PERSON=n (the functions' setting; 2 lists people as `facecluster` does: faces seen once wait)
 #        FAULT_RATE=0.1 (a share of the ingest function's S3, DynamoDB and Rekognition calls fails: faults.py),
 #        DUPLICATE_EVENTS=1 (each S3 event delivered 1–3 times), KILLS=n (ingest processes killed mid-batch)
@@ -52,10 +53,10 @@ up)
   bootstrap=${BOOTSTRAP:-.build/lambda/$(uname -m)/bootstrap}
   if [ ! -x "$bootstrap" ]; then
     echo "No packaged bootstrap ($bootstrap; scripts/package-lambda.sh makes it): using a debug build." >&2
-    swift build --product bootstrap >&2
+    swift build --product bootstrap > "$state/logs/build.log" 2>&1 || { cat "$state/logs/build.log" >&2; exit 1; }
     bootstrap="$(swift build --product bootstrap --show-bin-path)/bootstrap"
   fi
-  swift build --product facecluster >&2
+  swift build --product facecluster >> "$state/logs/build.log" 2>&1 || { cat "$state/logs/build.log" >&2; exit 1; }
   facecluster="$(swift build --product facecluster --show-bin-path)/facecluster"
 
   nohup "$python" scripts/moto_serve.py "$moto_port" < /dev/null > "$state/logs/moto.log" 2>&1 &
@@ -82,7 +83,7 @@ up)
                 --ingest-env "AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:$fault_rekognition")
   fi
   nohup python3 scripts/devstack/runner.py "$state/stack.json" "$bootstrap" --moto "http://127.0.0.1:$moto_port" --api-port "$api_port" \
-    --ingest-instances "${INGEST_INSTANCES:-2}" --logs "$state/logs" --ready-file "$state/ready.json" \
+    --ingest-instances "${INGEST_INSTANCES:-2}" ${INGEST_TIMEOUT:+--ingest-timeout "$INGEST_TIMEOUT"} --logs "$state/logs" --ready-file "$state/ready.json" \
     ${DUPLICATE_EVENTS:+--duplicate-events} --kill "${KILLS:-0}" "${ingest_env[@]}" \
     --env AWS_REGION=us-east-1 --env AWS_ACCESS_KEY_ID=test --env AWS_SECRET_ACCESS_KEY=test \
     --env "AWS_ENDPOINT_URL_S3=$s3" --env "AWS_ENDPOINT_URL_DYNAMODB=$dynamodb" --env "AWS_ENDPOINT_URL_SQS=$s3" \

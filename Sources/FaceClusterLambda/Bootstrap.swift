@@ -26,7 +26,7 @@ enum Bootstrap {
         let transport = AsyncHTTPClientTransport()
         let client: RuntimeAPIClient
         do {
-            client = try RuntimeAPIClient(address: address, transport: transport)
+            client = try RuntimeAPIClient(address: address, transport: AsyncHTTPClientTransport.longPolling())
         } catch {
             logger.critical("\(error)")
             exit(1)

@@ -26,4 +26,8 @@ local_api="$(sed -n 's/^Gallery: \(http[^ #]*\).*/\1/p' "$work/serve.out")api"
 status=0
 python3 Tests/Stack/stack_test.py "$DEV_STACK_DIR/env" "$samples" "$local_api" || status=1
 if [ $status -ne 0 ]; then echo "the stack's logs:"; for f in "$DEV_STACK_DIR"/logs/*.log; do echo "== $f"; grep -v "HTTP/1.1\" 200" "$f" | tail -n 12; done; fi
+scripts/dev-stack.sh down >/dev/null
+# Chaos and load, as CI runs it: its own stack, ports and folder.
+echo "scripts/chaos.sh ${CHAOS_PHOTOS:-50}"
+(unset DEV_STACK_DIR MOTO_PORT REKOGNITION_PORT API_PORT MINIMUM_FACES_PER_PERSON; DEV_STACK_DIR="$work/chaos" scripts/chaos.sh "${CHAOS_PHOTOS:-50}") || status=1
 exit $status

@@ -216,8 +216,17 @@ class Runner:
                 continue   # the scheduled repair function is not run locally
             count = args.ingest_instances if spec["handler"] == "ingest" else args.api_instances
             overrides = dict(item.split("=", 1) for item in args.ingest_env) if spec["handler"] == "ingest" else {}
+            if spec["handler"] == "ingest" and args.ingest_timeout:
+                spec = {**spec, "timeout": args.ingest_timeout}
             self.functions[name] = Function(self, name, spec, args.bootstrap, environment, count, args.logs, overrides)
         self.sqs = boto3.client("sqs", endpoint_url=args.moto, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        # As Lambda refuses an event source mapping whose queue would show a message again while the function
+        # may still be running it.
+        for mapping in self.stack["eventSourceMappings"]:
+            visibility = int(self.sqs.get_queue_attributes(QueueUrl=mapping["queueUrl"], AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"])
+            timeout = self.functions[mapping["function"]].timeout
+            if visibility < timeout:
+                sys.exit(f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {timeout} seconds")
         self.duplicate_events = args.duplicate_events
         self.kills_left = args.kill
 
@@ -246,19 +255,20 @@ class Runner:
     def deliver(self, mapping, function, messages, slots):
         try:
             if self.duplicate_events:
+                # An S3 event's first receipt sends 0–2 copies (marked, so copies are not copied again).
                 for message in messages:
-                    if message["Attributes"].get("ApproximateReceiveCount") == "1" and '"Records"' in message["Body"]:
+                    first = message["Attributes"].get("ApproximateReceiveCount") == "1" and "chaos-copy" not in message.get("MessageAttributes", {})
+                    if first and '"Records"' in message["Body"]:
                         for _ in range(random.randint(0, 2)):
-                            self.sqs.send_message(QueueUrl=mapping["queueUrl"], MessageBody=message["Body"], DelaySeconds=random.randint(0, 5))
+                            self.sqs.send_message(
+                                QueueUrl=mapping["queueUrl"], MessageBody=message["Body"], DelaySeconds=random.randint(0, 5),
+                                MessageAttributes={"chaos-copy": {"DataType": "String", "StringValue": "1"}})
                             self.counts["duplicates"] += 1
             event = {"Records": [{
                 "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                 "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
                 "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": mapping["queueArn"], "awsRegion": "us-east-1",
             } for m in messages]}
-            if self.kills_left > 0 and random.random() < 0.15:
-                self.kills_left -= 1
-                threading.Timer(random.uniform(0.05, 1.0), self.kill_busy, args=(function,)).start()
             self.counts["invocations"] += 1
             succeeded, body = function.invoke(event)
             if not succeeded:
@@ -284,15 +294,17 @@ class Runner:
         finally:
             slots.release()
 
-    def kill_busy(self, function):
-        busy = [instance for instance in function.instances if instance.busy()]
-        if busy:
-            victim = random.choice(busy)
-            log(f"chaos: killing {function.name}#{victim.number} mid-invocation")
-            self.counts["killed"] += 1
-            victim.kill()
-        else:
-            self.kills_left += 1
+    def kill_at_random(self, function):
+        """Kills a busy instance of `function` (SIGKILL, mid-invocation) every few seconds, --kill times."""
+        while self.kills_left > 0 and not self.stopping:
+            time.sleep(random.uniform(1, 4))
+            busy = [instance for instance in function.instances if instance.busy()]
+            if busy:
+                victim = random.choice(busy)
+                log(f"chaos: killing {function.name}#{victim.number} mid-invocation")
+                self.counts["killed"] += 1
+                self.kills_left -= 1
+                victim.kill()
 
     # ---- API Gateway
 
@@ -395,6 +407,7 @@ def main():
     parser.add_argument("--ingest-env", action="append", default=[], help="KEY=VALUE for the ingest function only (the fault proxy)")
     parser.add_argument("--ingest-instances", type=int, default=2)
     parser.add_argument("--api-instances", type=int, default=2)
+    parser.add_argument("--ingest-timeout", type=int, default=None, help="the ingest function's Timeout in seconds (default: the template's)")
     parser.add_argument("--logs", default=".build/dev-stack/logs")
     parser.add_argument("--duplicate-events", action="store_true")
     parser.add_argument("--kill", type=int, default=0)
@@ -406,6 +419,8 @@ def main():
     port = runner.serve_api(args.api_port)
     for mapping in runner.stack["eventSourceMappings"]:
         threading.Thread(target=runner.poll, args=(mapping,), daemon=True).start()
+        if args.kill:
+            threading.Thread(target=runner.kill_at_random, args=(runner.functions[mapping["function"]],), daemon=True).start()
     log(f"API Gateway on http://127.0.0.1:{port}; functions: "
         + ", ".join(f"{name} ×{len(f.instances)}" for name, f in runner.functions.items()))
     if args.ready_file:

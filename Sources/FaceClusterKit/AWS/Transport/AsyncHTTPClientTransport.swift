@@ -17,6 +17,13 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Uses AsyncHTTPClient's process-wide shared client unless given one.
     public init(client: HTTPClient = .shared) { self.client = client }
 
+    /// A transport of its own for calls that wait as long as they must (the Lambda Runtime API's `next`): no
+    /// read timeout. The shared client gives up on a response after 90 s of silence, which made an idle
+    /// `bootstrap` leave every 90 s under the local Lambda runner, and could after a thaw on Lambda itself.
+    public static func longPolling() -> AsyncHTTPClientTransport {
+        AsyncHTTPClientTransport(client: HTTPClient(configuration: .init(timeout: .init(connect: .seconds(10), read: nil))))
+    }
+
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)
