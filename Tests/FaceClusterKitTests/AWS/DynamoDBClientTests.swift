@@ -152,3 +152,47 @@ struct DynamoDBBatchTests {
         #expect(transport.sent[0].headers.contains { $0.name == "X-Amz-Target" && $0.value == "DynamoDB_20120810.BatchWriteItem" })
     }
 }
+
+/// Passes requests on, but loses the answer of the first `PutItem`: DynamoDB applied it, the caller sees a 500
+/// and retries (what `scripts/chaos.sh` injects in front of moto).
+final class LostAnswerTransport: HTTPTransport, @unchecked Sendable {
+    let base = AsyncHTTPClientTransport()
+    private let lock = NSLock()
+    private var lost = false
+
+    func send(_ request: FaceClusterKit.HTTPRequest) async throws -> FaceClusterKit.HTTPResponse {
+        let response = try await base.send(request)
+        let isPut = request.headers.contains { $0.name.lowercased() == "x-amz-target" && $0.value.hasSuffix(".PutItem") }
+        let loseIt = lock.withLock { () -> Bool in
+            guard isPut, !lost else { return false }
+            lost = true
+            return true
+        }
+        return loseIt ? FaceClusterKit.HTTPResponse(status: 500, body: Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"lost"}"#.utf8)) : response
+    }
+}
+
+@Suite("DynamoDB metadata store when answers are lost", .enabled(if: Moto.available, "needs moto_server: run scripts/test.sh"))
+struct LostAnswerTests {
+    @Test("a photo write DynamoDB applied but whose answer was lost is a success when retried, not a conflict")
+    func retriedConditionalWrite() async throws {
+        let prefix = "fck-\(UUID().uuidString.lowercased().prefix(13))"
+        let store = DynamoDBMetadataStore(client: Moto.client(Moto.authURL!, credentials: Moto.authCredentials!), tablePrefix: prefix)
+        try await store.createTables()
+        let flaky = DynamoDBMetadataStore(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: ["dynamodb": Moto.authURL!]),
+                credentials: StaticCredentialProvider(Moto.authCredentials!), transport: LostAnswerTransport(),
+                retryPolicy: RetryPolicy(sleep: { _ in })),
+            tablePrefix: prefix)
+        let photo = MetadataStoreConformance.photo("uploads/lost-answer.jpg")
+        let saved = try await flaky.savePhoto(photo, expectedRevision: nil)
+        #expect(saved.revision == 1)
+        #expect(try await store.photo(photo.id)?.revision == 1)
+        // A real concurrent writer is still a conflict.
+        var other = saved
+        other.status = .pending
+        _ = try await store.savePhoto(other, expectedRevision: 1)
+        await #expect(throws: MetadataStoreError.conditionFailed) { try await flaky.savePhoto(saved, expectedRevision: 1) }
+    }
+}
