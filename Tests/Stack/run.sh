@@ -29,5 +29,8 @@ if [ $status -ne 0 ]; then echo "the stack's logs:"; for f in "$DEV_STACK_DIR"/l
 scripts/dev-stack.sh down >/dev/null
 # Chaos and load, as CI runs it: its own stack, ports and folder.
 echo "scripts/chaos.sh ${CHAOS_PHOTOS:-50}"
-(unset DEV_STACK_DIR MOTO_PORT REKOGNITION_PORT API_PORT MINIMUM_FACES_PER_PERSON; DEV_STACK_DIR="$work/chaos" scripts/chaos.sh "${CHAOS_PHOTOS:-50}") || status=1
+# A benchmark: its report is printed, and a missed target is said loudly; it does not fail the command (one
+# clean run so far is no distribution: see the README).
+(unset DEV_STACK_DIR MOTO_PORT REKOGNITION_PORT API_PORT MINIMUM_FACES_PER_PERSON; DEV_STACK_DIR="$work/chaos" scripts/chaos.sh "${CHAOS_PHOTOS:-50}") \
+  || echo "chaos: TARGETS MISSED (the report above says which); not failing the test command
 exit $status
