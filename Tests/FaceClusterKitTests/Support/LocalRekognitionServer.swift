@@ -25,7 +25,9 @@ enum LocalRekognitionServer {
         return RekognitionClient(client: AWSClient(
             configuration: AWSConfiguration(region: "eu-west-1", endpoints: ["rekognition": url]),
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "test", secretAccessKey: secret)),
-            transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(maxAttempts: 1, sleep: { _ in }), clock: clock))
+            transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(maxAttempts: 1, sleep: { _ in }), clock: clock,
+            // The whole test suite runs at once on 2 cores: dlib answers queue behind each other and the other suites.
+            requestTimeout: .seconds(600)))
     }
 }
 

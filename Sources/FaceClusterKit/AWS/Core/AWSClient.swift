@@ -13,16 +13,20 @@ public struct AWSClient: Sendable {
     public let transport: any HTTPTransport
     public let retryPolicy: RetryPolicy
     public let clock: any WallClock
+    /// How long one attempt waits for its whole answer unless a call says otherwise (30 s; a local endpoint that
+    /// runs the face model on a busy machine may need more).
+    public let requestTimeout: Duration
 
     public init(
         configuration: AWSConfiguration, credentials: any CredentialProvider, transport: any HTTPTransport,
-        retryPolicy: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemWallClock()
+        retryPolicy: RetryPolicy = RetryPolicy(), clock: any WallClock = SystemWallClock(), requestTimeout: Duration = .seconds(30)
     ) {
         self.configuration = configuration
         self.credentials = credentials
         self.transport = transport
         self.retryPolicy = retryPolicy
         self.clock = clock
+        self.requestTimeout = requestTimeout
     }
 
     /// How the body is covered by the signature.
@@ -39,8 +43,9 @@ public struct AWSClient: Sendable {
     public func send(
         service: String, method: String, endpoint: URL? = nil, path: String, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: Data = Data(), payload: PayloadSigning = .signed,
-        timeout: Duration = .seconds(30)
+        timeout: Duration? = nil
     ) async throws -> HTTPResponse {
+        let timeout = timeout ?? requestTimeout
         let base = endpoint ?? configuration.endpoint(for: service)
         guard let scheme = base.scheme, let host = base.host else { throw AWSConfigurationError.invalidEndpoint(base.absoluteString) }
         let defaultPort = scheme == "https" ? 443 : 80
