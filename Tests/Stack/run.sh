@@ -32,5 +32,5 @@ echo "scripts/chaos.sh ${CHAOS_PHOTOS:-50}"
 # A benchmark: its report is printed, and a missed target is said loudly; it does not fail the command (one
 # clean run so far is no distribution: see the README).
 (unset DEV_STACK_DIR MOTO_PORT REKOGNITION_PORT API_PORT MINIMUM_FACES_PER_PERSON; DEV_STACK_DIR="$work/chaos" scripts/chaos.sh "${CHAOS_PHOTOS:-50}") \
-  || echo "chaos: TARGETS MISSED (the report above says which); not failing the test command
+  || echo "chaos: TARGETS MISSED (the report above says which); not failing the test command"
 exit $status
