@@ -19,13 +19,16 @@ enum LocalRekognitionServer {
         throw CancellationError()
     }
 
+    /// One client for every test, without the shared client's 90 s read timeout (which cut the 600 s below short).
+    static let transport = AsyncHTTPClientTransport.longPolling()
+
     /// A Rekognition client for the endpoint, signed with `secret` (the endpoint knows `test`/`test`).
     static func client(secret: String = "test", clock: any WallClock = SystemWallClock()) async throws -> RekognitionClient {
         let url = try await shared.value
         return RekognitionClient(client: AWSClient(
             configuration: AWSConfiguration(region: "eu-west-1", endpoints: ["rekognition": url]),
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "test", secretAccessKey: secret)),
-            transport: AsyncHTTPClientTransport(), retryPolicy: RetryPolicy(maxAttempts: 1, sleep: { _ in }), clock: clock,
+            transport: transport, retryPolicy: RetryPolicy(maxAttempts: 1, sleep: { _ in }), clock: clock,
             // The whole test suite runs at once on 2 cores: dlib answers queue behind each other and the other suites.
             requestTimeout: .seconds(600)))
     }
