@@ -389,12 +389,18 @@ public actor LocalRekognition {
     /// The user each of `faces` belongs to, for those that belong to one.
     private func owners(of faces: [FaceID], in collection: Collection) async throws -> [FaceID: String] {
         guard !faces.isEmpty else { return [:] }
+        let ids = Array(Set(faces.map(\.rawValue)))
         let rows = try await collection.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT face_id, user_id FROM rekognition_user_faces")
-                .map { (FaceID(rawValue: $0["face_id"]), $0["user_id"] as String) }
+            // In chunks under SQLite's limit on bound variables.
+            try stride(from: 0, to: ids.count, by: 500).flatMap { start in
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                return try Row.fetchAll(
+                    db, sql: "SELECT face_id, user_id FROM rekognition_user_faces WHERE face_id IN (\(databaseQuestionMarks(count: chunk.count)))",
+                    arguments: StatementArguments(chunk)
+                ).map { (FaceID(rawValue: $0["face_id"]), $0["user_id"] as String) }
+            }
         }
-        let wanted = Set(faces)
-        return Dictionary(rows.filter { wanted.contains($0.0) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: Collections

@@ -163,24 +163,34 @@ struct CorrectionsTests {
         #expect(await index.person(associatedWith: face) == alice)
     }
 
+    /// The sample library's state after Carol is merged into Bob without a crash.
+    static func cleanMergeState() async throws -> State {
+        let (clean, reports) = try await library()
+        let (bob, carol) = (try await person(of: reports[3].faceIDs[0], clean), try await person(of: reports[4].faceIDs[0], clean))
+        _ = try await clean.gallery.merge(carol, into: bob)
+        return try await state(clean, faces: reports.flatMap(\.faceIDs))
+    }
+
+    /// A sample library whose merge of Carol into Bob crashed at metadata step `step` (`crashed`: it threw).
+    static func mergeCrashing(at step: Int) async throws -> (harness: Harness, faces: [FaceID], bob: PersonID, carol: PersonID, crashed: Bool) {
+        let (harness, reports) = try await library()
+        let (bob, carol) = (try await person(of: reports[3].faceIDs[0], harness), try await person(of: reports[4].faceIDs[0], harness))
+        let crashing = FaultInjector(rules: [.crashAt(step)])
+        func crashingStore<M: MetadataStore>(_ store: M) -> any MetadataStore { store.intercepted(by: crashing) }
+        let gallery = Gallery(
+            metadata: crashingStore(harness.metadata), photos: harness.photos, thumbnails: harness.thumbnails,
+            index: harness.index, clock: harness.clock)
+        let crashed = (try? await gallery.merge(carol, into: bob)) == nil
+        return (harness, reports.flatMap(\.faceIDs), bob, carol, crashed)
+    }
+
     @Test("an operation a crash left half applied is finished by the next consolidation (a killed Lambda's)")
     func consolidationRecovers() async throws {
-        let (clean, cleanReports) = try await Self.library()
-        let cleanFaces = cleanReports.flatMap(\.faceIDs)
-        let (cleanBob, cleanCarol) = (try await Self.person(of: cleanReports[3].faceIDs[0], clean), try await Self.person(of: cleanReports[4].faceIDs[0], clean))
-        _ = try await clean.gallery.merge(cleanCarol, into: cleanBob)
-        let expected = try await Self.state(clean, faces: cleanFaces)
+        let expected = try await Self.cleanMergeState()
         var finished = 0
         for step in 4...12 {
-            let (harness, reports) = try await Self.library()
-            let faces = reports.flatMap(\.faceIDs)
-            let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
-            let crashing = FaultInjector(rules: [.crashAt(step)])
-            func crashingStore<M: MetadataStore>(_ store: M) -> any MetadataStore { store.intercepted(by: crashing) }
-            let gallery = Gallery(
-                metadata: crashingStore(harness.metadata), photos: harness.photos, thumbnails: harness.thumbnails,
-                index: harness.index, clock: harness.clock)
-            guard (try? await gallery.merge(carol, into: bob)) == nil,
+            let (harness, faces, bob, carol, crashed) = try await Self.mergeCrashing(at: step)
+            guard crashed,
                   try await harness.gallery.history(page: PageRequest(limit: 5)).items.first?.state == .pending
             else { continue }
             // No one calls recover(): the next batch's consolidation finishes the merge first.
@@ -198,22 +208,10 @@ struct CorrectionsTests {
 
     @Test("a crash at any step of a merge is finished by recovery, exactly as a clean merge")
     func crashDuringMerge() async throws {
-        let (clean, cleanReports) = try await Self.library()
-        let cleanFaces = cleanReports.flatMap(\.faceIDs)
-        let (cleanBob, cleanCarol) = (try await Self.person(of: cleanReports[3].faceIDs[0], clean), try await Self.person(of: cleanReports[4].faceIDs[0], clean))
-        _ = try await clean.gallery.merge(cleanCarol, into: cleanBob)
-        let expected = try await Self.state(clean, faces: cleanFaces)
+        let expected = try await Self.cleanMergeState()
 
         for step in 1...12 {
-            let (harness, reports) = try await Self.library()
-            let faces = reports.flatMap(\.faceIDs)
-            let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
-            let crashing = FaultInjector(rules: [.crashAt(step)])
-            func crashingStore<M: MetadataStore>(_ store: M) -> any MetadataStore { store.intercepted(by: crashing) }
-            let gallery = Gallery(
-                metadata: crashingStore(harness.metadata), photos: harness.photos, thumbnails: harness.thumbnails,
-                index: harness.index, clock: harness.clock)
-            let crashed = (try? await gallery.merge(carol, into: bob)) == nil
+            let (harness, faces, bob, carol, crashed) = try await Self.mergeCrashing(at: step)
             try await harness.gallery.journal.recover()
             if crashed, try await harness.gallery.history(page: PageRequest(limit: 5)).items.isEmpty {
                 // It died before its journal entry was written: nothing happened; the user merges again.
