@@ -1,6 +1,7 @@
 @testable import FaceClusterKit
 import FaceClusterLocal
 import FaceClusterServer
+import AsyncHTTPClient
 import Foundation
 
 /// `facecluster rekognition-server` in this process (collections in memory, `S3Object` images read from moto's
@@ -19,8 +20,14 @@ enum LocalRekognitionServer {
         throw CancellationError()
     }
 
-    /// One client for every test, without the shared client's 90 s read timeout (which cut the 600 s below short).
-    static let transport = AsyncHTTPClientTransport.longPolling()
+    /// One client for every test, without the shared client's 90 s read timeout (which cut the 600 s below short),
+    /// and with enough connections that requests do not queue for one past the connect timeout (the pool's default
+    /// of 8 per host and 10 s failed CI with `getConnectionFromPoolTimeout` while the whole suite ran at once).
+    static let transport: AsyncHTTPClientTransport = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(600), read: nil))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return AsyncHTTPClientTransport(client: HTTPClient(configuration: configuration))
+    }()
 
     /// A Rekognition client for the endpoint, signed with `secret` (the endpoint knows `test`/`test`).
     static func client(secret: String = "test", clock: any WallClock = SystemWallClock()) async throws -> RekognitionClient {
