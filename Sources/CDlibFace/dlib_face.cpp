@@ -11,8 +11,10 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,47 @@ matrix<rgb_pixel> image_from(const uint8_t *rgb, int width, int height) {
     return image;
 }
 
+/// `rgb` as dlib's image, upsampled `upsample` times; `scale` is how much larger than `rgb` it is.
+matrix<rgb_pixel> upsampled_image(const uint8_t *rgb, int width, int height, int upsample, double &scale) {
+    matrix<rgb_pixel> image = image_from(rgb, width, height);
+    scale = 1;
+    for (int step = 0; step < upsample; ++step) {
+        pyramid_up(image);
+        scale *= 2;
+    }
+    return image;
+}
+
+/// `detector`'s faces in `image`, largest first.
+std::vector<rect_detection> detections_in(frontal_face_detector &detector, const matrix<rgb_pixel> &image) {
+    std::vector<rect_detection> detections;
+    detector(image, detections, 0.0);
+    std::sort(detections.begin(), detections.end(), [](const rect_detection &a, const rect_detection &b) {
+        return a.rect.area() > b.rect.area();
+    });
+    return detections;
+}
+
+/// A detection in the pixels of the image before upsampling, landmarks zero.
+dlib_face face_from(const rect_detection &detection, double scale) {
+    dlib_face face{};
+    const rectangle &box = detection.rect;
+    face.left = box.left() / scale;
+    face.top = box.top() / scale;
+    face.right = (box.right() + 1) / scale;
+    face.bottom = (box.bottom() + 1) / scale;
+    face.score = detection.detection_confidence;
+    return face;
+}
+
+/// Fills in `face`'s landmarks from `shape`, found in an image `scale` times larger.
+void set_landmarks(dlib_face &face, const full_object_detection &shape, double scale) {
+    for (unsigned long part = 0; part < 5 && part < shape.num_parts(); ++part) {
+        face.landmarks[part * 2] = shape.part(part).x() / scale;
+        face.landmarks[part * 2 + 1] = shape.part(part).y() / scale;
+    }
+}
+
 }  // namespace
 
 struct dlib_face_engine {
@@ -99,34 +142,79 @@ extern "C" int dlib_face_detect(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
     dlib_face *faces, int capacity, char *error, size_t error_size) {
     try {
-        matrix<rgb_pixel> image = image_from(rgb, width, height);
-        double scale = 1;
-        for (int step = 0; step < upsample; ++step) {
-            pyramid_up(image);
-            scale *= 2;
-        }
-        std::vector<rect_detection> detections;
-        engine->detector(image, detections, 0.0);
-        std::sort(detections.begin(), detections.end(), [](const rect_detection &a, const rect_detection &b) {
-            return a.rect.area() > b.rect.area();
-        });
+        double scale;
+        const matrix<rgb_pixel> image = upsampled_image(rgb, width, height, upsample, scale);
+        const std::vector<rect_detection> detections = detections_in(engine->detector, image);
         int written = 0;
         for (const auto &detection : detections) {
             if (written >= capacity) break;
-            const rectangle &box = detection.rect;
             dlib_face &face = faces[written++];
-            face.left = box.left() / scale;
-            face.top = box.top() / scale;
-            face.right = (box.right() + 1) / scale;
-            face.bottom = (box.bottom() + 1) / scale;
-            face.score = detection.detection_confidence;
-            full_object_detection shape = engine->landmarks(image, box);
-            for (unsigned long part = 0; part < 5 && part < shape.num_parts(); ++part) {
-                face.landmarks[part * 2] = shape.part(part).x() / scale;
-                face.landmarks[part * 2 + 1] = shape.part(part).y() / scale;
-            }
+            face = face_from(detection, scale);
+            set_landmarks(face, engine->landmarks(image, detection.rect), scale);
         }
         return static_cast<int>(detections.size());
+    } catch (const std::exception &failure) {
+        write_error(error, error_size, failure.what());
+        return -1;
+    }
+}
+
+struct dlib_face_detector {
+    frontal_face_detector detector;
+};
+
+extern "C" dlib_face_detector *dlib_face_detector_create(int pyramid_levels, char *error, size_t error_size) {
+    try {
+        std::unique_ptr<dlib_face_detector> created(new dlib_face_detector{get_frontal_face_detector()});
+        if (pyramid_levels > 0) {
+            const frontal_face_detector &all = created->detector;
+            frontal_face_detector::image_scanner_type scanner;
+            scanner.copy_configuration(all.get_scanner());
+            scanner.set_max_pyramid_levels(static_cast<unsigned long>(pyramid_levels));
+            std::vector<frontal_face_detector::feature_vector_type> weights;
+            for (unsigned long index = 0; index < all.num_detectors(); ++index) weights.push_back(all.get_w(index));
+            created->detector = frontal_face_detector(scanner, all.get_overlap_tester(), weights);
+        }
+        return created.release();
+    } catch (const std::exception &failure) {
+        write_error(error, error_size, failure.what());
+        return nullptr;
+    }
+}
+
+extern "C" void dlib_face_detector_destroy(dlib_face_detector *detector) { delete detector; }
+
+extern "C" int dlib_face_detector_detect(
+    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face *faces, int capacity, char *error, size_t error_size) {
+    try {
+        double scale;
+        const matrix<rgb_pixel> image = upsampled_image(rgb, width, height, upsample, scale);
+        const std::vector<rect_detection> detections = detections_in(detector->detector, image);
+        for (size_t index = 0; index < detections.size() && index < static_cast<size_t>(capacity); ++index) {
+            faces[index] = face_from(detections[index], scale);
+        }
+        return static_cast<int>(detections.size());
+    } catch (const std::exception &failure) {
+        write_error(error, error_size, failure.what());
+        return -1;
+    }
+}
+
+extern "C" int dlib_face_landmarks(
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face *faces, int count, char *error, size_t error_size) {
+    try {
+        double scale;
+        const matrix<rgb_pixel> image = upsampled_image(rgb, width, height, upsample, scale);
+        for (int index = 0; index < count; ++index) {
+            dlib_face &face = faces[index];
+            // The box as the detector gave it (the inverse of face_from, exact for its integer corners).
+            const rectangle box(std::lround(face.left * scale), std::lround(face.top * scale),
+                                std::lround(face.right * scale) - 1, std::lround(face.bottom * scale) - 1);
+            set_landmarks(face, engine->landmarks(image, box), scale);
+        }
+        return 0;
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
         return -1;

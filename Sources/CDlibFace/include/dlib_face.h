@@ -41,6 +41,27 @@ int dlib_face_embed(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count,
     float *embeddings, char *error, size_t error_size);
 
+/// A HOG face detector of its own (dlib's frontal detector, a few hundred kB), so that several threads can scan
+/// tiles of one photo at once: one detector per thread at a time. It scans `pyramid_levels` levels of dlib's
+/// image pyramid (each 5/6 the size of the one before, so level k finds faces about 80 × 1.2^k px; 0: every
+/// level down to the window). Returns NULL and writes a message into `error` on failure.
+typedef struct dlib_face_detector dlib_face_detector;
+
+dlib_face_detector *dlib_face_detector_create(int pyramid_levels, char *error, size_t error_size);
+
+void dlib_face_detector_destroy(dlib_face_detector *detector);
+
+/// Like `dlib_face_detect`, without landmarks (left zero): the boxes and scores only, largest first.
+int dlib_face_detector_detect(
+    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face *faces, int capacity, char *error, size_t error_size);
+
+/// Fills in the 5 landmarks of `count` faces whose boxes `dlib_face_detector_detect` found in the same image
+/// with the same `upsample`, with the engine's predictor. Returns 0, or -1 with `error` set.
+int dlib_face_landmarks(
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face *faces, int count, char *error, size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 import CDlibFace
 import FaceClusterKit
 import Foundation
+import Synchronization
 
 /// One dlib engine (detector, landmark predictor, recognition network) behind the C API of `CDlibFace`.
 /// Not thread-safe: ``EnginePool`` hands each engine to one task at a time.
@@ -29,6 +30,17 @@ final class DlibFaceEngine: @unchecked Sendable {
         return Array(faces.prefix(min(Int(count), capacity)))
     }
 
+    /// `faces` (boxes that a ``HOGDetector`` found in `image` with the same `upsample`) with their 5 landmarks.
+    func landmarks(_ image: UprightImage, faces: [dlib_face], upsample: Int) throws -> [dlib_face] {
+        var located = faces
+        var error = [CChar](repeating: 0, count: 512)
+        let status = image.pixels.withUnsafeBufferPointer { pixels in
+            dlib_face_landmarks(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &located, Int32(located.count), &error, error.count)
+        }
+        guard status == 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
+        return located
+    }
+
     /// The 128-D embedding of each face of `image`.
     func embed(_ image: UprightImage, faces: [dlib_face]) throws -> [[Float]] {
         guard !faces.isEmpty else { return [] }
@@ -41,8 +53,50 @@ final class DlibFaceEngine: @unchecked Sendable {
         return (0..<faces.count).map { Array(vectors[$0 * 128..<($0 + 1) * 128]) }
     }
 
-    private static func message(_ buffer: [CChar]) -> String {
+    static func message(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// dlib's HOG face detector alone, scanning `pyramidLevels` levels of its image pyramid (0: all): what the
+/// tiles of one photo are scanned with, several at once. Not thread-safe: ``HOGDetectors`` lends each to one
+/// thread at a time.
+final class HOGDetector: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    init(pyramidLevels: Int) throws {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = dlib_face_detector_create(Int32(pyramidLevels), &error, error.count) else {
+            throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error))
+        }
+        self.handle = handle
+    }
+
+    deinit { dlib_face_detector_destroy(handle) }
+
+    /// Face boxes in `image`, largest first, in its pixels, with their HOG scores (no landmarks).
+    func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
+        var faces = [dlib_face](repeating: dlib_face(), count: capacity)
+        var error = [CChar](repeating: 0, count: 512)
+        let count = image.pixels.withUnsafeBufferPointer { pixels in
+            dlib_face_detector_detect(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &faces, Int32(capacity), &error, error.count)
+        }
+        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error)) }
+        return Array(faces.prefix(min(Int(count), capacity)))
+    }
+}
+
+/// Idle ``HOGDetector``s by pyramid levels, created on first use (dlib carries the detector's weights: no file
+/// is read) and kept: at most one per thread that scans at once, a few hundred kB each.
+final class HOGDetectors: Sendable {
+    static let shared = HOGDetectors()
+    private let idle = Mutex<[Int: [HOGDetector]]>([:])
+
+    /// Runs `body` with a detector no other thread uses meanwhile (call it on ``BlockingWork``'s threads).
+    func withDetector<T>(pyramidLevels: Int, _ body: (HOGDetector) throws -> T) throws -> T {
+        let detector = try idle.withLock { $0[pyramidLevels]?.popLast() } ?? HOGDetector(pyramidLevels: pyramidLevels)
+        defer { idle.withLock { $0[pyramidLevels, default: []].append(detector) } }
+        return try body(detector)
     }
 }
 

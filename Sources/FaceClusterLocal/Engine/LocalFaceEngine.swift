@@ -35,16 +35,17 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         /// The smallest face, in displayed pixels, a big photo's second, tiled pass looks for (0: no second
         /// pass). 80 px: a face a person recognises in a print; smaller ones give embeddings too poor to group.
         public var smallestFace: Int
-        /// The most pixels the tiled pass may scan per photo (decoded pixels × 4 per upsampling, before the
-        /// tiles' overlap): the bound on its time and memory. 50 MP reaches 80 px faces in photos up to 50 MP
-        /// (a 48 MP phone photo: 12.5 s and 248 MB on one core of the development machine) and 160 px ones up to
-        /// 100 MP (5 s, 216 MB); a photo that would need more is scanned at the finest scale within it
+        /// The most pixels the tiled passes may scan per photo (decoded pixels × 4 per upsampling, the coarser
+        /// passes included, before the tiles' overlap): the bound on their time and memory. 67 MP (50 MP for the
+        /// finest pass, a third more for the coarser ones) reaches 80 px faces in photos up to 50 MP (a 48 MP
+        /// photo: 7.3 s and 224 MB on the 2 cores of the development machine) and 160 px ones up to 100 MP;
+        /// a photo that would need more is scanned at the finest scale within it
         /// (README → Performance).
         public var tiledDetectionPixels: Int
         public var engines: Int
 
         public init(
-            analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 50_000_000,
+            analysisPixels: Int = 2_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 67_000_000,
             engines: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
             self.analysisPixels = analysisPixels
@@ -161,44 +162,78 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
         let configuration = configuration
         return try await pool.withEngine { engine in
-            try await BlockingWork.run {
+            let (first, tiled, displayed) = try await BlockingWork.run {
                 let image = try Self.decode(data, maximumPixels: configuration.analysisPixels)
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
-                var found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
+                let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
                 let (width, height) = (Int((Double(image.width) / image.scale).rounded()), Int((Double(image.height) / image.scale).rounded()))
-                if let tiled = TiledDetection(
+                let tiled = TiledDetection(
                     width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
-                    smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels) {
-                    found += try Self.smallFaces(in: data, plan: tiled, displayed: (width, height), known: found.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
-                }
-                return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
+                    smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
+                return (found, tiled, (width, height))
             }
+            var found = first
+            if let tiled {
+                found += try await Self.smallFaces(in: data, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
+            }
+            return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
         }
     }
 
-    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, each tile scanned, and
-    /// the faces smaller than the first pass finds kept unless one already found covers them.
+    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, every tile of every pass
+    /// scanned (as many at once as ``BlockingWork`` has threads, each with a ``HOGDetector`` of its own), then,
+    /// tile by tile in order, the faces a pass answers for kept unless one already found covers them, and
+    /// located and embedded with `engine`.
     private static func smallFaces(
         in data: Data, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
-    ) throws -> [Analysed] {
+    ) async throws -> [Analysed] {
         let pixels = Double(displayed.width) * Double(displayed.height) * plan.scale * plan.scale
-        let fine = try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up)))
-        var boxes = known
-        var found: [Analysed] = []
-        for tile in plan.tiles(width: fine.width, height: fine.height, actualScale: fine.scale) {
-            let image = fine.cropped(tile)
-            let faces = try engine.detect(image, upsample: plan.upsample).filter { face in
-                let side = max(face.right - face.left, face.bottom - face.top) / fine.scale
-                let centre = ((Double(tile.x) + (face.left + face.right) / 2) / Double(fine.width), (Double(tile.y) + (face.top + face.bottom) / 2) / Double(fine.height))
-                return side < plan.coarseSmallest * 1.5 && !boxes.contains { $0.contains(x: centre.0, y: centre.1) }
-            }
-            guard !faces.isEmpty else { continue }
-            let analysed = try analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: fine, tile: tile)
-            boxes += analysed.map(\.face.boundingBox)
-            found += analysed
+        let fine = try await BlockingWork.run { try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up))) }
+        let passes = plan.passes(actualScale: fine.scale)
+        var halved = [fine]
+        while halved.count <= (passes.map(\.halvings).max() ?? 0) {
+            let finer = halved[halved.count - 1]
+            halved.append(try await BlockingWork.run { finer.halved() })
         }
-        return found
+        let images = halved
+        let jobs = passes.flatMap { pass in
+            plan.tiles(for: pass, width: images[pass.halvings].width, height: images[pass.halvings].height, actualScale: fine.scale).map { (pass, $0) }
+        }
+        let detected = try await withThrowingTaskGroup(of: (Int, [dlib_face]).self) { group in
+            for (number, (pass, tile)) in jobs.enumerated() {
+                let image = images[pass.halvings]
+                group.addTask {
+                    try await BlockingWork.run {
+                        (number, try HOGDetectors.shared.withDetector(pyramidLevels: TiledDetection.pyramidLevels) {
+                            try $0.detect(image.cropped(tile), upsample: pass.upsample)
+                        })
+                    }
+                }
+            }
+            var detected = [[dlib_face]](repeating: [], count: jobs.count)
+            for try await (number, faces) in group { detected[number] = faces }
+            return detected
+        }
+        return try await BlockingWork.run {
+            var boxes = known
+            var found: [Analysed] = []
+            for (number, (pass, tile)) in jobs.enumerated() where !detected[number].isEmpty {
+                let image = images[pass.halvings]
+                let kept = detected[number].filter { face in
+                    let side = max(face.right - face.left, face.bottom - face.top) / image.scale
+                    let centre = ((Double(tile.x) + (face.left + face.right) / 2) / Double(image.width), (Double(tile.y) + (face.top + face.bottom) / 2) / Double(image.height))
+                    return side < pass.largest && !boxes.contains { $0.contains(x: centre.0, y: centre.1) }
+                }
+                guard !kept.isEmpty else { continue }
+                let cropped = image.cropped(tile)
+                let located = try engine.landmarks(cropped, faces: kept, upsample: pass.upsample)
+                let analysed = try analysed(located, vectors: embeddings ? engine.embed(cropped, faces: located) : nil, in: image, tile: tile)
+                boxes += analysed.map(\.face.boundingBox)
+                found += analysed
+            }
+            return found
+        }
     }
 
     /// `data` decoded upright at most `maximumPixels` large. A photo over the pixel limit is the port's

@@ -1,34 +1,45 @@
 import FaceClusterKit
 import Foundation
 
-/// The second, finer detection pass that finds small faces in big photos.
+/// The second, finer detection passes that find small faces in big photos.
 ///
 /// The first pass analyses a photo at most ``LocalFaceEngine/Configuration/analysisPixels`` large (2 MP), so
 /// dlib's HOG detector, whose window is 80 px (40 px after one upsampling), misses every face smaller than
 /// 80 px divided by that scale: in a 12 MP phone photo analysed at its 1/4 DCT scale, faces under 320 px;
-/// in a 12,000 × 6,000 panorama at 1/8, under 640 px. This pass decodes the photo again at a finer scale,
-/// cuts it into overlapping tiles and runs the detector on each, so faces down to
-/// ``LocalFaceEngine/Configuration/smallestFace`` displayed pixels are found, within a bounded amount of work.
+/// in a 12,000 × 6,000 panorama at 1/8, under 640 px. These passes decode the photo again at a finer scale and
+/// scan it in overlapping tiles, so faces down to ``LocalFaceEngine/Configuration/smallestFace`` displayed
+/// pixels are found, within a bounded amount of work.
 ///
 /// - **Scale.** Among the decode scales 1, 1/2, 1/4 (JPEG DCT scales; any fraction for the other formats), each
 ///   with or without one upsampling, the cheapest that reaches `smallestFace`; when none does within `budget`,
-///   the one that reaches the smallest faces within it. The cost is the pixels the detector scans:
-///   photo pixels × scale² × 4 per upsampling (the first pass is included in neither). At equal cost the finer
-///   decode wins while it stays under 25 MP (full-resolution pixels make better landmarks and embeddings).
-/// - **Tiles.** At most 2,048 decoded pixels a side (1,536 before an upsampling: 3,072 scanned, about 150 MB
-///   of dlib's buffers), as few as cover the image, spread evenly and overlapping by 1.5 × the smallest face
-///   the first pass finds, so every face this pass must find lies whole in at least one tile; larger faces
-///   are the first pass's. The overlap adds up to about half again to the scanned pixels.
-/// - **Cost**, measured by `scripts/bench-local.sh` on this machine: see README → Performance.
+///   the one that reaches the smallest faces within it. At equal cost the finer decode wins while it stays
+///   under 25 MP (full-resolution pixels make better landmarks and embeddings).
+/// - **Passes, an octave each.** The finest pass finds faces from its window to 3 windows (``passRange``;
+///   dlib scans its whole pyramid, the larger faces found are dropped); the next pass scans the image halved, and so on
+///   until the first pass's faces are reached. A pass's tiles overlap by the largest face it answers for
+///   (3 windows, 240 px of its image), so every face lies whole in a tile of the pass that must find it: the
+///   overlap costs about a third more pixels, where one pass over every size needed an overlap of the
+///   largest face (up to 960 px) and scanned up to 2.8 times the photo.
+/// - **Cost**: the pixels the detector scans, photo pixels × scale² × 4 per upsampling, × 4/3 for the coarser
+///   passes (the first pass is included in neither). Tiles are at most 1,536 scanned pixels a side (about
+///   40 MB of dlib's buffers) and are scanned on every ``BlockingWork`` thread at once, each with a
+///   ``HOGDetector`` of its own. Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
 struct TiledDetection: Equatable, Sendable {
     /// The detector's window in pixels (dlib's frontal HOG detector: 80 × 80).
     static let window = 80.0
     /// Above this many decoded pixels, the finer decode gives way to a coarser one upsampled.
     static let fineDecodePixels = 25_000_000.0
+    /// The largest face a pass answers for, in windows: the next pass, at half the resolution, starts at 2; the
+    /// rest is the margin for faces the detector only finds once they are a little larger than its window.
+    static let passRange = 3.0
+    /// Pyramid levels a pass scans (0: all). Level k sees faces of about 1.2^k windows, so 7 would reach
+    /// ``passRange``, but a detector rebuilt with fewer levels missed a 105 px face the full one finds (a 48 MP
+    /// photo of `scripts/bench-local.sh`), and the levels past 7 add under a tenth of the work: all of them.
+    static let pyramidLevels = 0
 
     /// The decode scale asked for, as a fraction of the displayed photo.
     var scale: Double
-    /// Upsamplings before detection (0 or 1).
+    /// Upsamplings before the finest pass (0 or 1).
     var upsample: Int
     /// The smallest face, in displayed pixels, the first pass finds.
     var coarseSmallest: Double
@@ -40,7 +51,7 @@ struct TiledDetection: Equatable, Sendable {
         guard smallestFace > 0, coarseSmallest > Double(smallestFace) * 1.05 else { return nil }
         let pixels = Double(width) * Double(height)
         let candidates: [(scale: Double, upsample: Int)] = [(1, 0), (0.5, 1), (0.5, 0), (0.25, 1), (0.25, 0)]
-        let options = candidates.map { Option(scale: $0.scale, upsample: $0.upsample, pixels: pixels) }
+        let options = candidates.map { Option(scale: $0.scale, upsample: $0.upsample, pixels: pixels, coarseSmallest: coarseSmallest) }
             .filter { $0.cost <= Double(budget) && $0.smallest < coarseSmallest / 1.05 }
         let reaching = options.filter { $0.smallest <= Double(smallestFace) }
         let choice = reaching.min(by: Option.cheaper) ?? options.min(by: Option.finer)
@@ -56,18 +67,24 @@ struct TiledDetection: Equatable, Sendable {
         var upsample: Int
         /// The smallest face found, in displayed pixels.
         var smallest: Double
-        /// The pixels the detector scans.
+        /// The pixels the detector scans, over all passes.
         var cost: Double
         /// The pixels decoded.
         var decoded: Double
 
-        init(scale: Double, upsample: Int, pixels: Double) {
+        init(scale: Double, upsample: Int, pixels: Double, coarseSmallest: Double) {
             let magnification = scale * Double(1 << upsample)
             self.scale = scale
             self.upsample = upsample
             self.smallest = TiledDetection.window / magnification
             self.decoded = pixels * scale * scale
-            self.cost = pixels * magnification * magnification
+            var cost = 0.0
+            var (smallest, passPixels) = (self.smallest, pixels * magnification * magnification)
+            while smallest < coarseSmallest / 1.05 {
+                cost += passPixels
+                (smallest, passPixels) = (smallest * 2, passPixels / 4)
+            }
+            self.cost = cost
         }
 
         /// Less work first; at equal work the finer decode while it fits in ``fineDecodePixels``, else the smaller.
@@ -84,13 +101,39 @@ struct TiledDetection: Equatable, Sendable {
         }
     }
 
-    /// The smallest face, in displayed pixels, found in an image decoded at `actualScale`.
-    func smallest(atScale actualScale: Double) -> Double { Self.window / (actualScale * Double(1 << upsample)) }
+    /// One scan of the decoded image at one resolution.
+    struct Pass: Equatable, Sendable {
+        /// How often the decoded image is halved for this pass.
+        var halvings: Int
+        /// Upsamplings by the detector (0 or 1).
+        var upsample: Int
+        /// The smallest face it finds, in displayed pixels.
+        var smallest: Double
+        /// The largest face it answers for, in displayed pixels: larger ones are a coarser pass's.
+        var largest: Double
+    }
 
-    /// Tiles covering an image of `width` × `height` pixels decoded at `actualScale`: origin and size in its pixels.
-    func tiles(width: Int, height: Int, actualScale: Double) -> [(x: Int, y: Int, width: Int, height: Int)] {
-        let overlap = Int((coarseSmallest * 1.5 * actualScale).rounded(.up))
-        let longest = max(upsample == 0 ? 2048 : 1536, 3 * overlap)
+    /// The passes over an image decoded at `actualScale`, finest first, down to the first pass's faces.
+    func passes(actualScale: Double) -> [Pass] {
+        var passes: [Pass] = []
+        var magnification = actualScale * Double(1 << upsample)
+        while Self.window / magnification < coarseSmallest / 1.05 {
+            let step = passes.count
+            let smallest = Self.window / magnification
+            passes.append(Pass(
+                halvings: max(0, step - upsample), upsample: max(0, upsample - step),
+                smallest: smallest, largest: min(smallest * Self.passRange, coarseSmallest * 1.5)))
+            magnification /= 2
+        }
+        return passes
+    }
+
+    /// Tiles covering a pass's image of `width` × `height` pixels (the decoded image, decoded at `actualScale`,
+    /// halved `pass.halvings` times): origin and size in its pixels.
+    func tiles(for pass: Pass, width: Int, height: Int, actualScale: Double) -> [(x: Int, y: Int, width: Int, height: Int)] {
+        let passScale = actualScale / Double(1 << pass.halvings)
+        let overlap = Int((pass.largest * passScale).rounded(.up))
+        let longest = max(1536 >> pass.upsample, 3 * overlap)
         // As few tiles as cover `length` with sides ≤ `longest`, spread evenly: n tiles of one side overlap by
         // `overlap` each, so n × side − (n − 1) × overlap = length.
         func spans(_ length: Int) -> [(start: Int, size: Int)] {
@@ -121,5 +164,28 @@ extension UprightImage {
             }
         }
         return UprightImage(width: rect.width, height: rect.height, pixels: pixels, scale: scale)
+    }
+
+    /// This image at half the size (each pixel the mean of a 2 × 2 block; an odd last row or column is dropped).
+    func halved() -> UprightImage {
+        let (width, height) = (max(self.width / 2, 1), max(self.height / 2, 1))
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        let stride = self.width * 3
+        self.pixels.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer { target in
+                for y in 0..<height {
+                    let top = min(2 * y, self.height - 1) * stride, bottom = min(2 * y + 1, self.height - 1) * stride
+                    for x in 0..<width {
+                        let left = min(2 * x, self.width - 1) * 3, right = min(2 * x + 1, self.width - 1) * 3
+                        for channel in 0..<3 {
+                            let sum = Int(source[top + left + channel]) + Int(source[top + right + channel])
+                                + Int(source[bottom + left + channel]) + Int(source[bottom + right + channel])
+                            target[(y * width + x) * 3 + channel] = UInt8((sum + 2) / 4)
+                        }
+                    }
+                }
+            }
+        }
+        return UprightImage(width: width, height: height, pixels: pixels, scale: scale / 2)
     }
 }

@@ -15,26 +15,45 @@ struct SmallFacesTests {
         #expect(phone.scale == 1 && phone.upsample == 0 && phone.coarseSmallest == 320)
         // A 72 MP panorama at 1/8: decoded at 1/2 (18 MP, not 72) and upsampled once reaches 80 px for the same work.
         let panorama = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: 100_000_000))
-        #expect(panorama.scale == 0.5 && panorama.upsample == 1 && panorama.smallest(atScale: 0.5) == 80)
-        // The default budget (50 MP) reaches what it can: 160 px faces at 1/2 without upsampling.
+        #expect(panorama.scale == 0.5 && panorama.upsample == 1 && panorama.passes(actualScale: 0.5).first?.smallest == 80)
+        // The default budget (67 MP) reaches what it can: 160 px faces at 1/2 without upsampling.
         let bounded = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: LocalFaceEngine.Configuration().tiledDetectionPixels))
-        #expect(bounded.scale == 0.5 && bounded.upsample == 0 && bounded.smallest(atScale: 0.5) == 160)
+        #expect(bounded.scale == 0.5 && bounded.upsample == 0 && bounded.passes(actualScale: 0.5).first?.smallest == 160)
         // Turned off.
         #expect(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 0, budget: 100_000_000) == nil)
     }
 
-    @Test("tiles cover the image, and every face the second pass must find lies whole in one", arguments: [(4000, 3000, 1.0), (6000, 3000, 0.5), (1999, 2001, 1.0)])
+    @Test("passes an octave apart cover every size from the smallest face to the first pass's, each answering for 3 windows",
+          arguments: [(4000, 3000, 0.25, 0), (12000, 6000, 0.125, 0), (12000, 8333, 0.125, 0), (3000, 2000, 0.5, 0)])
+    func passes(width: Int, height: Int, coarseScale: Double, coarseUpsample: Int) throws {
+        let plan = try #require(TiledDetection(width: width, height: height, coarseScale: coarseScale, coarseUpsample: coarseUpsample, smallestFace: 80, budget: 200_000_000))
+        let passes = plan.passes(actualScale: plan.scale)
+        let first = try #require(passes.first)
+        #expect(first.smallest == 80)
+        for (finer, coarser) in zip(passes, passes.dropFirst()) {
+            #expect(coarser.smallest == finer.smallest * 2 && coarser.upsample - coarser.halvings == finer.upsample - finer.halvings - 1)
+            // A face the coarser pass may miss, just above its window, is still the finer pass's.
+            #expect(finer.largest >= coarser.smallest * 1.5)
+        }
+        let last = try #require(passes.last)
+        #expect(last.smallest * 2 >= plan.coarseSmallest / 1.05 && last.largest >= plan.coarseSmallest * 1.4)
+    }
+
+    @Test("tiles cover the image, and every face a pass must find lies whole in one of its tiles", arguments: [(4000, 3000, 1.0), (6000, 3000, 0.5), (1999, 2001, 1.0)])
     func tiles(width: Int, height: Int, scale: Double) throws {
         let plan = try #require(TiledDetection(width: Int(Double(width) / scale), height: Int(Double(height) / scale), coarseScale: scale / 8, coarseUpsample: 0, smallestFace: 80, budget: 200_000_000))
-        let tiles = plan.tiles(width: width, height: height, actualScale: scale)
-        let face = Int(plan.coarseSmallest * 1.5 * scale)
-        for y in stride(from: 0, through: height - face, by: max(face / 3, 1)) {
-            for x in stride(from: 0, through: width - face, by: max(face / 3, 1)) {
-                #expect(tiles.contains { x >= $0.x && y >= $0.y && x + face <= $0.x + $0.width && y + face <= $0.y + $0.height },
-                        "a \(face) px face at \(x),\(y) lies whole in no tile")
+        for pass in plan.passes(actualScale: scale) {
+            let (passWidth, passHeight) = (width >> pass.halvings, height >> pass.halvings)
+            let tiles = plan.tiles(for: pass, width: passWidth, height: passHeight, actualScale: scale)
+            let face = Int(pass.largest * scale / Double(1 << pass.halvings))
+            for y in stride(from: 0, through: passHeight - face, by: max(face / 3, 1)) {
+                for x in stride(from: 0, through: passWidth - face, by: max(face / 3, 1)) {
+                    #expect(tiles.contains { x >= $0.x && y >= $0.y && x + face <= $0.x + $0.width && y + face <= $0.y + $0.height },
+                            "a \(face) px face at \(x),\(y) lies whole in no tile of the pass for \(pass.smallest) px faces")
+                }
             }
+            #expect(tiles.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= passWidth && $0.y + $0.height <= passHeight && $0.width <= max(1536 >> pass.upsample, 3 * face) })
         }
-        #expect(tiles.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= width && $0.y + $0.height <= height && $0.width <= max(2048, 3 * face) })
     }
 
     /// `face` (the fixture's face is 311 px wide at (164, 302) in its 626 × 1200 frame) pasted at each size and
