@@ -14,7 +14,6 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,19 +162,9 @@ struct dlib_face_detector {
     frontal_face_detector detector;
 };
 
-extern "C" dlib_face_detector *dlib_face_detector_create(int pyramid_levels, char *error, size_t error_size) {
+extern "C" dlib_face_detector *dlib_face_detector_create(char *error, size_t error_size) {
     try {
-        std::unique_ptr<dlib_face_detector> created(new dlib_face_detector{get_frontal_face_detector()});
-        if (pyramid_levels > 0) {
-            const frontal_face_detector &all = created->detector;
-            frontal_face_detector::image_scanner_type scanner;
-            scanner.copy_configuration(all.get_scanner());
-            scanner.set_max_pyramid_levels(static_cast<unsigned long>(pyramid_levels));
-            std::vector<frontal_face_detector::feature_vector_type> weights;
-            for (unsigned long index = 0; index < all.num_detectors(); ++index) weights.push_back(all.get_w(index));
-            created->detector = frontal_face_detector(scanner, all.get_overlap_tester(), weights);
-        }
-        return created.release();
+        return new dlib_face_detector{get_frontal_face_detector()};
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
         return nullptr;

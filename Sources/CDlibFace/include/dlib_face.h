@@ -42,12 +42,11 @@ int dlib_face_embed(
     float *embeddings, char *error, size_t error_size);
 
 /// A HOG face detector of its own (dlib's frontal detector, a few hundred kB), so that several threads can scan
-/// tiles of one photo at once: one detector per thread at a time. It scans `pyramid_levels` levels of dlib's
-/// image pyramid (each 5/6 the size of the one before, so level k finds faces about 80 × 1.2^k px; 0: every
-/// level down to the window). Returns NULL and writes a message into `error` on failure.
+/// tiles of one photo at once: one detector per thread at a time. Returns NULL and writes a message into
+/// `error` on failure.
 typedef struct dlib_face_detector dlib_face_detector;
 
-dlib_face_detector *dlib_face_detector_create(int pyramid_levels, char *error, size_t error_size);
+dlib_face_detector *dlib_face_detector_create(char *error, size_t error_size);
 
 void dlib_face_detector_destroy(dlib_face_detector *detector);
 

@@ -21,12 +21,25 @@ final class DlibFaceEngine: @unchecked Sendable {
 
     /// Faces in `image`, largest first, in its pixels, with their HOG scores and 5 landmarks.
     func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
+        try Self.faces(in: image, capacity: capacity) { pixels, faces, error in
+            dlib_face_detect(handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), faces, Int32(capacity), error, 512)
+        }
+    }
+
+    /// The faces a C detection call wrote (at most `capacity`), or its error: `call` gets the pixels, room for
+    /// `capacity` faces and 512 bytes for a message, and returns how many faces it found or -1.
+    static func faces(
+        in image: UprightImage, capacity: Int,
+        _ call: (UnsafePointer<UInt8>?, UnsafeMutablePointer<dlib_face>, UnsafeMutablePointer<CChar>) -> Int32
+    ) throws -> [dlib_face] {
         var faces = [dlib_face](repeating: dlib_face(), count: capacity)
         var error = [CChar](repeating: 0, count: 512)
         let count = image.pixels.withUnsafeBufferPointer { pixels in
-            dlib_face_detect(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &faces, Int32(capacity), &error, error.count)
+            faces.withUnsafeMutableBufferPointer { faces in
+                error.withUnsafeMutableBufferPointer { error in call(pixels.baseAddress, faces.baseAddress!, error.baseAddress!) }
+            }
         }
-        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
+        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: message(error)) }
         return Array(faces.prefix(min(Int(count), capacity)))
     }
 
@@ -58,15 +71,14 @@ final class DlibFaceEngine: @unchecked Sendable {
     }
 }
 
-/// dlib's HOG face detector alone, scanning `pyramidLevels` levels of its image pyramid (0: all): what the
-/// tiles of one photo are scanned with, several at once. Not thread-safe: ``HOGDetectors`` lends each to one
-/// thread at a time.
+/// dlib's HOG face detector alone: what the tiles of one photo are scanned with, several at once. Not
+/// thread-safe: ``HOGDetectors`` lends each to one thread at a time.
 final class HOGDetector: @unchecked Sendable {
     private let handle: OpaquePointer
 
-    init(pyramidLevels: Int) throws {
+    init() throws {
         var error = [CChar](repeating: 0, count: 512)
-        guard let handle = dlib_face_detector_create(Int32(pyramidLevels), &error, error.count) else {
+        guard let handle = dlib_face_detector_create(&error, error.count) else {
             throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error))
         }
         self.handle = handle
@@ -76,26 +88,22 @@ final class HOGDetector: @unchecked Sendable {
 
     /// Face boxes in `image`, largest first, in its pixels, with their HOG scores (no landmarks).
     func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
-        var faces = [dlib_face](repeating: dlib_face(), count: capacity)
-        var error = [CChar](repeating: 0, count: 512)
-        let count = image.pixels.withUnsafeBufferPointer { pixels in
-            dlib_face_detector_detect(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &faces, Int32(capacity), &error, error.count)
+        try DlibFaceEngine.faces(in: image, capacity: capacity) { pixels, faces, error in
+            dlib_face_detector_detect(handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), faces, Int32(capacity), error, 512)
         }
-        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error)) }
-        return Array(faces.prefix(min(Int(count), capacity)))
     }
 }
 
-/// Idle ``HOGDetector``s by pyramid levels, created on first use (dlib carries the detector's weights: no file
-/// is read) and kept: at most one per thread that scans at once, a few hundred kB each.
+/// Idle ``HOGDetector``s, created on first use (dlib carries the detector's weights: no file is read) and
+/// kept: at most one per thread that scans at once, a few hundred kB each.
 final class HOGDetectors: Sendable {
     static let shared = HOGDetectors()
-    private let idle = Mutex<[Int: [HOGDetector]]>([:])
+    private let idle = Mutex<[HOGDetector]>([])
 
     /// Runs `body` with a detector no other thread uses meanwhile (call it on ``BlockingWork``'s threads).
-    func withDetector<T>(pyramidLevels: Int, _ body: (HOGDetector) throws -> T) throws -> T {
-        let detector = try idle.withLock { $0[pyramidLevels]?.popLast() } ?? HOGDetector(pyramidLevels: pyramidLevels)
-        defer { idle.withLock { $0[pyramidLevels, default: []].append(detector) } }
+    func withDetector<T>(_ body: (HOGDetector) throws -> T) throws -> T {
+        let detector = try idle.withLock { $0.popLast() } ?? HOGDetector()
+        defer { idle.withLock { $0.append(detector) } }
         return try body(detector)
     }
 }

@@ -205,7 +205,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 let image = images[pass.halvings]
                 group.addTask {
                     try await BlockingWork.run {
-                        (number, try HOGDetectors.shared.withDetector(pyramidLevels: TiledDetection.pyramidLevels) {
+                        (number, try HOGDetectors.shared.withDetector {
                             try $0.detect(image.cropped(tile), upsample: pass.upsample)
                         })
                     }

@@ -15,7 +15,7 @@ import Foundation
 ///   the one that reaches the smallest faces within it. At equal cost the finer decode wins while it stays
 ///   under 25 MP (full-resolution pixels make better landmarks and embeddings).
 /// - **Passes, an octave each.** The finest pass finds faces from its window to 3 windows (``passRange``;
-///   dlib scans its whole pyramid, the larger faces found are dropped); the next pass scans the image halved, and so on
+///   larger faces it finds are dropped); the next pass scans the image halved, and so on
 ///   until the first pass's faces are reached. A pass's tiles overlap by the largest face it answers for
 ///   (3 windows, 240 px of its image), so every face lies whole in a tile of the pass that must find it: the
 ///   overlap costs about a third more pixels, where one pass over every size needed an overlap of the
@@ -32,11 +32,6 @@ struct TiledDetection: Equatable, Sendable {
     /// The largest face a pass answers for, in windows: the next pass, at half the resolution, starts at 2; the
     /// rest is the margin for faces the detector only finds once they are a little larger than its window.
     static let passRange = 3.0
-    /// Pyramid levels a pass scans (0: all). Level k sees faces of about 1.2^k windows, so 7 would reach
-    /// ``passRange``, but a detector rebuilt with fewer levels missed a 105 px face the full one finds (a 48 MP
-    /// photo of `scripts/bench-local.sh`), and the levels past 7 add under a tenth of the work: all of them.
-    static let pyramidLevels = 0
-
     /// The decode scale asked for, as a fraction of the displayed photo.
     var scale: Double
     /// Upsamplings before the finest pass (0 or 1).
