@@ -3,9 +3,9 @@ import Foundation
 
 /// The second, finer detection passes that find small faces in big photos.
 ///
-/// The first pass analyses a photo at most ``LocalFaceEngine/Configuration/analysisPixels`` large (2 MP), so
+/// The first pass analyses a photo at most ``LocalFaceEngine/Configuration/analysisPixels`` large (4 MP), so
 /// dlib's HOG detector, whose window is 80 px (40 px after one upsampling), misses every face smaller than
-/// 80 px divided by that scale: in a 12 MP phone photo analysed at its 1/4 DCT scale, faces under 320 px;
+/// 80 px divided by that scale: in a 12 MP phone photo analysed at its 1/2 DCT scale, faces under 160 px;
 /// in a 12,000 × 6,000 panorama at 1/8, under 640 px. These passes decode the photo again at a finer scale and
 /// scan it in overlapping tiles, so faces down to ``LocalFaceEngine/Configuration/smallestFace`` displayed
 /// pixels are found, within a bounded amount of work.
