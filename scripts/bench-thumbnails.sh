@@ -31,7 +31,7 @@ swift build -c release --product facecluster >&2
 bin="$(swift build -c release --show-bin-path)/facecluster"
 
 results=$(mktemp)
-for set in large large-baseline large-q90 group; do
+for set in large large-baseline large-q90 group group-dense; do
   for peer in facecluster pillow pillow-draft; do
     case $peer in
       facecluster)  line=$("$bin" bench thumbnails "$work/$set.json" --repeat "$repeat") ;;
