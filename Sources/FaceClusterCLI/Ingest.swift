@@ -28,8 +28,8 @@ struct Ingest: AsyncParsableCommand {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp(
-        "The smallest face, in pixels of the photo, to look for in big photos (0: faces the 4 MP first pass sees).",
-        discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 1 s more for a 12 MP photo, 6 s for 48 MP, on 2 cores; above 50 MP the smallest face found is 160 px."))
+        "The smallest face, in pixels of the photo, to look for in big photos (0: faces the first pass sees: all of a photo up to 4 MP, from 320 px of a 12 MP one).",
+        discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 1–2 s more for a 12 MP photo, 6 s for 48 MP, on 2 cores; above 50 MP the smallest face found is 160 px."))
     var smallestFace = 80
 
 

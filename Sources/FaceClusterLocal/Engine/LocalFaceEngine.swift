@@ -9,7 +9,7 @@ import Synchronization
 /// ``FaceDetector`` and a ``FaceIndex`` whose vectors persist in the ``LocalDatabase`` beside the metadata.
 ///
 /// - **Images.** JPEG, PNG, WebP and HEIC by content (``PhotoDecoders/local``), decoded upright and reduced so
-///   the engine sees at most ``Configuration/analysisPixels`` (a 20 MP JPEG is analysed at its 1/4 DCT scale, a 12 MP one at 1/2;
+///   the engine sees at most ``Configuration/analysisPixels`` (a photo up to ``Configuration/wholePhotoPixels`` (4 MP) whole; a 20 MP JPEG at its 1/4 DCT scale;
 ///   the other formats are decoded whole, then shrunk); images whose long side is under
 ///   ``Configuration/upsampleBelow`` are upsampled once, so faces down to ~40 px are found.
 /// - **Small faces in big photos.** When that first pass cannot see faces of ``Configuration/smallestFace``
@@ -28,11 +28,15 @@ import Synchronization
 ///   own engine (~100 MB each).
 public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySource, Sendable {
     public struct Configuration: Sendable, Hashable {
-        /// The size of the first detection pass, which finds the larger faces and any face of a small photo.
-        /// 4 MP: photos up to 4 MP are scanned whole at full size in one pass (a tiled second pass over them
-        /// cost more than the first pass saved: 36 photos of 0.2–3.4 MP, 5.3 s at 2 MP against 4.5 s), and a
-        /// 12 MP photo decoded at 1/2 sees faces from 160 px, leaving the tiles one octave (README → Performance).
+        /// The size of the first detection pass over a photo larger than ``wholePhotoPixels``, which finds the
+        /// larger faces; the tiled passes find the small ones.
         public var analysisPixels: Int
+        /// A photo of at most this many pixels is analysed whole at full size in one pass, finding every face
+        /// from 80 px (40 px after upsampling) with no tiled pass. 4 MP: for 36 photos of 0.2–3.4 MP a 2 MP first
+        /// pass and tiles over the rest took 5.3 s against 4.5 s. Larger photos keep the 2 MP first pass: a 4 MP one
+        /// made the largest progressive JPEG the budgets accept (52 MP) cost 6.7–9.2 s and 310 MB against 3.6 s and
+        /// 284 MB, its tiles then reaching full resolution beside the whole-image coefficient buffer.
+        public var wholePhotoPixels: Int
         /// A first-pass image whose long side is under this is upsampled once (faces down to ~40 px of it).
         public var upsampleBelow: Int
         /// The smallest face, in displayed pixels, a big photo's second, tiled pass looks for (0: no second
@@ -41,17 +45,18 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         /// The most pixels the tiled passes may scan per photo (decoded pixels × 4 per upsampling, the coarser
         /// passes included, before the tiles' overlap): the bound on their time and memory. 67 MP (50 MP for the
         /// finest pass, a third more for the coarser ones) reaches 80 px faces in photos up to 50 MP (a 48 MP
-        /// photo: 7.3 s and 224 MB on the 2 cores of the development machine) and 160 px ones up to 100 MP;
+        /// photo: 6–7.5 s and 208 MB on the 2 cores of the development machine) and 160 px ones up to 100 MP;
         /// a photo that would need more is scanned at the finest scale within it
         /// (README → Performance).
         public var tiledDetectionPixels: Int
         public var engines: Int
 
         public init(
-            analysisPixels: Int = 4_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80, tiledDetectionPixels: Int = 67_000_000,
-            engines: Int = ProcessInfo.processInfo.activeProcessorCount
+            analysisPixels: Int = 2_000_000, wholePhotoPixels: Int = 4_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80,
+            tiledDetectionPixels: Int = 67_000_000, engines: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
             self.analysisPixels = analysisPixels
+            self.wholePhotoPixels = wholePhotoPixels
             self.upsampleBelow = upsampleBelow
             self.smallestFace = smallestFace
             self.tiledDetectionPixels = tiledDetectionPixels
@@ -166,7 +171,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         let configuration = configuration
         return try await pool.withEngine { engine in
             let (first, tiled, displayed) = try await BlockingWork.run {
-                let image = try Self.decode(data, maximumPixels: configuration.analysisPixels)
+                let image = try Self.decode(data, maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels)
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
                 let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
@@ -243,9 +248,9 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// ``FaceServiceError/imageTooLarge(detail:)`` (what Rekognition answers); every other ``ImageError`` keeps
     /// its own code (`not_an_image`, `corrupt_image`, `damaged_image`, `unsupported_format`, `image_too_large`),
     /// which tells a user more than "the face service cannot read the image".
-    private static func decode(_ data: Data, maximumPixels: Int) throws -> UprightImage {
+    private static func decode(_ data: Data, maximumPixels: Int, wholePhotoPixels: Int = 0) throws -> UprightImage {
         do {
-            return try UprightImage(decoding: data, maximumPixels: maximumPixels, decoders: .local)
+            return try UprightImage(decoding: data, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels, decoders: .local)
         } catch let error as ImageError {
             if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
             throw error

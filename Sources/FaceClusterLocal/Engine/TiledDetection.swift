@@ -3,9 +3,10 @@ import Foundation
 
 /// The second, finer detection passes that find small faces in big photos.
 ///
-/// The first pass analyses a photo at most ``LocalFaceEngine/Configuration/analysisPixels`` large (4 MP), so
-/// dlib's HOG detector, whose window is 80 px (40 px after one upsampling), misses every face smaller than
-/// 80 px divided by that scale: in a 12 MP phone photo analysed at its 1/2 DCT scale, faces under 160 px;
+/// The first pass analyses a photo above ``LocalFaceEngine/Configuration/wholePhotoPixels`` (4 MP) at most
+/// ``LocalFaceEngine/Configuration/analysisPixels`` large (2 MP), so dlib's HOG detector, whose window is 80 px
+/// (40 px after one upsampling), misses every face smaller than 80 px divided by that scale: in a 12 MP phone
+/// photo analysed at its 1/4 DCT scale, faces under 320 px;
 /// in a 12,000 × 6,000 panorama at 1/8, under 640 px. These passes decode the photo again at a finer scale and
 /// scan it in overlapping tiles, so faces down to ``LocalFaceEngine/Configuration/smallestFace`` displayed
 /// pixels are found, within a bounded amount of work.
@@ -21,12 +22,15 @@ import Foundation
 ///   overlap costs about a third more pixels, where one pass over every size needed an overlap of the
 ///   largest face (up to 960 px) and scanned up to 2.8 times the photo.
 /// - **Cost**: the pixels the detector scans, photo pixels × scale² × 4 per upsampling, × 4/3 for the coarser
-///   passes (the first pass is included in neither). Tiles are at most 1,536 scanned pixels a side (about
-///   40 MB of dlib's buffers) and are scanned on every ``BlockingWork`` thread at once, each with a
-///   ``HOGDetector`` of its own. Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
+///   passes (the first pass is included in neither). Tiles are at most ``maximumTileSide`` scanned pixels a
+///   side and are scanned on every ``BlockingWork`` thread at once, each with a ``HOGDetector`` of its own. Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
 struct TiledDetection: Equatable, Sendable {
     /// The detector's window in pixels (dlib's frontal HOG detector: 80 × 80).
     static let window = 80.0
+    /// The longest side of a tile, in scanned pixels (after upsampling): 1,280, about 28 MB of dlib's buffers
+    /// per tile. 1,536 kept a 100 MP photo at 301 MB (two tiles at once; the target is < 300 MB); 1,280 gives
+    /// 294–297 MB, and 12/48/72 MP photos 12–16 MB less, for about 5 % more scanning (the overlaps).
+    static let maximumTileSide = 1280
     /// Above this many decoded pixels, the finer decode gives way to a coarser one upsampled.
     static let fineDecodePixels = 25_000_000.0
     /// The largest face a pass answers for, in windows: the next pass, at half the resolution, starts at 2; the
@@ -128,7 +132,7 @@ struct TiledDetection: Equatable, Sendable {
     func tiles(for pass: Pass, width: Int, height: Int, actualScale: Double) -> [(x: Int, y: Int, width: Int, height: Int)] {
         let passScale = actualScale / Double(1 << pass.halvings)
         let overlap = Int((pass.largest * passScale).rounded(.up))
-        let longest = max(1536 >> pass.upsample, 3 * overlap)
+        let longest = max(Self.maximumTileSide >> pass.upsample, 3 * overlap)
         // As few tiles as cover `length` with sides ≤ `longest`, spread evenly: n tiles of one side overlap by
         // `overlap` each, so n × side − (n − 1) × overlap = length.
         func spans(_ length: Int) -> [(start: Int, size: Int)] {

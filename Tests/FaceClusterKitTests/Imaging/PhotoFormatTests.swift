@@ -94,6 +94,21 @@ struct PhotoFormatTests {
         #expect(info.width == displayed.width && info.height == displayed.height && info.format == twin.format.rawValue.lowercased())
     }
 
+    @Test("a photo up to wholePhotoPixels is decoded whole at full size, a larger one within maximumPixels (JPEG and PNG)")
+    func wholePhotos() throws {
+        for (width, height) in [(2000, 1500), (3000, 2000)] {
+            let displayed = JPEGFactory.quadrants(width: width, height: height, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5))
+            for data in [JPEGFactory.jpeg(displayed), try FormatFactory.png(displayed)] {
+                let image = try UprightImage(decoding: data, maximumPixels: 2_000_000, wholePhotoPixels: 4_000_000, decoders: .local)
+                if width * height <= 4_000_000 {
+                    #expect(image.scale == 1 && image.width == width && image.height == height, "\(width)×\(height) → \(image.width)×\(image.height)")
+                } else {
+                    #expect(image.scale < 1 && image.width * image.height <= 2_000_000, "\(width)×\(height) → \(image.width)×\(image.height)")
+                }
+            }
+        }
+    }
+
     @Test("the local engine finds the same face, and cuts the same thumbnail, in every format as in the JPEG twin", arguments: [Twin.png8, .pngPalette, .webpLossy, .webpAlpha, .heic])
     func facesAndThumbnails(_ twin: Twin) async throws {
         let displayed = try Self.displayed()

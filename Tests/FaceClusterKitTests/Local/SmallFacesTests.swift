@@ -52,7 +52,7 @@ struct SmallFacesTests {
                             "a \(face) px face at \(x),\(y) lies whole in no tile of the pass for \(pass.smallest) px faces")
                 }
             }
-            #expect(tiles.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= passWidth && $0.y + $0.height <= passHeight && $0.width <= max(1536 >> pass.upsample, 3 * face) })
+            #expect(tiles.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= passWidth && $0.y + $0.height <= passHeight && $0.width <= max(TiledDetection.maximumTileSide >> pass.upsample, 3 * face) })
         }
     }
 
@@ -93,7 +93,7 @@ struct SmallFacesTests {
     @Test("every face found in big photos: a 12 MP group photo with faces of 85–105 px, a 12,000 × 6,000 panorama with faces of 1,200, 550 and 340 px (its bound: 160 px)",
           .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"),
           arguments: [
-              // The 4 MP first pass sees the 12 MP photo at 1/2: its faces are 43–53 px there, under dlib's 80 px window.
+              // The first pass sees the 12 MP photo at 1/4 (2 MP): its faces are 21–26 px there, far under dlib's 80 px window.
               BigPhoto(width: 4000, height: 3000, faces: [(85, 200, 300), (95, 1500, 1200), (105, 3000, 500)], firstPassFinds: 0),
               BigPhoto(width: 12000, height: 6000, faces: [(1200, 600, 500), (550, 6000, 1500), (340, 9500, 3500)], firstPassFinds: 2),
           ])
