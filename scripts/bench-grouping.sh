@@ -29,13 +29,16 @@ for round in 1 2 3 4 5 6; do
   cp "$labeled/biden/biden.jpg" "$work/large/biden/$round-biden.jpg"
 done
 
+# Seconds since a `date +%s.%N` time.
+since() { python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$1" "$(date +%s.%N)"; }
+
 printf '%-8s %-22s %9s %9s %7s %7s %10s %8s\n' set grouping "BCubed F1" precision "wrong" people photos/s "peak MB"
 for set in labeled lfw10 large; do
   case $set in labeled) dir="$labeled";; lfw10) dir=Tests/FaceClusterKitTests/Fixtures/lfw10;; large) dir="$work/large";; esac
   # Timed from outside, like ours: the interpreter's start and the models' loading count on both sides.
   start=$(date +%s.%N)
   peer=$(/usr/bin/time -f "%M" -o "$work/peer.mem" python3 scripts/bench/grouping_peer.py "$dir" --processes 2)
-  seconds=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+  seconds=$(since "$start")
   python3 - "$set" "$peer" "$seconds" "$(tail -n 1 "$work/peer.mem")" <<'PY'
 import json, sys
 r = json.loads(sys.argv[2])
@@ -48,7 +51,7 @@ PY
   rm -rf "$work/store"
   start=$(date +%s.%N)
   /usr/bin/time -f "%M" -o "$work/ours.mem" "$facecluster" ingest "$dir" --store "$work/store" --jobs 2 > /dev/null 2>&1 || true
-  seconds=$(python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
+  seconds=$(since "$start")
   python3 - "$set" "$ours" "$seconds" "$(tail -n 1 "$work/ours.mem")" <<'PY'
 import json, sys
 r = json.loads(sys.argv[2]); s = r["result"]["score"]

@@ -71,14 +71,17 @@ public struct PhotoDecoders: Sendable {
         return size
     }
 
-    /// Decodes a non-JPEG photo and shrinks it (area averaging) to at most `maximumPixels` when it is larger.
-    static func decode(_ data: Data, by decoder: any PhotoDecoder, maximumPixels: Int?, pixelLimit: Int, budget: DecodeBudget) throws -> (buffer: PixelBuffer, scale: Double) {
+    /// Decodes a non-JPEG photo and shrinks it (area averaging) to at most `maximumPixels` when it is larger
+    /// (and larger than `wholePhotoPixels`: a photo of at most that many pixels is kept whole).
+    static func decode(
+        _ data: Data, by decoder: any PhotoDecoder, maximumPixels: Int?, wholePhotoPixels: Int = 0, pixelLimit: Int, budget: DecodeBudget
+    ) throws -> (buffer: PixelBuffer, scale: Double) {
         let size = try checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: budget)
         let full = try decoder.decode(data)
         guard full.width == size.width, full.height == size.height else {
             throw ImageError.corrupt(detail: "the \(decoder.format.rawValue) header says \(size.width)×\(size.height), the pixels are \(full.width)×\(full.height)")
         }
-        guard let maximumPixels, full.width * full.height > maximumPixels else { return (full, 1) }
+        guard let maximumPixels, full.width * full.height > max(maximumPixels, wholePhotoPixels) else { return (full, 1) }
         let scale = (Double(maximumPixels) / Double(full.width * full.height)).squareRoot()
         let (width, height) = (max(Int(Double(full.width) * scale), 1), max(Int(Double(full.height) * scale), 1))
         let shrunk = full.resampled(region: (0, 0, Double(full.width), Double(full.height)), toWidth: width, height: height)

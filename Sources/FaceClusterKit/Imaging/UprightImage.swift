@@ -28,7 +28,7 @@ public struct UprightImage: Sendable {
     /// Decodes `data` at the largest of libjpeg-turbo's fast scales (1, 1/2, 1/4, 1/8) that gives at most
     /// `maximumPixels` (1/8 when none does); another format by its decoder in `decoders`, shrunk to at most
     /// `maximumPixels`. A photo of at most `wholePhotoPixels` is decoded whole at full size, whatever
-    /// `maximumPixels` says (its header is read first to know). Formats without a decoder, truncated or
+    /// `maximumPixels` says. Formats without a decoder, truncated or
     /// damaged files and photos over `pixelLimit` or `budget` throw the same ``ImageError``s as
     /// ``TurboJPEGThumbnailCropper``.
     public init(
@@ -36,12 +36,8 @@ public struct UprightImage: Sendable {
         decoders: PhotoDecoders = .standard, budget: DecodeBudget = DecodeBudget()
     ) throws {
         if let decoder = try decoders.decoder(for: data) {
-            var maximumPixels = maximumPixels
-            if wholePhotoPixels > maximumPixels {
-                let size = try PhotoDecoders.checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: budget)
-                if size.width * size.height <= wholePhotoPixels { maximumPixels = size.width * size.height }
-            }
-            let decoded = try PhotoDecoders.decode(data, by: decoder, maximumPixels: maximumPixels, pixelLimit: pixelLimit, budget: budget)
+            let decoded = try PhotoDecoders.decode(
+                data, by: decoder, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels, pixelLimit: pixelLimit, budget: budget)
             self.width = decoded.buffer.width
             self.height = decoded.buffer.height
             self.pixels = decoded.buffer.pixels

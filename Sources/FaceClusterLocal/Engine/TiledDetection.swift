@@ -23,7 +23,8 @@ import Foundation
 ///   largest face (up to 960 px) and scanned up to 2.8 times the photo.
 /// - **Cost**: the pixels the detector scans, photo pixels × scale² × 4 per upsampling, × 4/3 for the coarser
 ///   passes (the first pass is included in neither). Tiles are at most ``maximumTileSide`` scanned pixels a
-///   side and are scanned on every ``BlockingWork`` thread at once, each with a ``HOGDetector`` of its own. Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
+///   side and are scanned on every ``BlockingWork`` thread at once, each with a ``HOGDetector`` of its own.
+///   Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
 struct TiledDetection: Equatable, Sendable {
     /// The detector's window in pixels (dlib's frontal HOG detector: 80 × 80).
     static let window = 80.0
