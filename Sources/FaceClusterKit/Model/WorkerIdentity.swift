@@ -52,7 +52,10 @@ public struct WorkerIdentity: Hashable, Sendable, Codable, CustomStringConvertib
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// `<boot id>:<start ticks>` of process `pid`, or `nil` when it does not exist or `/proc` is missing.
+    /// `<boot id>:<start ticks>` of process `pid`, or `nil` when it does not exist or `/proc` is missing, or it
+    /// has ended and only waits to be reaped (state `Z` or `X`): a worker killed with SIGKILL under a parent that
+    /// does not reap, as a container's first process often is, stays a zombie with its id and start time, and its
+    /// photos waited for the lease to expire (found by `kill -9` during `facecluster ingest` here).
     static func startStamp(of pid: Int32) -> String? {
         guard let bootID = readSmallFile("/proc/sys/kernel/random/boot_id")?.trimmingTrailingNewlines(),
               let stat = readSmallFile("/proc/\(pid)/stat"),
@@ -60,7 +63,7 @@ public struct WorkerIdentity: Hashable, Sendable, Codable, CustomStringConvertib
         else { return nil }
         // After "pid (comm)": field 3 is the state; the start time is field 22, so the 20th field after ")".
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19 else { return nil }
+        guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
         return "\(bootID):\(fields[19])"
     }
 

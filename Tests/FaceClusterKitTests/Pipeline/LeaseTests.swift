@@ -1,4 +1,4 @@
-import FaceClusterKit
+@testable import FaceClusterKit
 import Foundation
 import Testing
 
@@ -32,6 +32,29 @@ struct LeaseTests {
         var elsewhere = Self.exitedWorker
         elsewhere.host = "another-host"
         #expect(!elsewhere.hasExited, "nothing can be known of a process on another machine")
+    }
+
+    @Test("a worker killed and not yet reaped (a zombie) has exited")
+    func zombieHasExited() throws {
+        try #require(WorkerIdentity.current.processStart != nil, "needs /proc")
+        var pid: pid_t = 0
+        let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("30"), nil]
+        defer { arguments.forEach { free($0) } }
+        try #require(posix_spawn(&pid, "/bin/sleep", nil, nil, arguments, environ) == 0)
+        let worker = WorkerIdentity(host: WorkerIdentity.current.host, processID: pid, processStart: WorkerIdentity.startStamp(of: pid))
+        #expect(worker.processStart != nil && !worker.hasExited)
+        kill(pid, SIGKILL)
+        // Not reaped yet: the kernel keeps it as a zombie with the same id and start time.
+        var state = ""
+        for _ in 0..<200 where state != "Z" {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            state = stat.split(separator: ")").last?.split(separator: " ").first.map(String.init) ?? ""
+            if state != "Z" { usleep(10_000) }
+        }
+        #expect(state == "Z")
+        #expect(worker.hasExited)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
     }
 
     @Test("a photo whose worker process has exited is taken over at once, without waiting for the lease")
