@@ -2,7 +2,7 @@
 # The local engine's figures: grouping quality and ingestion rate on the labeled set (61 photos, 7 people),
 # time and peak memory for one 20 MP photo, and small faces in big photos (a 12 MP group photo with faces of
 # 150-190 px, a 12,000 x 6,000 panorama with faces of 1,200, 550 and 340 px, a textured 48 MP photo with faces of
-# 100-200 px) beside the face_recognition peer
+# 100-200 px, a textured 100 MP one with faces of 90-700 px) beside the face_recognition peer
 # (the same dlib HOG detector, face_locations at full size as its users call it). Release build, all cores.
 # Usage: scripts/bench-local.sh  (the grouping peer: scripts/bench-grouping.sh)
 set -euo pipefail
@@ -51,9 +51,10 @@ def canvas(name, size, faces, textured=False):
 canvas("group-12mp", (4000, 3000), [(150, 200, 300), (170, 1500, 1200), (190, 3000, 500)])
 canvas("panorama-72mp", (12000, 6000), [(1200, 600, 500), (550, 6000, 1500), (340, 9500, 3500)])
 canvas("phone-48mp", (8000, 6000), [(100, 500, 800), (130, 2500, 3000), (160, 4500, 1000), (200, 6500, 4000)], textured=True)
+canvas("big-100mp", (12000, 8333), [(90, 500, 700), (130, 4000, 5000), (200, 8000, 1500), (400, 2000, 3000), (700, 9000, 4500)], textured=True)
 PY
 printf '%-18s %-24s %6s %9s %8s\n' photo program faces seconds "peak MB"
-for photo in group-12mp panorama-72mp phone-48mp; do
+for photo in group-12mp panorama-72mp phone-48mp big-100mp; do
   for smallest in 80 0; do
     store="$work/store-$photo-$smallest"
     /usr/bin/time -f "%e %M" -o "$work/time" "$facecluster" ingest "$work/$photo.jpg" --store "$store" --smallest-face "$smallest" >/dev/null 2>&1

@@ -29,7 +29,7 @@ struct Ingest: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "The smallest face, in pixels of the photo, to look for in big photos (0: faces the first pass sees: all of a photo up to 4 MP, from 320 px of a 12 MP one).",
-        discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 1–2 s more for a 12 MP photo, 6 s for 48 MP, on 2 cores; above 50 MP the smallest face found is 160 px."))
+        discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 1 s more for a 12 MP photo, 4–5 s for 48 MP, 8–9 s for 100 MP, on 2 cores; above 100 MP the smallest face found is 160 px."))
     var smallestFace = 80
 
 

@@ -10,6 +10,9 @@ import sys
 import time
 
 import face_recognition
+from PIL import Image
+
+Image.MAX_IMAGE_PIXELS = None  # the 100 MP photo is ours, not a decompression bomb
 
 started = time.perf_counter()
 image = face_recognition.load_image_file(sys.argv[1])

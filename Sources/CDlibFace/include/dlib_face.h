@@ -50,9 +50,11 @@ dlib_face_detector *dlib_face_detector_create(char *error, size_t error_size);
 
 void dlib_face_detector_destroy(dlib_face_detector *detector);
 
-/// Like `dlib_face_detect`, without landmarks (left zero): the boxes and scores only, largest first.
+/// Like `dlib_face_detect`, without landmarks (left zero): the boxes and scores only, largest first, from at
+/// most `levels` levels of the detector's pyramid (each 5/6 the size of the last, so level n finds faces of
+/// 80 × 1.2^n pixels of the upsampled image), or every level it scans when `levels` is 0.
 int dlib_face_detector_detect(
-    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample,
+    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample, int levels,
     dlib_face *faces, int capacity, char *error, size_t error_size);
 
 /// Fills in the 5 landmarks of `count` faces whose boxes `dlib_face_detector_detect` found in the same image

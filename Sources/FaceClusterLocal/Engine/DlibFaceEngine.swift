@@ -86,10 +86,13 @@ final class HOGDetector: @unchecked Sendable {
 
     deinit { dlib_face_detector_destroy(handle) }
 
-    /// Face boxes in `image`, largest first, in its pixels, with their HOG scores (no landmarks).
-    func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
+    /// Face boxes in `image`, largest first, in its pixels, with their HOG scores (no landmarks), from at most
+    /// `levels` levels of the detector's pyramid (level n finds faces of 80 × 1.2ⁿ pixels after upsampling; 0:
+    /// every level).
+    func detect(_ image: UprightImage, upsample: Int, levels: Int = 0, capacity: Int = 256) throws -> [dlib_face] {
         try DlibFaceEngine.faces(in: image, capacity: capacity) { pixels, faces, error in
-            dlib_face_detector_detect(handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), faces, Int32(capacity), error, 512)
+            dlib_face_detector_detect(
+                handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), Int32(levels), faces, Int32(capacity), error, 512)
         }
     }
 }

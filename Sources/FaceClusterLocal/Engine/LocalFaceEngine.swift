@@ -43,17 +43,17 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         /// pass). 80 px: a face a person recognises in a print; smaller ones give embeddings too poor to group.
         public var smallestFace: Int
         /// The most pixels the tiled passes may scan per photo (decoded pixels × 4 per upsampling, the coarser
-        /// passes included, before the tiles' overlap): the bound on their time and memory. 67 MP (50 MP for the
-        /// finest pass, a third more for the coarser ones) reaches 80 px faces in photos up to 50 MP (a 48 MP
-        /// photo: 6–7.5 s and 208 MB on the 2 cores of the development machine) and 160 px ones up to 100 MP;
-        /// a photo that would need more is scanned at the finest scale within it
-        /// (README → Performance).
+        /// passes included, before the tiles' overlap): the bound on their time and memory. 135 MP reaches 80 px
+        /// faces in photos up to 100 MP (a 100 MP photo needs 131 MP: its half-size decode upsampled once, then
+        /// two coarser passes), 8.2–9.1 s and 273–274 MB for one on the 2 cores of the development machine, a
+        /// 48 MP one 4.3–5.0 s (README → Performance); a larger photo is scanned at the finest scale within it
+        /// (160 px faces up to 400 MP).
         public var tiledDetectionPixels: Int
         public var engines: Int
 
         public init(
             analysisPixels: Int = 2_000_000, wholePhotoPixels: Int = 4_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80,
-            tiledDetectionPixels: Int = 67_000_000, engines: Int = ProcessInfo.processInfo.activeProcessorCount
+            tiledDetectionPixels: Int = 135_000_000, engines: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
             self.analysisPixels = analysisPixels
             self.wholePhotoPixels = wholePhotoPixels
@@ -214,7 +214,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 group.addTask {
                     try await BlockingWork.run {
                         (number, try HOGDetectors.shared.withDetector {
-                            try $0.detect(image.cropped(tile), upsample: pass.upsample)
+                            try $0.detect(image.cropped(tile), upsample: pass.upsample, levels: pass.levels)
                         })
                     }
                 }

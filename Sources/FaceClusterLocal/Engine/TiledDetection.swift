@@ -23,15 +23,20 @@ import Foundation
 ///   largest face (up to 960 px) and scanned up to 2.8 times the photo.
 /// - **Cost**: the pixels the detector scans, photo pixels × scale² × 4 per upsampling, × 4/3 for the coarser
 ///   passes (the first pass is included in neither). Tiles are at most ``maximumTileSide`` scanned pixels a
-///   side and are scanned on every ``BlockingWork`` thread at once, each with a ``HOGDetector`` of its own.
+///   side and are scanned on every ``BlockingWork`` thread at once, each with a ``HOGDetector`` of its own,
+///   in grey (a quarter faster than colour), down to the pyramid levels their pass answers for (``Pass/levels``).
 ///   Measured by `scripts/bench-local.sh` on this machine: see README → Performance.
 struct TiledDetection: Equatable, Sendable {
     /// The detector's window in pixels (dlib's frontal HOG detector: 80 × 80).
     static let window = 80.0
-    /// The longest side of a tile, in scanned pixels (after upsampling): 1,280, about 28 MB of dlib's buffers
-    /// per tile. 1,536 kept a 100 MP photo at 301 MB (two tiles at once; the target is < 300 MB); 1,280 gives
-    /// 294–297 MB, and 12/48/72 MP photos 12–16 MB less, for about 5 % more scanning (the overlaps).
-    static let maximumTileSide = 1280
+    /// The longest side of a tile, in scanned pixels (after upsampling): 1,920. A tile's HOG features are built
+    /// and scanned one pyramid level at a time (`dlib_face_detector_detect`), where dlib's own detector holds
+    /// every level's features at once (21 MB for a 1,280 px tile), so tiles can be larger and
+    /// overlap less (a 640 px tile upsampled to 1,280 overlapped its neighbours by 120 of its 640 pixels: half
+    /// again as many pixels scanned). A 100 MP photo with 80 px faces, measured: 1,280 px tiles scanned by dlib's
+    /// whole pyramid 11.2–11.7 s and 287–298 MB; a level at a time, only the levels a pass needs, 1,920 px tiles
+    /// 8.2–9.1 s and 273–274 MB; 2,560 px tiles 7.9 s but 307 MB (the target is < 300 MB).
+    static let maximumTileSide = 1920
     /// Above this many decoded pixels, the finer decode gives way to a coarser one upsampled.
     static let fineDecodePixels = 25_000_000.0
     /// The largest face a pass answers for, in windows: the next pass, at half the resolution, starts at 2; the
@@ -111,6 +116,13 @@ struct TiledDetection: Equatable, Sendable {
         var smallest: Double
         /// The largest face it answers for, in displayed pixels: larger ones are a coarser pass's.
         var largest: Double
+
+        /// The detector's pyramid levels it scans (each 5/6 of the last, so level n finds faces 1.2ⁿ × `smallest`):
+        /// up to `largest`, and two more for a face the detector boxes a little smaller than it is. The levels
+        /// beyond, which dlib would scan down to its window, only find a coarser pass's faces.
+        var levels: Int {
+            Int((log(largest / smallest) / log(1.2)).rounded(.up)) + 3
+        }
     }
 
     /// The passes over an image decoded at `actualScale`, finest first, down to the first pass's faces.

@@ -1,5 +1,6 @@
 @testable import FaceClusterKit
 @testable import FaceClusterLocal
+import CDlibFace
 import Foundation
 import Testing
 
@@ -16,8 +17,11 @@ struct SmallFacesTests {
         // A 72 MP panorama at 1/8: decoded at 1/2 (18 MP, not 72) and upsampled once reaches 80 px for the same work.
         let panorama = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: 100_000_000))
         #expect(panorama.scale == 0.5 && panorama.upsample == 1 && panorama.passes(actualScale: 0.5).first?.smallest == 80)
-        // The default budget (67 MP) reaches what it can: 160 px faces at 1/2 without upsampling.
-        let bounded = try #require(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: LocalFaceEngine.Configuration().tiledDetectionPixels))
+        // The default budget (135 MP) reaches 80 px faces up to 100 MP; above, what it can: 160 px faces at 1/2.
+        let budget = LocalFaceEngine.Configuration().tiledDetectionPixels
+        let hundred = try #require(TiledDetection(width: 12000, height: 8333, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: budget))
+        #expect(hundred.scale == 0.5 && hundred.upsample == 1 && hundred.passes(actualScale: 0.5).first?.smallest == 80)
+        let bounded = try #require(TiledDetection(width: 14000, height: 10500, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 80, budget: budget))
         #expect(bounded.scale == 0.5 && bounded.upsample == 0 && bounded.passes(actualScale: 0.5).first?.smallest == 160)
         // Turned off.
         #expect(TiledDetection(width: 12000, height: 6000, coarseScale: 0.125, coarseUpsample: 0, smallestFace: 0, budget: 100_000_000) == nil)
@@ -56,6 +60,40 @@ struct SmallFacesTests {
         }
     }
 
+    @Test("a tile scanned down to its pass's pyramid levels finds the faces that pass answers for, box for box as the whole pyramid does, and none larger than its last level",
+          .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+    func pyramidLevels() async throws {
+        let sides = [90, 150, 230, 500]
+        let (photo, boxes) = try await BlockingWork.run {
+            try Self.canvas(width: 3200, height: 2400, faces: [(90, 100, 100), (150, 600, 100), (230, 1100, 100), (500, 1700, 200)])
+        }
+        let image = try UprightImage(decoding: photo, maximumPixels: .max)
+        let pass = TiledDetection.Pass(halvings: 0, upsample: 0, smallest: 80, largest: 240)
+        let detector = try HOGDetector()
+        let (whole, limited) = try await BlockingWork.run {
+            (try detector.detect(image, upsample: 0), try detector.detect(image, upsample: 0, levels: pass.levels))
+        }
+        func found(_ faces: [dlib_face], _ box: BoundingBox) -> dlib_face? {
+            faces.first { face in
+                BoundingBox(left: face.left / 3200, top: face.top / 2400, width: (face.right - face.left) / 3200, height: (face.bottom - face.top) / 2400)
+                    .overlap(with: box) > 0.4
+            }
+        }
+        for (side, box) in zip(sides, boxes) {
+            let inWhole = try #require(found(whole, box), "the whole pyramid finds the \(side) px face")
+            if Double(side) < pass.largest {
+                let inLimited = try #require(found(limited, box), "\(pass.levels) levels find the \(side) px face")
+                #expect([inLimited.left, inLimited.top, inLimited.right, inLimited.bottom, inLimited.score]
+                        == [inWhole.left, inWhole.top, inWhole.right, inWhole.bottom, inWhole.score])
+            } else if let inLimited = found(limited, box) {
+                // Seen through its last level only, smaller than it is: the pass drops it as a coarser pass's.
+                #expect(inLimited.right - inLimited.left < inWhole.right - inWhole.left)
+            }
+        }
+        let lastWindow = TiledDetection.window * pow(1.2, Double(pass.levels - 1))
+        #expect(limited.allSatisfy { $0.right - $0.left <= lastWindow * 1.1 }, "no box larger than the last level's window, \(lastWindow) px")
+    }
+
     /// `face` (the fixture's face is 311 px wide at (164, 302) in its 626 × 1200 frame) pasted at each size and
     /// place into a gray canvas: the photo, and where each face is as a box.
     static func canvas(width: Int, height: Int, faces: [(side: Int, x: Int, y: Int)]) throws -> (photo: Data, boxes: [BoundingBox]) {
@@ -90,12 +128,14 @@ struct SmallFacesTests {
         var testDescription: String { "\(width) × \(height), faces of \(faces.map { "\($0.side)" }.joined(separator: ", ")) px" }
     }
 
-    @Test("every face found in big photos: a 12 MP group photo with faces of 85–105 px, a 12,000 × 6,000 panorama with faces of 1,200, 550 and 340 px (its bound: 160 px)",
+    @Test("every face found in big photos: a 12 MP group photo with faces of 85–105 px, a 12,000 × 6,000 panorama with faces of 1,200, 550 and 340 px, a 100 MP photo with faces of 90–700 px",
           .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"),
           arguments: [
               // The first pass sees the 12 MP photo at 1/4 (2 MP): its faces are 21–26 px there, far under dlib's 80 px window.
               BigPhoto(width: 4000, height: 3000, faces: [(85, 200, 300), (95, 1500, 1200), (105, 3000, 500)], firstPassFinds: 0),
               BigPhoto(width: 12000, height: 6000, faces: [(1200, 600, 500), (550, 6000, 1500), (340, 9500, 3500)], firstPassFinds: 2),
+              // At 1/8 the 700 px face is 87 px, the others under dlib's window; 90 px needs the half-size decode upsampled.
+              BigPhoto(width: 12000, height: 8333, faces: [(90, 500, 700), (130, 4000, 5000), (200, 8000, 1500), (700, 9000, 4500)], firstPassFinds: 1),
           ])
     func bigPhotos(_ big: BigPhoto) async throws {
         let (photo, boxes) = try await BlockingWork.run { try Self.canvas(width: big.width, height: big.height, faces: big.faces) }
