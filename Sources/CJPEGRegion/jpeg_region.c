@@ -8,6 +8,9 @@
 #include <string.h>
 #include <jpeglib.h>
 #include <jerror.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 typedef struct {
     struct jpeg_error_mgr manager;
@@ -116,4 +119,16 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     }
     jpeg_destroy_decompress(&info);
     return 0;
+}
+
+int fck_return_large_blocks(size_t bytes) {
+#if defined(__GLIBC__)
+    const int threshold = bytes > 0x3fffffff ? 0x3fffffff : (int)bytes;
+    // Setting the threshold stops glibc from raising the trim threshold with it (to twice the mmap threshold):
+    // left at 128 kB, the top of a heap is handed back after every photo and faulted in again for the next.
+    return mallopt(M_MMAP_THRESHOLD, threshold) == 1 && mallopt(M_TRIM_THRESHOLD, 2 * threshold) == 1;
+#else
+    (void)bytes;
+    return 0;
+#endif
 }

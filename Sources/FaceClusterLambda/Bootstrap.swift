@@ -16,6 +16,7 @@ import Logging
 @main
 enum Bootstrap {
     static func main() async {
+        ImageMemory.returnLargeBlocksToSystem()
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
         let logger = Logger(label: "facecluster")
         let environment = ProcessInfo.processInfo.environment

@@ -50,4 +50,9 @@ typedef struct {
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result);
 
+/// Makes the C library's malloc hand blocks of at least `bytes` straight to the system (mmap) and give them back
+/// when freed, instead of keeping them in the freeing thread's arena. Returns 1 when it took the setting (glibc),
+/// 0 where there is no such setting.
+int fck_return_large_blocks(size_t bytes);
+
 #endif
