@@ -76,26 +76,38 @@ enum TurboJPEG {
         }
         guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
         if result.damaged > 0 { throw ImageError.damaged(detail: message) }
-        if result.components == 4 { samples = rgb(fromCMYK: samples, inverted: header.adobe) }
+        if result.components == 4 {
+            rgbInPlace(fromCMYK: &samples, width: Int(result.width), height: Int(result.height), bands: bands, inverted: header.adobe)
+        }
         let pixels = samples
         return DecodedRegion(
             buffer: PixelBuffer(width: Int(result.width), height: Int(result.height), pixels: pixels),
             xOffset: Int(result.x_offset), fullWidth: scaled(header.width, by: factor), fullHeight: scaled(header.height, by: factor))
     }
 
-    /// CMYK to RGB. Adobe applications write CMYK JPEGs inverted (0 = full ink), which is what the APP14
-    /// marker signals; others store plain CMYK.
-    static func rgb(fromCMYK cmyk: [UInt8], inverted: Bool) -> [UInt8] {
-        let count = cmyk.count / 4
-        var rgb = [UInt8](repeating: 0, count: count * 3)
-        for pixel in 0..<count {
-            var c = Int(cmyk[pixel * 4]), m = Int(cmyk[pixel * 4 + 1]), y = Int(cmyk[pixel * 4 + 2]), k = Int(cmyk[pixel * 4 + 3])
-            if !inverted { (c, m, y, k) = (255 - c, 255 - m, 255 - y, 255 - k) }
-            rgb[pixel * 3] = UInt8((c * k + 127) / 255)
-            rgb[pixel * 3 + 1] = UInt8((m * k + 127) / 255)
-            rgb[pixel * 3 + 2] = UInt8((y * k + 127) / 255)
+    /// CMYK to RGB, in the same buffer, for the rows in `bands` (all when `nil`): the other rows were never
+    /// decoded and are never read, so they are neither converted nor touched. Adobe applications write CMYK
+    /// JPEGs inverted (0 = full ink), which is what the APP14 marker signals; others store plain CMYK. Pixel p's
+    /// RGB goes to bytes 3p…3p+2, which no pixel after it is read from (they start at 4p + 4), so rows go front to
+    /// back in place; the buffer then holds `width × height × 3` bytes. A new RGB array, as this once made, wrote
+    /// every row of it: the thumbnails of a 100 MP CMYK photo decoded at full size held 300 MB of it for the
+    /// rows of a few faces, and the local engine's decode held both buffers at once.
+    static func rgbInPlace(fromCMYK samples: inout [UInt8], width: Int, height: Int, bands: [Range<Int>]?, inverted: Bool) {
+        samples.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for band in bands ?? [0..<height] {
+                for row in max(band.lowerBound, 0)..<min(band.upperBound, height) {
+                    for pixel in row * width..<(row + 1) * width {
+                        var c = Int(base[pixel * 4]), m = Int(base[pixel * 4 + 1]), y = Int(base[pixel * 4 + 2]), k = Int(base[pixel * 4 + 3])
+                        if !inverted { (c, m, y, k) = (255 - c, 255 - m, 255 - y, 255 - k) }
+                        base[pixel * 3] = UInt8((c * k + 127) / 255)
+                        base[pixel * 3 + 1] = UInt8((m * k + 127) / 255)
+                        base[pixel * 3 + 2] = UInt8((y * k + 127) / 255)
+                    }
+                }
+            }
         }
-        return rgb
+        samples.removeLast(samples.count - width * height * 3)
     }
 
     /// Encodes RGB pixels as a baseline JPEG with 4:2:0 chroma subsampling.

@@ -47,8 +47,9 @@ struct TurboJPEGThumbnailCropperTests {
         #expect(difference < 6, "mean difference \(difference) levels for orientation \(orientation.rawValue)")
     }
 
-    @Test("faces in separate bands and columns: only their region is decoded, each lands right", arguments: Orientation.allCases)
-    func severalRegions(_ orientation: Orientation) async throws {
+    @Test("faces in separate bands and columns: only their region is decoded, each lands right, in colour and in CMYK",
+          arguments: Orientation.allCases, [JPEGFactory.Kind.baseline, .cmyk])
+    func severalRegions(_ orientation: Orientation, _ kind: JPEGFactory.Kind) async throws {
         let boxes = [
             BoundingBox(left: 0.05, top: 0.05, width: 0.12, height: 0.16), BoundingBox(left: 0.8, top: 0.1, width: 0.12, height: 0.16),
             BoundingBox(left: 0.45, top: 0.75, width: 0.12, height: 0.16),
@@ -62,8 +63,9 @@ struct TurboJPEGThumbnailCropperTests {
                 displayed.pixels.replaceSubrange(at..<at + rect.width * 3, with: patch.pixels[at..<at + rect.width * 3])
             }
         }
-        let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation), boxes: boxes, spec: ThumbnailSpec())
-        for (n, thumbnail) in thumbnails.enumerated() { expectQuadrants(thumbnail, "orientation \(orientation.rawValue), face \(n)") }
+        let thumbnails = try await cropper.thumbnails(of: JPEGFactory.jpeg(displayed, orientation: orientation, kind: kind), boxes: boxes, spec: ThumbnailSpec())
+        #expect(thumbnails.count == boxes.count)
+        for (n, thumbnail) in thumbnails.enumerated() { expectQuadrants(thumbnail, "\(kind), orientation \(orientation.rawValue), face \(n)") }
     }
 
     @Test("progressive, grayscale and CMYK (YCCK, Adobe-inverted) photos give the right colours")
