@@ -9,11 +9,13 @@
 #include <dlib/image_transforms.h>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -132,7 +134,7 @@ struct face_detector {
     /// one core, which an ingest once paid for every engine and tile detector it made (40 % of the CPU of
     /// ingesting six 0.5–3 MP photos); copy the one ``shared()`` keeps.
     face_detector() {
-        frontal_face_detector model = get_frontal_face_detector();
+        frontal_face_detector model = frontal_model();
         scanner.copy_configuration(model.get_scanner());
         min_width = scanner.get_min_pyramid_layer_width();
         min_height = scanner.get_min_pyramid_layer_height();
@@ -151,6 +153,46 @@ struct face_detector {
         : filters(other.filters), overlap(other.overlap),
           min_width(other.min_width), min_height(other.min_height), max_levels(other.max_levels) {
         scanner.copy_configuration(other.scanner);
+    }
+
+    /// Where `frontal_model()` keeps the decoded model ("": nowhere); see dlib_face_set_detector_cache.
+    static std::string &cache_path() {
+        static std::string path;
+        return path;
+    }
+    static std::mutex &cache_mutex() {
+        static std::mutex mutex;
+        return mutex;
+    }
+
+    /// dlib's frontal face detector: from the cache file when it holds one (a plain serialized object_detector
+    /// reads in milliseconds), else decoded from dlib's embedded copy and written to the cache (to a temporary
+    /// name, then renamed, so a reader never sees half a file). A cache that cannot be read or written is passed by.
+    static frontal_face_detector frontal_model() {
+        std::string path;
+        {
+            std::lock_guard<std::mutex> lock(cache_mutex());
+            path = cache_path();
+        }
+        frontal_face_detector model;
+        if (!path.empty()) {
+            try {
+                deserialize(path) >> model;
+                if (model.num_detectors() == 5) return model;
+            } catch (...) {
+            }
+        }
+        model = get_frontal_face_detector();
+        if (!path.empty()) {
+            const std::string temporary = path + ".tmp-" + std::to_string(getpid());
+            try {
+                serialize(temporary) << model;
+                if (std::rename(temporary.c_str(), path.c_str()) != 0) std::remove(temporary.c_str());
+            } catch (...) {
+                std::remove(temporary.c_str());
+            }
+        }
+        return model;
     }
 
     /// The one decoded per process; copying it is safe from any thread (nothing in it changes).
@@ -225,6 +267,27 @@ struct dlib_face_engine {
 static void use_one_blas_thread() {
     using set_threads = void (*)(int);
     if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
+extern "C" void dlib_face_set_detector_cache(const char *path) {
+    std::lock_guard<std::mutex> lock(face_detector::cache_mutex());
+    face_detector::cache_path() = path ? path : "";
+}
+
+extern "C" const char *dlib_face_blas_kernels(void) {
+    using corename = char *(*)(void);
+    auto name = reinterpret_cast<corename>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    return name ? name() : nullptr;
+}
+
+extern "C" const char *dlib_face_cpu_blas_kernels(void) {
+#if defined(__x86_64__)
+    // __builtin_cpu_supports also checks that the OS saves the vector registers (XCR0), as OpenBLAS does.
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd")) return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+    return nullptr;
 }
 
 extern "C" dlib_face_engine *dlib_face_engine_create(

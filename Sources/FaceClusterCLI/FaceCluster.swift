@@ -28,6 +28,7 @@ struct FaceCluster: AsyncParsableCommand {
 
     /// Parses, runs, and turns every failure into a message on standard error and an exit status.
     static func main() async {
+        BLASKernels.restartWithTheCPUsKernelsIfNeeded()
         ImageMemory.returnLargeBlocksToSystem()
         do {
             var command = try parseAsRoot()

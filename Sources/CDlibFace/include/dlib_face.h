@@ -63,6 +63,19 @@ int dlib_face_landmarks(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
     dlib_face *faces, int count, char *error, size_t error_size);
 
+/// Where to keep dlib's HOG face detector decoded: `get_frontal_face_detector()` decompresses the copy dlib embeds,
+/// 0.3 s of one core, on a process's first detection; with a cache file it is read in milliseconds (written
+/// on the first run). Takes effect when called before the first engine or detector is made; NULL: no cache.
+void dlib_face_set_detector_cache(const char *path);
+
+/// The OpenBLAS kernels this process runs ("SkylakeX", "Haswell", "Prescott", …), or NULL when the BLAS behind
+/// libblas.so.3 is not OpenBLAS.
+const char *dlib_face_blas_kernels(void);
+
+/// The best OpenBLAS kernels this CPU and its OS support, among those of OpenBLAS 0.3.21: "SkylakeX" (AVX-512
+/// F, BW, VL, DQ and CD), "Haswell" (AVX2 and FMA), or NULL for neither (or a CPU other than x86-64).
+const char *dlib_face_cpu_blas_kernels(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@ final class DlibFaceEngine: @unchecked Sendable {
 
     init(models: FaceModels) throws {
         try models.check()
+        dlib_face_set_detector_cache(models.detectorCache.path)
         var error = [CChar](repeating: 0, count: 512)
         guard let handle = dlib_face_engine_create(models.shapePredictor.path, models.recognitionModel.path, &error, error.count) else {
             throw LocalEngineError.modelUnreadable(detail: Self.message(error))

@@ -29,6 +29,11 @@ public struct FaceModels: Sendable, Hashable {
 
     var shapePredictor: URL { directory.appendingPathComponent(Self.shapePredictorFile) }
     var recognitionModel: URL { directory.appendingPathComponent(Self.recognitionModelFile) }
+    /// dlib's HOG face detector, decoded from the copy dlib embeds and kept here by the first engine a process
+    /// makes (`dlib_face_set_detector_cache`): decoding it costs 0.3 s of one core, reading this file milliseconds.
+    /// Derived, so it may be deleted at any time.
+    public static let detectorCacheFile = "frontal_face_detector.dat"
+    var detectorCache: URL { directory.appendingPathComponent(Self.detectorCacheFile) }
 
     /// Throws ``LocalEngineError/modelsMissing(directory:)`` unless both files are there.
     public func check() throws {
