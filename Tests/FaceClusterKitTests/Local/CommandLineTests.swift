@@ -1,4 +1,5 @@
 import FaceClusterKit
+import FaceClusterLocal
 import Foundation
 import Testing
 
@@ -114,6 +115,31 @@ struct CommandLineTests {
         // Ingesting again brings back neither the deleted photo nor the forgotten faces' duplicates.
         _ = try await Self.run(["ingest", "photos"], in: folder)
         #expect(try await Self.people(folder).map { $0["photoCount"] as? Int }.contains(2))
+    }
+
+    @Test("the first run keeps dlib's HOG detector decoded beside the models; the next reads it and finds the same faces")
+    func detectorCache() async throws {
+        let folder = try Self.library()
+        let models = folder.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        for file in [FaceModels.shapePredictorFile, FaceModels.recognitionModelFile] {
+            try FileManager.default.createSymbolicLink(
+                at: models.appendingPathComponent(file), withDestinationURL: FaceModels.defaultDirectory().appendingPathComponent(file))
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["FACECLUSTER_MODELS"] = models.path
+        let cache = models.appendingPathComponent(FaceModels.detectorCacheFile)
+        var faces: [[String]] = []
+        for store in ["first", "second"] {
+            let ingest = try await Subprocess.run(Self.binary, ["ingest", "photos/trip", "--store", store], in: folder, environment: environment)
+            #expect(ingest.status == 1, "the cut-off JPEG fails: \(String(decoding: ingest.errors, as: UTF8.self))")
+            #expect(FileManager.default.fileExists(atPath: cache.path), "written by the \(store) run")
+            let shown = try await Subprocess.run(Self.binary, ["photo", "photos/trip/John_Salley-0.jpg", "--store", store, "--json"], in: folder, environment: environment)
+            let photo = try #require(try JSONSerialization.jsonObject(with: shown.output) as? [String: Any])
+            let found = try #require(photo["faces"] as? [[String: Any]])
+            faces.append(found.map { "\($0["faceID"] ?? "") \($0["box"] ?? "")" }.sorted())
+        }
+        #expect(!faces[0].isEmpty && faces[0] == faces[1])
     }
 
     @Test("--copy copies the photos into the store and references the copies; --store puts the library elsewhere")
