@@ -54,9 +54,28 @@ static void on_progress(j_common_ptr info) {
     }
 }
 
+/// Where stored pixel (0, v) of a `width` x `height` stored image goes in the displayed one, and how far apart
+/// (in bytes) the displayed places of stored pixels u and u + 1 are, for EXIF `orientation` (the inverse of
+/// Orientation.storedPixel in PixelBuffer.swift).
+static void displayed_row(int orientation, size_t width, size_t height, size_t v, ptrdiff_t *base, ptrdiff_t *step) {
+    const int swaps = orientation >= 5;
+    const ptrdiff_t dw = (ptrdiff_t)(swaps ? height : width), dh = (ptrdiff_t)(swaps ? width : height), y = (ptrdiff_t)v;
+    switch (orientation) {
+    case 2: *base = (y * dw + dw - 1) * 3; *step = -3; break;
+    case 3: *base = ((dh - 1 - y) * dw + dw - 1) * 3; *step = -3; break;
+    case 4: *base = (dh - 1 - y) * dw * 3; *step = 3; break;
+    case 5: *base = y * 3; *step = dw * 3; break;
+    case 6: *base = (dw - 1 - y) * 3; *step = dw * 3; break;
+    case 7: *base = ((dh - 1) * dw + dw - 1 - y) * 3; *step = -dw * 3; break;
+    case 8: *base = ((dh - 1) * dw + y) * 3; *step = -dw * 3; break;
+    default: *base = y * dw * 3; *step = 3; break;
+    }
+}
+
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result) {
     struct jpeg_decompress_struct info;
+    unsigned char *volatile scanline = NULL;  // a row to turn, freed on every way out
     error_handler errors;
     progress_handler progress;
     memset(result, 0, sizeof *result);
@@ -69,6 +88,7 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     progress.errors = &errors;
     if (setjmp(errors.jump)) {
         jpeg_destroy_decompress(&info);
+        free(scanline);
         return -1;
     }
     jpeg_create_decompress(&info);
@@ -99,6 +119,19 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     // upsampler's two rows, a context row group) leaves libjpeg-turbo 2.1's row state stale, so it returns
     // rows from before the skip and decodes past the last iMCU row ("premature end of data segment";
     // libjpeg-turbo issue 915). Rounding costs at most one iMCU row (16 rows at 4:2:0) per band edge.
+    const int turned = request->orientation > 1 && request->orientation <= 8;
+    if (turned) {
+        if (width < info.output_width || info.output_components != 3 || request->band_count != 1
+            || request->bands[0] != 0 || request->bands[1] < info.output_height) {
+            snprintf(result->message, sizeof result->message, "an orientation needs the whole image in RGB");
+            longjmp(errors.jump, 1);
+        }
+        scanline = malloc(stride);
+        if (!scanline) {
+            snprintf(result->message, sizeof result->message, "Insufficient memory for a row");
+            longjmp(errors.jump, 1);
+        }
+    }
     JDIMENSION group = (JDIMENSION)(info.max_v_samp_factor * info.min_DCT_scaled_size);
     for (unsigned int band = 0; band < request->band_count; band++) {
         JDIMENSION start = request->bands[2 * band] / group * group;
@@ -106,8 +139,21 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         if (end > info.output_height) end = info.output_height;
         if (start > info.output_scanline) jpeg_skip_scanlines(&info, start - info.output_scanline);
         while (info.output_scanline < end) {
-            JSAMPROW row = pixels + (size_t)info.output_scanline * stride;
-            jpeg_read_scanlines(&info, &row, 1);
+            if (turned) {
+                ptrdiff_t base, step;
+                displayed_row(request->orientation, info.output_width, info.output_height, info.output_scanline, &base, &step);
+                JSAMPROW row = scanline;
+                jpeg_read_scanlines(&info, &row, 1);
+                unsigned char *to = pixels + base;
+                for (JDIMENSION u = 0; u < info.output_width; u++, to += step) {
+                    to[0] = scanline[3 * u];
+                    to[1] = scanline[3 * u + 1];
+                    to[2] = scanline[3 * u + 2];
+                }
+            } else {
+                JSAMPROW row = pixels + (size_t)info.output_scanline * stride;
+                jpeg_read_scanlines(&info, &row, 1);
+            }
         }
     }
     if (request->stop_after_bands && info.output_scanline < info.output_height) {
@@ -118,6 +164,7 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         jpeg_finish_decompress(&info);
     }
     jpeg_destroy_decompress(&info);
+    free(scanline);
     return 0;
 }
 

@@ -25,6 +25,10 @@ typedef struct {
     /// The most memory libjpeg may allocate (0: no limit); past it the decode fails instead of growing
     /// (a progressive frame's whole-image coefficient buffer, above all).
     long max_memory;
+    /// EXIF orientation 1-8: each decoded row is written where it is displayed, so the output holds the image
+    /// upright (width and height swapped for 5-8) without a second buffer. Above 1 only for a whole RGB image:
+    /// no column crop, one band of every row, `cmyk` 0.
+    int orientation;
 } fck_region_request;
 
 typedef struct {

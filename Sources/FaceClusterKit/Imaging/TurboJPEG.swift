@@ -43,10 +43,18 @@ enum TurboJPEG {
     /// The most memory one decode may take (the header check refuses bigger progressive frames first).
     static let memoryLimit = 256 * 1_048_576
 
+    ///
+    /// With an `orientation` other than `.up` (only for the whole image: no `columns`, no `bands`), the result is
+    /// the image as displayed. An RGB image's rows are written straight to where they are displayed, so the photo
+    /// is held once (turning a decoded 100 MP photo's half-size decode afterwards held 72 MB twice); CMYK is
+    /// turned after its conversion.
     static func decode(
-        _ data: Data, header: JPEGHeader, factor: (num: Int, denom: Int), columns: Range<Int>? = nil, bands: [Range<Int>]? = nil
+        _ data: Data, header: JPEGHeader, factor: (num: Int, denom: Int), columns: Range<Int>? = nil, bands: [Range<Int>]? = nil,
+        orientation: Orientation = .up
     ) throws -> DecodedRegion {
+        precondition(orientation == .up || (columns == nil && bands == nil), "only a whole image is decoded turned")
         let cmyk = header.components == 4
+        let turned = orientation != .up && !cmyk
         let rows = (bands ?? [0..<scaled(header.height, by: factor)]).flatMap { [UInt32($0.lowerBound), UInt32($0.upperBound)] }
         let capacity = scaled(header.width, by: factor) * scaled(header.height, by: factor) * (cmyk ? 4 : 3)
         var result = fck_region_result()
@@ -60,7 +68,8 @@ enum TurboJPEG {
                         scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0,
                         crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
                         bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
-                        stop_after_bands: 1, fast_upsampling: 1, max_memory: memoryLimit)
+                        stop_after_bands: 1, fast_upsampling: 1, max_memory: memoryLimit,
+                        orientation: turned ? Int32(orientation.rawValue) : 1)
                     return fck_decode_region(
                         raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, buffer.baseAddress, capacity, &result)
                 }
@@ -80,9 +89,13 @@ enum TurboJPEG {
             rgbInPlace(fromCMYK: &samples, width: Int(result.width), height: Int(result.height), bands: bands, inverted: header.adobe)
         }
         let pixels = samples
+        let (width, height) = turned && orientation.swapsDimensions ? (Int(result.height), Int(result.width)) : (Int(result.width), Int(result.height))
+        var buffer = PixelBuffer(width: width, height: height, pixels: pixels)
+        if orientation != .up && !turned { buffer = buffer.oriented(orientation) }
+        let full = (scaled(header.width, by: factor), scaled(header.height, by: factor))
         return DecodedRegion(
-            buffer: PixelBuffer(width: Int(result.width), height: Int(result.height), pixels: pixels),
-            xOffset: Int(result.x_offset), fullWidth: scaled(header.width, by: factor), fullHeight: scaled(header.height, by: factor))
+            buffer: buffer, xOffset: Int(result.x_offset),
+            fullWidth: orientation.swapsDimensions ? full.1 : full.0, fullHeight: orientation.swapsDimensions ? full.0 : full.1)
     }
 
     /// CMYK to RGB, in the same buffer, for the rows in `bands` (all when `nil`): the other rows were never

@@ -49,7 +49,7 @@ public struct UprightImage: Sendable {
         let factor = TurboJPEG.scalingFactors.reversed().first { factor in
             TurboJPEG.scaled(header.width, by: factor) * TurboJPEG.scaled(header.height, by: factor) <= maximumPixels
         } ?? TurboJPEG.scalingFactors[0]
-        let decoded = try TurboJPEG.decode(data, header: header, factor: factor).buffer.oriented(header.orientation)
+        let decoded = try TurboJPEG.decode(data, header: header, factor: factor, orientation: header.orientation).buffer
         self.width = decoded.width
         self.height = decoded.height
         self.pixels = decoded.pixels

@@ -68,6 +68,24 @@ struct TurboJPEGThumbnailCropperTests {
         for (n, thumbnail) in thumbnails.enumerated() { expectQuadrants(thumbnail, "\(kind), orientation \(orientation.rawValue), face \(n)") }
     }
 
+    @Test("a turned photo decodes straight to its displayed pixels: the same as decoding it and turning the copy",
+          arguments: Orientation.allCases, [JPEGFactory.Kind.baseline, .progressive, .grayscale, .cmyk])
+    func decodedUpright(_ orientation: Orientation, _ kind: JPEGFactory.Kind) throws {
+        let original = try Data(contentsOf: #require(Bundle.module.url(forResource: "obama2", withExtension: "jpg", subdirectory: "Fixtures")))
+        let displayed = JPEGFactory.decode(original)
+        let jpeg = JPEGFactory.jpeg(PixelBuffer(width: displayed.width - 3, height: displayed.height - 1, pixels: (0..<displayed.height - 1).flatMap {
+            displayed.pixels[($0 * displayed.width) * 3..<($0 * displayed.width + displayed.width - 3) * 3]
+        }), orientation: orientation, kind: kind)
+        let header = try JPEGHeader(checking: jpeg, pixelLimit: 100_000_000)
+        for factor in [(num: 1, denom: 1), (num: 1, denom: 2), (num: 1, denom: 8)] {
+            let turned = try TurboJPEG.decode(jpeg, header: header, factor: factor, orientation: header.orientation)
+            let reference = try TurboJPEG.decode(jpeg, header: header, factor: factor).buffer.oriented(header.orientation)
+            #expect(turned.buffer.width == reference.width && turned.buffer.height == reference.height)
+            #expect(turned.fullWidth == reference.width && turned.fullHeight == reference.height)
+            #expect(turned.buffer.pixels == reference.pixels, "\(kind), orientation \(orientation.rawValue), scale \(factor.num)/\(factor.denom)")
+        }
+    }
+
     @Test("progressive, grayscale and CMYK (YCCK, Adobe-inverted) photos give the right colours")
     func colourSpaces() async throws {
         let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: box)
