@@ -115,10 +115,6 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         snprintf(result->message, sizeof result->message, "the output buffer is too small");
         longjmp(errors.jump, 1);
     }
-    // Bands start and end on iMCU-row boundaries: jpeg_skip_scanlines from inside a row group (the merged
-    // upsampler's two rows, a context row group) leaves libjpeg-turbo 2.1's row state stale, so it returns
-    // rows from before the skip and decodes past the last iMCU row ("premature end of data segment";
-    // libjpeg-turbo issue 915). Rounding costs at most one iMCU row (16 rows at 4:2:0) per band edge.
     const int turned = request->orientation > 1 && request->orientation <= 8;
     if (turned) {
         if (width < info.output_width || info.output_components != 3 || request->band_count != 1
@@ -132,6 +128,10 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
             longjmp(errors.jump, 1);
         }
     }
+    // Bands start and end on iMCU-row boundaries: jpeg_skip_scanlines from inside a row group (the merged
+    // upsampler's two rows, a context row group) leaves libjpeg-turbo 2.1's row state stale, so it returns
+    // rows from before the skip and decodes past the last iMCU row ("premature end of data segment";
+    // libjpeg-turbo issue 915). Rounding costs at most one iMCU row (16 rows at 4:2:0) per band edge.
     JDIMENSION group = (JDIMENSION)(info.max_v_samp_factor * info.min_DCT_scaled_size);
     for (unsigned int band = 0; band < request->band_count; band++) {
         JDIMENSION start = request->bands[2 * band] / group * group;

@@ -33,6 +33,9 @@ enum TurboJPEG {
         (dimension * factor.num + factor.denom - 1) / factor.denom
     }
 
+    /// The most memory one decode may take (the header check refuses bigger progressive frames first).
+    static let memoryLimit = 256 * 1_048_576
+
     /// Decodes the rows in `bands` and the columns in `columns` (scaled pixels, `nil`: all) of `data` at
     /// `factor`, into RGB; CMYK and YCCK (Adobe-inverted or not) are converted. Rows before and between the
     /// bands are entropy-decoded but not reconstructed (they stay black); decoding stops after the last band.
@@ -40,9 +43,6 @@ enum TurboJPEG {
     /// them. Progressive images with more than 500 scans are refused; data libjpeg reports as damaged (a
     /// corrupt-data warning) is ``ImageError/damaged(detail:)``; more than ``memoryLimit`` is
     /// ``ImageError/overBudget(detail:)``.
-    /// The most memory one decode may take (the header check refuses bigger progressive frames first).
-    static let memoryLimit = 256 * 1_048_576
-
     ///
     /// With an `orientation` other than `.up` (only for the whole image: no `columns`, no `bands`), the result is
     /// the image as displayed. An RGB image's rows are written straight to where they are displayed, so the photo
