@@ -78,10 +78,12 @@ matrix<rgb_pixel> upsampled_image(const uint8_t *rgb, int width, int height, int
 /// core) and a third of the memory, for the same faces but boxes at times a pyramid level apart, which moves
 /// embeddings a little (lfw10's median F1 over 2–3-photo subsets 0.979 → 0.974 when the first pass used it too).
 /// The first pass, which finds nearly every face of a library, stays on colour, as the thresholds were calibrated.
-matrix<unsigned char> upsampled_grey(const uint8_t *rgb, int width, int height, int upsample, double &scale) {
+/// Rows are `stride` bytes apart (0: `width * 3`), so a tile can be read in place from a larger image.
+matrix<unsigned char> upsampled_grey(const uint8_t *rgb, int width, int height, int upsample, double &scale, size_t stride = 0) {
     matrix<unsigned char> image(height, width);
+    if (stride == 0) stride = static_cast<size_t>(width) * 3;
     for (long row = 0; row < height; ++row) {
-        const uint8_t *line = rgb + static_cast<size_t>(row) * width * 3;
+        const uint8_t *line = rgb + static_cast<size_t>(row) * stride;
         unsigned char *out = &image(row, 0);
         for (long column = 0; column < width; ++column) {
             const uint8_t *pixel = line + column * 3;
@@ -348,11 +350,11 @@ extern "C" dlib_face_detector *dlib_face_detector_create(char *error, size_t err
 extern "C" void dlib_face_detector_destroy(dlib_face_detector *detector) { delete detector; }
 
 extern "C" int dlib_face_detector_detect(
-    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample, int levels,
+    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, size_t stride, int upsample, int levels,
     dlib_face *faces, int capacity, char *error, size_t error_size) {
     try {
         double scale;
-        const matrix<unsigned char> image = upsampled_grey(rgb, width, height, upsample, scale);
+        const matrix<unsigned char> image = upsampled_grey(rgb, width, height, upsample, scale, stride);
         const std::vector<rect_detection> detections = detector->detector(image, static_cast<unsigned long>(std::max(levels, 0)));
         for (size_t index = 0; index < detections.size() && index < static_cast<size_t>(capacity); ++index) {
             faces[index] = face_from(detections[index], scale);

@@ -179,3 +179,11 @@ int fck_return_large_blocks(size_t bytes) {
     return 0;
 #endif
 }
+
+int fck_trim_free_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

@@ -52,9 +52,10 @@ void dlib_face_detector_destroy(dlib_face_detector *detector);
 
 /// Like `dlib_face_detect`, without landmarks (left zero): the boxes and scores only, largest first, from at
 /// most `levels` levels of the detector's pyramid (each 5/6 the size of the last, so level n finds faces of
-/// 80 × 1.2^n pixels of the upsampled image), or every level it scans when `levels` is 0.
+/// 80 × 1.2^n pixels of the upsampled image), or every level it scans when `levels` is 0. Rows of `rgb` are
+/// `stride` bytes apart (0: `width * 3`), so a tile of a larger image is scanned where it lies.
 int dlib_face_detector_detect(
-    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, int upsample, int levels,
+    dlib_face_detector *detector, const uint8_t *rgb, int width, int height, size_t stride, int upsample, int levels,
     dlib_face *faces, int capacity, char *error, size_t error_size);
 
 /// Fills in the 5 landmarks of `count` faces whose boxes `dlib_face_detector_detect` found in the same image

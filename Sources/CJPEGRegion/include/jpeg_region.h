@@ -59,4 +59,8 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
 /// 0 where there is no such setting.
 int fck_return_large_blocks(size_t bytes);
 
+/// Hands the free memory of every malloc arena back to the system (glibc's malloc_trim): blocks under the mmap
+/// threshold that threads freed stay in their arenas otherwise. Returns 1 when memory was returned.
+int fck_trim_free_memory(void);
+
 #endif

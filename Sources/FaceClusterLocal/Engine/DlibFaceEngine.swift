@@ -91,9 +91,18 @@ final class HOGDetector: @unchecked Sendable {
     /// `levels` levels of the detector's pyramid (level n finds faces of 80 × 1.2ⁿ pixels after upsampling; 0:
     /// every level).
     func detect(_ image: UprightImage, upsample: Int, levels: Int = 0, capacity: Int = 256) throws -> [dlib_face] {
-        try DlibFaceEngine.faces(in: image, capacity: capacity) { pixels, faces, error in
+        try detect(in: image, tile: (0, 0, image.width, image.height), upsample: upsample, levels: levels, capacity: capacity)
+    }
+
+    /// The same for the `tile` of `image` (its pixels), read where it lies: no copy of the tile is made.
+    func detect(
+        in image: UprightImage, tile: (x: Int, y: Int, width: Int, height: Int), upsample: Int, levels: Int = 0, capacity: Int = 256
+    ) throws -> [dlib_face] {
+        precondition(tile.x >= 0 && tile.y >= 0 && tile.x + tile.width <= image.width && tile.y + tile.height <= image.height)
+        return try DlibFaceEngine.faces(in: image, capacity: capacity) { pixels, faces, error in
             dlib_face_detector_detect(
-                handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), Int32(levels), faces, Int32(capacity), error, 512)
+                handle, pixels.map { $0 + (tile.y * image.width + tile.x) * 3 }, Int32(tile.width), Int32(tile.height), image.width * 3,
+                Int32(upsample), Int32(levels), faces, Int32(capacity), error, 512)
         }
     }
 }

@@ -189,59 +189,76 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         }
     }
 
-    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, every tile of every pass
-    /// scanned (as many at once as ``BlockingWork`` has threads, each with a ``HOGDetector`` of its own), then,
-    /// tile by tile in order, the faces a pass answers for kept unless one already found covers them, and
-    /// located and embedded with `engine`.
+    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, then pass by pass (finest
+    /// first): every tile of the pass scanned where it lies in the pass's image (as many at once as
+    /// ``BlockingWork`` has threads, each with a ``HOGDetector`` of its own), then, tile by tile in order, the
+    /// faces the pass answers for kept unless one already found covers them, and located and embedded with
+    /// `engine`. An image is halved when a pass first needs it and let go once no pass does, so a 100 MP photo
+    /// holds its half-size decode or its quarter-size one while tiles are scanned, not both (18 MB less), and
+    /// no copy of a tile being scanned (11 MB a thread).
     private static func smallFaces(
         in data: Data, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
     ) async throws -> [Analysed] {
         let pixels = Double(displayed.width) * Double(displayed.height) * plan.scale * plan.scale
-        let fine = try await BlockingWork.run { try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up))) }
-        let passes = plan.passes(actualScale: fine.scale)
-        var halved = [fine]
-        while halved.count <= (passes.map(\.halvings).max() ?? 0) {
-            let finer = halved[halved.count - 1]
-            halved.append(try await BlockingWork.run { finer.halved() })
+        var image = try await BlockingWork.run {
+            ImageMemory.returnFreeMemory()  // the first pass's freed buffers, before the largest decode
+            return try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up)))
         }
-        let images = halved
-        let jobs = passes.flatMap { pass in
-            plan.tiles(for: pass, width: images[pass.halvings].width, height: images[pass.halvings].height, actualScale: fine.scale).map { (pass, $0) }
-        }
-        let detected = try await withThrowingTaskGroup(of: (Int, [dlib_face]).self) { group in
-            for (number, (pass, tile)) in jobs.enumerated() {
-                let image = images[pass.halvings]
-                group.addTask {
-                    try await BlockingWork.run {
-                        (number, try HOGDetectors.shared.withDetector {
-                            try $0.detect(image.cropped(tile), upsample: pass.upsample, levels: pass.levels)
-                        })
+        let fineScale = image.scale
+        var halvings = 0
+        var boxes = known
+        var found: [Analysed] = []
+        for pass in plan.passes(actualScale: fineScale) {
+            while halvings < pass.halvings {
+                let finer = image
+                image = try await BlockingWork.run {
+                    // The last pass's tiles were scanned on several threads, whose arenas keep their freed
+                    // features (7 MB and more a tile); hand them back before the halved image is made beside
+                    // the finer one.
+                    ImageMemory.returnFreeMemory()
+                    return finer.halved()
+                }
+                halvings += 1
+            }
+            let scanned = image
+            let tiles = plan.tiles(for: pass, width: scanned.width, height: scanned.height, actualScale: fineScale)
+            let detected = try await withThrowingTaskGroup(of: (Int, [dlib_face]).self) { group in
+                for (number, tile) in tiles.enumerated() {
+                    group.addTask {
+                        try await BlockingWork.run {
+                            (number, try HOGDetectors.shared.withDetector {
+                                try $0.detect(in: scanned, tile: tile, upsample: pass.upsample, levels: pass.levels)
+                            })
+                        }
                     }
                 }
+                var detected = [[dlib_face]](repeating: [], count: tiles.count)
+                for try await (number, faces) in group { detected[number] = faces }
+                return detected
             }
-            var detected = [[dlib_face]](repeating: [], count: jobs.count)
-            for try await (number, faces) in group { detected[number] = faces }
-            return detected
-        }
-        return try await BlockingWork.run {
-            var boxes = known
-            var found: [Analysed] = []
-            for (number, (pass, tile)) in jobs.enumerated() where !detected[number].isEmpty {
-                let image = images[pass.halvings]
-                let kept = detected[number].filter { face in
-                    let side = max(face.right - face.left, face.bottom - face.top) / image.scale
-                    let centre = ((Double(tile.x) + (face.left + face.right) / 2) / Double(image.width), (Double(tile.y) + (face.top + face.bottom) / 2) / Double(image.height))
-                    return side < pass.largest && !boxes.contains { $0.contains(x: centre.0, y: centre.1) }
+            let known = boxes
+            let inPass = try await BlockingWork.run {
+                var boxes = known
+                var found: [Analysed] = []
+                for (number, tile) in tiles.enumerated() where !detected[number].isEmpty {
+                    let kept = detected[number].filter { face in
+                        let side = max(face.right - face.left, face.bottom - face.top) / scanned.scale
+                        let centre = ((Double(tile.x) + (face.left + face.right) / 2) / Double(scanned.width), (Double(tile.y) + (face.top + face.bottom) / 2) / Double(scanned.height))
+                        return side < pass.largest && !boxes.contains { $0.contains(x: centre.0, y: centre.1) }
+                    }
+                    guard !kept.isEmpty else { continue }
+                    let cropped = scanned.cropped(tile)
+                    let located = try engine.landmarks(cropped, faces: kept, upsample: pass.upsample)
+                    let analysed = try analysed(located, vectors: embeddings ? engine.embed(cropped, faces: located) : nil, in: scanned, tile: tile)
+                    boxes += analysed.map(\.face.boundingBox)
+                    found += analysed
                 }
-                guard !kept.isEmpty else { continue }
-                let cropped = image.cropped(tile)
-                let located = try engine.landmarks(cropped, faces: kept, upsample: pass.upsample)
-                let analysed = try analysed(located, vectors: embeddings ? engine.embed(cropped, faces: located) : nil, in: image, tile: tile)
-                boxes += analysed.map(\.face.boundingBox)
-                found += analysed
+                return found
             }
-            return found
+            boxes += inPass.map(\.face.boundingBox)
+            found += inPass
         }
+        return found
     }
 
     /// `data` decoded upright at most `maximumPixels` large. A photo over the pixel limit is the port's
