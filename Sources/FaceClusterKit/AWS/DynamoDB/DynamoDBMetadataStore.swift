@@ -60,7 +60,10 @@ public struct DynamoDBMetadataStore: MetadataStore {
             // A write DynamoDB applied but whose answer was lost (a 500 or a timeout after the fact) fails its
             // condition when retried: the record then holds exactly this write, which is a success, not a
             // concurrent writer. (Found by scripts/chaos.sh: such photos bounced until the dead-letter queue.)
-            if try await dynamo.getItem(table: photosTable, key: Self.photoKey(stored.id)) == item { return stored }
+            // Compared as photos, not as items: the record's JSON need not list its keys in the same order twice.
+            if let current = try await dynamo.getItem(table: photosTable, key: Self.photoKey(stored.id)), (try? Self.photo(current)) == stored {
+                return stored
+            }
             throw MetadataStoreError.conditionFailed
         }
         return stored
