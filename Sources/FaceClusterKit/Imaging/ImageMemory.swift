@@ -13,11 +13,6 @@ import CJPEGRegion
 /// photos' decodes went to the system too and cost their thumbnails up to a quarter more time; 16 MB leaves
 /// them in the arenas, at the same speed as before.
 public enum ImageMemory {
-    /// Blocks of at least `bytes` go straight to the system and back when freed (glibc's `M_MMAP_THRESHOLD`,
-    /// which also stops its threshold from rising; `M_TRIM_THRESHOLD` at twice that, where glibc would have
-    /// raised it, so the heaps' tops are not handed back after every photo). For a process's start (the
-    /// `facecluster` CLI and the Lambda `bootstrap` call it), not for a library: it changes malloc for the whole
-    /// process. Returns whether the C library took it (false on one without the setting, such as musl).
     /// Gives the free memory of every malloc arena back to the system (glibc's `malloc_trim`), for a moment
     /// when a large block is about to be allocated after many smaller ones were freed on other threads. Costs
     /// milliseconds; does nothing on a C library without it.
@@ -25,6 +20,11 @@ public enum ImageMemory {
         _ = fck_trim_free_memory()
     }
 
+    /// Blocks of at least `bytes` go straight to the system and back when freed (glibc's `M_MMAP_THRESHOLD`,
+    /// which also stops its threshold from rising; `M_TRIM_THRESHOLD` at twice that, where glibc would have
+    /// raised it, so the heaps' tops are not handed back after every photo). For a process's start (the
+    /// `facecluster` CLI and the Lambda `bootstrap` call it), not for a library: it changes malloc for the whole
+    /// process. Returns whether the C library took it (false on one without the setting, such as musl).
     @discardableResult
     public static func returnLargeBlocksToSystem(atLeast bytes: Int = 16 << 20) -> Bool {
         fck_return_large_blocks(bytes) == 1
