@@ -72,10 +72,23 @@ static void displayed_row(int orientation, size_t width, size_t height, size_t v
     }
 }
 
+/// `count` CMYK pixels as RGB, each written `step` bytes after the last. Adobe applications store CMYK inverted
+/// (0 = full ink, `inverted`); others plain. R = C' × K' / 255 rounded, where C' and K' are the paper left
+/// uncovered (255 − ink).
+static void rgb_from_cmyk(const unsigned char *cmyk, JDIMENSION count, int inverted, unsigned char *to, ptrdiff_t step) {
+    for (JDIMENSION u = 0; u < count; u++, cmyk += 4, to += step) {
+        unsigned int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+        if (!inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
+        to[0] = (unsigned char)((c * k + 127) / 255);
+        to[1] = (unsigned char)((m * k + 127) / 255);
+        to[2] = (unsigned char)((y * k + 127) / 255);
+    }
+}
+
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result) {
     struct jpeg_decompress_struct info;
-    unsigned char *volatile scanline = NULL;  // a row to turn, freed on every way out
+    unsigned char *volatile scanline = NULL;  // a row to turn or to convert from CMYK, freed on every way out
     error_handler errors;
     progress_handler progress;
     memset(result, 0, sizeof *result);
@@ -109,20 +122,23 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     result->x_offset = x;
     result->width = info.output_width;
     result->height = info.output_height;
-    result->components = info.output_components;
-    size_t stride = (size_t)info.output_width * (size_t)info.output_components;
+    const int cmyk = info.output_components == 4;
+    result->components = cmyk ? 3 : info.output_components;
+    size_t stride = (size_t)info.output_width * (size_t)result->components;
     if (stride * (size_t)info.output_height > capacity) {
         snprintf(result->message, sizeof result->message, "the output buffer is too small");
         longjmp(errors.jump, 1);
     }
     const int turned = request->orientation > 1 && request->orientation <= 8;
     if (turned) {
-        if (width < info.output_width || info.output_components != 3 || request->band_count != 1
+        if (width < info.output_width || result->components != 3 || request->band_count != 1
             || request->bands[0] != 0 || request->bands[1] < info.output_height) {
-            snprintf(result->message, sizeof result->message, "an orientation needs the whole image in RGB");
+            snprintf(result->message, sizeof result->message, "an orientation needs the whole image in colour");
             longjmp(errors.jump, 1);
         }
-        scanline = malloc(stride);
+    }
+    if (turned || cmyk) {
+        scanline = malloc((size_t)info.output_width * (size_t)info.output_components);
         if (!scanline) {
             snprintf(result->message, sizeof result->message, "Insufficient memory for a row");
             longjmp(errors.jump, 1);
@@ -139,16 +155,20 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
         if (end > info.output_height) end = info.output_height;
         if (start > info.output_scanline) jpeg_skip_scanlines(&info, start - info.output_scanline);
         while (info.output_scanline < end) {
-            if (turned) {
-                ptrdiff_t base, step;
-                displayed_row(request->orientation, info.output_width, info.output_height, info.output_scanline, &base, &step);
+            if (turned || cmyk) {
+                ptrdiff_t base = (ptrdiff_t)((size_t)info.output_scanline * stride), step = 3;
+                if (turned) displayed_row(request->orientation, info.output_width, info.output_height, info.output_scanline, &base, &step);
                 JSAMPROW row = scanline;
                 jpeg_read_scanlines(&info, &row, 1);
                 unsigned char *to = pixels + base;
-                for (JDIMENSION u = 0; u < info.output_width; u++, to += step) {
-                    to[0] = scanline[3 * u];
-                    to[1] = scanline[3 * u + 1];
-                    to[2] = scanline[3 * u + 2];
+                if (cmyk) {
+                    rgb_from_cmyk(scanline, info.output_width, request->cmyk_inverted, to, step);
+                } else {
+                    for (JDIMENSION u = 0; u < info.output_width; u++, to += step) {
+                        to[0] = scanline[3 * u];
+                        to[1] = scanline[3 * u + 1];
+                        to[2] = scanline[3 * u + 2];
+                    }
                 }
             } else {
                 JSAMPROW row = pixels + (size_t)info.output_scanline * stride;

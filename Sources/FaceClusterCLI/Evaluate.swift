@@ -183,5 +183,10 @@ struct Evaluate: AsyncParsableCommand {
                 print("  trial \(number + 1): one person holds " + people.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: " + "))
             }
         }
+        for (number, result) in results.enumerated() {
+            for identity in result.identities where identity.people.count > 1 {
+                print("  trial \(number + 1): \(identity.name) split " + identity.people.map(String.init).joined(separator: " + "))
+            }
+        }
     }
 }

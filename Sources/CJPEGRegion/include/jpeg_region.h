@@ -7,8 +7,11 @@
 typedef struct {
     int scale_num;
     int scale_denom;
-    /// 1: decode to CMYK (for CMYK and YCCK images); 0: decode to RGB.
+    /// 1: a CMYK or YCCK image: libjpeg decodes each row to CMYK and it is converted to RGB as it is written
+    /// (so the output is RGB either way, and no whole CMYK image is held); 0: decoded to RGB by libjpeg.
     int cmyk;
+    /// With `cmyk`: 1 when the CMYK is stored inverted (0 = full ink), as Adobe's APP14 marker signals.
+    int cmyk_inverted;
     /// Columns wanted; libjpeg widens the range to whole iMCUs (see fck_region_result.x_offset).
     unsigned int crop_x;
     unsigned int crop_width;
@@ -26,8 +29,8 @@ typedef struct {
     /// (a progressive frame's whole-image coefficient buffer, above all).
     long max_memory;
     /// EXIF orientation 1-8: each decoded row is written where it is displayed, so the output holds the image
-    /// upright (width and height swapped for 5-8) without a second buffer. Above 1 only for a whole RGB image:
-    /// no column crop, one band of every row, `cmyk` 0.
+    /// upright (width and height swapped for 5-8) without a second buffer. Above 1 only for a whole image:
+    /// no column crop, one band of every row.
     int orientation;
 } fck_region_request;
 
@@ -48,8 +51,8 @@ typedef struct {
     char message[200];
 } fck_region_result;
 
-/// Decodes the requested region into `pixels` (rows of width × components bytes; rows outside the bands are
-/// not written). `capacity` must hold the whole scaled image. Returns 0 on success (check `truncated`), -1
+/// Decodes the requested region into `pixels` as RGB (rows of width × components bytes, components 3, or 1 for
+/// a grey image; rows outside the bands are not written). `capacity` must hold the whole scaled image. Returns 0 on success (check `truncated`), -1
 /// on error (`message` says why).
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result);

@@ -45,27 +45,31 @@ enum TurboJPEG {
     /// ``ImageError/overBudget(detail:)``.
     ///
     /// With an `orientation` other than `.up` (only for the whole image: no `columns`, no `bands`), the result is
-    /// the image as displayed. An RGB image's rows are written straight to where they are displayed, so the photo
-    /// is held once (turning a decoded 100 MP photo's half-size decode afterwards held 72 MB twice); CMYK is
-    /// turned after its conversion.
+    /// the image as displayed. Each decoded row is written straight to where it is displayed, so the photo is
+    /// held once (turning a decoded 100 MP photo's half-size decode afterwards held 72 MB twice).
+    ///
+    /// CMYK and YCCK rows are converted to RGB as they are decoded (``fck_decode_region``): Adobe
+    /// applications write CMYK inverted (0 = full ink), which the APP14 marker signals; others store plain CMYK.
+    /// Converting the whole image afterwards held it at 4 bytes a pixel (a 100 MP photo's half-size decode:
+    /// 100 MB where its RGB is 75 MB) and turned it into a second copy.
     static func decode(
         _ data: Data, header: JPEGHeader, factor: (num: Int, denom: Int), columns: Range<Int>? = nil, bands: [Range<Int>]? = nil,
         orientation: Orientation = .up
     ) throws -> DecodedRegion {
         precondition(orientation == .up || (columns == nil && bands == nil), "only a whole image is decoded turned")
         let cmyk = header.components == 4
-        let turned = orientation != .up && !cmyk
+        let turned = orientation != .up
         let rows = (bands ?? [0..<scaled(header.height, by: factor)]).flatMap { [UInt32($0.lowerBound), UInt32($0.upperBound)] }
-        let capacity = scaled(header.width, by: factor) * scaled(header.height, by: factor) * (cmyk ? 4 : 3)
+        let capacity = scaled(header.width, by: factor) * scaled(header.height, by: factor) * 3
         var result = fck_region_result()
         var status: Int32 = -1
         // libjpeg writes the band rows straight into the array; the rows between bands stay unwritten and
         // are never read (the bands include the resampler's slack).
-        var samples = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        let samples = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             status = data.withUnsafeBytes { raw in
                 rows.withUnsafeBufferPointer { rows in
                     var request = fck_region_request(
-                        scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0,
+                        scale_num: Int32(factor.num), scale_denom: Int32(factor.denom), cmyk: cmyk ? 1 : 0, cmyk_inverted: header.adobe ? 1 : 0,
                         crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
                         bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
                         stop_after_bands: 1, fast_upsampling: 1, max_memory: memoryLimit,
@@ -85,42 +89,12 @@ enum TurboJPEG {
         }
         guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
         if result.damaged > 0 { throw ImageError.damaged(detail: message) }
-        if result.components == 4 {
-            rgbInPlace(fromCMYK: &samples, width: Int(result.width), height: Int(result.height), bands: bands, inverted: header.adobe)
-        }
-        let pixels = samples
         let (width, height) = turned && orientation.swapsDimensions ? (Int(result.height), Int(result.width)) : (Int(result.width), Int(result.height))
-        var buffer = PixelBuffer(width: width, height: height, pixels: pixels)
-        if orientation != .up && !turned { buffer = buffer.oriented(orientation) }
+        let buffer = PixelBuffer(width: width, height: height, pixels: samples)
         let full = (scaled(header.width, by: factor), scaled(header.height, by: factor))
         return DecodedRegion(
             buffer: buffer, xOffset: Int(result.x_offset),
             fullWidth: orientation.swapsDimensions ? full.1 : full.0, fullHeight: orientation.swapsDimensions ? full.0 : full.1)
-    }
-
-    /// CMYK to RGB, in the same buffer, for the rows in `bands` (all when `nil`): the other rows were never
-    /// decoded and are never read, so they are neither converted nor touched. Adobe applications write CMYK
-    /// JPEGs inverted (0 = full ink), which is what the APP14 marker signals; others store plain CMYK. Pixel p's
-    /// RGB goes to bytes 3p…3p+2, which no pixel after it is read from (they start at 4p + 4), so rows go front to
-    /// back in place; the buffer then holds `width × height × 3` bytes. A new RGB array, as this once made, wrote
-    /// every row of it: the thumbnails of a 100 MP CMYK photo decoded at full size held 300 MB of it for the
-    /// rows of a few faces, and the local engine's decode held both buffers at once.
-    static func rgbInPlace(fromCMYK samples: inout [UInt8], width: Int, height: Int, bands: [Range<Int>]?, inverted: Bool) {
-        samples.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            for band in bands ?? [0..<height] {
-                for row in max(band.lowerBound, 0)..<min(band.upperBound, height) {
-                    for pixel in row * width..<(row + 1) * width {
-                        var c = Int(base[pixel * 4]), m = Int(base[pixel * 4 + 1]), y = Int(base[pixel * 4 + 2]), k = Int(base[pixel * 4 + 3])
-                        if !inverted { (c, m, y, k) = (255 - c, 255 - m, 255 - y, 255 - k) }
-                        base[pixel * 3] = UInt8((c * k + 127) / 255)
-                        base[pixel * 3 + 1] = UInt8((m * k + 127) / 255)
-                        base[pixel * 3 + 2] = UInt8((y * k + 127) / 255)
-                    }
-                }
-            }
-        }
-        samples.removeLast(samples.count - width * height * 3)
     }
 
     /// Encodes RGB pixels as a baseline JPEG with 4:2:0 chroma subsampling.

@@ -86,6 +86,30 @@ struct TurboJPEGThumbnailCropperTests {
         }
     }
 
+    @Test("a region decode gives the whole decode's pixels in its bands and columns, in colour and in CMYK",
+          arguments: [JPEGFactory.Kind.baseline, .progressive, .grayscale, .cmyk])
+    func regionMatchesWhole(_ kind: JPEGFactory.Kind) throws {
+        let original = try Data(contentsOf: #require(Bundle.module.url(forResource: "obama2", withExtension: "jpg", subdirectory: "Fixtures")))
+        let jpeg = JPEGFactory.jpeg(JPEGFactory.decode(original), kind: kind)
+        let header = try JPEGHeader(checking: jpeg, pixelLimit: 100_000_000)
+        for factor in [(num: 1, denom: 1), (num: 1, denom: 2)] {
+            let whole = try TurboJPEG.decode(jpeg, header: header, factor: factor).buffer
+            let (columns, bands) = (whole.width / 3..<whole.width * 2 / 3, [16..<48, whole.height / 2..<whole.height / 2 + 40])
+            let region = try TurboJPEG.decode(jpeg, header: header, factor: factor, columns: columns, bands: bands)
+            try #require(region.xOffset <= columns.lowerBound && region.xOffset + region.buffer.width >= columns.upperBound)
+            var mismatches = 0
+            for rows in bands {
+                for y in rows {
+                    for x in columns {
+                        let at = (y * whole.width + x) * 3, there = (y * region.buffer.width + x - region.xOffset) * 3
+                        if whole.pixels[at..<at + 3] != region.buffer.pixels[there..<there + 3] { mismatches += 1 }
+                    }
+                }
+            }
+            #expect(mismatches == 0, "\(kind), scale \(factor.num)/\(factor.denom): \(mismatches) pixels differ")
+        }
+    }
+
     @Test("progressive, grayscale and CMYK (YCCK, Adobe-inverted) photos give the right colours")
     func colourSpaces() async throws {
         let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: box)
