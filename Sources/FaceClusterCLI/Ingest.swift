@@ -12,6 +12,7 @@ struct Ingest: AsyncParsableCommand {
             for photos already done; a photo whose file changed is processed again. A folder's files that are \
             not photos by their extension (sidecars, videos) are passed over and counted; a file that is named \
             like a photo, or named on the command line, and is not one gets a failure line, and the rest go on. \
+            Hidden files are left out, links followed, and the library's own folder (--store) never scanned. \
             Photos are read by their content (JPEG, PNG, WebP, HEIC), whatever their extension. Exit status 1 \
             when some photos failed.
             """)
@@ -40,8 +41,11 @@ struct Ingest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (files, passedOver) = try Self.collect(paths)
+        let collected = Self.collect(paths, excluding: options.directory)
+        let (files, passedOver) = (collected.files, collected.passedOver)
+        for problem in collected.unreadable { printError("error: cannot read \(problem)") }
         guard !files.isEmpty else {
+            if !collected.unreadable.isEmpty, collected.unreadable.count == paths.count { throw ExitCode(2) }
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
         }
         let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace))
@@ -91,7 +95,7 @@ struct Ingest: AsyncParsableCommand {
             print(summary.text)
         }
         if let status = stop.exitStatus { throw ExitCode(status) }
-        if summary.failed > 0 || summary.inProgressElsewhere > 0 { throw ExitCode(1) }
+        if summary.failed > 0 || summary.inProgressElsewhere > 0 || !collected.unreadable.isEmpty { throw ExitCode(1) }
     }
 
     /// How long photos in progress may take to finish after a stop is asked for, before they are handed back.
@@ -141,33 +145,73 @@ struct Ingest: AsyncParsableCommand {
     /// and fails with its reason when it is not a photo.
     static let photoExtensions = LocalLibrary.photoExtensions
 
-    /// The files under `paths` (folders recursively, hidden files left out), in path order, and how many files
-    /// of each other extension the folders held.
-    static func collect(_ paths: [String]) throws -> (files: [URL], passedOver: [String: Int]) {
+    /// What a scan of the command line's paths found.
+    struct Collected {
+        /// The photos to try, in path order.
         var files: [URL] = []
+        /// How many files of each other extension the folders held.
         var passedOver: [String: Int] = [:]
-        for path in paths {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                throw CLIFailure(message: "error: no such file or folder: \(path)")
+        /// Paths that could not be read: a path that does not exist, a folder that cannot be listed.
+        var unreadable: [String] = []
+    }
+
+    /// The files under `paths`, folders recursively: hidden files and folders left out, symbolic links followed
+    /// (each folder once, so a link to a folder above it ends), and the library's own folder (`library`, whose
+    /// thumbnails are photos of faces) never entered. A path that does not exist or a folder that cannot be
+    /// listed is reported and the rest go on.
+    static func collect(_ paths: [String], excluding library: URL) -> Collected {
+        var collected = Collected()
+        let libraryPath = library.standardizedFileURL.resolvingSymlinksInPath().path
+        var visited: Set<String> = []
+        func walk(_ folder: URL) {
+            let real = folder.resolvingSymlinksInPath().path
+            guard real != libraryPath, !real.hasPrefix(libraryPath + "/"), visited.insert(real).inserted else { return }
+            let names: [String]
+            do {
+                // Listed by its real path: Foundation lists a link to a folder as empty.
+                names = try FileManager.default.contentsOfDirectory(atPath: real).filter { !$0.hasPrefix(".") }.sorted()
+            } catch {
+                collected.unreadable.append("\(folder.path): \(Self.reason(error))")
+                return
             }
-            let url = URL(fileURLWithPath: path).standardizedFileURL
-            guard isFolder.boolValue else {
-                files.append(url)
-                continue
-            }
-            let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-            while let next = walker?.nextObject() as? URL {
-                guard (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-                let ext = next.pathExtension.lowercased()
+            for entry in names.map({ folder.appendingPathComponent($0) }) {
+                var isFolder: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: entry.path, isDirectory: &isFolder)  // follows links
+                if exists && isFolder.boolValue {
+                    walk(entry)
+                    continue
+                }
+                // A regular file, or a link to nothing (tried like a file, so it fails with its reason).
+                let ext = entry.pathExtension.lowercased()
                 if photoExtensions.contains(ext) {
-                    files.append(next.standardizedFileURL)
-                } else {
-                    passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
+                    collected.files.append(entry.standardizedFileURL)
+                } else if exists {
+                    collected.passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
                 }
             }
         }
-        return (Array(Set(files)).sorted { $0.path < $1.path }, passedOver)
+        for path in paths {
+            var isFolder: ObjCBool = false
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                collected.unreadable.append("\(path): no such file or folder")
+            } else if isFolder.boolValue {
+                walk(url)
+            } else {
+                collected.files.append(url)
+            }
+        }
+        collected.files = Array(Set(collected.files)).sorted { $0.path < $1.path }
+        return collected
+    }
+
+    /// `error`'s reason, without Foundation's wording around it where the system gives one.
+    static func reason(_ error: any Error) -> String {
+        if let cocoa = error as? CocoaError, cocoa.code == .fileReadNoPermission { return "permission denied" }
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
     }
 
     /// `12 files that are not photos (.json ×10, .mov ×2)`.

@@ -45,7 +45,10 @@ extension IngestionPipeline {
             let sameContent = existing.contentTag == contentTag
             switch existing.status {
             case .indexed where sameContent, .noFaces where sameContent: return .skip(.alreadyProcessed)
-            case .failed(let failure) where sameContent && !failure.retryable: return .skip(.alreadyProcessed)
+            // A permanent failure is not tried again on the same content, except access denied: a permission
+            // fixed since changes no content tag (a file's mode is not its modification time), and a retry costs
+            // one read.
+            case .failed(let failure) where sameContent && !failure.retryable && failure.code != .accessDenied: return .skip(.alreadyProcessed)
             case .deleted where sameContent: return .skip(.deleted)
             case .processing:
                 if let held = existing.lease, isLive(held, at: now) { return .heldElsewhere(held) }

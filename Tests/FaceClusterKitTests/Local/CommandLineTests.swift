@@ -158,6 +158,31 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster").path), "nothing written to the default store")
     }
 
+    @Test("a folder scan follows links, never enters the library's own folder, and says what it cannot read")
+    func folderScan() async throws {
+        let folder = try Self.library()
+        let trip = folder.appendingPathComponent("photos/trip")
+        let linked = folder.appendingPathComponent("linked")
+        try FileManager.default.createDirectory(at: linked, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("simm.jpg"), withDestinationURL: trip.appendingPathComponent("John_Simm-1.jpg"))
+        try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("trip"), withDestinationURL: trip)
+        try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("loop"), withDestinationURL: linked)
+        // The library inside the scanned folder: its thumbnails are photos of faces, never photos to ingest.
+        let store = linked.appendingPathComponent("library").path
+        let first = try await Self.run(["ingest", "linked", "--store", store, "--json"], in: folder)
+        let summary = try #require(try first.json() as? [String: Any], "\(first.output) \(first.errors)")
+        #expect(summary["photos"] as? Int == 8, "simm.jpg and the linked folder's 6 photos and cut-off.jpg: \(summary)")
+        let again = try #require(try await Self.run(["ingest", "linked", "--store", store, "--json"], in: folder).json() as? [String: Any])
+        #expect(again["photos"] as? Int == 8 && again["unchanged"] as? Int == 8, "the second run finds no thumbnails to ingest: \(again)")
+
+        // A path that does not exist is reported, and the rest are ingested; exit 1.
+        let missing = try await Self.run(["ingest", "nowhere.jpg", "photos/trip/biden-0.jpg", "--store", store], in: folder)
+        #expect(missing.status == 1 && missing.errors.contains("cannot read nowhere.jpg: no such file or folder"), "\(missing.errors)")
+        #expect(missing.output.contains("1 unchanged") || missing.output.contains("Ingested 1"), "\(missing.output)")
+        let onlyMissing = try await Self.run(["ingest", "nowhere.jpg", "--store", store], in: folder)
+        #expect(onlyMissing.status == 2, "nothing to do at all is a usage error")
+    }
+
     @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux's script for a terminal"))
     func progressOnATerminal() throws {
