@@ -4,9 +4,16 @@
 /// Every item starts alone (or in its must-link group); repeatedly the two clusters with the highest
 /// *link* — the mean similarity of the pairs between them — merge, while the link is at least ``threshold``
 /// (two single items need ``singleItemThreshold``: one face never joins another on weaker evidence than a
-/// person needs). Two clusters never merge when a cannot-link pair lies between them (two faces of one photo,
-/// a user's "not this person"), nor when both are *pinned* (people a user asserted stay apart unless a user
-/// merges them).
+/// person needs). Two clusters never merge when a cannot-link pair lies between them (a user's "not this
+/// person"), nor when both are *pinned* (people a user asserted stay apart unless a user merges them).
+///
+/// Faces of one photo (``Input/samePhoto``) are never in one cluster either, but they keep two clusters apart
+/// only while their evidence does: a photo can show one person twice (a mirror, a collage, a photo-booth strip,
+/// a contact sheet), and two copies of one face would otherwise each gather half of that person's faces and
+/// split them for good. After the merges above, two clusters that only such pairs keep apart, whose other faces
+/// link at the threshold (the same rule, without the faces of those photos) and that share few such photos (at
+/// most one, or a quarter of the smaller cluster: twins photographed together in most of their photos stay two),
+/// merge; of each pair of faces of one photo, the one less similar to the rest stays out, alone.
 ///
 /// - **Dense input** (every pair's similarity given, as the local engine's vectors allow): this is classic
 ///   average linkage (UPGMA).
@@ -50,13 +57,20 @@ public struct AverageLinkage: Sendable {
         public var groups: [[Int]]
         /// Indices into ``groups`` of the pinned ones.
         public var pinnedGroups: Set<Int>
+        /// Pairs of faces of one photo: never in one cluster, but two clusters they alone keep apart may merge,
+        /// leaving one face of each pair out (see the type's discussion).
+        public var samePhoto: [(Int, Int)]
 
-        public init(count: Int, pairs: [Pair], cannotLink: [(Int, Int)] = [], groups: [[Int]] = [], pinnedGroups: Set<Int> = []) {
+        public init(
+            count: Int, pairs: [Pair], cannotLink: [(Int, Int)] = [], groups: [[Int]] = [], pinnedGroups: Set<Int> = [],
+            samePhoto: [(Int, Int)] = []
+        ) {
             self.count = count
             self.pairs = pairs
             self.cannotLink = cannotLink
             self.groups = groups
             self.pinnedGroups = pinnedGroups
+            self.samePhoto = samePhoto
         }
     }
 
@@ -113,7 +127,7 @@ public struct AverageLinkage: Sendable {
             links[y][x, default: Link()].sum += pair.similarity
             links[y][x, default: Link()].count += 1
         }
-        for (p, q) in input.cannotLink where p >= 0 && q >= 0 && p < n && q < n {
+        for (p, q) in input.cannotLink + input.samePhoto where p >= 0 && q >= 0 && p < n && q < n {
             let (x, y) = (clusterOf[p], clusterOf[q])
             guard x != y else { continue }
             links[x][y, default: Link()].cannot += 1
@@ -161,6 +175,113 @@ public struct AverageLinkage: Sendable {
             for other in links[keep].keys.sorted() {
                 if let next = candidate(keep, other) { heap.insert(next) }
             }
+        }
+        let clusters = members.compactMap { $0 }.sorted { $0[0] < $1[0] }
+        return input.samePhoto.isEmpty ? clusters : joinedAcrossPhotos(clusters, input)
+    }
+
+    /// `clusters` with those that only faces of one photo keep apart merged, one face of each such pair left
+    /// out alone (the type's discussion). Deterministic, as the merges before it; each merge costs the pairs
+    /// of the two clusters' faces.
+    private func joinedAcrossPhotos(_ clusters: [[Int]], _ input: Input) -> [[Int]] {
+        let n = input.count
+        var members: [[Int]?] = clusters.map { $0 }
+        var clusterOf = [Int](repeating: -1, count: n)
+        for (number, cluster) in clusters.enumerated() { for item in cluster { clusterOf[item] = number } }
+        var pinnedItem = [Bool](repeating: false, count: n)
+        for index in input.pinnedGroups where input.groups.indices.contains(index) {
+            for item in input.groups[index] where item >= 0 && item < n { pinnedItem[item] = true }
+        }
+        var neighbours = [[(item: Int, similarity: Double)]](repeating: [], count: n)
+        for pair in input.pairs where pair.a != pair.b && pair.a >= 0 && pair.b >= 0 && pair.a < n && pair.b < n {
+            neighbours[pair.a].append((pair.b, pair.similarity))
+            neighbours[pair.b].append((pair.a, pair.similarity))
+        }
+        var apart = [[Int]](repeating: [], count: n)
+        for (p, q) in input.cannotLink where p >= 0 && q >= 0 && p < n && q < n && p != q {
+            apart[p].append(q)
+            apart[q].append(p)
+        }
+        var onePhoto = [[Int]](repeating: [], count: n)
+        for (p, q) in input.samePhoto where p >= 0 && q >= 0 && p < n && q < n && p != q {
+            onePhoto[p].append(q)
+            onePhoto[q].append(p)
+        }
+        var version = [Int](repeating: 0, count: members.count)
+
+        /// The pairs of faces of one photo between `x` and `y`, or `nil` when anything else keeps them apart.
+        func photoPairs(_ x: Int, _ y: Int) -> [(Int, Int)]? {
+            guard let a = members[x], let b = members[y] else { return nil }
+            guard !(a.contains { pinnedItem[$0] } && b.contains { pinnedItem[$0] }) else { return nil }
+            var found: [(Int, Int)] = []
+            for item in a {
+                if apart[item].contains(where: { clusterOf[$0] == y }) { return nil }
+                for other in onePhoto[item] where clusterOf[other] == y { found.append((item, other)) }
+            }
+            return Set(found.map { [$0.0, $0.1] }).sorted { $0.lexicographicallyPrecedes($1) }.map { ($0[0], $0[1]) }
+        }
+        /// The mean similarity between `x`'s and `y`'s faces other than `left`, under the main rule's conditions.
+        func link(_ x: Int, _ y: Int, without left: Set<Int>) -> Double? {
+            let a = (members[x] ?? []).filter { !left.contains($0) }, b = (members[y] ?? []).filter { !left.contains($0) }
+            guard !a.isEmpty, !b.isEmpty else { return nil }
+            var sum = 0.0, count = 0
+            for item in a {
+                for neighbour in neighbours[item] where clusterOf[neighbour.item] == y && !left.contains(neighbour.item) {
+                    sum += neighbour.similarity
+                    count += 1
+                }
+            }
+            guard count > 0, count >= min(a.count, b.count) else { return nil }
+            let mean = sum / Double(count)
+            guard mean >= threshold, a.count > 1 || b.count > 1 || mean >= singleItemThreshold else { return nil }
+            return mean
+        }
+        func candidate(_ x: Int, _ y: Int) -> Candidate? {
+            let (first, second) = x < y ? (x, y) : (y, x)
+            guard let pairs = photoPairs(first, second), !pairs.isEmpty else { return nil }
+            let smaller = min(members[first]?.count ?? 0, members[second]?.count ?? 0)
+            guard pairs.count <= max(1, smaller / 4) else { return nil }
+            guard let mean = link(first, second, without: Set(pairs.flatMap { [$0.0, $0.1] })) else { return nil }
+            return Candidate(link: mean, first: first, second: second, firstVersion: version[first], secondVersion: version[second])
+        }
+        func partners(of cluster: Int) -> [Int] {
+            Array(Set((members[cluster] ?? []).flatMap { onePhoto[$0].map { clusterOf[$0] } }).subtracting([cluster])).sorted()
+        }
+
+        var heap = Heap<Candidate>()
+        for x in members.indices { for y in partners(of: x) where x < y { if let next = candidate(x, y) { heap.insert(next) } } }
+        while let best = heap.popMin() {
+            guard members[best.first] != nil, members[best.second] != nil,
+                  version[best.first] == best.firstVersion, version[best.second] == best.secondVersion,
+                  let pairs = photoPairs(best.first, best.second)
+            else { continue }
+            let (keep, gone) = (best.first, best.second)
+            let merged = (members[keep] ?? []) + (members[gone] ?? [])
+            let core = Set(merged).subtracting(pairs.flatMap { [$0.0, $0.1] })
+            func affinity(_ item: Int) -> Double {
+                let linked = neighbours[item].filter { core.contains($0.item) }
+                return linked.isEmpty ? 0 : linked.map(\.similarity).reduce(0, +) / Double(linked.count)
+            }
+            // Of each pair, the face less like the rest leaves (never one a user confirmed; ties: the larger item).
+            var leaving = Set<Int>()
+            for (p, q) in pairs where !leaving.contains(p) && !leaving.contains(q) {
+                if pinnedItem[p] != pinnedItem[q] {
+                    leaving.insert(pinnedItem[p] ? q : p)
+                } else {
+                    let (ap, aq) = (affinity(p), affinity(q))
+                    leaving.insert(ap != aq ? (ap < aq ? p : q) : max(p, q))
+                }
+            }
+            members[keep] = merged.filter { !leaving.contains($0) }.sorted()
+            members[gone] = nil
+            for item in members[keep] ?? [] { clusterOf[item] = keep }
+            version[keep] += 1
+            for item in leaving.sorted() {
+                clusterOf[item] = members.count
+                members.append([item])
+                version.append(0)
+            }
+            for other in partners(of: keep) { if let next = candidate(keep, other) { heap.insert(next) } }
         }
         return members.compactMap { $0 }.sorted { $0[0] < $1[0] }
     }

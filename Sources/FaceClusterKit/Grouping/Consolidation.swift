@@ -11,7 +11,8 @@ import Foundation
 /// *components* — the faces linked, directly or through others, by similarities at or above
 /// ``GroupingPolicy/faceMatchThreshold``, together with every face of the people they belong to — and
 /// clusters them with ``AverageLinkage``, under constraints:
-/// - two faces of one photo are never one person (cannot-link);
+/// - two faces of one photo are never one person, but a photo showing one person twice (a mirror, a collage)
+///   does not split that person: one of its two faces stays out, alone (``AverageLinkage/Input/samePhoto``);
 /// - a user's "not this person" keeps those faces apart (cannot-link);
 /// - a confirmed person's faces (named or pinned by a user) stay together, and two confirmed people are never
 ///   merged (a user's word stands);
@@ -153,8 +154,9 @@ public struct Consolidation: Sendable {
 
         // Constraints: one photo's faces apart; a named person's faces together, and apart from other named people.
         var cannotLink: [(Int, Int)] = []
+        var samePhoto: [(Int, Int)] = []
         for (_, faces) in Dictionary(grouping: grouped, by: { appearances[$0]!.photoID }) where faces.count > 1 {
-            for i in faces.indices { for j in faces.indices where j > i { cannotLink.append((index[faces[i]]!, index[faces[j]]!)) } }
+            for i in faces.indices { for j in faces.indices where j > i { samePhoto.append((index[faces[i]]!, index[faces[j]]!)) } }
         }
         for pair in try await metadata.cannotLinks(touching: grouped) {
             if let a = index[pair.a], let b = index[pair.b] { cannotLink.append((a, b)) }
@@ -171,7 +173,8 @@ public struct Consolidation: Sendable {
             return AverageLinkage.Pair(a, b, edge.similarity)
         }
         let linkage = AverageLinkage(threshold: policy.faceMatchThreshold, singleItemThreshold: policy.singleFaceMatchThreshold)
-        let clusters = linkage.clusters(.init(count: grouped.count, pairs: pairs, cannotLink: cannotLink, groups: groups, pinnedGroups: pinned))
+        let clusters = linkage.clusters(.init(
+            count: grouped.count, pairs: pairs, cannotLink: cannotLink, groups: groups, pinnedGroups: pinned, samePhoto: samePhoto))
             .map { $0.map { grouped[$0] } }
 
         // Each existing person goes to the cluster holding most of its faces (ties: the older person, then the

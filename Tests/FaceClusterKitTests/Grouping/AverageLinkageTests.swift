@@ -34,6 +34,49 @@ struct AverageLinkageTests {
         #expect(pinned.count == 2 && pinned.contains { $0.contains(0) && !$0.contains(3) })
     }
 
+    /// `people` people of `size` faces each (items `person × size …`): 95 similar within a person, 70 across.
+    static func people(_ people: Int, of size: Int, extra: Int = 0, similarity: (Int, Int) -> Double? = { _, _ in nil }) -> [Pair] {
+        let n = people * size + extra
+        var pairs: [Pair] = []
+        for i in 0..<n {
+            for j in (i + 1)..<n {
+                pairs.append(Pair(i, j, similarity(i, j) ?? (i / size == j / size && i < people * size && j < people * size ? 95 : 70)))
+            }
+        }
+        return pairs
+    }
+
+    @Test("one person twice in one photo (a mirror, a copy) does not split them: one of the two faces stays out")
+    func samePersonTwiceInOnePhoto() throws {
+        // Items 0–9: one person, 92 alike; 10 and 11: the same face twice in one photo (100 alike), the person's
+        // most typical face: 97 like item 0, a little less like each next one.
+        let pairs = Self.people(1, of: 10, extra: 2) { i, j in i >= 10 && j >= 10 ? 100 : (j >= 10 ? 97 - 0.3 * Double(i) : (j < 10 ? 92 : nil)) }
+        let blocked = AverageLinkage(threshold: 90).clusters(.init(count: 12, pairs: pairs, cannotLink: [(10, 11)]))
+        #expect(blocked.filter { $0.count > 1 }.count == 2, "as a cannot-link, the two copies split the person: \(blocked)")
+        let clusters = AverageLinkage(threshold: 90).clusters(.init(count: 12, pairs: pairs, samePhoto: [(10, 11)]))
+        #expect(clusters == [Array(0...10), [11]], "\(clusters)")
+    }
+
+    @Test("a photo-booth strip of one person keeps them one, with three of its four faces alone")
+    func photoBoothStrip() throws {
+        let pairs = Self.people(1, of: 10, extra: 4) { i, j in j >= 10 ? 95 : nil }
+        let strip = [(10, 11), (10, 12), (10, 13), (11, 12), (11, 13), (12, 13)]
+        let clusters = AverageLinkage(threshold: 90).clusters(.init(count: 14, pairs: pairs, samePhoto: strip))
+        #expect(clusters.count == 4 && clusters.first { $0.count > 1 }?.count == 11, "\(clusters)")
+        #expect(!clusters.contains { cluster in strip.contains { cluster.contains($0.0) && cluster.contains($0.1) } }, "never two faces of one photo together")
+    }
+
+    @Test("two look-alikes photographed together in most of their photos stay two; a user's cannot-link still holds")
+    func lookAlikesTogether() throws {
+        // Items 0–5 and 6–11: 95 within each, 92 across (the model alone would merge them); 5 photos show both.
+        let pairs = Self.people(2, of: 6) { i, j in i / 6 != j / 6 ? 92 : nil }
+        let together = (0..<5).map { ($0, $0 + 6) }
+        #expect(AverageLinkage(threshold: 90).clusters(.init(count: 12, pairs: pairs, samePhoto: together)) == [Array(0..<6), Array(6..<12)])
+        let once = AverageLinkage(threshold: 90).clusters(.init(count: 12, pairs: pairs, samePhoto: [(0, 6)]))
+        #expect(once.map(\.count).sorted() == [1, 11], "one shared photo: the rest of their faces decide, one face of it left out: \(once)")
+        #expect(AverageLinkage(threshold: 90).clusters(.init(count: 12, pairs: pairs, cannotLink: [(1, 7)], samePhoto: [(0, 6)])) == [Array(0..<6), Array(6..<12)])
+    }
+
     @Test("sparse input: a cluster needs as many observed pairs as its smaller side has items")
     func sparseCoverage() {
         // {0,1} and {2,3}: only one observed pair between them, strong.
