@@ -59,7 +59,13 @@ struct MakePerson: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let person = try await peopleCall { try await library.gallery.makePerson(from: try faceID(face), name: name) }
+        let id = try faceID(face)
+        let listedBefore = try await peopleCall {
+            guard let appearance = try await library.metadata.appearances(ofFaces: [id])[id] else { return false }
+            return library.gallery.isListed(try await library.gallery.person(appearance.personID))
+        }
+        let person = try await peopleCall { try await library.gallery.makePerson(from: id, name: name) }
+        if listedBefore, name == nil { printError("\(face) already belongs to \(person.id), a listed person: nothing to do.") }
         let output = try await PersonOutput(person, library: library)
         if options.json { return try printJSON(output) }
         print(output.line)
@@ -122,7 +128,8 @@ struct Suggestions: AsyncParsableCommand {
         if suggestions.isEmpty { return print("No suggestions: no two people are close enough to ask.") }
         for suggestion in suggestions {
             func label(_ person: Person) -> String { "\(person.id) \(person.name.map { "\"\($0)\"" } ?? "(unnamed)") \(plural(person.photoCount, "photo"))" }
-            print(String(format: "%5.1f  ", suggestion.similarity) + "\(label(suggestion.first))  ↔  \(label(suggestion.second))")
+            // Rounded down, as the reason says it: a pair just under the threshold does not read as at it.
+            print(String(format: "%5.1f  ", (suggestion.similarity * 10).rounded(.down) / 10) + "\(label(suggestion.first))  ↔  \(label(suggestion.second))")
             print("       \(suggestion.reason); `facecluster merge \(suggestion.second.id) \(suggestion.first.id)`")
         }
     }

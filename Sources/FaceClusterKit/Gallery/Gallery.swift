@@ -185,6 +185,12 @@ public struct Gallery: Sendable {
             .map(\.faceID).filter { $0 != face }
         if !others.isEmpty { changes.append(.cannotLinks(others.prefix(500).map { FacePair(face, $0) })) }
         if others.isEmpty { changes.append(.person(before: from, after: nil)) }
+        if from.coverFaceID == face, let next = others.min() {
+            // The cover leaves with the face: journaled, so an undo gives the person its cover back.
+            var uncovered = from
+            uncovered.coverFaceID = next
+            changes.append(.person(before: from, after: uncovered))
+        }
         if personVectors != nil { changes.append(.association(face: face, from: from.id, to: targetID)) }
         try await journal.perform(PeopleOperation(
             kind: .move, automatic: false, at: clock.now(), summary: "moved face \(face) from \(from.id) to \(target == nil ? "new person " : "")\(targetID)",
@@ -193,11 +199,14 @@ public struct Gallery: Sendable {
     }
 
     /// Makes the unassigned face's group a person (confirmed, listed whatever its number of faces), with a
-    /// name when given. Journaled and undoable.
+    /// name when given. Journaled and undoable. A face whose person is already listed changes nothing without a
+    /// name (confirming such a person would keep consolidation from ever merging it, which no one asked for);
+    /// with one, the person is named.
     @discardableResult
     public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
         guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
         let before = try await person(appearance.personID)
+        if name == nil, isListed(before) { return before }
         var after = before
         after.pinned = true
         if let name { after.name = try Self.cleanName(name) ?? before.name }

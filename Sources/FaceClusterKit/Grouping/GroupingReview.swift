@@ -69,7 +69,8 @@ public struct GroupingReview: Sendable {
             } else if first.isConfirmed && second.isConfirmed {
                 reason = "both were confirmed by a user; only a user merges them"
             } else if mean < policy.faceMatchThreshold {
-                reason = "their faces are \(Self.oneDecimal(mean)) similar on average, under the \(Self.oneDecimal(policy.faceMatchThreshold)) needed to merge on their own"
+                // Rounded down: a mean just under the threshold never reads as the threshold itself ("90.0 … under 90.0").
+                reason = "their faces are \(Self.oneDecimal(mean, rounding: .down)) similar on average, under the \(Self.oneDecimal(policy.faceMatchThreshold)) needed to merge on their own"
             } else {
                 continue  // Consolidation merges them on its own (or a shared photo keeps them apart).
             }
@@ -78,8 +79,8 @@ public struct GroupingReview: Sendable {
         return Array(suggestions.sorted { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.first.id < $1.first.id }.prefix(limit))
     }
 
-    static func oneDecimal(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
+    static func oneDecimal(_ value: Double, rounding rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) -> String {
+        let tenths = Int((value * 10).rounded(rule))
         return "\(tenths / 10).\(abs(tenths % 10))"
     }
 

@@ -92,6 +92,33 @@ struct CorrectionsTests {
         #expect(named != before)
     }
 
+    @Test("moving a person's cover face away and undoing it gives the person its cover back", arguments: LibraryRepairTests.Store.available)
+    func undoMoveRestoresCover(_ store: LibraryRepairTests.Store) async throws {
+        let (harness, reports) = try await Self.library(store)
+        let gallery = harness.gallery
+        let person = try await gallery.person(try await Self.person(of: reports[1].faceIDs[0], harness))
+        let cover = try #require(person.coverFaceID)
+        _ = try await gallery.move(cover, to: nil)
+        let uncovered = try await gallery.person(person.id)
+        #expect(uncovered.coverFaceID != cover && uncovered.coverFaceID != nil)
+        _ = try await gallery.undo()
+        #expect(try await gallery.person(person.id).coverFaceID == cover)
+    }
+
+    @Test("make-person on a face of a person already listed changes nothing unless it names them")
+    func makePersonOfListedPerson() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let before = try await gallery.person(try await Self.person(of: face, harness))
+        try #require(gallery.isListed(before) && !before.isConfirmed)
+        let operations = try await gallery.history(page: PageRequest(limit: 50)).items.count
+        #expect(try await gallery.makePerson(from: face) == before)
+        #expect(try await gallery.person(before.id).pinned == false, "not confirmed behind the user's back: consolidation may still merge it")
+        #expect(try await gallery.history(page: PageRequest(limit: 50)).items.count == operations, "nothing journaled")
+        #expect(try await gallery.makePerson(from: face, name: "Alice").name == "Alice")
+    }
+
     @Test("an undo that would not be exact is refused until the later operation is undone")
     func undoConflict() async throws {
         let (harness, reports) = try await Self.library()
