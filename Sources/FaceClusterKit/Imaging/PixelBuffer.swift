@@ -33,6 +33,21 @@ public struct PixelBuffer: Sendable {
         self.init(width: width, height: height, pixels: pixels)
     }
 
+    /// `count` RGBA pixels turned, in the same array, into RGB composited over white (as
+    /// ``init(width:height:interleaved:stride:alpha:)``); the array then holds `count × 3` bytes. Pixel p's RGB
+    /// goes to bytes 3p…3p+2, which no later pixel is read from (they start at 4p + 4), so one front-to-back pass
+    /// needs no second buffer.
+    static func compositeOverWhiteInPlace(_ samples: inout [UInt8], count: Int) {
+        samples.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for pixel in 0..<count {
+                let a = Int(base[pixel * 4 + 3])
+                for c in 0..<3 { base[pixel * 3 + c] = UInt8((Int(base[pixel * 4 + c]) * a + 255 * (255 - a) + 127) / 255) }
+            }
+        }
+        samples.removeLast(samples.count - count * 3)
+    }
+
     init(width: Int, height: Int) {
         self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: width * height * 3))
     }
@@ -41,57 +56,68 @@ public struct PixelBuffer: Sendable {
     /// area averaging when shrinking (every source pixel weighs by how much of it each output pixel covers,
     /// so nothing aliases), bilinear when enlarging. Samples outside the buffer repeat the edge.
     ///
-    /// Separable: a horizontal pass over the source rows the output needs, into floats, then a vertical one.
+    /// Separable: a horizontal pass over the source rows the output needs, into floats, then a vertical one,
+    /// ``rowBlock`` output rows at a time, so the floats held are those of the source rows one block reads (a
+    /// 40 MP photo shrunk to 2 MP in one go held 104 MB of them). The rows two blocks share are filtered twice;
+    /// every output value is the same sum, in the same order, as in one pass.
     /// Cost: (rows read × output width + output pixels) × taps per output × 3 multiply-adds; a 285 px face
     /// region to a 160 px thumbnail takes about 0.3 ms on one core of the development machine (perf: 8 % of
     /// cutting 8 thumbnails from a dense 3 MP photo, 29 ms).
     func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
         let columns = Taps(Self.weights(from: rect.x, length: rect.width, into: outputWidth, limit: width))
         let rows = Taps(Self.weights(from: rect.y, length: rect.height, into: outputHeight, limit: height))
-        let firstRow = rows.index.min() ?? 0
-        let lastRow = rows.index.max() ?? 0
         let sourceWidth = width
-        // Horizontal pass over the rows the vertical pass needs.
-        var horizontal = [Float](repeating: 0, count: (lastRow - firstRow + 1) * outputWidth * 3)
         var output = PixelBuffer(width: outputWidth, height: outputHeight)
-        pixels.withUnsafeBufferPointer { source in
-            horizontal.withUnsafeMutableBufferPointer { horizontal in
-                columns.withPointers { start, index, weight in
-                    for row in firstRow...lastRow {
-                        let sourceRow = source.baseAddress! + row * sourceWidth * 3
-                        let target = horizontal.baseAddress! + (row - firstRow) * outputWidth * 3
-                        for column in 0..<outputWidth {
-                            var red: Float = 0, green: Float = 0, blue: Float = 0
-                            for tap in start[column]..<start[column + 1] {
-                                let pixel = sourceRow + index[tap] * 3, weight = weight[tap]
-                                red += Float(pixel[0]) * weight
-                                green += Float(pixel[1]) * weight
-                                blue += Float(pixel[2]) * weight
+        var horizontal: [Float] = []
+        for blockStart in Swift.stride(from: 0, to: outputHeight, by: Self.rowBlock) {
+            let block = blockStart..<min(blockStart + Self.rowBlock, outputHeight)
+            let (firstRow, lastRow) = rows.withPointers { start, index, _ -> (Int, Int) in
+                var (low, high) = (Int.max, Int.min)
+                for tap in start[block.lowerBound]..<start[block.upperBound] { (low, high) = (min(low, index[tap]), max(high, index[tap])) }
+                return low <= high ? (low, high) : (0, 0)
+            }
+            let needed = (lastRow - firstRow + 1) * outputWidth * 3
+            if horizontal.count < needed { horizontal = [Float](repeating: 0, count: needed) }
+            // Horizontal pass over the rows this block of output rows reads.
+            pixels.withUnsafeBufferPointer { source in
+                horizontal.withUnsafeMutableBufferPointer { horizontal in
+                    columns.withPointers { start, index, weight in
+                        for row in firstRow...lastRow {
+                            let sourceRow = source.baseAddress! + row * sourceWidth * 3
+                            let target = horizontal.baseAddress! + (row - firstRow) * outputWidth * 3
+                            for column in 0..<outputWidth {
+                                var red: Float = 0, green: Float = 0, blue: Float = 0
+                                for tap in start[column]..<start[column + 1] {
+                                    let pixel = sourceRow + index[tap] * 3, weight = weight[tap]
+                                    red += Float(pixel[0]) * weight
+                                    green += Float(pixel[1]) * weight
+                                    blue += Float(pixel[2]) * weight
+                                }
+                                target[column * 3] = red
+                                target[column * 3 + 1] = green
+                                target[column * 3 + 2] = blue
                             }
-                            target[column * 3] = red
-                            target[column * 3 + 1] = green
-                            target[column * 3 + 2] = blue
                         }
                     }
                 }
             }
-        }
-        horizontal.withUnsafeBufferPointer { horizontal in
-            output.pixels.withUnsafeMutableBufferPointer { out in
-                rows.withPointers { start, index, weight in
-                    for row in 0..<outputHeight {
-                        let target = out.baseAddress! + row * outputWidth * 3
-                        for column in 0..<outputWidth {
-                            var red: Float = 0, green: Float = 0, blue: Float = 0
-                            for tap in start[row]..<start[row + 1] {
-                                let sample = horizontal.baseAddress! + ((index[tap] - firstRow) * outputWidth + column) * 3, weight = weight[tap]
-                                red += sample[0] * weight
-                                green += sample[1] * weight
-                                blue += sample[2] * weight
+            horizontal.withUnsafeBufferPointer { horizontal in
+                output.pixels.withUnsafeMutableBufferPointer { out in
+                    rows.withPointers { start, index, weight in
+                        for row in block {
+                            let target = out.baseAddress! + row * outputWidth * 3
+                            for column in 0..<outputWidth {
+                                var red: Float = 0, green: Float = 0, blue: Float = 0
+                                for tap in start[row]..<start[row + 1] {
+                                    let sample = horizontal.baseAddress! + ((index[tap] - firstRow) * outputWidth + column) * 3, weight = weight[tap]
+                                    red += sample[0] * weight
+                                    green += sample[1] * weight
+                                    blue += sample[2] * weight
+                                }
+                                target[column * 3] = Self.byte(red)
+                                target[column * 3 + 1] = Self.byte(green)
+                                target[column * 3 + 2] = Self.byte(blue)
                             }
-                            target[column * 3] = Self.byte(red)
-                            target[column * 3 + 1] = Self.byte(green)
-                            target[column * 3 + 2] = Self.byte(blue)
                         }
                     }
                 }
@@ -99,6 +125,10 @@ public struct PixelBuffer: Sendable {
         }
         return output
     }
+
+    /// Output rows resampled per block: 64. A thumbnail (160 rows) takes 3 blocks; a 2 MP shrink of a 40 MP
+    /// photo holds about 5 MB of floats instead of 104 MB.
+    static let rowBlock = 64
 
     /// `value` rounded half away from zero (as `rounded()`; values here are never negative) and clamped to a
     /// byte, without a call to libm's `roundf` per channel.
