@@ -6,7 +6,8 @@ import Foundation
 /// `facecluster forget PERSON`.
 struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Forget a person: their faces, thumbnails and face vectors are deleted (the photos stay).")
+        abstract: "Forget a person: their faces, thumbnails and face vectors are deleted (the photos stay).",
+        discussion: "A privacy erase: it cannot be undone and is not in `facecluster history` (`undo` after it undoes the operation before).")
 
     @Argument(help: "The person's id (p_…).")
     var person: String
@@ -19,6 +20,6 @@ struct Forget: AsyncParsableCommand {
         let library = try options.openExisting()
         let removed = try await galleryCall { try await library.gallery.forget(id) }
         if options.json { return try printJSON(["person": id.rawValue, "facesRemoved": String(removed)]) }
-        print("Forgot \(id): \(removed) face\(removed == 1 ? "" : "s") removed")
+        print("Forgot \(id): \(removed) face\(removed == 1 ? "" : "s") removed (for good: a forget cannot be undone)")
     }
 }

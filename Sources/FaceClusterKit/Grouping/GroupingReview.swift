@@ -22,7 +22,9 @@ public struct GroupingReview: Sendable {
 
     /// Two people who may be one.
     public struct Suggestion: Sendable, Hashable, Codable {
+        /// The person who would stay: the one a user confirmed, else the one with more faces, else the older.
         public var first: Person
+        /// The person who would be merged into ``first``.
         public var second: Person
         /// The mean similarity of their faces' pairs (observed pairs, for a sparse source).
         public var similarity: Double
@@ -74,7 +76,10 @@ public struct GroupingReview: Sendable {
             } else {
                 continue  // Consolidation merges them on its own (or a shared photo keeps them apart).
             }
-            suggestions.append(Suggestion(first: first, second: second, similarity: mean, pairs: cross.count, reason: reason))
+            let firstStays = first.isConfirmed != second.isConfirmed ? first.isConfirmed
+                : first.faceCount != second.faceCount ? first.faceCount > second.faceCount : first.precedes(second)
+            let (stays, goes) = firstStays ? (first, second) : (second, first)
+            suggestions.append(Suggestion(first: stays, second: goes, similarity: mean, pairs: cross.count, reason: reason))
         }
         return Array(suggestions.sorted { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.first.id < $1.first.id }.prefix(limit))
     }

@@ -25,6 +25,24 @@ struct ConsolidationTests {
         try await Consolidation(pipeline: harness.pipeline()).run(touching: reports.flatMap(\.faceIDs))
     }
 
+    @Test("two people in the review band are suggested, the one with more faces to stay, with the reason")
+    func suggestions() async throws {
+        // Alice at 0–2°, Bob at 30–31°: cos 30° ≈ 86.6 similar across, under the join threshold (90), over the
+        // review threshold (80).
+        let harness = Harness()
+        var reports: [IngestionReport] = []
+        for (key, angle) in [("b1", 30.0), ("a1", 0.0), ("a2", 1.0), ("b2", 31.0), ("a3", 2.0)] {
+            reports.append(try await harness.add(Self.photo([angle]), as: "raw/\(key).jpg"))
+        }
+        _ = try await Self.consolidate(harness, reports)
+        let review = GroupingReview(pipeline: harness.pipeline(), model: "synthetic")
+        let suggestions = try await review.suggestions(limit: 5)
+        try #require(suggestions.count == 1, "\(suggestions)")
+        #expect(suggestions[0].first.faceCount == 3 && suggestions[0].second.faceCount == 2, "Alice (3 faces) stays, Bob would be merged into her")
+        #expect(suggestions[0].similarity > 80 && suggestions[0].similarity < 90)
+        #expect(suggestions[0].reason.contains("under the 90.0 needed"), "\(suggestions[0].reason)")
+    }
+
     @Test("one outlier face no longer chains two people into one")
     func outlierChain() async throws {
         // Alice near 0°, Bob near 40° (cos 40° ≈ 77: strangers); the outlier at 20° is 94 similar to both.
