@@ -25,15 +25,19 @@ struct ConsolidationTests {
         try await Consolidation(pipeline: harness.pipeline()).run(touching: reports.flatMap(\.faceIDs))
     }
 
+    /// Ingests one photo of one face per (key, angle), in order, as `raw/KEY.jpg`.
+    static func add(_ faces: [(key: String, angle: Double)], to harness: Harness) async throws -> [IngestionReport] {
+        var reports: [IngestionReport] = []
+        for (key, angle) in faces { reports.append(try await harness.add(Self.photo([angle]), as: "raw/\(key).jpg")) }
+        return reports
+    }
+
     @Test("two people in the review band are suggested, the one with more faces to stay, with the reason")
     func suggestions() async throws {
         // Alice at 0–2°, Bob at 30–31°: cos 30° ≈ 86.6 similar across, under the join threshold (90), over the
         // review threshold (80).
         let harness = Harness()
-        var reports: [IngestionReport] = []
-        for (key, angle) in [("b1", 30.0), ("a1", 0.0), ("a2", 1.0), ("b2", 31.0), ("a3", 2.0)] {
-            reports.append(try await harness.add(Self.photo([angle]), as: "raw/\(key).jpg"))
-        }
+        let reports = try await Self.add([("b1", 30), ("a1", 0), ("a2", 1), ("b2", 31), ("a3", 2)], to: harness)
         _ = try await Self.consolidate(harness, reports)
         let review = GroupingReview(pipeline: harness.pipeline(), model: "synthetic")
         let suggestions = try await review.suggestions(limit: 5)
@@ -47,10 +51,7 @@ struct ConsolidationTests {
     func outlierChain() async throws {
         // Alice near 0°, Bob near 40° (cos 40° ≈ 77: strangers); the outlier at 20° is 94 similar to both.
         let harness = Harness()
-        var reports: [IngestionReport] = []
-        for (key, angle) in [("a1", 0.0), ("a2", 2.0), ("x", 20.0), ("b1", 40.0), ("b2", 38.0)] {
-            reports.append(try await harness.add(Self.photo([angle]), as: "raw/\(key).jpg"))
-        }
+        let reports = try await Self.add([("a1", 0), ("a2", 2), ("x", 20), ("b1", 40), ("b2", 38)], to: harness)
         // Single best match would have chained: x joins Alice through a2 (94), b1 then joins through x (94).
         let people = try await harness.metadata.people(page: PageRequest()).items
         #expect(!people.contains { $0.photoCount >= 4 }, "\(people.map(\.photoCount))")
