@@ -81,6 +81,10 @@ struct History: AsyncParsableCommand {
 
     @OptionGroup var options: StoreOptions
 
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
+
     func run() async throws {
         let library = try options.openExisting()
         let operations = try await library.gallery.history(page: PageRequest(limit: limit)).items
@@ -121,6 +125,10 @@ struct Suggestions: AsyncParsableCommand {
 
     @OptionGroup var options: StoreOptions
 
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
+
     func run() async throws {
         let library = try options.openExisting()
         let suggestions = try await library.review.suggestions(limit: limit)
@@ -148,7 +156,12 @@ struct Explain: AsyncParsableCommand {
         let library = try options.openExisting()
         let explanation = try await galleryCall { try await library.review.explain(try faceID(face)) }
         if options.json { return try printJSON(explanation) }
-        print("Face \(explanation.face) in photo \(explanation.photo) is \(explanation.person.id)\(explanation.person.name.map { " \"\($0)\"" } ?? "") (\(plural(explanation.person.faceCount, "face"))).")
+        if library.gallery.isListed(explanation.person) {
+            print("Face \(explanation.face) in photo \(explanation.photo) is \(explanation.person.id)\(explanation.person.name.map { " \"\($0)\"" } ?? "") (\(plural(explanation.person.faceCount, "face"))).")
+        } else {
+            // A group too small to be listed: say what `people` shows, not an id it never lists.
+            print("Face \(explanation.face) in photo \(explanation.photo) is unassigned: its group (\(explanation.person.id)) has \(plural(explanation.person.faceCount, "face")), fewer than the \(library.gallery.minimumFacesPerPerson) a person needs (`facecluster people --unassigned`; `facecluster make-person \(explanation.face)` makes it one).")
+        }
         if let own = explanation.ownPersonSimilarity { print(String(format: "  Mean similarity to the person's other faces: %.1f", own)) }
         if let other = explanation.closestOtherPerson, let similarity = explanation.closestOtherSimilarity {
             print(String(format: "  Closest other person: %@ at %.1f", other.rawValue, similarity))

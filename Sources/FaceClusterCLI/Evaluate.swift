@@ -63,6 +63,9 @@ struct Evaluate: AsyncParsableCommand {
         if let shuffle, !(1...1000).contains(shuffle) { throw ValidationError("--shuffle takes 1 to 1000 orders") }
         if subsample != nil, Self.range(subsample!) == nil { throw ValidationError("--subsample takes K or K-L photos per person (e.g. 2-3)") }
         guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }
+        guard [sweep, shuffle != nil, subsample != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("--sweep, --shuffle and --subsample are separate measurements: give one of them")
+        }
     }
 
     static func range(_ text: String) -> ClosedRange<Int>? {

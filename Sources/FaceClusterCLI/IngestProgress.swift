@@ -147,7 +147,7 @@ struct IngestSummary: Encodable {
         if failedBefore > 0 {
             lines.append("\(failedBefore) of the unchanged photos failed before and \(failedBefore == 1 ? "is" : "are") not tried again until \(failedBefore == 1 ? "its file changes" : "their files change"): `facecluster status --status failed` says why.")
         }
-        lines += busy.map { "  busy    \($0.path): in progress elsewhere, held by \($0.heldBy) until \($0.until.formatted(.iso8601)); run again after that" }
+        lines += busy.map { "  busy    \($0.path): being processed by \($0.heldBy); run again once it is done (its claim lapses at \($0.until.formatted(.iso8601)) if that process stops or hangs)" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
         return lines.joined(separator: "\n")
     }

@@ -211,6 +211,8 @@ struct CommandLineTests {
         (["ingest", "/nonexistent/photo.jpg"], "no such file or folder"),
         (["serve", "--store", "/tmp/fck-watched/library", "--watch", "/tmp"], "watch a folder apart from the library"),
         (["rekognition-server", "--s3-endpoint", "127.0.0.1:5000"], "--s3-endpoint must be an http(s) URL"),
+        (["suggestions", "--limit", "0"], "--limit must be at least 1"),
+        (["evaluate", "labeled", "--sweep", "--shuffle", "2"], "give one of them"),
     ])
     func usageErrors(arguments: [String], message: String) async throws {
         let run = try await Self.run(arguments, in: FileManager.default.temporaryDirectory)

@@ -184,7 +184,7 @@ struct InterruptionTests {
         let run = try await CommandLineTests.run(["ingest", "photos/John_Simm-0.jpg", "photos/John_Simm-1.jpg"], in: folder)
         #expect(run.status == 1, "a photo that is not done is not a success")
         #expect(run.output.contains("1 in progress elsewhere"), "\(run.output)")
-        #expect(run.output.contains("busy    \(file.path): in progress elsewhere, held by process \(getpid())"), "\(run.output)")
+        #expect(run.output.contains("busy    \(file.path): being processed by process \(getpid())"), "\(run.output)")
 
         // Once that process is gone (here: a lease naming a process that has exited), the next run takes it over.
         var gone = try #require(try await library.metadata.photo(held.id))
