@@ -37,6 +37,13 @@ struct PhotoCommand: AsyncParsableCommand {
     func run() async throws {
         let library = try options.openExisting()
         let id = try photoID(photo, in: library)
+        if let record = try await library.metadata.photo(id), record.status == .deleted {
+            // The gallery answers "no photo" for a deleted one (as its API does); here the user named it.
+            if options.json {
+                return try printJSON(Output(id: id.rawValue, path: displayPath(record.reference), status: record.status.kind.rawValue, faces: [], skippedFaces: []))
+            }
+            return print("\(id.rawValue)  \(displayPath(record.reference))  deleted: removed from the library (`facecluster delete`); ingesting the same file again leaves it out, a changed file comes back")
+        }
         let detail = try await galleryCall { try await library.gallery.photo(id) }
         var failure: PhotoFailure?
         if case .failed(let reason) = detail.photo.status { failure = reason }

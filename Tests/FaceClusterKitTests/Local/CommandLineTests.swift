@@ -104,6 +104,8 @@ struct CommandLineTests {
         #expect(shownFace?["personID"] as? String == salley && shownFace?["unassigned"] as? Bool == false)
         #expect(try await Self.run(["delete", photo], in: folder).status == 0)
         #expect(try await Self.people(folder).first { $0["id"] as? String == salley }?["photoCount"] as? Int == 2)
+        let deleted = try await Self.run(["photo", photo], in: folder)
+        #expect(deleted.status == 0 && deleted.output.contains("deleted: removed from the library"), "\(deleted.output) \(deleted.errors)")
 
         let forgot = try await Self.run(["forget", simm], in: folder)
         #expect(forgot.status == 0 && forgot.output.contains("3 faces removed"))
