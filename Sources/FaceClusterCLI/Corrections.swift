@@ -59,13 +59,9 @@ struct MakePerson: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let id = try faceID(face)
-        let listedBefore = try await peopleCall {
-            guard let appearance = try await library.metadata.appearances(ofFaces: [id])[id] else { return false }
-            return library.gallery.isListed(try await library.gallery.person(appearance.personID))
-        }
-        let person = try await peopleCall { try await library.gallery.makePerson(from: id, name: name) }
-        if listedBefore, name == nil { printError("\(face) already belongs to \(person.id), a listed person: nothing to do.") }
+        let person = try await peopleCall { try await library.gallery.makePerson(from: try faceID(face), name: name) }
+        // Made a person, it is confirmed; left unconfirmed, it was listed already (Gallery.makePerson).
+        if name == nil, !person.pinned { printError("\(face) already belongs to \(person.id), a listed person: nothing to do.") }
         let output = try await PersonOutput(person, library: library)
         if options.json { return try printJSON(output) }
         print(output.line)

@@ -205,13 +205,9 @@ struct Ingest: AsyncParsableCommand {
         return collected
     }
 
-    /// `error`'s reason, without Foundation's wording around it where the system gives one.
+    /// Why a folder could not be listed, in a few words.
     static func reason(_ error: any Error) -> String {
-        if let cocoa = error as? CocoaError, cocoa.code == .fileReadNoPermission { return "permission denied" }
-        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return error.localizedDescription
+        (error as? CocoaError)?.code == .fileReadNoPermission ? "permission denied" : error.localizedDescription
     }
 
     /// `12 files that are not photos (.json ×10, .mov ×2)`.

@@ -51,9 +51,9 @@ typedef struct {
     char message[200];
 } fck_region_result;
 
-/// Decodes the requested region into `pixels` as RGB (rows of width × components bytes, components 3, or 1 for
-/// a grey image; rows outside the bands are not written). `capacity` must hold the whole scaled image. Returns 0 on success (check `truncated`), -1
-/// on error (`message` says why).
+/// Decodes the requested region into `pixels` as RGB (rows of width × 3 bytes, grey and CMYK images converted;
+/// rows outside the bands are not written). `capacity` must hold the whole scaled image. Returns 0 on success
+/// (check `truncated`), -1 on error (`message` says why).
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result);
 

@@ -136,10 +136,9 @@ public struct AverageLinkage: Sendable {
 
         func size(_ cluster: Int) -> Int { members[cluster]?.count ?? 0 }
         func candidate(_ x: Int, _ y: Int) -> Candidate? {
-            guard let link = links[x][y], link.cannot == 0, link.count > 0, !(pinned[x] && pinned[y]) else { return nil }
-            guard link.count >= min(size(x), size(y)) else { return nil }
-            let mean = link.sum / Double(link.count)
-            guard mean >= threshold, size(x) > 1 || size(y) > 1 || mean >= singleItemThreshold else { return nil }
+            guard let link = links[x][y], link.cannot == 0, !(pinned[x] && pinned[y]),
+                  let mean = merging(sum: link.sum, count: link.count, sizes: (size(x), size(y)))
+            else { return nil }
             let (first, second) = x < y ? (x, y) : (y, x)
             return Candidate(link: mean, first: first, second: second, firstVersion: version[first], secondVersion: version[second])
         }
@@ -180,6 +179,16 @@ public struct AverageLinkage: Sendable {
         return input.samePhoto.isEmpty ? clusters : joinedAcrossPhotos(clusters, input)
     }
 
+    /// The link of two clusters of `sizes` whose `count` observed pairs add up to `sum`, when it merges them: at
+    /// least ``threshold`` (``singleItemThreshold`` for two single items), on at least as many pairs as the
+    /// smaller cluster has items; `nil` otherwise.
+    private func merging(sum: Double, count: Int, sizes: (Int, Int)) -> Double? {
+        guard count > 0, count >= min(sizes.0, sizes.1) else { return nil }
+        let mean = sum / Double(count)
+        guard mean >= threshold, sizes.0 > 1 || sizes.1 > 1 || mean >= singleItemThreshold else { return nil }
+        return mean
+    }
+
     /// `clusters` with those that only faces of one photo keep apart merged, one face of each such pair left
     /// out alone (the type's discussion). Deterministic, as the merges before it; each merge costs the pairs
     /// of the two clusters' faces.
@@ -218,7 +227,7 @@ public struct AverageLinkage: Sendable {
                 if apart[item].contains(where: { clusterOf[$0] == y }) { return nil }
                 for other in onePhoto[item] where clusterOf[other] == y { found.append((item, other)) }
             }
-            return Set(found.map { [$0.0, $0.1] }).sorted { $0.lexicographicallyPrecedes($1) }.map { ($0[0], $0[1]) }
+            return found
         }
         /// The mean similarity between `x`'s and `y`'s faces other than `left`, under the main rule's conditions.
         func link(_ x: Int, _ y: Int, without left: Set<Int>) -> Double? {
@@ -231,10 +240,7 @@ public struct AverageLinkage: Sendable {
                     count += 1
                 }
             }
-            guard count > 0, count >= min(a.count, b.count) else { return nil }
-            let mean = sum / Double(count)
-            guard mean >= threshold, a.count > 1 || b.count > 1 || mean >= singleItemThreshold else { return nil }
-            return mean
+            return merging(sum: sum, count: count, sizes: (a.count, b.count))
         }
         func candidate(_ x: Int, _ y: Int) -> Candidate? {
             let (first, second) = x < y ? (x, y) : (y, x)

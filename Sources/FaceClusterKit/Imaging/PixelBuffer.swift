@@ -26,11 +26,16 @@ public struct PixelBuffer: Sendable {
                 for x in 0..<width {
                     let pixel = row + x * channels, target = (y * width + x) * 3
                     let a = Int(pixel[3])
-                    for c in 0..<3 { out[target + c] = UInt8((Int(pixel[c]) * a + 255 * (255 - a) + 127) / 255) }
+                    for c in 0..<3 { out[target + c] = Self.overWhite(pixel[c], alpha: a) }
                 }
             }
         }
         self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// A channel of a pixel with `alpha` (0–255) composited over white: c·a + 255·(1 − a), rounded.
+    private static func overWhite(_ channel: UInt8, alpha: Int) -> UInt8 {
+        UInt8((Int(channel) * alpha + 255 * (255 - alpha) + 127) / 255)
     }
 
     /// `count` RGBA pixels turned, in the same array, into RGB composited over white (as
@@ -42,7 +47,7 @@ public struct PixelBuffer: Sendable {
             guard let base = buffer.baseAddress else { return }
             for pixel in 0..<count {
                 let a = Int(base[pixel * 4 + 3])
-                for c in 0..<3 { base[pixel * 3 + c] = UInt8((Int(base[pixel * 4 + c]) * a + 255 * (255 - a) + 127) / 255) }
+                for c in 0..<3 { base[pixel * 3 + c] = overWhite(base[pixel * 4 + c], alpha: a) }
             }
         }
         samples.removeLast(samples.count - count * 3)
