@@ -4,6 +4,7 @@
 # 150-190 px, a 12,000 x 6,000 panorama with faces of 1,200, 550 and 340 px, a textured 48 MP photo with faces of
 # 100-200 px, a textured 100 MP one with faces of 90-700 px) beside the face_recognition peer
 # (the same dlib HOG detector, face_locations at full size as its users call it). Release build, all cores.
+# The 48 MP photo is measured again as the grid HEIC an iPhone writes (HEIF Max).
 # Usage: scripts/bench-local.sh  (the grouping peer: scripts/bench-grouping.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,3 +70,13 @@ row = json.load(sys.stdin)
 peer, faces, seconds, peak = (row[key] for key in ("peer", "faces", "seconds", "peak_rss_mb"))
 print(f"{sys.argv[1]:18} {peer:24} {faces:6} {seconds:9.2f} {peak:8.0f}")' "$photo"
 done
+
+echo
+echo "== the 48 MP photo as an iPhone stores it: HEIC, a grid of 512 px HEVC tiles (scripts/bench/make_grid_heic.py)"
+echo "   (face_recognition reads no HEIC: Pillow has no HEIF decoder without a plugin)"
+python3 scripts/bench/make_grid_heic.py "$work/phone-48mp.jpg" "$work/phone-48mp.heic" -j "$(nproc)" >/dev/null
+store="$work/store-phone-48mp-heic"
+/usr/bin/time -f "%e %M" -o "$work/time" "$facecluster" ingest "$work/phone-48mp.heic" --store "$store" >/dev/null 2>&1
+read -r seconds kb < <(tail -n 1 "$work/time")
+faces=$("$facecluster" status --store "$store" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["faces"])')
+printf '%-18s %-24s %6s %9.2f %8.0f\n' phone-48mp.heic facecluster "$faces" "$seconds" "$(echo "$kb / 1024" | bc -l)"

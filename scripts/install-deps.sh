@@ -4,9 +4,10 @@ set -euo pipefail
 
 # libdlib-dev (the local face engine) does not pull a BLAS: libopenblas0-pthread is ~8× faster than the
 # reference BLAS for the face embedding. libpng-dev and libwebp-dev (static archives, linked into the Lambda
-# too) and libheif-dev (HEIC, local engine only) decode the formats other than JPEG. libsqlite3-dev for the local metadata store (GRDB).
+# too) and libheif-dev (HEIC, local engine only) decode the formats other than JPEG; libheif-examples (heif-enc)
+# makes the HEIC of scripts/bench-local.sh. libsqlite3-dev for the local metadata store (GRDB).
 # chromium and chromium-driver run the web gallery's browser tests (headless).
-packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev python3 libdlib-dev libopenblas0-pthread libsqlite3-dev chromium chromium-driver)
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libheif-examples python3 libdlib-dev libopenblas0-pthread libsqlite3-dev chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -20,6 +20,9 @@ public struct PNGDecoder: PhotoDecoder {
         try withImage(data) { image in (Int(image.pointee.width), Int(image.pointee.height)) }
     }
 
+    /// 3 bytes a pixel: the RGB it is read into (libpng's simplified API converts and composites row by row).
+    public func peakMemory(of data: Data, width: Int, height: Int) -> Int { width * height * 3 }
+
     public func decode(_ data: Data) throws -> PixelBuffer {
         try withImage(data) { image in
             image.pointee.format = UInt32(PNG_FORMAT_RGB)

@@ -19,11 +19,25 @@ public protocol PhotoDecoder: Sendable {
     /// The pixels, RGB as displayed; transparency is composited over white.
     /// - Throws: ``ImageError`` (`damaged`, `truncated`, `corrupt`, `unsupportedFormat`).
     func decode(_ data: Data) throws -> PixelBuffer
+    /// The photo decoded as displayed, in the form the decoder holds it (``YCbCrImage`` planes where the format
+    /// codes them so, else RGB): what the engine and the thumbnails resample from. Default: ``decode(_:)``.
+    /// - Throws: as ``decode(_:)``.
+    func decodeImage(_ data: Data) throws -> any DecodedImage
+    /// The most bytes decoding a `width` × `height` photo holds at once, known from its header before any pixel
+    /// is decoded, checked against ``DecodeBudget/memory``. Default: 4 bytes a pixel (RGBA, what libwebp and
+    /// libheif hold at peak when they give RGB).
+    func peakMemory(of data: Data, width: Int, height: Int) -> Int
+}
+
+extension PhotoDecoder {
+    public func decodeImage(_ data: Data) throws -> any DecodedImage { try decode(data) }
+    public func peakMemory(of data: Data, width: Int, height: Int) -> Int { width * height * 4 }
 }
 
 /// The decoders for formats other than JPEG, by format, with the checks every photo gets before its pixels
-/// exist: the pixel limit and the memory budget (``DecodeBudget/memory`` for the decoded RGBA buffer — 4 bytes
-/// a pixel, what libwebp and libheif hold at peak — so about 50 MP with the default budget).
+/// exist: the pixel limit and the memory budget (``DecodeBudget/memory`` against the decoder's
+/// ``PhotoDecoder/peakMemory(of:width:height:)``: 3 bytes a pixel for PNG, lossy WebP and HEIC's YCbCr planes,
+/// about 55 MP with the default budget; 4 for RGBA, about 42 MP).
 public struct PhotoDecoders: Sendable {
     public private(set) var decoders: [ImageFormat: any PhotoDecoder]
 
@@ -64,7 +78,7 @@ public struct PhotoDecoders: Sendable {
         guard size.width * size.height <= pixelLimit else {
             throw ImageError.tooManyPixels(width: size.width, height: size.height, limit: pixelLimit)
         }
-        let bytes = size.width * size.height * 4
+        let bytes = decoder.peakMemory(of: data, width: size.width, height: size.height)
         guard bytes <= budget.memory else {
             throw ImageError.overBudget(detail: "a \(size.width)×\(size.height) \(decoder.format.rawValue) needs \(bytes / 1_048_576) MB to decode (the budget is \(budget.memory / 1_048_576) MB)")
         }
@@ -76,15 +90,25 @@ public struct PhotoDecoders: Sendable {
     static func decode(
         _ data: Data, by decoder: any PhotoDecoder, maximumPixels: Int?, wholePhotoPixels: Int = 0, pixelLimit: Int, budget: DecodeBudget
     ) throws -> (buffer: PixelBuffer, scale: Double) {
-        let size = try checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: budget)
-        let full = try decoder.decode(data)
-        guard full.width == size.width, full.height == size.height else {
-            throw ImageError.corrupt(detail: "the \(decoder.format.rawValue) header says \(size.width)×\(size.height), the pixels are \(full.width)×\(full.height)")
-        }
-        guard let maximumPixels, full.width * full.height > max(maximumPixels, wholePhotoPixels) else { return (full, 1) }
+        shrunk(try decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: budget), maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels)
+    }
+
+    /// `full` as RGB, shrunk as ``decode(_:by:maximumPixels:wholePhotoPixels:pixelLimit:budget:)`` says.
+    static func shrunk(_ full: any DecodedImage, maximumPixels: Int?, wholePhotoPixels: Int = 0) -> (buffer: PixelBuffer, scale: Double) {
+        guard let maximumPixels, full.width * full.height > max(maximumPixels, wholePhotoPixels) else { return (full.wholeRGB(), 1) }
         let scale = (Double(maximumPixels) / Double(full.width * full.height)).squareRoot()
         let (width, height) = (max(Int(Double(full.width) * scale), 1), max(Int(Double(full.height) * scale), 1))
         let shrunk = full.resampled(region: (0, 0, Double(full.width), Double(full.height)), toWidth: width, height: height)
         return (shrunk, Double(width) / Double(full.width))
+    }
+
+    /// A non-JPEG photo decoded as its decoder holds it, after the checks of ``checkedSize(of:by:pixelLimit:budget:)``.
+    static func decodeImage(_ data: Data, by decoder: any PhotoDecoder, pixelLimit: Int, budget: DecodeBudget) throws -> any DecodedImage {
+        let size = try checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: budget)
+        let full = try decoder.decodeImage(data)
+        guard full.width == size.width, full.height == size.height else {
+            throw ImageError.corrupt(detail: "the \(decoder.format.rawValue) header says \(size.width)×\(size.height), the pixels are \(full.width)×\(full.height)")
+        }
+        return full
     }
 }

@@ -68,7 +68,7 @@ public struct PixelBuffer: Sendable {
     /// Cost: (rows read × output width + output pixels) × taps per output × 3 multiply-adds; a 285 px face
     /// region to a 160 px thumbnail takes about 0.3 ms on one core of the development machine (perf: 8 % of
     /// cutting 8 thumbnails from a dense 3 MP photo, 29 ms).
-    func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
+    public func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
         let columns = Taps(Self.weights(from: rect.x, length: rect.width, into: outputWidth, limit: width))
         let rows = Taps(Self.weights(from: rect.y, length: rect.height, into: outputHeight, limit: height))
         let sourceWidth = width

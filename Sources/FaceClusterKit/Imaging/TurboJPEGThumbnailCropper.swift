@@ -62,19 +62,13 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
         }
     }
 
-    /// A format decoded whole: the photo is shrunk once to the largest scale any crop needs, then each crop is
-    /// resampled from it, as for a JPEG.
+    /// A format decoded whole: each crop is resampled from the decoded image (RGB, or YCbCr planes turned into
+    /// RGB only inside the crop, at the coarsest power-of-two reduction that keeps the thumbnail's size).
     private func thumbnails(of data: Data, by decoder: any PhotoDecoder, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
-        let size = try PhotoDecoders.checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
-        let crops = Self.crops(for: boxes, width: Double(size.width), height: Double(size.height), margin: spec.margin)
-        let needed = min(crops.map { Double(spec.size) / $0.side }.max() ?? 1, 1)
-        let decoded = try PhotoDecoders.decode(
-            data, by: decoder, maximumPixels: Int((Double(size.width * size.height) * needed * needed).rounded(.up)),
-            pixelLimit: pixelLimit, budget: DecodeBudget())
-        let factor = Double(decoded.buffer.width) / Double(size.width)
+        let decoded = try PhotoDecoders.decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
+        let crops = Self.crops(for: boxes, width: Double(decoded.width), height: Double(decoded.height), margin: spec.margin)
         return try crops.map { crop in
-            let region = (x: crop.x * factor, y: crop.y * factor, width: crop.side * factor, height: crop.side * factor)
-            return try TurboJPEG.encode(decoded.buffer.resampled(region: region, toWidth: spec.size, height: spec.size), quality: spec.quality)
+            try TurboJPEG.encode(decoded.resampled(region: (crop.x, crop.y, crop.side, crop.side), toWidth: spec.size, height: spec.size), quality: spec.quality)
         }
     }
 

@@ -22,6 +22,14 @@ public struct WebPDecoder: PhotoDecoder {
         return (Int(features.width), Int(features.height))
     }
 
+    /// 3 bytes a pixel for lossy WebP without alpha (written straight into the returned pixels), else 4 as
+    /// before. A lossless frame really holds about 7 (libwebp's ARGB frame beside the pixels); the budget keeps
+    /// its earlier reach for those, which are screenshots and graphics far more than big photos.
+    public func peakMemory(of data: Data, width: Int, height: Int) -> Int {
+        guard let features = try? features(of: data), features.has_alpha == 0, features.format == 1 else { return width * height * 4 }
+        return width * height * 3
+    }
+
     public func decode(_ data: Data) throws -> PixelBuffer {
         let features = try features(of: data)
         guard features.has_animation == 0 else { throw ImageError.unsupportedFormat("animated WebP") }

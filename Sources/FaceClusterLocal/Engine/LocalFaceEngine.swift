@@ -170,8 +170,10 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
         let configuration = configuration
         return try await pool.withEngine { engine in
+            // Decoded once for both passes when the format is decoded whole (PNG, WebP, HEIC).
+            let photo = try Self.decoding { try PhotoPixels(data, decoders: .local) }
             let (first, tiled, displayed) = try await BlockingWork.run {
-                let image = try Self.decode(data, maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels)
+                let image = try Self.decoding { try photo.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) }
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
                 let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
@@ -183,13 +185,13 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             }
             var found = first
             if let tiled {
-                found += try await Self.smallFaces(in: data, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
+                found += try await Self.smallFaces(in: photo, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
             }
             return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
         }
     }
 
-    /// The faces the first pass cannot see: `data` decoded again at the plan's scale, then pass by pass (finest
+    /// The faces the first pass cannot see: `photo` decoded again at the plan's scale, then pass by pass (finest
     /// first): every tile of the pass scanned where it lies in the pass's image (as many at once as
     /// ``BlockingWork`` has threads, each with a ``HOGDetector`` of its own), then, tile by tile in order, the
     /// faces the pass answers for kept unless one already found covers them, and located and embedded with
@@ -197,12 +199,12 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// beside one decoded image, not all of its halvings, and read where they lie, not from copies; freed arena
     /// memory is handed back before the decode and each halving (a 100 MP quality-98 photo: 315–317 → 298 MB).
     private static func smallFaces(
-        in data: Data, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
+        in photo: PhotoPixels, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
     ) async throws -> [Analysed] {
         let pixels = Double(displayed.width) * Double(displayed.height) * plan.scale * plan.scale
         var image = try await BlockingWork.run {
             ImageMemory.returnFreeMemory()  // the first pass's freed buffers, before the largest decode
-            return try decode(data, maximumPixels: Int((pixels * 1.01).rounded(.up)))
+            return try decoding { try photo.upright(maximumPixels: Int((pixels * 1.01).rounded(.up))) }
         }
         let fineScale = image.scale
         var halvings = 0
@@ -261,13 +263,13 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         return found
     }
 
-    /// `data` decoded upright at most `maximumPixels` large. A photo over the pixel limit is the port's
-    /// ``FaceServiceError/imageTooLarge(detail:)`` (what Rekognition answers); every other ``ImageError`` keeps
-    /// its own code (`not_an_image`, `corrupt_image`, `damaged_image`, `unsupported_format`, `image_too_large`),
-    /// which tells a user more than "the face service cannot read the image".
-    private static func decode(_ data: Data, maximumPixels: Int, wholePhotoPixels: Int = 0) throws -> UprightImage {
+    /// Runs a decode. A photo over the pixel limit is the port's ``FaceServiceError/imageTooLarge(detail:)``
+    /// (what Rekognition answers); every other ``ImageError`` keeps its own code (`not_an_image`,
+    /// `corrupt_image`, `damaged_image`, `unsupported_format`, `image_too_large`), which tells a user more than
+    /// "the face service cannot read the image".
+    private static func decoding<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try UprightImage(decoding: data, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels, decoders: .local)
+            return try body()
         } catch let error as ImageError {
             if case .tooManyPixels = error { throw FaceServiceError.imageTooLarge(detail: error.description) }
             throw error

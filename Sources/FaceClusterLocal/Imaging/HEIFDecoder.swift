@@ -10,7 +10,14 @@ import Foundation
 /// Local only: Debian ships libheif as a shared library with its codecs (libde265, libx265, libaom, libdav1d),
 /// which the Lambda package may not carry (scripts/package-lambda.sh), so the Lambda refuses HEIC, named.
 ///
-/// Cost: one whole decode (a 12 MP iPhone photo: ~0.3 s on one core); memory about 4 bytes a pixel.
+/// - **Planes, not RGB.** An 8-bit 4:2:0 photo without alpha (what phones write) is kept as libheif decodes it,
+///   YCbCr planes (``YCbCrImage``, 1.5 bytes a pixel), and turned into RGB only where and as coarsely as the
+///   engine and the thumbnails need it, with libheif's matrix (the `nclx` profile's, BT.601 full range when
+///   there is none). Peak: about 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation),
+///   so an iPhone's 48 MP "HEIF Max" photo fits the default ``DecodeBudget``. Other photos (alpha, 10-bit,
+///   an identity or YCgCo matrix) are converted by libheif to RGB(A): about 4 bytes a pixel.
+///
+/// Cost: one whole decode (a 12 MP iPhone photo: ~0.3 s on one core).
 public struct HEIFDecoder: PhotoDecoder {
     public init() {}
 
@@ -37,6 +44,50 @@ public struct HEIFDecoder: PhotoDecoder {
             }
             return PixelBuffer(width: width, height: height, interleaved: plane, stride: Int(stride), alpha: alpha)
         }
+    }
+
+    /// 3 bytes a pixel for a photo kept as planes (``decodeImage(_:)``), else 4.
+    public func peakMemory(of data: Data, width: Int, height: Int) -> Int {
+        let planar = (try? withPrimaryImage(data) { Self.keepsPlanes($0) }) ?? false
+        return width * height * (planar ? 3 : 4)
+    }
+
+    /// The photo as libheif's YCbCr 4:2:0 planes when it is an 8-bit photo without alpha whose matrix
+    /// ``YCbCrImage/Matrix`` knows; otherwise ``decode(_:)``'s RGB.
+    public func decodeImage(_ data: Data) throws -> any DecodedImage {
+        let planes: YCbCrImage? = try withPrimaryImage(data) { handle in
+            guard Self.keepsPlanes(handle) else { return nil }
+            var image: OpaquePointer?
+            try Self.check(heif_decode_image(handle, &image, heif_colorspace_YCbCr, heif_chroma_420, nil))
+            guard let image else { throw ImageError.damaged(detail: "HEIC: libheif decoded no image") }
+            let owner = DecodedHEIF(image)
+            var profile: UnsafeMutablePointer<heif_color_profile_nclx>?
+            var (matrix, fullRange) = (YCbCrImage.Matrix.bt601, true)
+            // The handle's `colr` box (libheif 1.15 gives a decoded image no nclx profile of its own).
+            if heif_image_handle_get_nclx_color_profile(handle, &profile).code == heif_error_Ok, let profile {
+                defer { heif_nclx_color_profile_free(profile) }
+                guard let known = YCbCrImage.Matrix(h273: Int(profile.pointee.matrix_coefficients.rawValue)) else { return nil }
+                (matrix, fullRange) = (known, profile.pointee.full_range_flag != 0)
+            }
+            func plane(_ channel: heif_channel) throws -> YCbCrImage.Plane {
+                var stride: Int32 = 0
+                guard heif_image_get_bits_per_pixel_range(image, channel) == 8, let base = heif_image_get_plane_readonly(image, channel, &stride) else {
+                    throw ImageError.damaged(detail: "HEIC: libheif decoded no 8-bit plane")
+                }
+                return YCbCrImage.Plane(base: base, stride: Int(stride))
+            }
+            return YCbCrImage(
+                width: Int(heif_image_get_width(image, heif_channel_Y)), height: Int(heif_image_get_height(image, heif_channel_Y)),
+                luma: try plane(heif_channel_Y), cb: try plane(heif_channel_Cb), cr: try plane(heif_channel_Cr),
+                matrix: matrix, fullRange: fullRange, owner: owner)
+        }
+        return try planes ?? decode(data)
+    }
+
+    /// Whether the photo is decoded to planes: 8-bit luma and chroma, no alpha.
+    private static func keepsPlanes(_ handle: OpaquePointer) -> Bool {
+        heif_image_handle_has_alpha_channel(handle) == 0 && heif_image_handle_get_luma_bits_per_pixel(handle) == 8
+            && heif_image_handle_get_chroma_bits_per_pixel(handle) == 8
     }
 
     private func withPrimaryImage<T>(_ data: Data, _ body: (OpaquePointer) throws -> T) throws -> T {
@@ -68,6 +119,13 @@ public struct HEIFDecoder: PhotoDecoder {
             throw ImageError.damaged(detail: "HEIC: \(message)")
         }
     }
+}
+
+/// A decoded libheif image, released when the last ``YCbCrImage`` borrowing its planes goes.
+private final class DecodedHEIF: @unchecked Sendable {
+    let image: OpaquePointer
+    init(_ image: OpaquePointer) { self.image = image }
+    deinit { heif_image_release(image) }
 }
 
 extension PhotoDecoders {

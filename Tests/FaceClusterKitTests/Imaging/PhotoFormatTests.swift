@@ -145,6 +145,48 @@ struct PhotoFormatTests {
         #expect(info.width == 320 && info.height == 240)
     }
 
+    @Test("a HEIC is kept as libheif's YCbCr planes, which turn into libheif's own RGB whole, reduced and in a region")
+    func heicPlanes() async throws {
+        // An odd size, so the last chroma column and row cover one luma pixel, and a region past the edge.
+        let displayed = try Self.displayed().resampled(region: (0, 0, 626, 1200), toWidth: 313, height: 601)
+        let data = try await BlockingWork.run { try FormatFactory.heic(displayed) }
+        let decoder = HEIFDecoder()
+        let planes = try decoder.decodeImage(data)
+        #expect(planes is YCbCrImage, "an 8-bit 4:2:0 HEIC without alpha stays planar")
+        let libheif = try decoder.decode(data)
+        let whole = planes.wholeRGB()
+        try #require(whole.width == libheif.width && whole.height == libheif.height)
+        // libheif 1.15 takes the nearest chroma sample too, but smooths it where chroma changes sharply: 0.02
+        // on average over a 48 MP photo.
+        #expect(whole.meanDifference(from: libheif) <= 0.1, "full size: \(whole.meanDifference(from: libheif))")
+        for (region, size) in [((0.0, 0.0, 313.0, 601.0), (156, 300)), ((40.5, 100.25, 200.0, 200.0), (48, 48)), ((250.0, 560.0, 120.0, 120.0), (60, 60))] {
+            let ours = planes.resampled(region: region, toWidth: size.0, height: size.1)
+            let theirs = libheif.resampled(region: region, toWidth: size.0, height: size.1)
+            #expect(ours.meanDifference(from: theirs) <= 1.5, "\(region) → \(size): mean difference \(ours.meanDifference(from: theirs))")
+        }
+    }
+
+    @Test("a HEIC is charged its planes against the memory budget (3 bytes a pixel), a PNG its RGB (3), a lossy WebP its RGB (3)")
+    func planarBudget() async throws {
+        let displayed = try Self.displayed()
+        let pixels = displayed.width * displayed.height
+        let fits = DecodeBudget(memory: pixels * 3 + 1000), short = DecodeBudget(memory: pixels * 3 - 1000)
+        for twin in [Twin.heic, .png8, .webpLossy] {
+            let data = try await twin.fixture()
+            let image = try UprightImage(decoding: data, maximumPixels: 2_000_000, decoders: .local, budget: fits)
+            #expect(image.width == displayed.width, "\(twin) fits 3 bytes a pixel")
+            #expect("\(twin) under 3 bytes a pixel") { try UprightImage(decoding: data, decoders: .local, budget: short) } throws: { Self.isOverBudget($0) }
+        }
+        // With alpha, libwebp gives RGBA: 4 bytes a pixel.
+        let alpha = try await Twin.webpAlpha.fixture()
+        #expect { try UprightImage(decoding: alpha, decoders: .local, budget: fits) } throws: { Self.isOverBudget($0) }
+    }
+
+    static func isOverBudget(_ error: any Error) -> Bool {
+        if case .overBudget = error as? ImageError { return true }
+        return false
+    }
+
     @Test("damaged and cut-off files of each format fail with a typed error, never as photos without faces")
     func damaged() async throws {
         for twin in [Twin.png8, .webpLossy, .heic] {
