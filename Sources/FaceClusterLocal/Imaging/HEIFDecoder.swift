@@ -12,10 +12,10 @@ import Foundation
 ///
 /// - **Planes, not RGB.** An 8-bit 4:2:0 photo without alpha (what phones write) is kept as libheif decodes it,
 ///   YCbCr planes (``YCbCrImage``, 1.5 bytes a pixel), and turned into RGB only where and as coarsely as the
-///   engine and the thumbnails need it, with libheif's matrix (the `nclx` profile's, BT.601 full range when
-///   there is none). Peak: about 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation),
+///   engine and the thumbnails need it, when they are BT.601 full range (the `nclx` says so, or says nothing).
+///   Peak: about 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation),
 ///   so an iPhone's 48 MP "HEIF Max" photo fits the default ``DecodeBudget``. Other photos (alpha, 10-bit,
-///   an identity or YCgCo matrix) are converted by libheif to RGB(A): about 4 bytes a pixel.
+///   another matrix, limited range) are converted by libheif to RGB(A): about 4 bytes a pixel.
 ///
 /// Cost: one whole decode (a 12 MP iPhone photo: ~0.3 s on one core).
 public struct HEIFDecoder: PhotoDecoder {
@@ -23,10 +23,22 @@ public struct HEIFDecoder: PhotoDecoder {
 
     public var format: ImageFormat { .heic }
 
+    /// The displayed size (`ispe`, turned as libheif shows it). A primary `grid` whose own size is not that (its
+    /// sides swapped for a turned photo) is refused here, before libheif builds it at its own size (``HEIFGrid``).
     public func size(of data: Data) throws -> (width: Int, height: Int) {
-        try withPrimaryImage(data) { handle in
+        let (width, height) = try withPrimaryImage(data) { handle in
             (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle)))
         }
+        if let grid = HEIFGrid.outputSize(of: data), !(grid == (width, height) || grid == (height, width)) {
+            throw ImageError.corrupt(detail: "the HEIC grid is \(grid.width)×\(grid.height), its image \(width)×\(height)")
+        }
+        return (width, height)
+    }
+
+    /// Whether the file may turn its image a quarter (an `irot` box anywhere in it): then a grid is stored with
+    /// its sides swapped.
+    private static func hasTransformation(_ data: Data) -> Bool {
+        data.prefix(1 << 20).firstRange(of: Data("irot".utf8)) != nil
     }
 
     public func decode(_ data: Data) throws -> PixelBuffer {
@@ -52,8 +64,7 @@ public struct HEIFDecoder: PhotoDecoder {
         return width * height * (planar ? 3 : 4)
     }
 
-    /// The photo as libheif's YCbCr 4:2:0 planes when it is an 8-bit photo without alpha whose matrix
-    /// ``YCbCrImage/Matrix`` knows; otherwise ``decode(_:)``'s RGB.
+    /// The photo as libheif's YCbCr 4:2:0 planes when ``keepsPlanes(_:)`` says so; otherwise ``decode(_:)``'s RGB.
     public func decodeImage(_ data: Data) throws -> any DecodedImage {
         let planes: YCbCrImage? = try withPrimaryImage(data) { handle in
             guard Self.keepsPlanes(handle) else { return nil }
@@ -61,14 +72,6 @@ public struct HEIFDecoder: PhotoDecoder {
             try Self.check(heif_decode_image(handle, &image, heif_colorspace_YCbCr, heif_chroma_420, nil))
             guard let image else { throw ImageError.damaged(detail: "HEIC: libheif decoded no image") }
             let owner = DecodedHEIF(image)
-            var profile: UnsafeMutablePointer<heif_color_profile_nclx>?
-            var (matrix, fullRange) = (YCbCrImage.Matrix.bt601, true)
-            // The handle's `colr` box (libheif 1.15 gives a decoded image no nclx profile of its own).
-            if heif_image_handle_get_nclx_color_profile(handle, &profile).code == heif_error_Ok, let profile {
-                defer { heif_nclx_color_profile_free(profile) }
-                guard let known = YCbCrImage.Matrix(h273: Int(profile.pointee.matrix_coefficients.rawValue)) else { return nil }
-                (matrix, fullRange) = (known, profile.pointee.full_range_flag != 0)
-            }
             func plane(_ channel: heif_channel) throws -> YCbCrImage.Plane {
                 var stride: Int32 = 0
                 guard heif_image_get_bits_per_pixel_range(image, channel) == 8, let base = heif_image_get_plane_readonly(image, channel, &stride) else {
@@ -79,15 +82,24 @@ public struct HEIFDecoder: PhotoDecoder {
             return YCbCrImage(
                 width: Int(heif_image_get_width(image, heif_channel_Y)), height: Int(heif_image_get_height(image, heif_channel_Y)),
                 luma: try plane(heif_channel_Y), cb: try plane(heif_channel_Cb), cr: try plane(heif_channel_Cr),
-                matrix: matrix, fullRange: fullRange, owner: owner)
+                matrix: .bt601, fullRange: true, owner: owner)
         }
         return try planes ?? decode(data)
     }
 
-    /// Whether the photo is decoded to planes: 8-bit luma and chroma, no alpha.
+    /// Whether the photo is decoded to planes: 8-bit luma and chroma, no alpha, and BT.601 full range (its `nclx`,
+    /// or none): what a phone and x265 write, and what libheif 1.15 converts a grid's tiles back into after
+    /// assembling them in RGB (whatever the file's own matrix), so the planes are BT.601 full range either way.
+    /// A file saying another matrix or limited range goes through libheif's RGB: taken as the file says, a
+    /// BT.709 or limited-range grid came out visibly off (R +3 to +10 on average).
     private static func keepsPlanes(_ handle: OpaquePointer) -> Bool {
-        heif_image_handle_has_alpha_channel(handle) == 0 && heif_image_handle_get_luma_bits_per_pixel(handle) == 8
-            && heif_image_handle_get_chroma_bits_per_pixel(handle) == 8
+        guard heif_image_handle_has_alpha_channel(handle) == 0, heif_image_handle_get_luma_bits_per_pixel(handle) == 8,
+              heif_image_handle_get_chroma_bits_per_pixel(handle) == 8
+        else { return false }
+        var profile: UnsafeMutablePointer<heif_color_profile_nclx>?
+        guard heif_image_handle_get_nclx_color_profile(handle, &profile).code == heif_error_Ok, let profile else { return true }
+        defer { heif_nclx_color_profile_free(profile) }
+        return YCbCrImage.Matrix(h273: Int(profile.pointee.matrix_coefficients.rawValue)) == .bt601 && profile.pointee.full_range_flag != 0
     }
 
     private func withPrimaryImage<T>(_ data: Data, _ body: (OpaquePointer) throws -> T) throws -> T {

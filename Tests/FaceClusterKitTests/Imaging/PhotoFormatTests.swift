@@ -1,5 +1,5 @@
 @testable import FaceClusterKit
-import FaceClusterLocal
+@testable import FaceClusterLocal
 import Foundation
 import Testing
 
@@ -163,6 +163,38 @@ struct PhotoFormatTests {
             let ours = planes.resampled(region: region, toWidth: size.0, height: size.1)
             let theirs = libheif.resampled(region: region, toWidth: size.0, height: size.1)
             #expect(ours.meanDifference(from: theirs) <= 1.5, "\(region) → \(size): mean difference \(ours.meanDifference(from: theirs))")
+        }
+    }
+
+    @Test("an iPhone-like grid HEIC: its planes are libheif's RGB; a grid larger than its image is refused before decoding; another matrix or limited range goes through libheif's RGB")
+    func heicGrid() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic"))
+        let grid = try Data(contentsOf: url)
+        let decoder = HEIFDecoder()
+        let planes = try decoder.decodeImage(grid)
+        #expect(planes is YCbCrImage && planes.width == 156 && planes.height == 300)
+        // libheif assembles a grid in RGB and subsamples its chroma again for the planes.
+        let difference = planes.wholeRGB().meanDifference(from: try decoder.decode(grid))
+        #expect(difference <= 1.5, "mean difference \(difference)")
+
+        // The ImageGrid payload (8 bytes at the start of mdat here) saying 30000 × 30000: libheif would build that.
+        var bomb = grid
+        let payload = try #require(bomb.firstRange(of: Data("mdat".utf8))).upperBound
+        bomb.replaceSubrange(payload + 4..<payload + 8, with: [0x75, 0x30, 0x75, 0x30])
+        let claimed = try #require(HEIFGrid.outputSize(of: bomb))
+        #expect(claimed == (30000, 30000))
+        #expect { try UprightImage(decoding: bomb, decoders: .local) } throws: { error in
+            guard case .corrupt(let detail) = error as? ImageError else { return false }
+            return detail.contains("grid is 30000×30000")
+        }
+
+        // colr nclx: primaries, transfer, matrix (u16 each), then the full-range bit.
+        let nclx = try #require(grid.firstRange(of: Data("nclx".utf8))).upperBound
+        for (matrix, range) in [(UInt8(1), UInt8(0x80)), (6, 0x00)] {
+            var other = grid
+            other[nclx + 5] = matrix
+            other[nclx + 6] = range
+            #expect(try decoder.decodeImage(other) is PixelBuffer, "matrix \(matrix), full range \(range != 0): libheif converts it")
         }
     }
 
