@@ -63,9 +63,11 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     }
 
     /// A format decoded whole: each crop is resampled from the decoded image (RGB, or YCbCr planes turned into
-    /// RGB only inside the crop, at the coarsest power-of-two reduction that keeps the thumbnail's size).
+    /// RGB only inside the crop, at a power-of-two reduction that keeps twice the thumbnail's size), or from the
+    /// planes the local engine handed off for the same bytes (``RecentlyDecoded``).
     private func thumbnails(of data: Data, by decoder: any PhotoDecoder, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
-        let decoded = try PhotoDecoders.decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
+        let decoded = try RecentlyDecoded.shared.take(for: data, pixelLimit: pixelLimit, budget: DecodeBudget())
+            ?? PhotoDecoders.decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
         let crops = Self.crops(for: boxes, width: Double(decoded.width), height: Double(decoded.height), margin: spec.margin)
         return try crops.map { crop in
             try TurboJPEG.encode(decoded.resampled(region: (crop.x, crop.y, crop.side, crop.side), toWidth: spec.size, height: spec.size), quality: spec.quality)

@@ -187,6 +187,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             if let tiled {
                 found += try await Self.smallFaces(in: photo, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
             }
+            if !found.isEmpty { photo.handOffForThumbnails() }
             return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
         }
     }

@@ -198,6 +198,25 @@ struct PhotoFormatTests {
         }
     }
 
+    @Test("planes handed off for thumbnails are taken once, only for the same bytes and limits, two at most")
+    func handOff() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic"))
+        let grid = try Data(contentsOf: url)
+        let planes = try #require(try HEIFDecoder().decodeImage(grid) as? YCbCrImage)
+        let recent = RecentlyDecoded(capacity: 2)
+        var other = grid
+        other[other.count - 1] ^= 1  // same size, one byte apart
+        recent.offer(planes, for: grid, pixelLimit: 100_000_000, budget: DecodeBudget())
+        #expect(recent.take(for: other, pixelLimit: 100_000_000, budget: DecodeBudget()) == nil)
+        #expect(recent.take(for: grid, pixelLimit: 50_000_000, budget: DecodeBudget()) == nil, "a stricter limit decodes again")
+        let taken = try #require(recent.take(for: grid, pixelLimit: 100_000_000, budget: DecodeBudget()))
+        #expect(taken.wholeRGB().pixels == planes.wholeRGB().pixels)
+        #expect(recent.take(for: grid, pixelLimit: 100_000_000, budget: DecodeBudget()) == nil, "taken once")
+        for bytes in [grid, other, Data(grid.reversed())] { recent.offer(planes, for: bytes, pixelLimit: 1, budget: DecodeBudget()) }
+        #expect(recent.take(for: grid, pixelLimit: 1, budget: DecodeBudget()) == nil, "the oldest of three went")
+        #expect(recent.take(for: other, pixelLimit: 1, budget: DecodeBudget()) != nil)
+    }
+
     @Test("a HEIC is charged its planes against the memory budget (3 bytes a pixel), a PNG its RGB (3), a lossy WebP its RGB (3)")
     func planarBudget() async throws {
         let displayed = try Self.displayed()
