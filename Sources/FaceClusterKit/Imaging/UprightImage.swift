@@ -92,6 +92,15 @@ public final class PhotoPixels: Sendable {
         return UprightImage(width: shrunk.buffer.width, height: shrunk.buffer.height, pixels: shrunk.buffer.pixels, scale: shrunk.scale)
     }
 
+    /// The bytes decoding this photo whole holds at its peak (``PhotoDecoder/peakMemory(of:width:height:)``), from
+    /// its header; 0 for a JPEG (decoded at a reduced DCT scale and in regions, within ``DecodeBudget`` by its
+    /// own checks) and for a header that cannot be read (its decode then fails). Parses the header: call it on
+    /// ``BlockingWork``.
+    public func wholeDecodeMemory() -> Int {
+        guard let decoder, let size = try? decoder.size(of: data) else { return 0 }
+        return decoder.peakMemory(of: data, width: size.width, height: size.height)
+    }
+
     /// Hands the kept planes, if any, to the thumbnail cut that follows for the same bytes (``RecentlyDecoded``):
     /// for an engine that found faces, whose thumbnails are cut next. A 48 MP HEIC is then decoded once, not
     /// twice (about 3.5 s a decode).

@@ -50,10 +50,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         /// (160 px faces up to 400 MP).
         public var tiledDetectionPixels: Int
         public var engines: Int
+        /// The most whole-photo decode memory (``PhotoPixels/wholeDecodeMemory()``: PNG, WebP, HEIC; a JPEG counts
+        /// 0) the engine's analyses hold at once; a photo that does not fit waits for the others. 160 MB, one
+        /// ``DecodeBudget``: two 48 MP HEICs (146 MB each) take turns, 12 MP ones run side by side.
+        public var decodingMemory: Int
 
         public init(
             analysisPixels: Int = 2_000_000, wholePhotoPixels: Int = 4_000_000, upsampleBelow: Int = 1000, smallestFace: Int = 80,
-            tiledDetectionPixels: Int = 135_000_000, engines: Int = ProcessInfo.processInfo.activeProcessorCount
+            tiledDetectionPixels: Int = 135_000_000, engines: Int = ProcessInfo.processInfo.activeProcessorCount,
+            decodingMemory: Int = DecodeBudget().memory
         ) {
             self.analysisPixels = analysisPixels
             self.wholePhotoPixels = wholePhotoPixels
@@ -61,6 +66,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             self.smallestFace = smallestFace
             self.tiledDetectionPixels = tiledDetectionPixels
             self.engines = engines
+            self.decodingMemory = decodingMemory
         }
     }
 
@@ -100,6 +106,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     public let configuration: Configuration
     private let database: LocalDatabase
     private let pool: EnginePool
+    private let memoryGate: DecodeMemoryGate
     private let vectors: Mutex<[FaceID: StoredVector]>
     private let cache: AnalysisCache?
 
@@ -111,6 +118,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         self.database = database
         self.cache = cache
         self.pool = EnginePool(models: models, limit: configuration.engines)
+        self.memoryGate = DecodeMemoryGate(capacity: configuration.decodingMemory)
         self.vectors = Mutex(try Self.loadVectors(database))
     }
 
@@ -121,6 +129,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         self.database = database
         self.cache = other.cache
         self.pool = other.pool
+        self.memoryGate = other.memoryGate
         self.vectors = Mutex(try Self.loadVectors(database))
     }
 
@@ -169,9 +178,13 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
 
     private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
         let configuration = configuration
-        return try await pool.withEngine { engine in
-            // Decoded once for both passes when the format is decoded whole (PNG, WebP, HEIC).
-            let photo = try Self.decoding { try PhotoPixels(data, decoders: .local) }
+        // Decoded once for both passes when the format is decoded whole (HEIC's planes are kept).
+        let photo = try Self.decoding { try PhotoPixels(data, decoders: .local) }
+        let memory = try await BlockingWork.run { photo.wholeDecodeMemory() }
+        let pool = pool
+        // The memory first, then an engine: a task holding an engine never waits for memory, so neither waits
+        // on the other.
+        return try await memoryGate.withReservation(memory) { try await pool.withEngine { engine in
             let (first, tiled, displayed) = try await BlockingWork.run {
                 let image = try Self.decoding { try photo.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) }
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
@@ -189,7 +202,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             }
             if !found.isEmpty { photo.handOffForThumbnails() }
             return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
-        }
+        } }
     }
 
     /// The faces the first pass cannot see: `photo` at the plan's scale (a JPEG decoded again at its DCT scale, a
