@@ -13,9 +13,10 @@ import Foundation
 /// - **Planes, not RGB.** An 8-bit 4:2:0 photo without alpha (what phones write) is kept as libheif decodes it,
 ///   YCbCr planes (``YCbCrImage``, 1.5 bytes a pixel), and turned into RGB only where and as coarsely as the
 ///   engine and the thumbnails need it, when they are BT.601 full range (the `nclx` says so, or says nothing).
-///   Peak: about 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation),
-///   so an iPhone's 48 MP "HEIF Max" photo fits the default ``DecodeBudget``. Other photos (alpha, 10-bit,
-///   another matrix, limited range) are converted by libheif to RGB(A): about 4 bytes a pixel.
+///   Charged 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation), so an iPhone's
+///   48 MP "HEIF Max" photo fits the default ``DecodeBudget``; libheif 1.15 itself peaks higher on a grid,
+///   which it assembles in planar RGB first (221 MB for a 48 MP one, Docs/formats.md). Other photos (alpha,
+///   10-bit, another matrix, limited range) are converted by libheif to RGB(A): charged 4 bytes a pixel.
 ///
 /// Cost: one whole decode (a 12 MP iPhone photo: ~0.3 s on one core).
 public struct HEIFDecoder: PhotoDecoder {
@@ -33,12 +34,6 @@ public struct HEIFDecoder: PhotoDecoder {
             throw ImageError.corrupt(detail: "the HEIC grid is \(grid.width)×\(grid.height), its image \(width)×\(height)")
         }
         return (width, height)
-    }
-
-    /// Whether the file may turn its image a quarter (an `irot` box anywhere in it): then a grid is stored with
-    /// its sides swapped.
-    private static func hasTransformation(_ data: Data) -> Bool {
-        data.prefix(1 << 20).firstRange(of: Data("irot".utf8)) != nil
     }
 
     public func decode(_ data: Data) throws -> PixelBuffer {
@@ -72,16 +67,21 @@ public struct HEIFDecoder: PhotoDecoder {
             try Self.check(heif_decode_image(handle, &image, heif_colorspace_YCbCr, heif_chroma_420, nil))
             guard let image else { throw ImageError.damaged(detail: "HEIC: libheif decoded no image") }
             let owner = DecodedHEIF(image)
-            func plane(_ channel: heif_channel) throws -> YCbCrImage.Plane {
+            let (width, height) = (Int(heif_image_get_width(image, heif_channel_Y)), Int(heif_image_get_height(image, heif_channel_Y)))
+            // Each plane 8-bit and as large as 4:2:0 says: YCbCrImage reads chroma at (x/2, y/2) unchecked.
+            func plane(_ channel: heif_channel, _ minimumWidth: Int, _ minimumHeight: Int) throws -> YCbCrImage.Plane {
                 var stride: Int32 = 0
-                guard heif_image_get_bits_per_pixel_range(image, channel) == 8, let base = heif_image_get_plane_readonly(image, channel, &stride) else {
-                    throw ImageError.damaged(detail: "HEIC: libheif decoded no 8-bit plane")
-                }
+                guard heif_image_get_bits_per_pixel_range(image, channel) == 8,
+                      Int(heif_image_get_width(image, channel)) >= minimumWidth, Int(heif_image_get_height(image, channel)) >= minimumHeight,
+                      let base = heif_image_get_plane_readonly(image, channel, &stride), Int(stride) >= minimumWidth
+                else { throw ImageError.damaged(detail: "HEIC: libheif decoded no 8-bit 4:2:0 planes") }
                 return YCbCrImage.Plane(base: base, stride: Int(stride))
             }
+            let (chromaWidth, chromaHeight) = ((width + 1) / 2, (height + 1) / 2)
             return YCbCrImage(
-                width: Int(heif_image_get_width(image, heif_channel_Y)), height: Int(heif_image_get_height(image, heif_channel_Y)),
-                luma: try plane(heif_channel_Y), cb: try plane(heif_channel_Cb), cr: try plane(heif_channel_Cr),
+                width: width, height: height,
+                luma: try plane(heif_channel_Y, width, height), cb: try plane(heif_channel_Cb, chromaWidth, chromaHeight),
+                cr: try plane(heif_channel_Cr, chromaWidth, chromaHeight),
                 matrix: .bt601, fullRange: true, owner: owner)
         }
         return try planes ?? decode(data)
