@@ -162,6 +162,10 @@ struct Explain: AsyncParsableCommand {
         if let other = explanation.closestOtherPerson, let similarity = explanation.closestOtherSimilarity {
             print(String(format: "  Closest other person: %@ at %.1f", other.rawValue, similarity))
         }
+        if !explanation.heldApartBySamePhoto.isEmpty {
+            let people = explanation.heldApartBySamePhoto.map(\.rawValue).joined(separator: ", ")
+            print("  Never with \(people): a face of the same photo is theirs, and two faces of one photo are never one person.")
+        }
         print(String(format: "  Thresholds (0–100): join %.1f, two single faces %.1f, kept for review %.1f", explanation.joinThreshold, explanation.singleFaceThreshold, explanation.reviewThreshold))
         print("  Most similar faces:")
         for neighbour in explanation.neighbours {

@@ -107,6 +107,10 @@ public struct GroupingReview: Sendable {
         public var ownPersonSimilarity: Double?
         public var closestOtherPerson: PersonID?
         public var closestOtherSimilarity: Double?
+        /// The people among its neighbours' (other than its own) that have a face of the same photo, most
+        /// similar first: the same-photo rule keeps it from joining them, however alike they are (a photo showing
+        /// someone twice, in a mirror or a collage).
+        public var heldApartBySamePhoto: [PersonID] = []
         public var joinThreshold: Double
         public var singleFaceThreshold: Double
         public var reviewThreshold: Double
@@ -130,13 +134,16 @@ public struct GroupingReview: Sendable {
             guard let other = owners[edge.other(than: face)]?.personID, other != person.id else { continue }
             byPerson[other, default: []].append(edge.similarity)
         }
-        let closest = byPerson.map { ($0.key, $0.value.reduce(0, +) / Double($0.value.count)) }.max { $0.1 < $1.1 }
+        let means = byPerson.map { ($0.key, $0.value.reduce(0, +) / Double($0.value.count)) }
+        let closest = means.max { $0.1 < $1.1 }
+        let samePhoto = Set(try await metadata.appearances(inPhoto: appearance.photoID).filter { $0.faceID != face }.map(\.personID))
+        let heldApart = means.filter { samePhoto.contains($0.0) }.sorted { ($0.1, $1.0.rawValue) > ($1.1, $0.0.rawValue) }.map(\.0)
         let operations = try await metadata.operations(page: PageRequest(limit: 200)).items.filter { $0.movedFaces.contains(face) }.map(\.id)
         return Explanation(
             face: face, person: person, photo: appearance.photoID,
             neighbours: edges.prefix(12).map { Explanation.Neighbour(face: $0.other(than: face), person: owners[$0.other(than: face)]?.personID, similarity: $0.similarity) },
             ownPersonSimilarity: ownSimilarities.isEmpty ? nil : ownSimilarities.reduce(0, +) / Double(ownSimilarities.count),
-            closestOtherPerson: closest?.0, closestOtherSimilarity: closest?.1,
+            closestOtherPerson: closest?.0, closestOtherSimilarity: closest?.1, heldApartBySamePhoto: heldApart,
             joinThreshold: policy.faceMatchThreshold, singleFaceThreshold: policy.singleFaceMatchThreshold, reviewThreshold: policy.reviewThreshold,
             rule: "average linkage: two groups of faces are one person when their faces' mean similarity is at least the join threshold "
                 + "(two single faces: the single-face threshold); two faces of one photo, or a user's \"not this person\", never; "

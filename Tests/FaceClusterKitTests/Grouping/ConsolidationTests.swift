@@ -47,6 +47,25 @@ struct ConsolidationTests {
         #expect(suggestions[0].reason.contains("under the 90.0 needed"), "\(suggestions[0].reason)")
     }
 
+    @Test("explain names the people a face is kept from by the same-photo rule")
+    func explainSamePhoto() async throws {
+        // Alice at 0–1°, then a photo showing her twice (a mirror): its two faces can never be one person.
+        let harness = Harness()
+        var reports = try await Self.add([("a1", 0), ("a2", 1)], to: harness)
+        reports.append(try await harness.add(Self.photo([0.5, 0.6]), as: "raw/mirror.jpg"))
+        _ = try await Self.consolidate(harness, reports)
+        let twice = try #require(reports.last?.faceIDs)
+        try #require(twice.count == 2)
+        let review = GroupingReview(pipeline: harness.pipeline(), model: "synthetic")
+        let alice = try await review.explain(try #require(reports.first?.faceIDs.first))
+        #expect(alice.heldApartBySamePhoto.isEmpty, "a face alone in its photo is kept from no one")
+        let explained = [try await review.explain(twice[0]), try await review.explain(twice[1])]
+        // One of the two joined Alice; the other is kept from her, and says so.
+        let kept = try #require(explained.first { $0.person.id != alice.person.id })
+        #expect(explained.contains { $0.person.id == alice.person.id })
+        #expect(kept.heldApartBySamePhoto == [alice.person.id], "\(kept.heldApartBySamePhoto)")
+    }
+
     @Test("one outlier face no longer chains two people into one")
     func outlierChain() async throws {
         // Alice near 0°, Bob near 40° (cos 40° ≈ 77: strangers); the outlier at 20° is 94 similar to both.
