@@ -21,51 +21,18 @@ extension DecodedImage {
     }
 }
 
-/// 8-bit YCbCr 4:2:0 planes, as an HEVC or AV1 decoder outputs them (1.5 bytes a pixel), turned into RGB only
-/// where and as coarsely as a caller asks: a 48 MP photo's whole RGB (146 MB) never exists when the engine wants
-/// it at 2 MP and its thumbnails want faces.
+/// 8-bit YCbCr 4:2:0 planes, BT.601 full range, as an HEVC decoder outputs a phone's photo (1.5 bytes a pixel),
+/// turned into RGB only where and as coarsely as a caller asks: a 48 MP photo's whole RGB (146 MB) never exists
+/// when the engine wants it at 2 MP and its thumbnails want faces.
 ///
 /// The planes are borrowed from the decoder's own image (`owner` keeps it alive; nothing is copied).
-/// Conversion is the decoder's (ITU-T H.273 matrices): full range in libheif's fixed point (×256, chroma nearest;
-/// a full-size conversion of a 48 MP photo differs from libheif 1.15's RGB by 0.02 on average, where libheif
-/// smooths sharp chroma edges); limited range scales Y by 255/219 and chroma by 255/224. A region is first
-/// reduced by a power of two (2, 4 or 8), each block's mean Y, Cb and Cr converted once, then area-averaged to
-/// the output (``resampled(region:toWidth:height:)`` says which power).
+/// The conversion is libheif's `Op_YCbCr420_to_RGB24` (BT.601, full range, fixed point ×256, chroma nearest; a
+/// full-size conversion of a 48 MP photo differs from libheif 1.15's RGB by 0.02 on average, where libheif
+/// smooths sharp chroma edges). A region is first reduced by a power of two (2, 4 or 8), each block's mean Y, Cb
+/// and Cr converted once, then area-averaged to the output (``resampled(region:toWidth:height:)`` says which
+/// power). Other matrices and limited range are the decoder's to convert (`HEIFDecoder` leaves them to libheif).
 /// Cost: one conversion per output pixel of the reduced region, plus a read of the luma it covers.
 public struct YCbCrImage: DecodedImage, @unchecked Sendable {
-    /// The luma matrix of ITU-T H.273 (`matrix_coefficients`) a conversion uses.
-    public struct Matrix: Sendable, Hashable {
-        /// Red's and blue's weights in luma.
-        public var kr: Double
-        public var kb: Double
-
-        /// BT.601 (matrix 5 and 6, and what an unspecified matrix gets, as in libheif).
-        public static let bt601 = Matrix(kr: 0.299, kb: 0.114)
-        /// BT.709 (matrix 1).
-        public static let bt709 = Matrix(kr: 0.2126, kb: 0.0722)
-        /// BT.2020 non-constant luminance (matrix 9).
-        public static let bt2020 = Matrix(kr: 0.2627, kb: 0.0593)
-        /// SMPTE 240M (matrix 7).
-        public static let smpte240 = Matrix(kr: 0.212, kb: 0.087)
-
-        /// The matrix for an H.273 `matrix_coefficients` code, `nil` for those that are no Kr/Kb matrix (identity,
-        /// YCgCo, ICtCp, chromaticity-derived): a decoder then converts those itself.
-        public init?(h273 code: Int) {
-            switch code {
-            case 1: self = .bt709
-            case 2, 5, 6: self = .bt601
-            case 7: self = .smpte240
-            case 9, 10: self = .bt2020
-            default: return nil
-            }
-        }
-
-        public init(kr: Double, kb: Double) {
-            self.kr = kr
-            self.kb = kb
-        }
-    }
-
     /// One plane: its first byte and the bytes between rows.
     public struct Plane {
         public var base: UnsafePointer<UInt8>
@@ -81,30 +48,17 @@ public struct YCbCrImage: DecodedImage, @unchecked Sendable {
     private let luma: Plane
     private let cb: Plane
     private let cr: Plane
-    private let fullRange: Bool
-    /// Fixed-point (×256) coefficients: R = Y + rCr·Cr, G = Y + gCb·Cb + gCr·Cr, B = Y + bCb·Cb (limited range:
-    /// Y scaled by `yScale`/256 after subtracting 16).
-    private let rCr: Int, gCb: Int, gCr: Int, bCb: Int, yScale: Int
     /// Keeps the planes' memory alive (the decoder's image).
     private let owner: AnyObject
 
     /// Planes of `width` × `height` luma and ⌈width/2⌉ × ⌈height/2⌉ chroma, valid while `owner` lives.
-    public init(width: Int, height: Int, luma: Plane, cb: Plane, cr: Plane, matrix: Matrix, fullRange: Bool, owner: AnyObject) {
+    public init(width: Int, height: Int, luma: Plane, cb: Plane, cr: Plane, owner: AnyObject) {
         self.width = width
         self.height = height
         self.luma = luma
         self.cb = cb
         self.cr = cr
-        self.fullRange = fullRange
         self.owner = owner
-        let kg = 1 - matrix.kr - matrix.kb
-        let chroma = fullRange ? 1 : 255.0 / 224
-        func fixed(_ value: Double) -> Int { Int((256 * value * chroma).rounded()) }
-        rCr = fixed(2 * (1 - matrix.kr))
-        bCb = fixed(2 * (1 - matrix.kb))
-        gCb = fixed(-2 * matrix.kb * (1 - matrix.kb) / kg)
-        gCr = fixed(-2 * matrix.kr * (1 - matrix.kr) / kg)
-        yScale = fullRange ? 256 : Int((256 * 255.0 / 219).rounded())
     }
 
     public func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
@@ -184,14 +138,14 @@ public struct YCbCrImage: DecodedImage, @unchecked Sendable {
         return output
     }
 
-    /// One pixel's Y, Cb and Cr (0–255) converted, as libheif's `Op_YCbCr420_to_RGB24` does for full range.
+    /// One pixel's Y, Cb and Cr (0–255) converted as libheif does: R = Y + 1.402 Cr, G = Y − 0.344 Cb − 0.714 Cr,
+    /// B = Y + 1.772 Cb, the coefficients ×256 and rounded (359, −88, −183, 454).
     @inline(__always)
     private func store(_ y: Int, _ cb: Int, _ cr: Int, at target: UnsafeMutablePointer<UInt8>) {
         let (blue, red) = (cb - 128, cr - 128)
-        let luma = fullRange ? y : ((y - 16) * yScale + 128) >> 8
-        target[0] = Self.clamped(luma + ((rCr * red + 128) >> 8))
-        target[1] = Self.clamped(luma + ((gCb * blue + gCr * red + 128) >> 8))
-        target[2] = Self.clamped(luma + ((bCb * blue + 128) >> 8))
+        target[0] = Self.clamped(y + ((359 * red + 128) >> 8))
+        target[1] = Self.clamped(y + ((-88 * blue - 183 * red + 128) >> 8))
+        target[2] = Self.clamped(y + ((454 * blue + 128) >> 8))
     }
 
     @inline(__always)

@@ -208,9 +208,8 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// The faces the first pass cannot see: `photo` at the plan's scale (a JPEG decoded again at its DCT scale, a
     /// HEIC turned from the planes the first pass kept), then pass by pass (finest first): every tile of the pass
     /// scanned where it lies in the pass's image (as many at once as ``BlockingWork`` has threads, each with a
-    /// ``HOGDetector`` of its own), then, tile by tile in order, the
-    /// faces the pass answers for kept unless one already found covers them, and located and embedded with
-    /// `engine`. An image is halved when a pass first needs it and let go once no pass does, so tiles are scanned
+    /// ``HOGDetector`` of its own), then, tile by tile in order, the faces the pass answers for kept unless one
+    /// already found covers them, and located and embedded with `engine`. An image is halved when a pass first needs it and let go once no pass does, so tiles are scanned
     /// beside one decoded image, not all of its halvings, and read where they lie, not from copies; freed arena
     /// memory is handed back before the decode and each halving (a 100 MP quality-98 photo: 315–317 → 298 MB).
     private static func smallFaces(

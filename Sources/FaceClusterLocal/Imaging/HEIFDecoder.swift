@@ -81,8 +81,7 @@ public struct HEIFDecoder: PhotoDecoder {
             return YCbCrImage(
                 width: width, height: height,
                 luma: try plane(heif_channel_Y, width, height), cb: try plane(heif_channel_Cb, chromaWidth, chromaHeight),
-                cr: try plane(heif_channel_Cr, chromaWidth, chromaHeight),
-                matrix: .bt601, fullRange: true, owner: owner)
+                cr: try plane(heif_channel_Cr, chromaWidth, chromaHeight), owner: owner)
         }
         return try planes ?? decode(data)
     }
@@ -99,7 +98,8 @@ public struct HEIFDecoder: PhotoDecoder {
         var profile: UnsafeMutablePointer<heif_color_profile_nclx>?
         guard heif_image_handle_get_nclx_color_profile(handle, &profile).code == heif_error_Ok, let profile else { return true }
         defer { heif_nclx_color_profile_free(profile) }
-        return YCbCrImage.Matrix(h273: Int(profile.pointee.matrix_coefficients.rawValue)) == .bt601 && profile.pointee.full_range_flag != 0
+        // H.273 matrix_coefficients 5 and 6 are BT.601; 2 (unspecified) gets BT.601 in libheif too.
+        return [2, 5, 6].contains(profile.pointee.matrix_coefficients.rawValue) && profile.pointee.full_range_flag != 0
     }
 
     private func withPrimaryImage<T>(_ data: Data, _ body: (OpaquePointer) throws -> T) throws -> T {
