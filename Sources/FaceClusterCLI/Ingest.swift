@@ -10,8 +10,9 @@ struct Ingest: AsyncParsableCommand {
         discussion: """
             Photos are referenced where they are, not copied (unless --copy). Running it again changes nothing \
             for photos already done; a photo whose file changed is processed again. A folder's files that are \
-            not photos by their extension (sidecars, videos) are passed over and counted; a file that is named \
-            like a photo, or named on the command line, and is not one gets a failure line, and the rest go on. \
+            not photos by their extension (sidecars, videos) are passed over and counted, and so are sidecars, \
+            videos and notes named on the command line (as `Takeout/*` names them); any other file that is not \
+            a photo gets a failure line, and the rest go on. \
             Hidden files are left out, links followed, and the library's own folder (--store) never scanned. \
             Photos are read by their content (JPEG, PNG, WebP, HEIC), whatever their extension. Exit status 1 \
             when some photos failed.
@@ -141,8 +142,9 @@ struct Ingest: AsyncParsableCommand {
     }
 
     /// Extensions of the files a folder scan takes as photos (``LocalLibrary/photoExtensions``); the rest of a
-    /// folder is passed over and counted. A file named on the command line is always tried, whatever its name,
-    /// and fails with its reason when it is not a photo.
+    /// folder is passed over and counted. A file named on the command line is tried, whatever its name, and fails
+    /// with its reason when it is not a photo, unless its extension is a photo's companion's
+    /// (``LocalLibrary/companionExtensions``: a sidecar, a video, a note), which is passed over as in a folder.
     static let photoExtensions = LocalLibrary.photoExtensions
 
     /// What a scan of the command line's paths found.
@@ -197,6 +199,8 @@ struct Ingest: AsyncParsableCommand {
                 collected.unreadable.append("\(path): no such file or folder")
             } else if isFolder.boolValue {
                 walk(url)
+            } else if LocalLibrary.companionExtensions.contains(url.pathExtension.lowercased()) {
+                collected.passedOver["." + url.pathExtension.lowercased(), default: 0] += 1
             } else {
                 collected.files.append(url)
             }

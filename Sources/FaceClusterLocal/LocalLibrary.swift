@@ -31,6 +31,15 @@ public struct LocalLibrary: Sendable {
     /// (sidecars, videos, notes: `.json`, `.xmp`, `.aae`, `.mov`, `.mp4`, `.txt`, …) is passed over.
     public static let photoExtensions: Set<String> = ["jpg", "jpeg", "jpe", "jfif", "png", "webp", "heic", "heif", "avif", "gif", "tif", "tiff", "bmp"]
 
+    /// Extensions of the files that travel with photos and are never photos themselves: sidecars (`.json` from
+    /// Google Takeout, `.xmp`, `.aae`, `.thm`, `.dop`, `.pp3`), videos and their proxies, notes and the files
+    /// operating systems leave in folders. Such a file is passed over even when named on the command line, where
+    /// a shell's `*` puts it (`facecluster ingest Takeout/*`); any other file named there is tried by its content.
+    public static let companionExtensions: Set<String> = [
+        "json", "xmp", "aae", "thm", "dop", "pp3", "xml", "mov", "mp4", "m4v", "3gp", "avi", "mkv", "webm", "mts", "m2ts",
+        "lrv", "insv", "wav", "mp3", "m4a", "srt", "txt", "md", "pdf", "html", "htm", "csv", "ini", "db", "ds_store", "zip",
+    ]
+
     /// The database file's name inside ``directory``.
     public static let databaseFile = "facecluster.sqlite"
 
