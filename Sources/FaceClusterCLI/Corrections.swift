@@ -131,7 +131,13 @@ struct Suggestions: AsyncParsableCommand {
         if options.json { return try printJSON(suggestions) }
         if suggestions.isEmpty { return print("No suggestions: no two people are close enough to ask.") }
         for suggestion in suggestions {
-            func label(_ person: Person) -> String { "\(person.id) \(person.name.map { "\"\($0)\"" } ?? "(unnamed)") \(plural(person.photoCount, "photo"))" }
+            func label(_ person: Person) -> String {
+                // A group too small to be listed is named as `people --unassigned` shows it: by its face.
+                guard library.gallery.isListed(person) else {
+                    return "\(person.id) (unassigned: \(person.faceCount == 1 ? "face \(person.coverFaceID.map(\.rawValue) ?? "?")" : plural(person.faceCount, "face")))"
+                }
+                return "\(person.id) \(person.name.map { "\"\($0)\"" } ?? "(unnamed)") \(plural(person.photoCount, "photo"))"
+            }
             // Rounded down, as the reason says it: a pair just under the threshold does not read as at it.
             print(String(format: "%5.1f  ", (suggestion.similarity * 10).rounded(.down) / 10) + "\(label(suggestion.first))  ↔  \(label(suggestion.second))")
             print("       \(suggestion.reason); `facecluster merge \(suggestion.second.id) \(suggestion.first.id)`")

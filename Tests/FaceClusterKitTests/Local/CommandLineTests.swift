@@ -209,6 +209,26 @@ struct CommandLineTests {
         #expect(text.contains("fake.jpg: not_an_image"), "failures are printed above the bar")
     }
 
+    @Test("suggestions name a group too small to be listed by its face, and merging it as suggested lists it with its person")
+    func suggestionOfAnUnassignedFace() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Arnold_Schwarzenegger_0008 is 89.2 like his 9 other photos: under the 90 to join, in the review band.
+        let arnold = GroupingQualityTests.lfw10.appendingPathComponent("Arnold_Schwarzenegger").path
+        #expect(try await Self.run(["ingest", arnold, "--store", "lib"], in: folder).status == 0)
+        let suggested = try await Self.run(["suggestions", "--store", "lib"], in: folder)
+        let unassigned = try #require(try await Self.run(["people", "--unassigned", "--json", "--store", "lib"], in: folder).json() as? [[String: Any]])
+        try #require(unassigned.count == 1)
+        let face = try #require(unassigned[0]["faceID"] as? String)
+        #expect(suggested.output.contains("(unassigned: face \(face))") && suggested.output.contains("9 photos"), "\(suggested.output)")
+        let command = try #require(suggested.output.split(separator: "`").first { $0.hasPrefix("facecluster merge ") })
+        let merged = try await Self.run(command.split(separator: " ").dropFirst().map(String.init) + ["--store", "lib"], in: folder)
+        #expect(merged.status == 0, "\(merged.errors)")
+        let people = try #require(try await Self.run(["people", "--json", "--store", "lib"], in: folder).json() as? [[String: Any]])
+        #expect(people.first?["photoCount"] as? Int == 10, "all ten of his photos in one person (background faces of two photos aside)")
+    }
+
     @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
         (["person", "not-an-id"], "is not a person id"),
         (["frobnicate"], "Unexpected argument"),
