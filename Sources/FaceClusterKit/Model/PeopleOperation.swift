@@ -49,6 +49,45 @@ public struct PeopleOperation: Hashable, Sendable, Codable {
         case cannotLinksRemoved([FacePair])
         /// A face's association with a person's vector in the index (Rekognition users).
         case association(face: FaceID, from: PersonID?, to: PersonID?)
+
+        // Encoded as Swift synthesizes it, `{"move": {"face": …, "from": …, "to": …}}`, except that the pairs of
+        // `cannotLinks` and `cannotLinksRemoved` are named `pairs`, not `_0`. Journals written before hold `_0`;
+        // both are read.
+        private enum CodingKeys: String, CodingKey { case person, move, merge, cannotLinks, cannotLinksRemoved, association }
+        private enum PersonCodingKeys: String, CodingKey { case before, after }
+        private enum MoveCodingKeys: String, CodingKey { case face, from, to }
+        private enum MergeCodingKeys: String, CodingKey { case absorbed, into }
+        private enum CannotLinksCodingKeys: String, CodingKey { case _0 = "pairs" }
+        private enum CannotLinksRemovedCodingKeys: String, CodingKey { case _0 = "pairs" }
+        private enum AssociationCodingKeys: String, CodingKey { case face, from, to }
+        private enum PairsCodingKeys: String, CodingKey { case pairs, _0 }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard container.allKeys.count == 1, let key = container.allKeys.first else {
+                throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath, debugDescription: "a change has exactly one kind"))
+            }
+            switch key {
+            case .person:
+                let values = try container.nestedContainer(keyedBy: PersonCodingKeys.self, forKey: key)
+                self = .person(before: try values.decodeIfPresent(Person.self, forKey: .before), after: try values.decodeIfPresent(Person.self, forKey: .after))
+            case .move:
+                let values = try container.nestedContainer(keyedBy: MoveCodingKeys.self, forKey: key)
+                self = .move(face: try values.decode(FaceID.self, forKey: .face), from: try values.decode(PersonID.self, forKey: .from), to: try values.decode(PersonID.self, forKey: .to))
+            case .merge:
+                let values = try container.nestedContainer(keyedBy: MergeCodingKeys.self, forKey: key)
+                self = .merge(absorbed: try values.decode(PersonID.self, forKey: .absorbed), into: try values.decode(PersonID.self, forKey: .into))
+            case .cannotLinks, .cannotLinksRemoved:
+                let values = try container.nestedContainer(keyedBy: PairsCodingKeys.self, forKey: key)
+                let pairs = try values.decodeIfPresent([FacePair].self, forKey: .pairs) ?? values.decode([FacePair].self, forKey: ._0)
+                self = key == .cannotLinks ? .cannotLinks(pairs) : .cannotLinksRemoved(pairs)
+            case .association:
+                let values = try container.nestedContainer(keyedBy: AssociationCodingKeys.self, forKey: key)
+                self = .association(
+                    face: try values.decode(FaceID.self, forKey: .face), from: try values.decodeIfPresent(PersonID.self, forKey: .from),
+                    to: try values.decodeIfPresent(PersonID.self, forKey: .to))
+            }
+        }
     }
 
     /// Sorts by time: `op_` + milliseconds since 1970 (13 digits) + 6 random base32 characters.

@@ -251,4 +251,23 @@ struct CorrectionsTests {
             #expect(try await harness.gallery.history(page: PageRequest(limit: 5)).items.allSatisfy { $0.state == .applied }, "step \(step)")
         }
     }
+
+    @Test("a journal's changes read as JSON a user can use (pairs, not Swift's _0), and journals written before still read")
+    func changeEncoding() throws {
+        let (x, y) = (FaceID(rawValue: "f_1"), FaceID(rawValue: "f_2"))
+        let (p, q) = (PersonID(rawValue: "p_1"), PersonID(rawValue: "p_2"))
+        let changes: [PeopleOperation.Change] = [
+            .person(before: nil, after: Person(id: p, name: "Ann", createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))), .move(face: x, from: p, to: q), .merge(absorbed: q, into: p),
+            .cannotLinks([FacePair(x, y)]), .cannotLinksRemoved([FacePair(y, x)]), .association(face: x, from: nil, to: q),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let encoded = try encoder.encode(changes)
+        let text = String(decoding: encoded, as: UTF8.self)
+        #expect(text.contains(#"{"cannotLinks":{"pairs":[{"a":"f_1","b":"f_2"}]}}"#) && !text.contains("_0"), "\(text)")
+        #expect(try JSONDecoder().decode([PeopleOperation.Change].self, from: encoded) == changes)
+        let written = #"[{"cannotLinks":{"_0":[{"a":"f_1","b":"f_2"}]}},{"cannotLinksRemoved":{"_0":[{"a":"f_1","b":"f_2"}]}}]"#
+        #expect(try JSONDecoder().decode([PeopleOperation.Change].self, from: Data(written.utf8)) == [.cannotLinks([FacePair(x, y)]), .cannotLinksRemoved([FacePair(x, y)])])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(PeopleOperation.Change.self, from: Data(#"{"move":{"face":"f_1"},"merge":{}}"#.utf8)) }
+    }
 }
