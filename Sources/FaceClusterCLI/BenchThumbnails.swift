@@ -21,10 +21,17 @@ struct BenchThumbnails: AsyncParsableCommand {
     @Argument(help: "The BOXES.json file.")
     var boxes: String
 
-    @Option(help: "Thumbnail side in pixels.") var size = 160
-    @Option(help: "Margin around the face, as a fraction of its longer side.") var margin = 0.25
-    @Option(help: "JPEG quality.") var quality = 85
-    @Option(help: "How many times to process the whole set.") var `repeat` = 3
+    @Option(parsing: .unconditional, help: "Thumbnail side in pixels.") var size = 160
+    @Option(parsing: .unconditional, help: "Margin around the face, as a fraction of its longer side.") var margin = 0.25
+    @Option(parsing: .unconditional, help: "JPEG quality.") var quality = 85
+    @Option(parsing: .unconditional, help: "How many times to process the whole set.") var `repeat` = 3
+
+    func validate() throws {
+        guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels") }
+        guard (0...2).contains(margin) else { throw ValidationError("--margin must be between 0 and 2") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100") }
+        guard (1...100_000).contains(`repeat`) else { throw ValidationError("--repeat must be between 1 and 100000") }
+    }
 
     struct Job: Decodable {
         var photo: String

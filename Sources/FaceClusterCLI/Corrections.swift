@@ -72,7 +72,7 @@ struct MakePerson: AsyncParsableCommand {
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the people operations (yours and automatic regroupings), newest first.")
 
-    @Option(help: "How many operations.")
+    @Option(parsing: .unconditional, help: "How many operations.")
     var limit = 20
 
     @OptionGroup var options: StoreOptions
@@ -116,7 +116,7 @@ struct Undo: AsyncParsableCommand {
 struct Suggestions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "People who may be the same person, most likely first (merge them with `facecluster merge`).")
 
-    @Option(help: "How many suggestions.")
+    @Option(parsing: .unconditional, help: "How many suggestions.")
     var limit = 20
 
     @OptionGroup var options: StoreOptions

@@ -13,16 +13,16 @@ struct Demo: AsyncParsableCommand {
             nothing), then people are listed with their photos.
             """)
 
-    @Option(help: "How many people the library shows (2…60).")
+    @Option(parsing: .unconditional, help: "How many people the library shows (2…60).")
     var people = 6
 
-    @Option(help: "How many photos of people to generate (1…2000).")
+    @Option(parsing: .unconditional, help: "How many photos of people to generate (1…2000).")
     var photos = 40
 
     @Option(help: "Face-service call plan: indexed (1 + N calls a photo) or seed (the reference design).")
     var plan: CallPlan = .indexed
 
-    @Option(help: "Photos ingested at once.")
+    @Option(parsing: .unconditional, help: "Photos ingested at once.")
     var concurrency = 4
 
     @Flag(help: "Print the result as JSON.")

@@ -23,31 +23,31 @@ struct Evaluate: AsyncParsableCommand {
     @Argument(help: "A folder with one sub-folder of photos per person.")
     var labeled: String
 
-    @Option(help: "Photos processed at once (default: the number of cores; 1 with --shuffle, so order is exact).")
+    @Option(parsing: .unconditional, help: "Photos processed at once (default: the number of cores; 1 with --shuffle, so order is exact).")
     var jobs: Int?
 
     @Flag(help: "Score every face found with its photo's folder, not just the largest one.")
     var allFaces = false
 
-    @Option(help: "The join threshold as a dlib distance (default: the engine's calibrated one).")
+    @Option(parsing: .unconditional, help: "The join threshold as a dlib distance (default: the engine's calibrated one).")
     var threshold: Double?
 
-    @Option(help: "The threshold for two single faces as a dlib distance (default: the library's margin below --threshold).")
+    @Option(parsing: .unconditional, help: "The threshold for two single faces as a dlib distance (default: the library's margin below --threshold).")
     var singleThreshold: Double?
 
     @Flag(help: "Precision, recall and F1 for thresholds 0.40 to 0.70.")
     var sweep = false
 
-    @Option(help: "Group the set in N random arrival orders.")
+    @Option(parsing: .unconditional, help: "Group the set in N random arrival orders.")
     var shuffle: Int?
 
     @Option(help: "Keep K random photos per person (K or K-L) …")
     var subsample: String?
 
-    @Option(help: "… in N trials (with --subsample; default 50).")
+    @Option(parsing: .unconditional, help: "… in N trials (with --subsample; default 50).")
     var trials = 50
 
-    @Option(help: "Seed of the random orders and subsets: each seed draws trials of its own (--seed 2 shares none with --seed 1).")
+    @Option(parsing: .unconditional, help: "Seed of the random orders and subsets: each seed draws trials of its own (--seed 2 shares none with --seed 1).")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON.")
@@ -60,6 +60,7 @@ struct Evaluate: AsyncParsableCommand {
     func validate() throws {
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64") }
         if let threshold, !(0.2...1.0).contains(threshold) { throw ValidationError("--threshold is a distance between 0.2 and 1.0") }
+        if let singleThreshold, !(0.2...1.0).contains(singleThreshold) { throw ValidationError("--single-threshold is a distance between 0.2 and 1.0") }
         if let shuffle, !(1...1000).contains(shuffle) { throw ValidationError("--shuffle takes 1 to 1000 orders") }
         if subsample != nil, Self.range(subsample!) == nil { throw ValidationError("--subsample takes K or K-L photos per person (e.g. 2-3)") }
         guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be between 1 and 10000") }

@@ -26,10 +26,10 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Copy the photos into the store (STORE/photos) and reference the copies.")
     var copy = false
 
-    @Option(help: "Photos processed at once; the default is one per core.")
+    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "The smallest face, in pixels of the photo, to look for in big photos (0: faces the first pass sees: all of a photo up to 4 MP, from 320 px of a 12 MP one).",
         discussion: "Big photos get a second, tiled pass that finds faces down to this size: about 1 s more for a 12 MP photo, 4–5 s for 48 MP, 8–9 s for 100 MP, on 2 cores; above 100 MP the smallest face found is 160 px."))
     var smallestFace = 80

@@ -21,7 +21,7 @@ struct RekognitionServer: AsyncParsableCommand {
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "The port to listen on (0: any free port).")
+    @Option(parsing: .unconditional, help: "The port to listen on (0: any free port).")
     var port = 4599
 
     @Option(help: "A folder for the collections (one SQLite file each); without it they live in memory.")

@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on; anything but loopback needs a token.")
     var host = "127.0.0.1"
 
-    @Option(help: "The port to listen on (0: any free port).")
+    @Option(parsing: .unconditional, help: "The port to listen on (0: any free port).")
     var port = 8080
 
     @Option(help: "The bearer token API requests must carry (default: none on loopback, a random one otherwise).")
@@ -31,10 +31,10 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
     var watch: [String] = []
 
-    @Option(help: "Photos processed at once; the default is one per core.")
+    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "The largest upload, in MB.")
+    @Option(parsing: .unconditional, help: "The largest upload, in MB.")
     var maxUploadMb = 50
 
     func validate() throws {

@@ -238,6 +238,9 @@ struct CommandLineTests {
         (["serve", "--store", "/tmp/fck-watched/library", "--watch", "/tmp"], "watch a folder apart from the library"),
         (["rekognition-server", "--s3-endpoint", "127.0.0.1:5000"], "--s3-endpoint must be an http(s) URL"),
         (["suggestions", "--limit", "0"], "--limit must be at least 1"),
+        // A negative number is read as the option's value (not as an unknown option) and refused for what it is.
+        (["suggestions", "--limit", "-1"], "--limit must be at least 1"),
+        (["ingest", "photos", "--jobs", "-2"], "--jobs must be between 1 and 64"),
         (["evaluate", "labeled", "--sweep", "--shuffle", "2"], "give one of them"),
     ])
     func usageErrors(arguments: [String], message: String) async throws {
