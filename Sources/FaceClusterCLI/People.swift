@@ -53,7 +53,7 @@ struct People: AsyncParsableCommand {
         let groups = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }
         var faces: [UnassignedFace] = []
         for group in groups {
-            for item in try await Page.all(pageSize: 1000, { try await library.gallery.photos(of: group.id, page: $0) }) {
+            for item in try await Page.all(pageSize: 1000, { try await library.gallery.faces(of: group.id, page: $0) }) {
                 faces.append(UnassignedFace(
                     faceID: item.appearance.faceID.rawValue, group: group.id.rawValue, photo: displayPath(item.photo.reference),
                     thumbnail: try await library.gallery.thumbnailURL(for: item.appearance.thumbnailKey).path))

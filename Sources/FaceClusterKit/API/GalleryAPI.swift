@@ -131,9 +131,8 @@ public struct GalleryAPI: Sendable {
         case "GET /people/{personId}":
             return try Self.json(200, try await output(try await gallery.person(try personID(segments[1]))))
         case "PATCH /people/{personId}":
-            struct Body: Decodable { var name: String? }
-            let body: Body = try decodeBody(request)
-            return try Self.json(200, try await output(try await gallery.rename(try personID(segments[1]), to: body.name)))
+            let body: Present<String> = try decodeBody(request, key: "name")
+            return try Self.json(200, try await output(try await gallery.rename(try personID(segments[1]), to: body.value)))
         case "DELETE /people/{personId}":
             let id = try personID(segments[1])
             let removed = try await gallery.forget(id)
@@ -180,15 +179,14 @@ public struct GalleryAPI: Sendable {
             let page = try await gallery.unassignedFaces(page: try pageRequest(request))
             var faces: [FaceOutput] = []
             for group in page.items {
-                for item in try await Page.all(pageSize: 100, { try await gallery.photos(of: group.id, page: $0) }) {
+                for item in try await Page.all(pageSize: 100, { try await gallery.faces(of: group.id, page: $0) }) {
                     faces.append(try await output(item).face)
                 }
             }
             return try Self.json(200, UnassignedPage(faces: faces, nextCursor: page.nextCursor?.rawValue))
         case "PUT /faces/{faceId}":
-            struct Body: Decodable { var personId: String? }
-            let body: Body = try decodeBody(request)
-            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.personId.map(personID))))
+            let body: Present<String> = try decodeBody(request, key: "personId")
+            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.value.map(personID))))
         case "POST /faces/{faceId}/person":
             struct Body: Decodable { var name: String? }
             let body: Body = request.body.isEmpty ? Body() : try decodeBody(request)
@@ -266,14 +264,43 @@ public struct GalleryAPI: Sendable {
         return PageRequest(limit: limit, cursor: cursor)
     }
 
-    func decodeBody<T: Decodable>(_ request: APIRequest) throws -> T {
+    func decodeBody<T: Decodable>(_ request: APIRequest, configure: (JSONDecoder) -> Void = { _ in }) throws -> T {
         guard !request.body.isEmpty else { throw Problem(status: 400, code: "invalid_body", message: "a JSON body is required") }
         guard request.body.count <= Self.maximumJSONBody else { throw Problem(status: 400, code: "invalid_body", message: "the body is larger than 64 KB") }
         do {
-            return try JSONDecoder().decode(T.self, from: request.body)
+            let decoder = JSONDecoder()
+            configure(decoder)
+            return try decoder.decode(T.self, from: request.body)
         } catch {
             throw Problem(status: 400, code: "invalid_body", message: "the body is not the expected JSON: \(Self.reason(error))")
         }
+    }
+
+    /// A body's one field that must be there and may be `null` (`{"name": null}` clears a name; `{}` or a
+    /// misspelt key is refused, not taken as `null`).
+    struct Present<Value: Decodable>: Decodable {
+        var value: Value?
+        init(from decoder: any Decoder) throws {
+            let key = decoder.userInfo[Self.keyInfo] as? String ?? "value"
+            let container = try decoder.container(keyedBy: AnyKey.self)
+            guard container.contains(AnyKey(key)) else {
+                throw DecodingError.keyNotFound(AnyKey(key), .init(codingPath: [], debugDescription: "missing \(key)"))
+            }
+            value = try container.decodeIfPresent(Value.self, forKey: AnyKey(key))
+        }
+        static var keyInfo: CodingUserInfoKey { CodingUserInfoKey(rawValue: "FaceClusterKit.Present.key")! }
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ string: String) { stringValue = string }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+    }
+
+    /// ``decodeBody(_:)`` for a body whose field `key` must be present (``Present``).
+    func decodeBody<Value>(_ request: APIRequest, key: String) throws -> Present<Value> {
+        try decodeBody(request) { $0.userInfo[Present<Value>.keyInfo] = key }
     }
 
     static func reason(_ error: any Error) -> String {

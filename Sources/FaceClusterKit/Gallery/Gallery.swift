@@ -81,8 +81,27 @@ public struct Gallery: Sendable {
         return person
     }
 
-    /// The photos a person appears in, newest first, each with the person's face in it. Two metadata requests.
+    /// The photos a person appears in, newest first, each once, with one of the person's faces in it (a person
+    /// a user merged can have two faces in one photo: the count says 9 photos, so the list shows 9). A page
+    /// holds at most `page.limit` photos, fewer when some were the same photo.
+    /// Requests: two, plus one small read when there is a next page, to step past the person's other faces in the
+    /// page's last photo (faces are listed by photo, so they follow each other).
     public func photos(of personID: PersonID, page: PageRequest = PageRequest()) async throws -> Page<PersonPhoto> {
+        let faces = try await faces(of: personID, page: page)
+        var shown = Set<PhotoID>()
+        let items = faces.items.filter { shown.insert($0.photo.id).inserted }
+        var cursor = faces.nextCursor
+        while let next = cursor {
+            let following = try await metadata.appearances(ofPerson: personID, page: PageRequest(limit: 1, cursor: next))
+            guard let face = following.items.first, shown.contains(face.photoID) else { break }
+            cursor = following.nextCursor
+        }
+        return Page(items: items, nextCursor: cursor)
+    }
+
+    /// Every face of a person, newest photo first, each with its photo: what a person's faces are (an unassigned
+    /// group's face, the faces a user can move). Two metadata requests.
+    public func faces(of personID: PersonID, page: PageRequest = PageRequest()) async throws -> Page<PersonPhoto> {
         _ = try await person(personID)
         let appearances = try await metadata.appearances(ofPerson: personID, page: page)
         let records = try await metadata.photos(appearances.items.map(\.photoID))
@@ -128,6 +147,7 @@ public struct Gallery: Sendable {
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
     /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
+        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
         let cleaned = try name.flatMap(Self.cleanName)
         let before = try await person(id)
         var after = before
@@ -144,6 +164,7 @@ public struct Gallery: Sendable {
     /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys. The target
     /// is confirmed (consolidation keeps the faces together). Journaled: ``undo(_:)`` separates them again.
     public func merge(_ source: PersonID, into target: PersonID) async throws -> Person {
+        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
         guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
         let absorbed = try await person(source), into = try await person(target)
         if absorbed.id == into.id { return into }
@@ -164,6 +185,7 @@ public struct Gallery: Sendable {
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
+        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
         guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
         let from = try await person(appearance.personID)
         var changes: [PeopleOperation.Change] = []
@@ -204,9 +226,15 @@ public struct Gallery: Sendable {
     /// with one, the person is named.
     @discardableResult
     public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
+        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
         guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
         let before = try await person(appearance.personID)
         if name == nil, isListed(before) { return before }
+        // A face of a person already listed names that person if they have no name; one with a name is not
+        // renamed behind the user's back (`make-person FACE --name X` on a face of "Vladimir").
+        if let name, isListed(before), let existing = before.name, try Self.cleanName(name) != existing {
+            throw GalleryError.invalidMove("face \(face) is already with \(before.id) (\(existing)): `rename` renames that person, `move` takes the face to another")
+        }
         var after = before
         after.pinned = true
         if let name { after.name = try Self.cleanName(name) ?? before.name }
@@ -250,6 +278,7 @@ public struct Gallery: Sendable {
     /// person disappears. Photos stay, with the other people in them. Returns how many faces were removed.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
+        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
         _ = try await person(id)
         let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
         var removed = 0

@@ -25,9 +25,12 @@ public struct PeopleJournal: Sendable {
         self.clock = clock
     }
 
-    /// Writes `operation` (pending), applies it, marks it applied; returns it as stored.
+    /// Finishes any operation a crash left pending (``recover(recent:)``), then writes `operation` (pending),
+    /// applies it, marks it applied; returns it as stored. Finishing first keeps the journal's order: an
+    /// interrupted undo finished later would be applied over this operation and undo it in part.
     @discardableResult
     public func perform(_ operation: PeopleOperation) async throws -> PeopleOperation {
+        try await recover()
         var operation = operation
         operation.state = .pending
         // Ids sort by time; one made in the same millisecond as the newest goes after it.
@@ -61,20 +64,33 @@ public struct PeopleJournal: Sendable {
         return finished
     }
 
-    /// Reverses operation `id` (the newest applied one that is not itself an undo when `nil`); returns the undo.
+    /// Reverses operation `id` (when `nil`: the newest applied one that is not itself an undo and whose faces
+    /// and people were not forgotten since); returns the undo. An undo a crash interrupted is finished first;
+    /// when it was the newest operation and `id` is `nil`, that undo is what is returned.
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
-        try await recover()
+        let finished = try await recover()
+        if id == nil, let interrupted = finished.last, interrupted.kind == .undo,
+           try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id == interrupted.id {
+            return interrupted
+        }
         let target: PeopleOperation
         if let id {
             guard let found = try await metadata.operation(id) else { throw PeopleOperationError.notFound(id) }
             target = found
         } else {
-            guard let latest = try await Page.all(pageSize: 100, { try await metadata.operations(page: $0) })
-                .first(where: { $0.state == .applied && $0.kind != .undo })
-            else { throw PeopleOperationError.nothingToUndo }
+            var latest: PeopleOperation?
+            for operation in try await Page.all(pageSize: 100, { try await metadata.operations(page: $0) })
+            where operation.state == .applied && operation.kind != .undo {
+                // Forgetting is final: what it erased cannot be given back, so the operation before goes next.
+                if try await forgotten(in: operation) == nil { latest = operation; break }
+            }
+            guard let latest else { throw PeopleOperationError.nothingToUndo }
             target = latest
         }
         guard target.state == .applied else { throw PeopleOperationError.notApplied(target.id, target.state) }
+        if let erased = try await forgotten(in: target) {
+            throw PeopleOperationError.conflict(target.id, "\(erased) was forgotten since (forgetting is final)")
+        }
         try await checkStillCurrent(target)
         var undo = PeopleOperation(
             kind: .undo, automatic: false, at: clock.now(), summary: "undid \(target.id): \(target.summary)",
@@ -87,20 +103,54 @@ public struct PeopleJournal: Sendable {
         return undo
     }
 
-    /// Throws ``PeopleOperationError/conflict(_:_:)`` when a face the operation moved is no longer where it put
-    /// it, or a person it changed no longer has the name or pin it gave.
+    /// A face the operation moved that has no appearance any more, or a person it changed that is gone (not
+    /// merged: gone), as a user would name it; `nil` when there is none. Forgetting a person erases both.
+    func forgotten(in operation: PeopleOperation) async throws -> String? {
+        let moved = operation.changes.compactMap { change -> FaceID? in
+            if case .move(let face, _, _) = change { return face }
+            return nil
+        }
+        let present = try await metadata.appearances(ofFaces: moved)
+        if let face = moved.first(where: { present[$0] == nil }) { return "face \(face)" }
+        let created = Set(operation.changes.compactMap { change -> PersonID? in
+            if case .person(nil, let after?) = change { return after.id }
+            return nil
+        })
+        for case .person(_, let after?) in operation.changes where !created.contains(after.id) {
+            if try await metadata.person(after.id) == nil { return "\(after.id)" }
+        }
+        return nil
+    }
+
+    /// Throws ``PeopleOperationError/conflict(_:_:)`` when a face the operation moved is no longer with the
+    /// person it put it with, or a person it changed no longer has the name or pin it gave or was merged into
+    /// another since. Only the operation's own merges are followed: a later merge is a later operation, which must
+    /// be undone first (undoing this one under it would move faces out of, or rename, the merged person).
     func checkStillCurrent(_ operation: PeopleOperation) async throws {
+        var mergedInto: [PersonID: PersonID] = [:]
+        for case .merge(let absorbed, let into) in operation.changes { mergedInto[absorbed] = into }
+        func resolved(_ id: PersonID) -> PersonID {
+            var id = id
+            for _ in 0..<mergedInto.count { id = mergedInto[id] ?? id }
+            return id
+        }
         for change in operation.changes {
             switch change {
             case .move(let face, _, let to):
-                var resolvedCurrent = try await metadata.appearances(ofFaces: [face])[face]?.personID
-                if let current = resolvedCurrent { resolvedCurrent = try await metadata.person(current)?.id ?? current }
-                let resolvedTarget = try await metadata.person(to)?.id ?? to
-                guard resolvedCurrent == resolvedTarget else {
-                    throw PeopleOperationError.conflict(operation.id, "face \(face) has moved since; undo the later operations that moved it first")
+                // A store may keep a face's person id as it was and follow the merge when read.
+                var current = try await metadata.appearances(ofFaces: [face])[face]?.personID
+                if let stored = current { current = try await metadata.person(stored)?.id ?? stored }
+                guard current == resolved(to) else {
+                    let laterMerge = try await metadata.person(resolved(to)).map { $0.id != resolved(to) } ?? false
+                    throw PeopleOperationError.conflict(operation.id, laterMerge
+                        ? "\(resolved(to)) was merged into another person since; undo that merge first"
+                        : "face \(face) has moved since; undo the later operations that moved it first")
                 }
             case .person(_, let after?):
-                guard let current = try await metadata.person(after.id), current.id == after.id else { continue }
+                guard mergedInto[after.id] == nil, let current = try await metadata.person(after.id) else { continue }
+                guard current.id == after.id else {
+                    throw PeopleOperationError.conflict(operation.id, "\(after.id) was merged into \(current.id) since; undo that merge first")
+                }
                 guard current.name == after.name, current.pinned == after.pinned else {
                     throw PeopleOperationError.conflict(operation.id, "\(after.id) was renamed or changed since; undo that first")
                 }

@@ -15,6 +15,7 @@ import Foundation
 /// | an appearance whose thumbnail is missing | a listing of the thumbnail store | cut it again from the photo |
 /// | a thumbnail no appearance points to | the same listing | delete it |
 /// | a person with no photo; counts or a cover that disagree with the appearances | the people listing | ``MetadataStore/recountPerson(_:)`` |
+/// | a people operation a crash left `pending` (a merge, move or undo half applied) | the newest 100 operations | ``PeopleJournal/recover(recent:)`` finishes it |
 ///
 /// The caller ingests (locally) or re-queues (on AWS) ``RepairReport/photosToIngest``: `facecluster repair`
 /// ingests them; the Lambda's scheduled repair sends them to the ingestion queue.
@@ -90,6 +91,15 @@ public struct LibraryRepair: Sendable {
 
         report.fixed = !dryRun
         guard scope != .photos else { return report }
+
+        // People operations a crash interrupted: finished first, so the people below are counted as they end.
+        if scope.contains(.people) {
+            let journal = PeopleJournal(metadata: metadata, index: index as? any PersonVectorIndex, clock: clock)
+            for operation in try await metadata.operations(page: PageRequest(limit: 100)).items where operation.state == .pending {
+                report.add(.unfinishedOperation, operation.id, "pending: \(operation.summary), stopped part way")
+            }
+            if !dryRun { try await journal.recover() }
+        }
 
         // Appearances, by photo: every appearance belongs to a photo record.
         var appearances: [FaceID: Appearance] = [:]
@@ -274,6 +284,7 @@ public struct RepairReport: Sendable, Hashable {
         case orphanThumbnail = "orphan_thumbnail"
         case personWithoutPhotos = "person_without_photos"
         case countsDisagree = "counts_disagree"
+        case unfinishedOperation = "unfinished_operation"
     }
 
     public struct Problem: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -44,6 +44,21 @@ struct GalleryReadingTests {
         #expect(first.items.allSatisfy { $0.appearance.personID == alice })
     }
 
+    @Test("a person a user merged, with two faces in a photo, lists each photo once, in pages of any size; faces(of:) lists both")
+    func mergedPersonPhotos() async throws {
+        let (harness, ids) = try await library()
+        let (alice, bob) = (try #require(ids["alice"]), try #require(ids["bob"]))
+        let merged = try await harness.gallery.merge(bob, into: alice)
+        #expect(merged.photoCount == 3 && merged.faceCount == 5)
+        let expected = ["raw/3.jpg", "raw/2.jpg", "raw/1.jpg"]
+        #expect(try await harness.gallery.photos(of: alice).items.map(\.photo.reference.key) == expected)
+        for limit in 1...5 {
+            let listed = try await Page.all(pageSize: limit) { try await harness.gallery.photos(of: alice, page: $0) }
+            #expect(listed.map(\.photo.reference.key) == expected, "pages of \(limit)")
+        }
+        #expect(try await harness.gallery.faces(of: alice).items.count == 5)
+    }
+
     @Test("the people in a photo, each with their face")
     func peopleInPhoto() async throws {
         let (harness, ids) = try await library()

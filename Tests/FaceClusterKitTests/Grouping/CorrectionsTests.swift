@@ -117,6 +117,115 @@ struct CorrectionsTests {
         #expect(try await gallery.person(before.id).pinned == false, "not confirmed behind the user's back: consolidation may still merge it")
         #expect(try await gallery.history(page: PageRequest(limit: 50)).items.count == operations, "nothing journaled")
         #expect(try await gallery.makePerson(from: face, name: "Alice").name == "Alice")
+        #expect(try await gallery.makePerson(from: face, name: "Alice").name == "Alice", "the same again: nothing to do")
+        await #expect(throws: GalleryError.self, "a named person is not renamed by making a person of their face") {
+            try await gallery.makePerson(from: face, name: "Someone else")
+        }
+        #expect(try await gallery.person(before.id).name == "Alice")
+    }
+
+    @Test("an undo a crash interrupted is finished before the next operation, never replayed over it later")
+    func interruptedUndoFinishedFirst() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let faces = reports.flatMap(\.faceIDs)
+        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        let separate = try await Self.state(harness, faces: faces)
+        _ = try await gallery.merge(carol, into: bob)
+        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        // The undo is written, then the process dies before any of its changes is applied.
+        let undo = PeopleOperation(
+            kind: .undo, automatic: false, at: merge.at.addingTimeInterval(1), summary: "undid \(merge.id)",
+            changes: PeopleJournal.inverse(merge.changes), undoes: merge.id)
+        try await harness.metadata.saveOperation(undo)
+        // The next operation finishes it first, then merges again as asked.
+        _ = try await gallery.merge(carol, into: bob)
+        _ = try await gallery.rename(bob, to: "Bob")
+        #expect(try await gallery.person(carol).id == bob)
+        #expect(try await gallery.person(bob).name == "Bob")
+        let merged = try await Self.state(harness, faces: faces)
+        // Recovery (every ingest runs it) finds nothing left to replay: the later merge and name stand.
+        #expect(try await gallery.journal.recover().isEmpty)
+        #expect(try await Self.state(harness, faces: faces) == merged)
+        #expect(try await harness.metadata.operation(undo.id)?.state == .applied)
+        #expect(try await harness.metadata.operation(merge.id)?.state == .undone)
+        #expect(merged != separate)
+    }
+
+    @Test("an undo left half done is finished by the next `undo`, which reports it, not that nothing is left")
+    func bareUndoFinishesInterruptedUndo() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let faces = reports.flatMap(\.faceIDs)
+        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        let separate = try await Self.state(harness, faces: faces)
+        _ = try await gallery.merge(carol, into: bob)
+        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        let undo = PeopleOperation(
+            kind: .undo, automatic: false, at: merge.at.addingTimeInterval(1), summary: "undid \(merge.id)",
+            changes: PeopleJournal.inverse(merge.changes), undoes: merge.id)
+        try await harness.metadata.saveOperation(undo)
+        #expect(try await gallery.undo().id == undo.id)
+        #expect(try await Self.state(harness, faces: faces) == separate)
+    }
+
+    @Test("repair reports an operation a crash left pending and finishes it; a dry run only reports it")
+    func repairFinishesPendingOperation() async throws {
+        let (harness, reports) = try await Self.library()
+        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        let before = try await harness.gallery.person(bob)
+        let merge = PeopleOperation(
+            kind: .merge, automatic: false, at: Date(timeIntervalSince1970: 1_900_000_000), summary: "merged \(carol) into \(bob)",
+            changes: [.merge(absorbed: carol, into: bob), .move(face: reports[4].faceIDs[0], from: carol, to: bob)])
+        try await harness.metadata.saveOperation(merge)
+        let dryRun = try await LibraryRepair(pipeline: harness.pipeline()).run(dryRun: true)
+        #expect(dryRun.problems.filter { $0.kind == .unfinishedOperation }.map(\.subject) == [merge.id], "\(dryRun.problems)")
+        #expect(try await harness.gallery.person(carol).id == carol, "a dry run changes nothing")
+        let repaired = try await LibraryRepair(pipeline: harness.pipeline()).run(dryRun: false)
+        #expect(repaired.problems.contains { $0.kind == .unfinishedOperation })
+        #expect(try await harness.metadata.operation(merge.id)?.state == .applied)
+        #expect(try await harness.gallery.person(carol).id == bob)
+        #expect(try await harness.gallery.person(bob).faceCount == before.faceCount + 1)
+    }
+
+    @Test("undoing an operation under a later merge of its person is refused, naming the merge; so is renaming through it")
+    func undoUnderLaterMerge() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness)
+        let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        let moved = try await gallery.move(face, to: nil)
+        let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.rename(carol, to: "Carol")
+        let rename = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.merge(moved.id, into: bob)
+        _ = try await gallery.merge(carol, into: bob)
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(moved.id) was merged into \(bob) since; undo that merge first")) {
+            try await gallery.undo(move.id)
+        }
+        await #expect(throws: PeopleOperationError.conflict(rename.id, "\(carol) was merged into \(bob) since; undo that merge first")) {
+            try await gallery.undo(rename.id)
+        }
+        #expect(try await Self.person(of: face, harness) == bob)
+        #expect(try await gallery.person(bob).name == "Carol")
+    }
+
+    @Test("after forgetting a person, `undo` undoes the operation before; undoing one that touched what was forgotten says so")
+    func undoAfterForget() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.rename(carol, to: "Carol")
+        let moved = try await gallery.move(face, to: nil)
+        let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.forget(moved.id)
+        await #expect(throws: PeopleOperationError.conflict(move.id, "face \(face) was forgotten since (forgetting is final)")) {
+            try await gallery.undo(move.id)
+        }
+        _ = try await gallery.undo()
+        #expect(try await gallery.person(carol).name == nil, "the rename before the forgotten move was undone")
     }
 
     @Test("an undo that would not be exact is refused until the later operation is undone")

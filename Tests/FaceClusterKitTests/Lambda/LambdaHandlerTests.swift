@@ -243,6 +243,10 @@ struct LambdaAPIInputTests {
         ("PATCH", "/people/\(person)", [:], "{name:", 400, "invalid_body"),
         ("PATCH", "/people/\(person)", [:], nil, 400, "invalid_body"),
         ("PATCH", "/people/\(person)", [:], #"{"name":42}"#, 400, "invalid_body"),
+        // A body without its field is a mistake, not a request to clear the name or make a new person.
+        ("PATCH", "/people/\(person)", [:], #"{}"#, 400, "invalid_body"),
+        ("PATCH", "/people/\(person)", [:], #"{"nom":"x"}"#, 400, "invalid_body"),
+        ("PUT", "/faces/f_0123456789abcdef0123456789abcdef", [:], #"{}"#, 400, "invalid_body"),
         ("POST", "/people/\(person)/merge", [:], #"{}"#, 400, "invalid_body"),
         ("POST", "/people/\(person)/merge", [:], #"{"from":"bad"}"#, 400, "invalid_id"),
         ("POST", "/people/\(person)/merge", [:], "{\"from\":\"\(person)\"}", 400, "invalid_merge"),
