@@ -124,20 +124,26 @@ struct CorrectionsTests {
         #expect(try await gallery.person(before.id).name == "Alice")
     }
 
-    @Test("an undo a crash interrupted is finished before the next operation, never replayed over it later")
-    func interruptedUndoFinishedFirst() async throws {
-        let (harness, reports) = try await Self.library()
-        let gallery = harness.gallery
+    /// Carol merged into Bob, then an undo of it written (pending) by a process that died before applying any of
+    /// its changes. Returns the state before the merge and the interrupted undo.
+    static func interruptedUndo() async throws -> (harness: Harness, faces: [FaceID], bob: PersonID, carol: PersonID, separate: State, merge: PeopleOperation, undo: PeopleOperation) {
+        let (harness, reports) = try await library()
         let faces = reports.flatMap(\.faceIDs)
-        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
-        let separate = try await Self.state(harness, faces: faces)
-        _ = try await gallery.merge(carol, into: bob)
-        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
-        // The undo is written, then the process dies before any of its changes is applied.
+        let (bob, carol) = (try await person(of: reports[3].faceIDs[0], harness), try await person(of: reports[4].faceIDs[0], harness))
+        let separate = try await state(harness, faces: faces)
+        _ = try await harness.gallery.merge(carol, into: bob)
+        let merge = try #require(try await harness.gallery.history(page: PageRequest(limit: 1)).items.first)
         let undo = PeopleOperation(
             kind: .undo, automatic: false, at: merge.at.addingTimeInterval(1), summary: "undid \(merge.id)",
             changes: PeopleJournal.inverse(merge.changes), undoes: merge.id)
         try await harness.metadata.saveOperation(undo)
+        return (harness, faces, bob, carol, separate, merge, undo)
+    }
+
+    @Test("an undo a crash interrupted is finished before the next operation, never replayed over it later")
+    func interruptedUndoFinishedFirst() async throws {
+        let (harness, faces, bob, carol, separate, merge, undo) = try await Self.interruptedUndo()
+        let gallery = harness.gallery
         // The next operation finishes it first, then merges again as asked.
         _ = try await gallery.merge(carol, into: bob)
         _ = try await gallery.rename(bob, to: "Bob")
@@ -154,18 +160,8 @@ struct CorrectionsTests {
 
     @Test("an undo left half done is finished by the next `undo`, which reports it, not that nothing is left")
     func bareUndoFinishesInterruptedUndo() async throws {
-        let (harness, reports) = try await Self.library()
-        let gallery = harness.gallery
-        let faces = reports.flatMap(\.faceIDs)
-        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
-        let separate = try await Self.state(harness, faces: faces)
-        _ = try await gallery.merge(carol, into: bob)
-        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
-        let undo = PeopleOperation(
-            kind: .undo, automatic: false, at: merge.at.addingTimeInterval(1), summary: "undid \(merge.id)",
-            changes: PeopleJournal.inverse(merge.changes), undoes: merge.id)
-        try await harness.metadata.saveOperation(undo)
-        #expect(try await gallery.undo().id == undo.id)
+        let (harness, faces, _, _, separate, _, undo) = try await Self.interruptedUndo()
+        #expect(try await harness.gallery.undo().id == undo.id)
         #expect(try await Self.state(harness, faces: faces) == separate)
     }
 
