@@ -7,7 +7,7 @@ import Foundation
 struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Forget a person: their faces, thumbnails and face vectors are deleted (the photos stay).",
-        discussion: "A privacy erase: it cannot be undone and is not in `facecluster history` (`undo` after it undoes the operation before).")
+        discussion: "A privacy erase: it cannot be undone and is not in `facecluster history`, whose operations no longer name the person (`undo` after it undoes the operation before that did not touch them).")
 
     @Argument(help: "The person's id (p_…).")
     var person: String

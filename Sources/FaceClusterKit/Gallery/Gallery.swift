@@ -275,22 +275,72 @@ public struct Gallery: Sendable {
     }
 
     /// Forgets a person: every face of theirs leaves the index, every thumbnail and appearance goes, and the
-    /// person disappears. Photos stay, with the other people in them. Returns how many faces were removed.
+    /// person disappears. Photos stay, with the other people in them. The journal keeps its operations (ids,
+    /// kinds, times) but no longer names the person: their names leave every snapshot and summary, and the
+    /// user's "not this person" constraints on their faces go (``PeopleJournal/undo(_:)`` refuses what touched
+    /// them). Returns how many faces were removed. Cost: the person's appearances in pages of 100, then one
+    /// read of the whole journal and a write per operation that named them.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
         try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
-        _ = try await person(id)
+        let forgotten = try await person(id)
         let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
-        var removed = 0
+        var faces = Set<FaceID>()
         while true {
             let page = try await metadata.appearances(ofPerson: id, page: PageRequest(limit: 100))
             guard !page.items.isEmpty else { break }
             try await removal.remove(page.items)
-            removed += page.items.count
+            faces.formUnion(page.items.map(\.faceID))
             try await detach(Set(page.items.map(\.faceID)), fromPhotos: Set(page.items.map(\.photoID)))
             if try await metadata.person(id) == nil { break }
         }
-        return removed
+        try await eraseFromJournal(forgotten, faces: faces)
+        return faces.count
+    }
+
+    /// What would still name a forgotten person: their names (and those of the people merged into them) in the
+    /// journal's snapshots and summaries, and the cannot-links of their faces.
+    private func eraseFromJournal(_ person: Person, faces: Set<FaceID>) async throws {
+        let links = try await metadata.cannotLinks(touching: Array(faces))
+        if !links.isEmpty { try await metadata.removeCannotLinks(links) }
+        let operations = try await Page.all(pageSize: 500) { try await metadata.operations(page: $0) }
+        var erased: Set<PersonID> = [person.id]
+        var grew = true
+        while grew {
+            grew = false
+            for operation in operations {
+                for case .merge(let absorbed, let into) in operation.changes where erased.contains(into) && !erased.contains(absorbed) {
+                    erased.insert(absorbed)
+                    grew = true
+                }
+            }
+        }
+        var names = Set([person.name].compactMap { $0 })
+        for operation in operations {
+            for case .person(let before, let after) in operation.changes {
+                for snapshot in [before, after].compactMap({ $0 }) where erased.contains(snapshot.id) { names.formUnion([snapshot.name].compactMap { $0 }) }
+            }
+        }
+        for var operation in operations {
+            let touches = erased.contains { operation.summary.contains($0.rawValue) } || operation.changes.contains { change in
+                switch change {
+                case .person(let before, let after): [before, after].contains { $0.map { erased.contains($0.id) } ?? false }
+                case .move(let face, let from, let to): faces.contains(face) || erased.contains(from) || erased.contains(to)
+                case .merge(let absorbed, let into): erased.contains(absorbed) || erased.contains(into)
+                default: false
+                }
+            }
+            guard touches else { continue }
+            let original = operation
+            operation.changes = operation.changes.map { change in
+                guard case .person(var before, var after) = change else { return change }
+                if let id = before?.id, erased.contains(id) { before?.name = nil }
+                if let id = after?.id, erased.contains(id) { after?.name = nil }
+                return .person(before: before, after: after)
+            }
+            for name in names.sorted(by: { $0.count > $1.count }) { operation.summary = operation.summary.replacing(name, with: "(forgotten)") }
+            if operation != original { try await metadata.saveOperation(operation) }
+        }
     }
 
     // MARK: Helpers

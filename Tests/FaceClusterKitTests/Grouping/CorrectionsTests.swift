@@ -207,6 +207,24 @@ struct CorrectionsTests {
         #expect(try await gallery.person(bob).name == "Carol")
     }
 
+    @Test("forgetting a person erases their name from the journal and their faces' constraints; what named them cannot be undone")
+    func forgetErasesNameFromJournal() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let (alice, carol) = (try await Self.person(of: reports[1].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        _ = try await gallery.rename(carol, to: "Caroline Quux")
+        let rename = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.rename(alice, to: "Alice")
+        _ = try await gallery.move(reports[2].faceIDs[0], to: carol)  // a cannot-link with Alice's other faces
+        #expect(try await !harness.metadata.cannotLinks(touching: [reports[2].faceIDs[0]]).isEmpty)
+        _ = try await gallery.forget(carol)
+        let history = try await gallery.history(page: PageRequest(limit: 50)).items
+        let text = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+        #expect(!text.contains("Caroline") && text.contains("Alice"), "\(history.map(\.summary))")
+        #expect(try await harness.metadata.cannotLinks(touching: [reports[2].faceIDs[0]]).isEmpty)
+        await #expect(throws: PeopleOperationError.self) { try await gallery.undo(rename.id) }
+    }
+
     @Test("after forgetting a person, `undo` undoes the operation before; undoing one that touched what was forgotten says so")
     func undoAfterForget() async throws {
         let (harness, reports) = try await Self.library()
