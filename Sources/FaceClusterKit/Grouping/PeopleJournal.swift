@@ -136,7 +136,11 @@ public struct PeopleJournal: Sendable {
         }
         for change in operation.changes {
             switch change {
-            case .move(let face, _, let to):
+            case .move(let face, let from, let to):
+                // Undone, the face goes back to `from`: a person merged away since would pass it to the survivor.
+                if mergedInto[from] == nil, let now = try await metadata.person(from), now.id != from {
+                    throw PeopleOperationError.conflict(operation.id, "\(from) was merged into \(now.id) since; undo that merge first")
+                }
                 // A store may keep a face's person id as it was and follow the merge when read.
                 var current = try await metadata.appearances(ofFaces: [face])[face]?.personID
                 if let stored = current { current = try await metadata.person(stored)?.id ?? stored }

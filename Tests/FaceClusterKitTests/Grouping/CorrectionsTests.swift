@@ -207,6 +207,24 @@ struct CorrectionsTests {
         #expect(try await gallery.person(bob).name == "Carol")
     }
 
+    @Test("undoing a move after the person the face left was merged away is refused: the face would go to the survivor")
+    func undoMoveAfterItsSourceMerged() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let alice = try await Self.person(of: face, harness)
+        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        _ = try await gallery.move(face, to: bob)
+        let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.merge(alice, into: carol)
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) was merged into \(carol) since; undo that merge first")) {
+            try await gallery.undo(move.id)
+        }
+        _ = try await gallery.undo()
+        _ = try await gallery.undo(move.id)
+        #expect(try await Self.person(of: face, harness) == alice, "undone in order, the face is back with Alice")
+    }
+
     @Test("forgetting a person erases their name from the journal and their faces' constraints; what named them cannot be undone")
     func forgetErasesNameFromJournal() async throws {
         let (harness, reports) = try await Self.library()
