@@ -83,12 +83,16 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let operations = try await library.gallery.history(page: PageRequest(limit: limit)).items
+        let page = try await library.gallery.history(page: PageRequest(limit: limit))
+        let operations = page.items
         if options.json { return try printJSON(operations) }
         if operations.isEmpty { return print("No operations yet.") }
         for operation in operations {
             let state = operation.state == .undone ? "  (undone by \(operation.undoneBy ?? "?"))" : operation.state == .pending ? "  (pending)" : ""
             print("\(operation.id)  \(operation.at.formatted(.iso8601))  \(operation.automatic ? "auto" : "user")  \(operation.summary)\(state)")
+        }
+        if page.nextCursor != nil {
+            print("Older operations are not shown: `facecluster history --limit \(min(limit * 5, PageRequest.maximumLimit))`.")
         }
     }
 }

@@ -77,7 +77,10 @@ export async function photoPage(id) {
     if (!sure) return;
     try {
       await api.deletePhoto(photo.id);
-      history.back();
+      // Say so where the photo was (going back could leave the gallery when the photo page was opened first).
+      show("Photo deleted", h("h1", {}, "Photo deleted"),
+        h("p", { role: "status" }, `${photo.name} is no longer in the gallery; the file itself stays where it is. `,
+          h("a", { href: "#/people" }, "Back to people"), "."));
     } catch (error) {
       status.replaceChildren(errorBox(error));
     }

@@ -10,7 +10,8 @@ function face(person) {
     : h("span", { class: "noface small", role: "img", "aria-label": `No face of ${personName(person)}` }, "?");
 }
 
-async function suggestions(refreshHistory) {
+// `merged(id)`: a suggestion was taken and the person `id` merged away (the other sections follow).
+async function suggestions(merged) {
   const list = h("ul", { class: "review-list", "aria-label": "Suggestions" });
   const note = h("p", { class: "muted" }, "Loading…");
   async function load() {
@@ -29,7 +30,7 @@ async function suggestions(refreshHistory) {
                   const [into, from] = item.first.photoCount >= item.second.photoCount ? [item.first, item.second] : [item.second, item.first];
                   await api.merge(into.id, from.id);
                   row.replaceWith(h("li", { class: "done", role: "status" }, `Merged ${personName(from)} into ${personName(into)}.`));
-                  refreshHistory();
+                  merged(from.id);
                 } catch (error) { row.append(errorBox(error)); }
               },
             }, "Same person"),
@@ -54,7 +55,7 @@ async function unassigned(refreshHistory) {
     try {
       const page = await api.unassigned(cursor);
       grid.append(...page.faces.map((item) => {
-        const tile = h("li", { class: "face-tile", dataset: { faceId: item.faceId } },
+        const tile = h("li", { class: "face-tile", dataset: { faceId: item.faceId, personId: item.personId } },
           h("a", { href: `#/people/${encodeURIComponent(item.personId)}` },
             h("img", { src: item.thumbnailUrl, alt: "An unassigned face", width: 120, height: 120, loading: "lazy" })),
           h("button", {
@@ -84,32 +85,48 @@ async function unassigned(refreshHistory) {
 function history() {
   const list = h("ul", { class: "status-list history", "aria-label": "History" });
   const note = h("p", { class: "muted" }, "Loading…");
-  async function load() {
+  const more = h("button", { type: "button", class: "more", hidden: true }, "Show older operations");
+  let cursor = null;
+  function row(operation) {
+    return h("li", { dataset: { operationId: operation.id, state: operation.state } },
+      h("span", { class: "reason" }, operation.summary, operation.automatic ? h("small", { class: "muted" }, " (automatic)") : null),
+      h("span", { class: "muted when" }, formatDate(operation.at)),
+      operation.state === "applied" && operation.kind !== "undo"
+        ? h("button", {
+          type: "button", class: "link", "aria-label": `Undo: ${operation.summary}`, onclick: async (event) => {
+            try {
+              await api.undo(operation.id);
+              await load();
+            } catch (error) { event.target.replaceWith(errorBox(error)); }
+          },
+        }, "Undo")
+        : h("span", { class: "muted" }, operation.state === "undone" ? "undone" : ""));
+  }
+  // `older`: the next page after what is shown; otherwise the newest page again (after an undo or a merge).
+  async function load(older = false) {
     try {
-      const page = await api.history(null, 20);
-      note.textContent = page.operations.length ? "Newest first. Undo reverses one exactly, unless something later touched the same people." : "Nothing yet.";
-      list.replaceChildren(...page.operations.map((operation) => h("li", { dataset: { operationId: operation.id, state: operation.state } },
-        h("span", { class: "reason" }, operation.summary, operation.automatic ? h("small", { class: "muted" }, " (automatic)") : null),
-        h("span", { class: "muted when" }, formatDate(operation.at)),
-        operation.state === "applied" && operation.kind !== "undo"
-          ? h("button", {
-            type: "button", class: "link", "aria-label": `Undo: ${operation.summary}`, onclick: async (event) => {
-              try {
-                await api.undo(operation.id);
-                await load();
-              } catch (error) { event.target.replaceWith(errorBox(error)); }
-            },
-          }, "Undo")
-          : h("span", { class: "muted" }, operation.state === "undone" ? "undone" : ""))));
+      const page = await api.history(older ? cursor : null, 20);
+      if (older) list.append(...page.operations.map(row));
+      else list.replaceChildren(...page.operations.map(row));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+      note.textContent = list.children.length ? "Newest first. Undo reverses one exactly, unless something later touched the same people." : "Nothing yet.";
     } catch (error) {
       note.replaceChildren(errorBox(error));
     }
   }
+  more.addEventListener("click", () => load(true));
   load();
-  return { section: h("section", {}, h("h2", {}, "History"), note, list), refresh: load };
+  return { section: h("section", {}, h("h2", {}, "History"), note, list, more), refresh: () => load() };
 }
 
 export async function reviewPage() {
   const log = history();
-  show("Review", h("h1", {}, "Review"), await suggestions(log.refresh), await unassigned(log.refresh), log.section);
+  const strangers = await unassigned(log.refresh);
+  // An unassigned face merged by a suggestion is no longer waiting: its tile goes.
+  const merged = (personId) => {
+    for (const tile of strangers.querySelectorAll(`li[data-person-id="${CSS.escape(personId)}"]`)) tile.remove();
+    log.refresh();
+  };
+  show("Review", h("h1", {}, "Review"), await suggestions(merged), strangers, log.section);
 }
