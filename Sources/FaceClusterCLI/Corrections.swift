@@ -177,7 +177,7 @@ struct Explain: AsyncParsableCommand {
             print("  Never with \(people): a face of the same photo is theirs, and two faces of one photo are never one person.")
         }
         print(String(format: "  Thresholds (0–100): join %.1f, two single faces %.1f, kept for review %.1f", explanation.joinThreshold, explanation.singleFaceThreshold, explanation.reviewThreshold))
-        print("  Most similar faces:")
+        print(explanation.neighbours.isEmpty ? "  Most similar faces: none above the review threshold." : "  Most similar faces:")
         for neighbour in explanation.neighbours {
             print(String(format: "    %5.1f  %@  %@", neighbour.similarity, neighbour.face.rawValue, neighbour.person?.rawValue ?? "(no person)"))
         }

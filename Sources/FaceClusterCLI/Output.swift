@@ -29,6 +29,8 @@ struct PersonOutput: Encodable {
 /// A photo of a person as the listings print it.
 struct PersonPhotoOutput: Encodable {
     var photoID: String
+    /// The person's face in the photo (what `move`, `explain` and `make-person` take).
+    var faceID: String
     var path: String
     var addedAt: Date
     var box: BoundingBox
@@ -36,6 +38,7 @@ struct PersonPhotoOutput: Encodable {
 
     init(_ item: PersonPhoto, library: LocalLibrary) async throws {
         photoID = item.photo.id.rawValue
+        faceID = item.appearance.faceID.rawValue
         path = displayPath(item.photo.reference)
         addedAt = item.photo.addedAt
         box = item.appearance.boundingBox

@@ -35,6 +35,7 @@ struct Status: AsyncParsableCommand {
             print("\(photo.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(photo.path)\(reason)")
         }
         let counts = Dictionary(listed.map { ($0.status, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
+        if listed.isEmpty { return print("No photos\(status.map { " with status \($0.rawValue)" } ?? "").") }
         print("\(listed.count) photo\(listed.count == 1 ? "" : "s"): " + counts.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
     }
 }

@@ -163,13 +163,17 @@ public struct GalleryServer: Sendable {
         // Only an upload may be large; any other body is JSON of at most 64 KB, so no more is buffered for it.
         let isUpload = request.method == .post && (path == "/photos" || path == "/photos/")
         let limit = isUpload ? configuration.maximumUploadBytes + 1_048_576 : GalleryAPI.maximumJSONBody + 1
+        let tooLarge = isUpload
+            ? GalleryAPI.error(413, "upload_too_large", "the request body is larger than \(configuration.maximumUploadBytes / 1_048_576) MB")
+            : GalleryAPI.error(400, "invalid_body", "the body is larger than 64 KB")
+        // A body declared too large is refused at once, not waited for (a client that declares 1 TB and sends
+        // nothing held the request open until it gave up).
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared >= limit { return tooLarge }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
-            return isUpload
-                ? GalleryAPI.error(413, "upload_too_large", "the request body is larger than \(configuration.maximumUploadBytes / 1_048_576) MB")
-                : GalleryAPI.error(400, "invalid_body", "the body is larger than 64 KB")
+            return tooLarge
         } catch {
             return GalleryAPI.error(400, "invalid_request", "the request body ended before its declared length")
         }

@@ -345,13 +345,23 @@ public struct Gallery: Sendable {
 
     // MARK: Helpers
 
-    /// A name trimmed, `nil` when blank; at most 200 characters, no control characters.
+    /// U+200B zero-width space, U+2060 word joiner, U+FEFF byte order mark, U+FFFD replacement character.
+    static let hiddenScalars: Set<UInt32> = [0x200B, 0x2060, 0xFEFF, 0xFFFD]
+
+    /// A name trimmed, `nil` when blank; at most 200 characters, no control characters, no invisible formatting
+    /// (direction overrides and isolates, zero-width spaces) and no U+FFFD.
     static func cleanName(_ name: String) throws -> String? {
         let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         guard !trimmed.isEmpty else { return nil }
         guard trimmed.count <= maximumNameLength else { throw GalleryError.invalidName("longer than \(maximumNameLength) characters") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw GalleryError.invalidName("contains control characters")
+        }
+        // Characters that change how the text around them is shown without being seen themselves (a right-to-left
+        // override makes "Bob" of "‮boB"), and U+FFFD, what undecodable bytes became. The joiners stay: emoji
+        // sequences and Persian or Indic names need them.
+        guard !trimmed.unicodeScalars.contains(where: { Self.hiddenScalars.contains($0.value) || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) else {
+            throw GalleryError.invalidName("contains invisible formatting characters (direction overrides, zero-width spaces) or bytes that are not text")
         }
         return trimmed
     }

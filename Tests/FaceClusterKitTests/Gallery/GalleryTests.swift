@@ -163,6 +163,11 @@ struct GalleryOperationsTests {
         #expect(try await harness.gallery.rename(id, to: "   ").name == nil)
         await #expect(throws: GalleryError.self) { try await harness.gallery.rename(id, to: String(repeating: "a", count: 201)) }
         await #expect(throws: GalleryError.self) { try await harness.gallery.rename(id, to: "bad\u{7}name") }
+        for hidden in ["\u{202E}ecilA", "Al\u{200B}ice", "Alice \u{FFFD}\u{FFFD}", "\u{2066}Alice\u{2069}"] {
+            await #expect(throws: GalleryError.self, "\(hidden.unicodeScalars.map { String($0.value, radix: 16) })") { try await harness.gallery.rename(id, to: hidden) }
+        }
+        // Joiners belong to real names and emoji: kept.
+        #expect(try await harness.gallery.rename(id, to: "مهر\u{200C}نوش 👩\u{200D}🔬").name == "مهر\u{200C}نوش 👩\u{200D}🔬")
         let stranger = PersonID.founded(by: FaceID(rawValue: "x"))
         await #expect(throws: GalleryError.personNotFound(stranger)) { try await harness.gallery.rename(stranger, to: "X") }
     }

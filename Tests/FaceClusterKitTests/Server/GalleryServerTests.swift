@@ -2,6 +2,9 @@
 import FaceClusterLocal
 @testable import FaceClusterServer
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// `facecluster serve`'s edge: who may call the API, which files can be read, what an upload may be.
@@ -123,6 +126,9 @@ struct GalleryServerSecurityTests {
         let person = "p_" + String(repeating: "a", count: 26)
         let bigJSON = try await server.api("PATCH", "/people/\(person)", headers: ["content-type": "application/json"], bytes: Data(count: 200_000))
         #expect(bigJSON.status == 400 && Self.code(bigJSON.body) == "invalid_body")
+        // A body declared larger than the limit is answered at once, before any of it arrives.
+        let declared = try await Self.rawRequest(port: server.port, "POST /api/photos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 999999999999\r\n\r\n")
+        #expect(declared.hasPrefix("HTTP/1.1 413") && declared.contains("upload_too_large"), "\(declared.prefix(200))")
         let text = try await server.api("POST", "/photos", query: ["filename": "notes.jpg"], headers: ["content-type": "image/jpeg"], bytes: Data("hello".utf8))
         #expect(text.status == 415 && Self.code(text.body) == "unsupported_media_type")
         #expect(String(decoding: text.body, as: UTF8.self).contains("not a photo"))
@@ -273,5 +279,31 @@ struct LocalGalleryServerTests {
         await queue.waitUntilIdle()
         #expect(await queue.finished["indexed"] == 4)
         #expect(try await library.gallery.people().items.map(\.photoCount) == [3])
+    }
+}
+
+extension GalleryServerSecurityTests {
+    /// Sends `text` as it is on a new connection to the server and returns what it answers within 5 s (a
+    /// request no HTTP client would send: a length it never sends).
+    static func rawRequest(port: Int, _ text: String) async throws -> String {
+        try await BlockingWork.run {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { return "" }
+            defer { close(socket) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { return "" }
+            _ = text.utf8CString.withUnsafeBufferPointer { send(socket, $0.baseAddress, $0.count - 1, 0) }
+            var answer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(socket, &answer, answer.count, 0)
+            return count > 0 ? String(decoding: answer.prefix(count), as: UTF8.self) : ""
+        }
     }
 }
