@@ -189,6 +189,6 @@ struct RegroupSummary: Encodable {
             ? "Regrouped \(faces) face\(faces == 1 ? "" : "s") in \(components) group\(components == 1 ? "" : "s"): nothing to change."
             : "Regrouped \(faces) face\(faces == 1 ? "" : "s") in \(components) group\(components == 1 ? "" : "s"): \(merged) "
                 + "\(merged == 1 ? "person" : "people") merged into another, \(moved) face\(moved == 1 ? "" : "s") moved, \(newPeople) new "
-                + "\(newPeople == 1 ? "person" : "people") split off."
+                + "group\(newPeople == 1 ? "" : "s") split off."
     }
 }

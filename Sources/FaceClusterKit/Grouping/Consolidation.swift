@@ -245,7 +245,8 @@ public struct Consolidation: Sendable {
             if let person = people[personID] { changes.append(.person(before: person, after: nil)) }
         }
         guard !changes.isEmpty else { return }
-        let summary = "regrouped \(grouped.count) faces: \(report.merges.count) merged, \(report.moves.count) moved, \(report.newPeople.count) new"
+        // One operation per group of linked faces that changed (a run's report counts every group it looked at).
+        let summary = "regrouped a group of \(grouped.count) faces: \(report.merges.count) merged, \(report.moves.count) moved, \(report.newPeople.count) new"
         try await PeopleJournal(metadata: metadata, index: nil, clock: clock)
             .perform(PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes))
     }
