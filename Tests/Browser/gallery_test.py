@@ -217,6 +217,12 @@ def unassigned():
     before = all_people()
     waiting = api("GET", "/faces/unassigned")["faces"]
     assert waiting, "the sample library should have a face seen once (biden)"
+    # Its photo labels it as unassigned, and so does its group's page, which says what to do.
+    photo = api("GET", f"/photos/{api('GET', '/people/' + waiting[0]['personId'] + '/photos')['photos'][0]['photoId']}")
+    assert any(face["unassigned"] for face in photo["faces"]), photo["faces"]
+    open_page(f"#/people/{waiting[0]['personId']}")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Unassigned face"
+    assert "seen too few times" in wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".unassigned-note")).text
     open_page("#/review")
     tile = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f".face-tile[data-face-id='{waiting[0]['faceId']}']"))[0]
     wait.until(lambda d: images_loaded())

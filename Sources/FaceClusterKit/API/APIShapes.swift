@@ -14,10 +14,13 @@ struct PersonOutput: Codable {
     var coverThumbnailUrl: String?
     var createdAt: Date
     var updatedAt: Date
+    /// A group too small to be listed among the people (``Gallery/isListed(_:)``): its faces are unassigned.
+    var unassigned: Bool = false
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
+        try container.encode(unassigned, forKey: .unassigned)
         try container.encode(name, forKey: .name)
         try container.encode(photoCount, forKey: .photoCount)
         try container.encode(faceCount, forKey: .faceCount)
@@ -36,6 +39,8 @@ struct FaceOutput: Codable {
     var faceId: String
     var personId: String
     var personName: String?
+    /// In a photo's faces: whether the face is unassigned (its group is too small to be listed).
+    var unassigned: Bool?
     var boundingBox: BoundingBox
     var thumbnailUrl: String
 }

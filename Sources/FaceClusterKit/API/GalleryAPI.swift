@@ -318,7 +318,7 @@ public struct GalleryAPI: Sendable {
         PersonOutput(
             id: person.id.rawValue, name: person.name, photoCount: person.photoCount, faceCount: person.faceCount,
             coverThumbnailUrl: try await person.coverThumbnailKey.asyncMap { try await gallery.thumbnailURL(for: $0, expiresIn: urlExpiry).absoluteString },
-            createdAt: person.createdAt, updatedAt: person.updatedAt)
+            createdAt: person.createdAt, updatedAt: person.updatedAt, unassigned: !gallery.isListed(person))
     }
 
     func output(_ item: PersonPhoto) async throws -> PersonPhotoOutput {
@@ -326,7 +326,7 @@ public struct GalleryAPI: Sendable {
             photoId: item.photo.id.rawValue, url: try await gallery.photoURL(for: item.photo, expiresIn: urlExpiry).absoluteString,
             addedAt: item.photo.addedAt,
             face: FaceOutput(
-                faceId: item.appearance.faceID.rawValue, personId: item.appearance.personID.rawValue, personName: nil,
+                faceId: item.appearance.faceID.rawValue, personId: item.appearance.personID.rawValue, personName: nil, unassigned: nil,
                 boundingBox: item.appearance.boundingBox,
                 thumbnailUrl: try await gallery.thumbnailURL(for: item.appearance.thumbnailKey, expiresIn: urlExpiry).absoluteString))
     }
@@ -340,7 +340,7 @@ public struct GalleryAPI: Sendable {
             faces: try await detail.faces.asyncMap { face in
                 FaceOutput(
                     faceId: face.appearance.faceID.rawValue, personId: face.person.id.rawValue, personName: face.person.name,
-                    boundingBox: face.appearance.boundingBox,
+                    unassigned: !gallery.isListed(face.person), boundingBox: face.appearance.boundingBox,
                     thumbnailUrl: try await gallery.thumbnailURL(for: face.appearance.thumbnailKey, expiresIn: urlExpiry).absoluteString)
             })
     }

@@ -31,6 +31,7 @@ export function show(title, ...content) {
 }
 
 export function personName(person) {
+  if (person.unassigned && !person.name) return "Unassigned face";
   return person.name || "Unnamed person";
 }
 

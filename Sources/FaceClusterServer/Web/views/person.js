@@ -42,6 +42,10 @@ export async function personPage(id) {
     h("div", { class: "person-head" },
       person.coverThumbnailUrl ? h("img", { class: "cover", src: person.coverThumbnailUrl, alt: `Face of ${personName(person)}`, width: 96, height: 96 }) : null,
       h("div", {}, heading, h("label", { class: "rename" }, nameInput), count)),
+    person.unassigned
+      ? h("p", { class: "muted unassigned-note" }, "Unassigned: seen too few times to be a person yet, so not listed among the people. ",
+        h("button", { type: "button", class: "link", onclick: () => makePerson() }, "Make a person"), " or merge into the right person.")
+      : null,
     h("div", { class: "actions" },
       h("button", { type: "button", onclick: () => merge() }, "Merge with another person…"),
       h("button", { type: "button", class: "danger", onclick: () => forget() }, "Forget this person…")),
@@ -65,6 +69,18 @@ export async function personPage(id) {
   }
   more.addEventListener("click", load);
 
+  // An unassigned group made a person (its face, as Review's "Make a person" does), then shown listed.
+  async function makePerson() {
+    try {
+      const face = (await api.photosOf(person.id, null)).photos[0]?.face;
+      if (!face) return;
+      const made = await api.makePerson(face.faceId);
+      await personPage(made.id);
+      document.querySelector("main [role=status]").textContent = "Now listed among the people; name them above.";
+    } catch (error) {
+      status.replaceChildren(errorBox(error));
+    }
+  }
   async function merge() {
     const chosen = await dialog(`Merge into ${personName(person)}`, (choose) => {
       const list = h("ul", { class: "picker", "aria-label": "People to merge" });

@@ -13,7 +13,7 @@ export async function photoPage(id) {
     show("Photo", h("h1", {}, "Photo"), errorBox(error));
     return;
   }
-  const people = [...new Set(photo.faces.map((face) => personName({ name: face.personName })))];
+  const people = [...new Set(photo.faces.map((face) => personName({ name: face.personName, unassigned: face.unassigned })))];
   const alt = photo.faces.length ? `Photo ${photo.name} with ${people.join(", ")}` : `Photo ${photo.name}`;
   const frame = h("div", { class: "frame" },
     h("img", { src: photo.url, alt, class: "photo" }),
@@ -21,7 +21,7 @@ export async function photoPage(id) {
       const box = face.boundingBox;
       const clamp = (value) => Math.min(Math.max(value, 0), 1);
       const left = clamp(box.left), top = clamp(box.top);
-      const name = personName({ name: face.personName });
+      const name = personName({ name: face.personName, unassigned: face.unassigned });
       return h("a", {
         class: "box", href: `#/people/${encodeURIComponent(face.personId)}`, "aria-label": `${name}: open their photos`,
         dataset: { faceId: face.faceId, personId: face.personId },
@@ -46,9 +46,9 @@ export async function photoPage(id) {
     h("h2", {}, plural(photo.faces.length, "face")),
     h("ul", { class: "faces" }, photo.faces.map((face) => h("li", { class: "face-actions" },
       h("a", { href: `#/people/${encodeURIComponent(face.personId)}` },
-        h("img", { src: face.thumbnailUrl, alt: "", width: 48, height: 48 }), personName({ name: face.personName })),
+        h("img", { src: face.thumbnailUrl, alt: "", width: 48, height: 48 }), personName({ name: face.personName, unassigned: face.unassigned })),
       h("button", {
-        type: "button", class: "link", "aria-label": `Not ${personName({ name: face.personName })}: make this face someone else`,
+        type: "button", class: "link", "aria-label": `Not ${personName({ name: face.personName, unassigned: face.unassigned })}: make this face someone else`,
         onclick: () => notThisPerson(face),
       }, "Not this person")))),
     facts,
