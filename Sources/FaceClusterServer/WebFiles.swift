@@ -35,9 +35,20 @@ struct WebFiles: Sendable {
         return WebFiles(files: files)
     }
 
+    /// The gallery's pages (`#/people`, `#/photos/ph_…`, …), which a typed `/people` is sent to.
+    static let pages: Set<String> = ["people", "photos", "review", "upload", "status", "settings"]
+
     func answer(path: String) -> APIResponse {
         let name = path == "/" ? "/index.html" : path
-        guard let file = files[name] else { return GalleryAPI.error(404, "not_found", "no such page: \(path)") }
+        guard let file = files[name] else {
+            // A gallery address typed without its `#` (`/people/p_…`) goes to that page of the gallery.
+            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if let first = segments.first, Self.pages.contains(String(first)), segments.count <= 2, path.count <= 200,
+               segments.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } }) {
+                return APIResponse(status: 302, headers: ["location": "/#" + path, "cache-control": "no-cache"])
+            }
+            return GalleryAPI.error(404, "not_found", "no such page: \(path)")
+        }
         return APIResponse(status: 200, headers: ["content-type": file.type, "cache-control": "no-cache"], body: file.data)
     }
 

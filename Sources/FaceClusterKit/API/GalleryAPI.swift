@@ -67,7 +67,8 @@ public struct GalleryAPI: Sendable {
 
     /// The answer to `request`, and the route it matched (`GET /people/{personId}`, `unknown`, `OPTIONS`) for logs and metrics.
     public func respond(to request: APIRequest) async -> (route: String, response: APIResponse) {
-        let method = request.method
+        // HEAD is GET without the body (RFC 9110 §9.3.2): the transport sends the headers only.
+        let method = request.method == "HEAD" ? "GET" : request.method
         let segments = request.segments
         if method == "OPTIONS" { return ("OPTIONS", APIResponse(status: 204)) }
         guard let template = Self.template(matching: segments) else {
@@ -76,8 +77,9 @@ public struct GalleryAPI: Sendable {
         let methods = Self.routes.filter { $0.path == template }.map(\.method)
         let name = "\(method) \(template)"
         guard methods.contains(method) else {
-            var response = Self.error(405, "method_not_allowed", "\(template) allows \(methods.joined(separator: ", "))")
-            response.headers["allow"] = methods.joined(separator: ", ")
+            let allowed = methods + (methods.contains("GET") ? ["HEAD"] : [])
+            var response = Self.error(405, "method_not_allowed", "\(template) allows \(allowed.joined(separator: ", "))")
+            response.headers["allow"] = allowed.joined(separator: ", ")
             return (name, response)
         }
         do {

@@ -50,7 +50,7 @@ public struct PhotoUploads: Sendable {
         guard data.count <= maximumBytes else { throw UploadError.tooLarge(limit: maximumBytes) }
         let format = ImageFormat(sniffing: data)
         guard let format, formats.contains(format) else {
-            throw UploadError.unsupportedType("\(format.map { "a \($0.rawValue) file" } ?? "not a photo") (accepted: \(formats.map(\.rawValue).sorted().joined(separator: ", ")))")
+            throw UploadError.unsupportedType("\(format.map { "a \($0.rawValue) file" } ?? "a file that is no image") (accepted: \(formats.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         let digest = try await BlockingWork.io { SHA256.hash(data: data).prefix(16).hexString }
         let key = keyPrefix + digest + "/" + Self.safeName(fileName, format: format)

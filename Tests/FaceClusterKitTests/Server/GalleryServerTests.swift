@@ -75,6 +75,19 @@ struct GalleryServerSecurityTests {
         #expect(try await server.send("GET", "/app.js").headers["content-type"]?.hasPrefix("text/javascript") == true)
     }
 
+    @Test("a gallery address typed without its # goes to that page; HEAD answers as GET, without a body; a missing file is 404")
+    func addresses() async throws {
+        let (server, _) = try await Self.serve()
+        let typed = try await Self.rawRequest(port: server.port, "GET /people/p_abc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(typed.hasPrefix("HTTP/1.1 302") && typed.lowercased().contains("location: /#/people/p_abc"), "\(typed.prefix(300))")
+        let missing = try await server.send("GET", "/nowhere.js")
+        #expect(missing.status == 404 && Self.code(missing.body) == "not_found")
+        let head = try await Self.rawRequest(port: server.port, "HEAD /api/people HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(head.hasPrefix("HTTP/1.1 200") && head.hasSuffix("\r\n\r\n"), "headers only: \(head.prefix(300))")
+        let wrong = try await server.api("PUT", "/people")
+        #expect(wrong.status == 405 && wrong.headers["allow"] == "GET, HEAD")
+    }
+
     @Test("files are read only through URLs the server signed, unexpired, for that key")
     func signedFiles() async throws {
         let signer = URLSigner()
