@@ -110,9 +110,11 @@ struct Undo: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
+        // An undo a stopped run left part way is what a bare `undo` finishes (and says so).
+        let interrupted = try await library.gallery.history(page: PageRequest(limit: 1)).items.first.flatMap { $0.state == .pending && $0.kind == .undo ? $0.id : nil }
         let undo = try await peopleCall { try await library.gallery.undo(operation) }
         if options.json { return try printJSON(undo) }
-        print("Undone: \(undo.summary.dropFirst("undid ".count))")
+        print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
     }
 }
 

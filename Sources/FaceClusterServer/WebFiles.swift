@@ -42,10 +42,11 @@ struct WebFiles: Sendable {
         let name = path == "/" ? "/index.html" : path
         guard let file = files[name] else {
             // A gallery address typed without its `#` (`/people/p_…`) goes to that page of the gallery.
-            let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-            if let first = segments.first, Self.pages.contains(String(first)), segments.count <= 2, path.count <= 200,
+            let page = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+            let segments = page.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if let first = segments.first, Self.pages.contains(String(first)), segments.count <= 2, page.count <= 200,
                segments.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } }) {
-                return APIResponse(status: 302, headers: ["location": "/#" + path, "cache-control": "no-cache"])
+                return APIResponse(status: 302, headers: ["location": "/#" + page, "cache-control": "no-cache"])
             }
             return GalleryAPI.error(404, "not_found", "no such page: \(path)")
         }

@@ -354,8 +354,12 @@ public struct Gallery: Sendable {
         let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         guard !trimmed.isEmpty else { return nil }
         guard trimmed.count <= maximumNameLength else { throw GalleryError.invalidName("longer than \(maximumNameLength) characters") }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw GalleryError.invalidName("contains control characters")
+        guard !trimmed.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) else {
+            throw GalleryError.invalidName("contains control characters or line breaks")
+        }
+        // A name must show something: one made of joiners or other format characters alone is invisible.
+        guard trimmed.unicodeScalars.contains(where: { ![.format, .spaceSeparator, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) else {
+            throw GalleryError.invalidName("has no visible character")
         }
         // Characters that change how the text around them is shown without being seen themselves (a right-to-left
         // override makes "Bob" of "‮boB"), and U+FFFD, what undecodable bytes became. The joiners stay: emoji

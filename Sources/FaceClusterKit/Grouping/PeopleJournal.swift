@@ -92,6 +92,9 @@ public struct PeopleJournal: Sendable {
             throw PeopleOperationError.conflict(target.id, "\(erased) was forgotten since (forgetting is final)")
         }
         try await checkStillCurrent(target)
+        if let later = try await laterDependent(on: target) {
+            throw PeopleOperationError.conflict(target.id, "\(later.id) (\(later.summary)) changed the same people since; undo that first")
+        }
         var undo = PeopleOperation(
             kind: .undo, automatic: false, at: clock.now(), summary: "undid \(target.id): \(target.summary)",
             changes: Self.inverse(target.changes), undoes: target.id)
@@ -119,7 +122,47 @@ public struct PeopleJournal: Sendable {
         for case .person(_, let after?) in operation.changes where !created.contains(after.id) {
             if try await metadata.person(after.id) == nil { return "\(after.id)" }
         }
+        // Undone, a move takes its face back to where it came from: that person must still exist, or be one the
+        // operation emptied (its snapshot brings it back).
+        let emptied = Set(operation.changes.compactMap { change -> PersonID? in
+            if case .person(let before?, nil) = change { return before.id }
+            return nil
+        })
+        for case .move(_, let from, _) in operation.changes where !emptied.contains(from) && !created.contains(from) {
+            if try await metadata.person(from) == nil { return "\(from)" }
+        }
         return nil
+    }
+
+    /// The newest applied operation after `operation` that holds a snapshot of one of the people `operation`
+    /// snapshotted: it was computed on the state `operation` left, so `operation` cannot be undone under it
+    /// (two moves to one person: undoing the first would unpin the person the second relies on, and the second
+    /// could then never be undone). Undos are passed over: an undo of a later operation restores the state this
+    /// one left. Reads the journal back to `operation`.
+    func laterDependent(on operation: PeopleOperation) async throws -> PeopleOperation? {
+        func snapshotted(_ operation: PeopleOperation) -> Set<PersonID> {
+            Set(operation.changes.compactMap { change -> PersonID? in
+                if case .person(let before, let after) = change { return (after ?? before)?.id }
+                return nil
+            })
+        }
+        let people = snapshotted(operation)
+        guard !people.isEmpty else { return nil }
+        var cursor: PageCursor?
+        var newest: PeopleOperation?
+        repeat {
+            let page = try await metadata.operations(page: PageRequest(limit: 100, cursor: cursor))
+            for later in page.items {
+                guard later.id > operation.id else { return newest }
+                // One that touched a forgotten person can never be undone, so it holds nothing back.
+                if newest == nil, later.state == .applied, later.kind != .undo, !snapshotted(later).isDisjoint(with: people),
+                   try await forgotten(in: later) == nil {
+                    newest = later
+                }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return newest
     }
 
     /// Throws ``PeopleOperationError/conflict(_:_:)`` when a face the operation moved is no longer with the

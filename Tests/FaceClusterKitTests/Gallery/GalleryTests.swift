@@ -163,7 +163,7 @@ struct GalleryOperationsTests {
         #expect(try await harness.gallery.rename(id, to: "   ").name == nil)
         await #expect(throws: GalleryError.self) { try await harness.gallery.rename(id, to: String(repeating: "a", count: 201)) }
         await #expect(throws: GalleryError.self) { try await harness.gallery.rename(id, to: "bad\u{7}name") }
-        for hidden in ["\u{202E}ecilA", "Al\u{200B}ice", "Alice \u{FFFD}\u{FFFD}", "\u{2066}Alice\u{2069}"] {
+        for hidden in ["\u{202E}ecilA", "Al\u{200B}ice", "Alice \u{FFFD}\u{FFFD}", "\u{2066}Alice\u{2069}", "\u{200D}", "\u{200C}\u{200D}", "a\u{2028}b"] {
             await #expect(throws: GalleryError.self, "\(hidden.unicodeScalars.map { String($0.value, radix: 16) })") { try await harness.gallery.rename(id, to: hidden) }
         }
         // Joiners belong to real names and emoji: kept.

@@ -207,6 +207,44 @@ struct CorrectionsTests {
         #expect(try await gallery.person(bob).name == "Carol")
     }
 
+    @Test("two moves to one person: the first cannot be undone under the second (it would leave the second undoable never)")
+    func undoUnderLaterDependent() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness)
+        _ = try await gallery.move(reports[1].faceIDs[0], to: bob)
+        let first = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.move(reports[4].faceIDs[0], to: bob)
+        let second = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        await #expect(throws: PeopleOperationError.self) { try await gallery.undo(first.id) }
+        #expect(try await gallery.undo().undoes == second.id)
+        #expect(try await gallery.undo().undoes == first.id, "in order, both undo")
+        #expect(try await gallery.person(bob).pinned == false)
+    }
+
+    @Test("a move from a person since forgotten is not undone (there is no one to give the face back to), and nothing is written")
+    func undoMoveFromForgotten() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let face = reports[1].faceIDs[0]
+        let alice = try await Self.person(of: face, harness)
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness)
+        let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.rename(carol, to: "Carol")
+        _ = try await gallery.move(face, to: bob)
+        let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.forget(alice)
+        let operations = try await gallery.history(page: PageRequest(limit: 100)).items.count
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) was forgotten since (forgetting is final)")) {
+            try await gallery.undo(move.id)
+        }
+        #expect(try await gallery.history(page: PageRequest(limit: 100)).items.count == operations, "no undo written")
+        _ = try await gallery.undo()
+        #expect(try await gallery.person(carol).name == nil, "the bare undo went to the rename before")
+        _ = try await gallery.rename(bob, to: "Bob")
+        #expect(try await gallery.person(bob).name == "Bob", "the library goes on")
+    }
+
     @Test("undoing a move after the person the face left was merged away is refused: the face would go to the survivor")
     func undoMoveAfterItsSourceMerged() async throws {
         let (harness, reports) = try await Self.library()

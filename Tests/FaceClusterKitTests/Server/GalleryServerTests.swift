@@ -80,6 +80,8 @@ struct GalleryServerSecurityTests {
         let (server, _) = try await Self.serve()
         let typed = try await Self.rawRequest(port: server.port, "GET /people/p_abc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         #expect(typed.hasPrefix("HTTP/1.1 302") && typed.lowercased().contains("location: /#/people/p_abc"), "\(typed.prefix(300))")
+        let slash = try await Self.rawRequest(port: server.port, "GET /people/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(slash.hasPrefix("HTTP/1.1 302") && slash.lowercased().contains("location: /#/people\r\n"), "\(slash.prefix(300))")
         let missing = try await server.send("GET", "/nowhere.js")
         #expect(missing.status == 404 && Self.code(missing.body) == "not_found")
         let head = try await Self.rawRequest(port: server.port, "HEAD /api/people HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
