@@ -88,7 +88,12 @@ struct History: AsyncParsableCommand {
         if options.json { return try printJSON(operations) }
         if operations.isEmpty { return print("No operations yet.") }
         for operation in operations {
-            let state = operation.state == .undone ? "  (undone by \(operation.undoneBy ?? "?"))" : operation.state == .pending ? "  (pending)" : ""
+            let state = switch operation.state {
+            case .undone: "  (undone by \(operation.undoneBy ?? "?"))"
+            case .pending: "  (pending: stopped part way; the next people operation or `repair` finishes it)"
+            case .abandoned: "  (abandoned: stopped part way, and a person it needed was forgotten since)"
+            case .applied: ""
+            }
             print("\(operation.id)  \(operation.at.formatted(.iso8601))  \(operation.automatic ? "auto" : "user")  \(operation.summary)\(state)")
         }
         if page.nextCursor != nil {

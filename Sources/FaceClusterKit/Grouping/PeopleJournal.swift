@@ -51,7 +51,15 @@ public struct PeopleJournal: Sendable {
         let pending = try await metadata.operations(page: PageRequest(limit: recent)).items.filter { $0.state == .pending }.reversed()
         var finished: [PeopleOperation] = []
         for var operation in pending {
-            try await apply(operation.changes)
+            do {
+                try await apply(operation.changes)
+            } catch MetadataStoreError.personNotFound {
+                // It can never be finished: left pending, it would fail every later operation's recovery.
+                operation.state = .abandoned
+                try await metadata.saveOperation(operation)
+                finished.append(operation)
+                continue
+            }
             operation.state = .applied
             try await metadata.saveOperation(operation)
             if let undone = operation.undoes, var original = try await metadata.operation(undone) {

@@ -32,6 +32,9 @@ public struct PeopleOperation: Hashable, Sendable, Codable {
 
     public enum State: String, Hashable, Sendable, Codable {
         case pending, applied, undone
+        /// Stopped part way and cannot be finished: a person it moves faces to is gone (forgotten since). What it
+        /// applied before stays; it is not undone and holds no later operation back.
+        case abandoned
     }
 
     /// What an operation changes, each idempotent.

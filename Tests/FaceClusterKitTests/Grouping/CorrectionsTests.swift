@@ -165,6 +165,22 @@ struct CorrectionsTests {
         #expect(try await Self.state(harness, faces: faces) == separate)
     }
 
+    @Test("an operation stopped part way that can never be finished (its person is gone) is abandoned, not left to block every later one", arguments: LibraryRepairTests.Store.available)
+    func unfinishableOperationAbandoned(_ store: LibraryRepairTests.Store) async throws {
+        let (harness, reports) = try await Self.library(store)
+        let gallery = harness.gallery
+        let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        let gone = PersonID(rawValue: "p_" + String(repeating: "z", count: 26))
+        let stuck = PeopleOperation(
+            kind: .move, automatic: false, at: Date(timeIntervalSince1970: 1_900_000_000), summary: "moved a face to \(gone)",
+            changes: [.move(face: reports[1].faceIDs[0], from: try await Self.person(of: reports[1].faceIDs[0], harness), to: gone)])
+        try await harness.metadata.saveOperation(stuck)
+        _ = try await gallery.rename(carol, to: "Carol")
+        #expect(try await gallery.person(carol).name == "Carol")
+        #expect(try await harness.metadata.operation(stuck.id)?.state == .abandoned)
+        #expect(try await gallery.journal.recover().isEmpty)
+    }
+
     @Test("repair reports an operation a crash left pending and finishes it; a dry run only reports it")
     func repairFinishesPendingOperation() async throws {
         let (harness, reports) = try await Self.library()
