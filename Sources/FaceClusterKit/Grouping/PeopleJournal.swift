@@ -77,7 +77,7 @@ public struct PeopleJournal: Sendable {
     /// when it was the newest operation and `id` is `nil`, that undo is what is returned.
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
         let finished = try await recover()
-        if id == nil, let interrupted = finished.last, interrupted.kind == .undo,
+        if id == nil, let interrupted = finished.last, interrupted.kind == .undo, interrupted.state == .applied,
            try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id == interrupted.id {
             return interrupted
         }
