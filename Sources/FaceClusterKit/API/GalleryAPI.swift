@@ -133,8 +133,14 @@ public struct GalleryAPI: Sendable {
         case "GET /people/{personId}":
             return try Self.json(200, try await output(try await gallery.person(try personID(segments[1]))))
         case "PATCH /people/{personId}":
-            let body: Present<String> = try decodeBody(request, key: "name")
-            return try Self.json(200, try await output(try await gallery.rename(try personID(segments[1]), to: body.value)))
+            // `{"name": null}` clears the name; `{}` or a misspelt key is refused, not taken as null.
+            struct Body: Decodable {
+                var name: String?
+                init(from decoder: any Decoder) throws { name = try decoder.container(keyedBy: CodingKeys.self).decode(String?.self, forKey: .name) }
+                enum CodingKeys: CodingKey { case name }
+            }
+            let body: Body = try decodeBody(request)
+            return try Self.json(200, try await output(try await gallery.rename(try personID(segments[1]), to: body.name)))
         case "DELETE /people/{personId}":
             let id = try personID(segments[1])
             let removed = try await gallery.forget(id)
@@ -187,8 +193,14 @@ public struct GalleryAPI: Sendable {
             }
             return try Self.json(200, UnassignedPage(faces: faces, nextCursor: page.nextCursor?.rawValue))
         case "PUT /faces/{faceId}":
-            let body: Present<String> = try decodeBody(request, key: "personId")
-            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.value.map(personID))))
+            // `{"personId": null}` moves the face to a new person; `{}` is refused, not taken as null.
+            struct Body: Decodable {
+                var personId: String?
+                init(from decoder: any Decoder) throws { personId = try decoder.container(keyedBy: CodingKeys.self).decode(String?.self, forKey: .personId) }
+                enum CodingKeys: CodingKey { case personId }
+            }
+            let body: Body = try decodeBody(request)
+            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.personId.map(personID))))
         case "POST /faces/{faceId}/person":
             struct Body: Decodable { var name: String? }
             let body: Body = request.body.isEmpty ? Body() : try decodeBody(request)
@@ -266,43 +278,14 @@ public struct GalleryAPI: Sendable {
         return PageRequest(limit: limit, cursor: cursor)
     }
 
-    func decodeBody<T: Decodable>(_ request: APIRequest, configure: (JSONDecoder) -> Void = { _ in }) throws -> T {
+    func decodeBody<T: Decodable>(_ request: APIRequest) throws -> T {
         guard !request.body.isEmpty else { throw Problem(status: 400, code: "invalid_body", message: "a JSON body is required") }
         guard request.body.count <= Self.maximumJSONBody else { throw Problem(status: 400, code: "invalid_body", message: "the body is larger than 64 KB") }
         do {
-            let decoder = JSONDecoder()
-            configure(decoder)
-            return try decoder.decode(T.self, from: request.body)
+            return try JSONDecoder().decode(T.self, from: request.body)
         } catch {
             throw Problem(status: 400, code: "invalid_body", message: "the body is not the expected JSON: \(Self.reason(error))")
         }
-    }
-
-    /// A body's one field that must be there and may be `null` (`{"name": null}` clears a name; `{}` or a
-    /// misspelt key is refused, not taken as `null`).
-    struct Present<Value: Decodable>: Decodable {
-        var value: Value?
-        init(from decoder: any Decoder) throws {
-            let key = decoder.userInfo[Self.keyInfo] as? String ?? "value"
-            let container = try decoder.container(keyedBy: AnyKey.self)
-            guard container.contains(AnyKey(key)) else {
-                throw DecodingError.keyNotFound(AnyKey(key), .init(codingPath: [], debugDescription: "missing \(key)"))
-            }
-            value = try container.decodeIfPresent(Value.self, forKey: AnyKey(key))
-        }
-        static var keyInfo: CodingUserInfoKey { CodingUserInfoKey(rawValue: "FaceClusterKit.Present.key")! }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(_ string: String) { stringValue = string }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-    }
-
-    /// ``decodeBody(_:)`` for a body whose field `key` must be present (``Present``).
-    func decodeBody<Value>(_ request: APIRequest, key: String) throws -> Present<Value> {
-        try decodeBody(request) { $0.userInfo[Present<Value>.keyInfo] = key }
     }
 
     static func reason(_ error: any Error) -> String {

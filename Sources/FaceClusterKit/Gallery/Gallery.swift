@@ -41,7 +41,8 @@ public struct Gallery: Sendable {
         self.personVectors = personVectors
     }
 
-    /// The journal the people operations go through (``PeopleJournal/recover(recent:)`` finishes interrupted ones).
+    /// The journal the people operations go through. Each operation first finishes one a crash interrupted
+    /// (``PeopleJournal/recover(recent:)``), then computes its changes on what that left.
     public var journal: PeopleJournal { PeopleJournal(metadata: metadata, index: personVectors, clock: clock) }
 
     // MARK: Reading
@@ -147,7 +148,7 @@ public struct Gallery: Sendable {
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
     /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
-        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
+        try await journal.recover()
         let cleaned = try name.flatMap(Self.cleanName)
         let before = try await person(id)
         var after = before
@@ -164,7 +165,7 @@ public struct Gallery: Sendable {
     /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys. The target
     /// is confirmed (consolidation keeps the faces together). Journaled: ``undo(_:)`` separates them again.
     public func merge(_ source: PersonID, into target: PersonID) async throws -> Person {
-        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
+        try await journal.recover()
         guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
         let absorbed = try await person(source), into = try await person(target)
         if absorbed.id == into.id { return into }
@@ -185,7 +186,7 @@ public struct Gallery: Sendable {
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
-        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
+        try await journal.recover()
         guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
         let from = try await person(appearance.personID)
         var changes: [PeopleOperation.Change] = []
@@ -226,7 +227,7 @@ public struct Gallery: Sendable {
     /// with one, the person is named.
     @discardableResult
     public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
-        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
+        try await journal.recover()
         guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
         let before = try await person(appearance.personID)
         if name == nil, isListed(before) { return before }
@@ -282,7 +283,7 @@ public struct Gallery: Sendable {
     /// read of the whole journal and a write per operation that named them.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
-        try await journal.recover()  // an interrupted operation first: this one is computed on what it leaves
+        try await journal.recover()
         let forgotten = try await person(id)
         let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
         var faces = Set<FaceID>()
@@ -345,11 +346,8 @@ public struct Gallery: Sendable {
 
     // MARK: Helpers
 
-    /// U+200B zero-width space, U+2060 word joiner, U+FEFF byte order mark, U+FFFD replacement character.
-    static let hiddenScalars: Set<UInt32> = [0x200B, 0x2060, 0xFEFF, 0xFFFD]
-
-    /// A name trimmed, `nil` when blank; at most 200 characters, no control characters, no invisible formatting
-    /// (direction overrides and isolates, zero-width spaces) and no U+FFFD.
+    /// A name trimmed, `nil` when blank; at most 200 characters, no control characters or line breaks, no
+    /// invisible formatting but the joiners, no U+FFFD, and something visible.
     static func cleanName(_ name: String) throws -> String? {
         let trimmed = String(name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
         guard !trimmed.isEmpty else { return nil }
@@ -357,15 +355,17 @@ public struct Gallery: Sendable {
         guard !trimmed.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) else {
             throw GalleryError.invalidName("contains control characters or line breaks")
         }
-        // A name must show something: one made of joiners or other format characters alone is invisible.
+        // Format characters change how the text around them is shown without being seen (a right-to-left override
+        // makes "Bob" of "‮boB", a zero-width space hides in a name); U+FFFD is what undecodable bytes became. The
+        // joiners (U+200C, U+200D) stay: emoji sequences and Persian or Indic names need them.
+        guard !trimmed.unicodeScalars.contains(where: {
+            ($0.properties.generalCategory == .format && !(0x200C...0x200D).contains($0.value)) || $0.value == 0xFFFD
+        }) else {
+            throw GalleryError.invalidName("contains invisible formatting characters (direction overrides, zero-width spaces) or bytes that are not text")
+        }
+        // A name must show something: one made of joiners alone is invisible.
         guard trimmed.unicodeScalars.contains(where: { ![.format, .spaceSeparator, .nonspacingMark, .enclosingMark].contains($0.properties.generalCategory) }) else {
             throw GalleryError.invalidName("has no visible character")
-        }
-        // Characters that change how the text around them is shown without being seen themselves (a right-to-left
-        // override makes "Bob" of "‮boB"), and U+FFFD, what undecodable bytes became. The joiners stay: emoji
-        // sequences and Persian or Indic names need them.
-        guard !trimmed.unicodeScalars.contains(where: { Self.hiddenScalars.contains($0.value) || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) else {
-            throw GalleryError.invalidName("contains invisible formatting characters (direction overrides, zero-width spaces) or bytes that are not text")
         }
         return trimmed
     }

@@ -25,12 +25,11 @@ public struct PeopleJournal: Sendable {
         self.clock = clock
     }
 
-    /// Finishes any operation a crash left pending (``recover(recent:)``), then writes `operation` (pending),
-    /// applies it, marks it applied; returns it as stored. Finishing first keeps the journal's order: an
-    /// interrupted undo finished later would be applied over this operation and undo it in part.
+    /// Writes `operation` (pending), applies it, marks it applied; returns it as stored. Callers ``recover(recent:)``
+    /// before they compute an operation's changes (``Gallery``, ``Consolidation`` and ``undo(_:)`` do): an
+    /// interrupted operation finished later would be applied over this one and undo it in part.
     @discardableResult
     public func perform(_ operation: PeopleOperation) async throws -> PeopleOperation {
-        try await recover()
         var operation = operation
         operation.state = .pending
         // Ids sort by time; one made in the same millisecond as the newest goes after it.
