@@ -43,7 +43,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", providers: [.apt(["libwebp-dev"])]),
-        .systemLibrary(name: "CHEIF", providers: [.apt(["libheif-dev"])]),
+        .systemLibrary(name: "CHEIF", providers: [.apt(["libheif-dev", "libde265-dev"])]),
         .target(
             name: "CJPEGRegion",
             dependencies: ["CTurboJPEG"]

@@ -7,7 +7,7 @@ set -euo pipefail
 # too) and libheif-dev (HEIC, local engine only) decode the formats other than JPEG; libheif-examples (heif-enc)
 # makes the HEIC of scripts/bench-local.sh. libsqlite3-dev for the local metadata store (GRDB).
 # chromium and chromium-driver run the web gallery's browser tests (headless).
-packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libheif-examples python3 libdlib-dev libopenblas0-pthread libsqlite3-dev chromium chromium-driver)
+packages=(libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libde265-dev libheif-examples python3 libdlib-dev libopenblas0-pthread libsqlite3-dev chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -14,9 +14,11 @@ import Foundation
 ///   YCbCr planes (``YCbCrImage``, 1.5 bytes a pixel), and turned into RGB only where and as coarsely as the
 ///   engine and the thumbnails need it, when they are BT.601 full range (the `nclx` says so, or says nothing).
 ///   Charged 3 bytes a pixel (the planes, and libheif's copy while it applies a rotation), so an iPhone's
-///   48 MP "HEIF Max" photo fits the default ``DecodeBudget``; libheif 1.15 itself peaks higher on a grid,
-///   which it assembles in planar RGB first (221 MB for a 48 MP one, Docs/formats.md). Other photos (alpha,
-///   10-bit, another matrix, limited range) are converted by libheif to RGB(A): charged 4 bytes a pixel.
+///   48 MP "HEIF Max" photo fits the default ``DecodeBudget``. Other photos (alpha, 10-bit, another matrix,
+///   limited range) are converted by libheif to RGB(A): charged 4 bytes a pixel.
+/// - **Grids tile by tile.** A primary `grid` laid out as phones write it is decoded by ``HEIFGridTiles``, each
+///   tile by libde265 straight into the planes (turned by its `irot`), because libheif 1.15 assembles a grid in
+///   planar RGB first (221 MB at peak for a 48 MP one, Docs/formats.md); libheif decodes every other layout.
 ///
 /// Cost: one whole decode (a 12 MP iPhone photo: ~0.3 s on one core).
 public struct HEIFDecoder: PhotoDecoder {
@@ -63,6 +65,10 @@ public struct HEIFDecoder: PhotoDecoder {
     public func decodeImage(_ data: Data) throws -> any DecodedImage {
         let planes: YCbCrImage? = try withPrimaryImage(data) { handle in
             guard Self.keepsPlanes(handle) else { return nil }
+            if let grid = HEIFGridTiles.layout(of: data),
+               grid.displayed == (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle))) {
+                return try HEIFGridTiles.decode(data, layout: grid)
+            }
             var image: OpaquePointer?
             try Self.check(heif_decode_image(handle, &image, heif_colorspace_YCbCr, heif_chroma_420, nil))
             guard let image else { throw ImageError.damaged(detail: "HEIC: libheif decoded no image") }

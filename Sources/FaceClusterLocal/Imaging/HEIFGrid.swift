@@ -8,78 +8,141 @@ enum HEIFGrid {
     /// The primary item's grid output size, or `nil` when the primary item is not a grid (or the boxes cannot be
     /// read here: libheif then reads them, and refuses what is malformed).
     static func outputSize(of data: Data) -> (width: Int, height: Int)? {
-        let bytes = [UInt8](data.prefix(1 << 20))  // the meta box comes first in every file seen; 1 MB bounds the walk
-        guard let meta = box("meta", in: bytes, from: 0, to: bytes.count) else { return nil }
-        let (start, end) = (meta.start + 4, meta.end)  // a full box: version and flags first
-        guard let pitm = box("pitm", in: bytes, from: start, to: end), let iinf = box("iinf", in: bytes, from: start, to: end),
-              let iloc = box("iloc", in: bytes, from: start, to: end)
-        else { return nil }
-        var reader = Reader(bytes: bytes, at: pitm.start, end: pitm.end)
-        let pitmVersion = reader.byte()
-        reader.skip(3)
-        guard let primary = pitmVersion == 0 ? reader.uint(2) : reader.uint(4), isGrid(primary, iinf: iinf, in: bytes) else { return nil }
-        guard let payload = location(of: primary, iloc: iloc, idat: box("idat", in: bytes, from: start, to: end), in: bytes, whole: data) else { return nil }
-        var grid = Reader(bytes: payload, at: 0, end: payload.count)
-        grid.skip(1)
-        guard let flags = grid.byte() else { return nil }
-        grid.skip(2)
-        let size = (flags & 1) == 1 ? 4 : 2
-        guard let width = grid.uint(size), let height = grid.uint(size) else { return nil }
-        return (width, height)
+        Meta(data)?.grid(in: data).map { ($0.width, $0.height) }
     }
 
-    private static func isGrid(_ item: Int, iinf: Range, in bytes: [UInt8]) -> Bool {
-        var reader = Reader(bytes: bytes, at: iinf.start, end: iinf.end)
-        let version = reader.byte()
-        reader.skip(3 + (version == 0 ? 2 : 4))
-        var at = reader.at
-        while let entry = box("infe", in: bytes, from: at, to: iinf.end) {
-            var infe = Reader(bytes: bytes, at: entry.start, end: entry.end)
-            let infeVersion = infe.byte() ?? 0
-            infe.skip(3)
-            if infeVersion >= 2, let id = infe.uint(infeVersion == 2 ? 2 : 4), id == item {
-                infe.skip(2)
-                return infe.fourCC() == "grid"
-            }
-            at = entry.end
+    /// The file's `meta` box, read from its first MB (the meta box comes first in every file seen; 1 MB bounds
+    /// the walk): the primary item, every item's type and where its bytes are.
+    struct Meta {
+        let bytes: [UInt8]
+        /// The meta box's children.
+        let contents: Range
+        let primary: Int
+        let types: [Int: String]
+        let locations: [Int: Location]
+
+        init?(_ data: Data) {
+            bytes = [UInt8](data.prefix(1 << 20))
+            guard let meta = box("meta", in: bytes, from: 0, to: bytes.count) else { return nil }
+            contents = Range(start: meta.start + 4, end: meta.end)  // a full box: version and flags first
+            guard let pitm = box("pitm", in: bytes, from: contents.start, to: contents.end),
+                  let iinf = box("iinf", in: bytes, from: contents.start, to: contents.end),
+                  let iloc = box("iloc", in: bytes, from: contents.start, to: contents.end)
+            else { return nil }
+            var reader = Reader(bytes: bytes, at: pitm.start, end: pitm.end)
+            let pitmVersion = reader.byte()
+            reader.skip(3)
+            guard let primary = pitmVersion == 0 ? reader.uint(2) : reader.uint(4),
+                  let types = HEIFGrid.itemTypes(iinf, in: bytes), let locations = HEIFGrid.locations(iloc, in: bytes)
+            else { return nil }
+            (self.primary, self.types, self.locations) = (primary, types, locations)
         }
-        return false
+
+        /// The first child box of `type`.
+        func child(_ type: String) -> Range? { box(type, in: bytes, from: contents.start, to: contents.end) }
+
+        /// The primary item's ImageGrid payload (rows, columns, output size), when it is a grid.
+        func grid(in data: Data) -> (rows: Int, columns: Int, width: Int, height: Int)? {
+            guard types[primary] == "grid", let location = locations[primary],
+                  let payload = location.bytes(from: bytes, idat: child("idat"), whole: data, limit: 12)
+            else { return nil }
+            var grid = Reader(bytes: payload, at: 0, end: payload.count)
+            grid.skip(1)
+            guard let flags = grid.byte(), let rows = grid.byte(), let columns = grid.byte() else { return nil }
+            let size = (flags & 1) == 1 ? 4 : 2
+            guard let width = grid.uint(size), let height = grid.uint(size) else { return nil }
+            return (Int(rows) + 1, Int(columns) + 1, width, height)
+        }
     }
 
-    /// The bytes of `item` from the `iloc` box: its extents, in the file (construction method 0) or in `idat` (1).
-    private static func location(of item: Int, iloc: Range, idat: Range?, in bytes: [UInt8], whole: Data) -> [UInt8]? {
+    /// Every box from `start` to `end`, in order: its type and contents.
+    static func boxes(in bytes: [UInt8], from start: Int, to end: Int) -> [(type: String, range: Range)] {
+        var found: [(String, Range)] = []
+        var at = start
+        while at + 8 <= end {
+            var reader = Reader(bytes: bytes, at: at, end: end)
+            guard var size = reader.uint(4), let name = reader.fourCC() else { break }
+            var header = 8
+            if size == 1 {
+                guard let large = reader.uint(8) else { break }
+                (size, header) = (large, 16)
+            } else if size == 0 {
+                size = end - at
+            }
+            guard size >= header, at + size <= end else { break }
+            found.append((name, Range(start: at + header, end: at + size)))
+            at += size
+        }
+        return found
+    }
+
+    /// Each item's type (`infe` version 2 and 3).
+    static func itemTypes(_ iinf: Range, in bytes: [UInt8]) -> [Int: String]? {
+        var reader = Reader(bytes: bytes, at: iinf.start, end: iinf.end)
+        guard let version = reader.byte() else { return nil }
+        reader.skip(3 + (version == 0 ? 2 : 4))
+        var types: [Int: String] = [:]
+        for entry in boxes(in: bytes, from: reader.at, to: iinf.end) where entry.type == "infe" {
+            var infe = Reader(bytes: bytes, at: entry.range.start, end: entry.range.end)
+            guard let infeVersion = infe.byte(), infeVersion >= 2 else { return nil }
+            infe.skip(3)
+            guard let id = infe.uint(infeVersion == 2 ? 2 : 4) else { return nil }
+            infe.skip(2)
+            guard let type = infe.fourCC() else { return nil }
+            types[id] = type
+        }
+        return types
+    }
+
+    /// Where an item's bytes are (`iloc`).
+    struct Location {
+        var method: Int
+        var extents: [(offset: Int, length: Int)]
+
+        /// Up to `limit` of the item's bytes, from the file (method 0) or `idat` (method 1).
+        func bytes(from bytes: [UInt8], idat: Range?, whole: Data, limit: Int) -> [UInt8]? {
+            var payload: [UInt8] = []
+            for extent in extents where payload.count < limit {
+                let count = min(extent.length, limit - payload.count)
+                guard extent.offset >= 0, count >= 0 else { return nil }
+                if method == 1, let idat {
+                    guard idat.start + extent.offset + count <= idat.end else { return nil }
+                    payload += bytes[(idat.start + extent.offset)..<(idat.start + extent.offset + count)]
+                } else if method == 0 {
+                    guard extent.offset + count <= whole.count else { return nil }
+                    payload += whole[whole.startIndex + extent.offset..<whole.startIndex + extent.offset + count]
+                } else {
+                    return nil
+                }
+            }
+            return payload
+        }
+    }
+
+    static func locations(_ iloc: Range, in bytes: [UInt8]) -> [Int: Location]? {
         var reader = Reader(bytes: bytes, at: iloc.start, end: iloc.end)
         guard let version = reader.byte() else { return nil }
         reader.skip(3)
         guard let sizes = reader.byte(), let more = reader.byte() else { return nil }
         let (offsetSize, lengthSize, baseSize, indexSize) = (Int(sizes >> 4), Int(sizes & 15), Int(more >> 4), version >= 1 ? Int(more & 15) : 0)
         guard let count = reader.uint(version < 2 ? 2 : 4) else { return nil }
+        var locations: [Int: Location] = [:]
         for _ in 0..<count {
             guard let id = reader.uint(version < 2 ? 2 : 4) else { return nil }
             let method = version >= 1 ? (reader.uint(2) ?? 0) & 15 : 0
             reader.skip(2)
-            guard let base = reader.uint(baseSize), let extents = reader.uint(2) else { return nil }
-            var payload: [UInt8] = []
-            for _ in 0..<extents {
+            guard let base = reader.uint(baseSize), let extentCount = reader.uint(2) else { return nil }
+            var extents: [(Int, Int)] = []
+            for _ in 0..<extentCount {
                 reader.skip(indexSize)
                 guard let offset = reader.uint(offsetSize), let length = reader.uint(lengthSize) else { return nil }
-                guard id == item else { continue }
                 let (from, overflow) = base.addingReportingOverflow(offset)
-                let count = min(length == 0 ? 12 : length, 12)
-                guard !overflow, from >= 0, from <= whole.count else { return nil }
-                if method == 1, let idat {
-                    guard idat.start + from + count <= idat.end else { return nil }
-                    payload += bytes[(idat.start + from)..<(idat.start + from + count)]
-                } else if method == 0 {
-                    guard from + count <= whole.count else { return nil }
-                    payload += whole[whole.startIndex + from..<whole.startIndex + from + count]
-                } else {
-                    return nil
-                }
+                guard !overflow else { return nil }
+                extents.append((from, length))
             }
-            if id == item { return payload }
+            locations[id] = Location(method: method, extents: extents)
         }
-        return nil
+        return locations
     }
 
     /// A box's contents (after its header).
@@ -89,7 +152,7 @@ enum HEIFGrid {
     }
 
     /// The first box of `type` among the boxes from `start` to `end`.
-    private static func box(_ type: String, in bytes: [UInt8], from start: Int, to end: Int) -> Range? {
+    static func box(_ type: String, in bytes: [UInt8], from start: Int, to end: Int) -> Range? {
         var at = start
         while at + 8 <= end {
             var reader = Reader(bytes: bytes, at: at, end: end)

@@ -198,6 +198,59 @@ struct PhotoFormatTests {
         }
     }
 
+    @Test("a grid HEIC is assembled from its tiles (no RGB copy) as libheif shows it, turned by its irot; what the tiles path does not know goes to libheif", arguments: [0, 90, 180, 270])
+    func heicGridTiles(_ rotation: Int) throws {
+        let name = rotation == 0 ? "Fixtures/grid" : "Fixtures/grid-rot\(rotation)"
+        let grid = try Data(contentsOf: try #require(Bundle.module.url(forResource: name, withExtension: "heic")))
+        let layout = try #require(HEIFGridTiles.layout(of: grid), "the tiles path takes an iPhone-like grid")
+        #expect(layout.turns == rotation / 90)
+        #expect(layout.displayed == (156, 300), "the stored \(layout.width)×\(layout.height) turned")
+        let decoder = HEIFDecoder()
+        let planes = try decoder.decodeImage(grid)
+        let libheif = try decoder.decode(grid)
+        try #require(planes.width == libheif.width && planes.height == libheif.height)
+        // libheif assembles the grid in RGB and subsamples its chroma again for its planes; these are the tiles' own.
+        let difference = planes.wholeRGB().meanDifference(from: libheif)
+        #expect(difference <= 1.5, "mean difference \(difference)")
+        // Upright: close to the photo the fixture was made from (turned 180°, it differs by far more).
+        let upright = try Self.displayed().resampled(region: (0, 0, 626, 1200), toWidth: 156, height: 300)
+        let fromSource = planes.wholeRGB().meanDifference(from: upright)
+        #expect(fromSource <= 6, "mean difference from the upright source \(fromSource)")
+
+        guard rotation != 0 else { return }
+        // The same property called imir (a mirror, one byte too): the tiles path leaves it to libheif.
+        var mirrored = grid
+        let irot = try #require(mirrored.firstRange(of: Data("irot".utf8)))
+        mirrored.replaceSubrange(irot, with: Data("imir".utf8))
+        #expect(HEIFGridTiles.layout(of: mirrored) == nil)
+        let viaLibheif = try decoder.decodeImage(mirrored)
+        #expect(viaLibheif.width > 0 && viaLibheif.height > 0)
+    }
+
+    @Test("a grid HEIC whose tile is damaged or cut short fails with its reason, not as a photo")
+    func heicGridDamage() throws {
+        let grid = try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic")))
+        let layout = try #require(HEIFGridTiles.layout(of: grid))
+        let last = try #require(layout.tiles.last?.extents.last)
+        #expect(throws: ImageError.truncated) { try HEIFGridTiles.decode(grid.prefix(last.offset + last.length / 2), layout: layout) }
+        // A NAL unit's length field saying more than its tile holds.
+        var damaged = grid
+        let first = try #require(layout.tiles.first?.extents.first)
+        damaged[first.offset] = 0x7F
+        #expect { try HEIFGridTiles.decode(damaged, layout: layout) } throws: { error in
+            guard case .damaged(let detail) = error as? ImageError else { return false }
+            return detail.contains("tile 1")
+        }
+        // Bytes flipped inside a tile's slice data: libde265 conceals the damage and warns, so it is not a photo.
+        var flipped = grid
+        let third = try #require(layout.tiles.dropFirst(2).first?.extents.first)
+        for offset in third.offset + third.length / 2..<third.offset + third.length / 2 + 40 { flipped[offset] ^= 0x5A }
+        #expect { try HEIFGridTiles.decode(flipped, layout: layout) } throws: { error in
+            guard case .damaged(let detail) = error as? ImageError else { return false }
+            return detail.contains("tile 3")
+        }
+    }
+
     @Test("planes handed off for thumbnails are taken once, only for the same bytes and limits, two at most")
     func handOff() throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic"))

@@ -1,0 +1,333 @@
+import CHEIF
+import FaceClusterKit
+import Foundation
+import Synchronization
+
+/// An iPhone-style grid HEIC (its primary item a `grid` of HEVC tiles, HEIF 23008-12 §6.6.2.3) decoded tile by
+/// tile straight into the displayed photo's 4:2:0 planes.
+///
+/// libheif 1.15 assembles a grid in planar RGB and converts it back to YCbCr for the planes ``HEIFDecoder`` keeps:
+/// about 220 MB at peak for a 48 MP photo beside the 72 MB of planes it ends with. Here each tile's HEVC goes to
+/// libde265 (the decoder libheif itself uses for HEVC) and its planes are copied where the tile lies, turned as
+/// the grid's `irot` says: the planes and one tile per thread are all that is held (`scripts/bench-local.sh`'s
+/// 48 MP HEIC: README → Performance). The tiles are decoded on every core at once (`concurrentPerform`, called
+/// from a ``BlockingWork`` thread).
+///
+/// Only the layout phones write is assembled here; ``layout(of:)`` answers `nil` for anything else and libheif
+/// decodes it: tiles `hvc1` of one size (even sides), each with an `hvcC`, all in the file's `mdat`; the grid's
+/// properties among `ispe`, `colr`, `pixi` and `irot` (so no `imir`, no `clap`, no alpha), a turned grid with an
+/// even width and height; the `meta` box within the file's first MB. Each tile must decode to 8-bit 4:2:0 of at
+/// least its `ispe` size, without a libde265 error or warning, else the photo is `damaged_image`; a tile whose
+/// bytes lie past the end of the file makes it `truncated`.
+enum HEIFGridTiles {
+    /// Where the grid's tiles are and how they are placed.
+    struct Layout {
+        var rows: Int
+        var columns: Int
+        /// The grid's output size before the turn, in pixels.
+        var width: Int
+        var height: Int
+        /// Anticlockwise quarter turns (`irot`), 0–3.
+        var turns: Int
+        var tileWidth: Int
+        var tileHeight: Int
+        /// Row by row.
+        var tiles: [Tile]
+
+        /// The displayed size: the output size turned.
+        var displayed: (width: Int, height: Int) { turns % 2 == 1 ? (height, width) : (width, height) }
+    }
+
+    /// One tile: its decoder configuration and its coded bytes.
+    struct Tile {
+        /// The `hvcC`'s parameter sets (VPS, SPS, PPS, SEI), NAL units without length fields.
+        var parameterSets: [[UInt8]]
+        /// Bytes of each NAL unit's length field in the coded data (`hvcC` lengthSizeMinusOne + 1).
+        var lengthSize: Int
+        /// File offsets and lengths of the coded data.
+        var extents: [(offset: Int, length: Int)]
+    }
+
+    /// Warnings about the decoder, not the data: no threads were asked for, SEI before its SPS (not decoded), the
+    /// warning queue full, no memory for the SAO filter.
+    private static let benignWarnings: Set<de265_error> = [
+        DE265_WARNING_NO_WPP_CANNOT_USE_MULTITHREADING, DE265_WARNING_NUMBER_OF_THREADS_LIMITED_TO_MAXIMUM,
+        DE265_WARNING_SPS_MISSING_CANNOT_DECODE_SEI, DE265_WARNING_WARNING_BUFFER_FULL, DE265_WARNING_CANNOT_APPLY_SAO_OUT_OF_MEMORY,
+    ]
+    private static let gridProperties: Set<String> = ["ispe", "colr", "pixi", "irot"]
+    private static let tileProperties: Set<String> = ["hvcC", "ispe", "colr", "pixi"]
+
+    /// The layout of `data`'s primary grid, or `nil` when it is not one assembled here (see the type's notes).
+    static func layout(of data: Data) -> Layout? {
+        guard let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data),
+              let iref = meta.child("iref"), let iprp = meta.child("iprp"),
+              let ipco = HEIFGrid.box("ipco", in: meta.bytes, from: iprp.start, to: iprp.end),
+              let ipma = HEIFGrid.box("ipma", in: meta.bytes, from: iprp.start, to: iprp.end),
+              let associations = associations(ipma, in: meta.bytes),
+              let tileIDs = references("dimg", from: meta.primary, iref: iref, in: meta.bytes)
+        else { return nil }
+        let (bytes, types, locations) = (meta.bytes, meta.types, meta.locations)
+        let (rows, columns, width, height) = grid
+        let properties = HEIFGrid.boxes(in: bytes, from: ipco.start, to: ipco.end)
+
+        // The grid's properties and its turn.
+        guard let gridAssociated = associations[meta.primary] else { return nil }
+        var turns = 0
+        for index in gridAssociated {
+            guard index >= 1, index <= properties.count, gridProperties.contains(properties[index - 1].type) else { return nil }
+            if properties[index - 1].type == "irot" {
+                guard let angle = bytes[safe: properties[index - 1].range.start] else { return nil }
+                turns = Int(angle & 3)
+            }
+        }
+        guard width > 0, height > 0, tileIDs.count == rows * columns, turns == 0 || (width % 2 == 0 && height % 2 == 0) else { return nil }
+
+        // The tiles: one size, an hvcC each, coded data in the file.
+        var tiles: [Tile] = []
+        var tileSize: (width: Int, height: Int)?
+        for id in tileIDs {
+            guard types[id] == "hvc1", let associated = associations[id], let location = locations[id], location.method == 0 else { return nil }
+            var configuration: Tile?
+            var size: (width: Int, height: Int)?
+            for index in associated {
+                guard index >= 1, index <= properties.count else { return nil }
+                let property = properties[index - 1]
+                guard tileProperties.contains(property.type) else { return nil }
+                if property.type == "hvcC" {
+                    guard configuration == nil, let parsed = hvcC(property.range, in: bytes) else { return nil }
+                    configuration = Tile(parameterSets: parsed.parameterSets, lengthSize: parsed.lengthSize, extents: location.extents)
+                } else if property.type == "ispe" {
+                    var ispe = HEIFGrid.Reader(bytes: bytes, at: property.range.start + 4, end: property.range.end)
+                    guard let w = ispe.uint(4), let h = ispe.uint(4) else { return nil }
+                    size = (w, h)
+                }
+            }
+            guard let configuration, let size, size.width > 0, size.height > 0, size.width <= 8192, size.height <= 8192,
+                  size.width % 2 == 0, size.height % 2 == 0, tileSize == nil || tileSize! == size,
+                  !configuration.extents.contains(where: { $0.length <= 0 })
+            else { return nil }
+            tileSize = size
+            tiles.append(configuration)
+        }
+        // The tiles cover the output, and each row and column of them reaches into it (as HEIF requires).
+        guard let tileSize, tileSize.width * columns >= width, tileSize.width * (columns - 1) < width,
+              tileSize.height * rows >= height, tileSize.height * (rows - 1) < height
+        else { return nil }
+        return Layout(rows: rows, columns: columns, width: width, height: height, turns: turns, tileWidth: tileSize.width, tileHeight: tileSize.height, tiles: tiles)
+    }
+
+    /// Decodes every tile of `layout` from `data` into planes of the displayed size.
+    /// - Throws: ``ImageError/truncated`` (a tile past the end of the file), ``ImageError/damaged(detail:)``
+    ///   (libde265 refused a tile, warned about it, or gave no 8-bit 4:2:0 picture of its size).
+    static func decode(_ data: Data, layout: Layout) throws -> YCbCrImage {
+        let (width, height) = layout.displayed
+        let planes = Planes(width: width, height: height)
+        let failures = Mutex<[(Int, ImageError)]>([])
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            // Read by every thread, and alive until concurrentPerform returns.
+            let file = UncheckedSendable(bytes)
+            DispatchQueue.concurrentPerform(iterations: layout.tiles.count) { index in
+                do {
+                    try decodeTile(index, of: layout, file: file.value, into: planes)
+                } catch let error as ImageError {
+                    failures.withLock { $0.append((index, error)) }
+                } catch {
+                    failures.withLock { $0.append((index, .damaged(detail: "HEIC tile \(index + 1): \(error)"))) }
+                }
+            }
+        }
+        if let (_, error) = failures.withLock({ $0.min { $0.0 < $1.0 } }) { throw error }
+        return YCbCrImage(
+            width: width, height: height,
+            luma: .init(base: UnsafePointer(planes.luma), stride: planes.lumaStride),
+            cb: .init(base: UnsafePointer(planes.cb), stride: planes.chromaStride),
+            cr: .init(base: UnsafePointer(planes.cr), stride: planes.chromaStride), owner: planes)
+    }
+
+    private static func decodeTile(_ index: Int, of layout: Layout, file: UnsafeRawBufferPointer, into planes: Planes) throws {
+        let tile = layout.tiles[index]
+        guard let decoder = de265_new_decoder() else { throw ImageError.overBudget(detail: "libde265 could not allocate a decoder") }
+        defer { de265_free_decoder(decoder) }
+        func check(_ error: de265_error) throws {
+            guard error != DE265_OK else { return }
+            throw ImageError.damaged(detail: "HEIC tile \(index + 1): \(String(cString: de265_get_error_text(error)))")
+        }
+        for unit in tile.parameterSets {
+            try unit.withUnsafeBytes { try check(de265_push_NAL(decoder, $0.baseAddress, Int32($0.count), 0, nil)) }
+        }
+        for extent in tile.extents {
+            guard extent.offset >= 0, extent.length <= file.count, extent.offset <= file.count - extent.length else { throw ImageError.truncated }
+            var at = extent.offset
+            let end = extent.offset + extent.length
+            while at < end {
+                guard at + tile.lengthSize <= end else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit's length is cut") }
+                var length = 0
+                for byte in 0..<tile.lengthSize { length = length << 8 | Int(file[at + byte]) }
+                at += tile.lengthSize
+                guard length > 0, length <= end - at else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit runs past its tile") }
+                try check(de265_push_NAL(decoder, file.baseAddress! + at, Int32(length), 0, nil))
+                at += length
+            }
+        }
+        try check(de265_flush_data(decoder))
+        var more: Int32 = 1
+        var picture: OpaquePointer?
+        while more != 0, picture == nil {
+            let error = de265_decode(decoder, &more)
+            if error == DE265_ERROR_WAITING_FOR_INPUT_DATA { break }
+            try check(error)
+            picture = de265_get_next_picture(decoder)
+        }
+        // libde265 conceals damage in the coded data and says so in its warnings (libheif 1.15 does not read them).
+        var warning = de265_get_warning(decoder)
+        while warning != DE265_OK {
+            if !benignWarnings.contains(warning) {
+                throw ImageError.damaged(detail: "HEIC tile \(index + 1): \(String(cString: de265_get_error_text(warning)))")
+            }
+            warning = de265_get_warning(decoder)
+        }
+        guard let picture else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): no picture decoded") }
+        guard de265_get_chroma_format(picture) == de265_chroma_420,
+              (0..<3).allSatisfy({ de265_get_bits_per_pixel(picture, $0) == 8 }),
+              de265_get_image_width(picture, 0) >= layout.tileWidth, de265_get_image_height(picture, 0) >= layout.tileHeight,
+              de265_get_image_width(picture, 1) >= layout.tileWidth / 2, de265_get_image_height(picture, 1) >= layout.tileHeight / 2
+        else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): not an 8-bit 4:2:0 picture of \(layout.tileWidth)×\(layout.tileHeight)") }
+        let (row, column) = (index / layout.columns, index % layout.columns)
+        for channel in 0..<3 {
+            var stride: Int32 = 0
+            guard let source = de265_get_image_plane(picture, Int32(channel), &stride) else {
+                throw ImageError.damaged(detail: "HEIC tile \(index + 1): no plane \(channel)")
+            }
+            let chroma = channel > 0
+            let (tileWidth, tileHeight) = chroma ? (layout.tileWidth / 2, layout.tileHeight / 2) : (layout.tileWidth, layout.tileHeight)
+            let (gridWidth, gridHeight) = chroma ? ((layout.width + 1) / 2, (layout.height + 1) / 2) : (layout.width, layout.height)
+            let target = channel == 0 ? planes.luma : channel == 1 ? planes.cb : planes.cr
+            place(
+                source, stride: Int(stride), at: (column * tileWidth, row * tileHeight), size: (tileWidth, tileHeight),
+                grid: (gridWidth, gridHeight), turns: layout.turns, into: target, stride: chroma ? planes.chromaStride : planes.lumaStride)
+        }
+    }
+
+    /// Copies a tile's plane, whose top-left lies at `origin` of the stored grid plane of `grid` size, to where it
+    /// is displayed after `turns` anticlockwise quarter turns; what lies outside the grid is dropped.
+    static func place(
+        _ source: UnsafePointer<UInt8>, stride: Int, at origin: (x: Int, y: Int), size: (width: Int, height: Int),
+        grid: (width: Int, height: Int), turns: Int, into target: UnsafeMutablePointer<UInt8>, stride targetStride: Int
+    ) {
+        let columns = max(0, min(size.width, grid.width - origin.x))
+        let rows = max(0, min(size.height, grid.height - origin.y))
+        guard columns > 0, rows > 0 else { return }
+        for y in 0..<rows {
+            let from = source + y * stride
+            let (gy, gx) = (origin.y + y, origin.x)
+            switch turns {
+            case 0:
+                (target + gy * targetStride + gx).update(from: from, count: columns)
+            case 1:  // stored (x, y) is displayed at (y, W − 1 − x)
+                for x in 0..<columns { target[(grid.width - 1 - (gx + x)) * targetStride + gy] = from[x] }
+            case 2:  // (W − 1 − x, H − 1 − y)
+                let line = target + (grid.height - 1 - gy) * targetStride
+                for x in 0..<columns { line[grid.width - 1 - (gx + x)] = from[x] }
+            default:  // (H − 1 − y, x)
+                for x in 0..<columns { target[(gx + x) * targetStride + grid.height - 1 - gy] = from[x] }
+            }
+        }
+    }
+
+    /// The planes being filled, freed when the last ``YCbCrImage`` using them goes.
+    final class Planes: @unchecked Sendable {
+        let luma: UnsafeMutablePointer<UInt8>
+        let cb: UnsafeMutablePointer<UInt8>
+        let cr: UnsafeMutablePointer<UInt8>
+        let lumaStride: Int
+        let chromaStride: Int
+
+        init(width: Int, height: Int) {
+            (lumaStride, chromaStride) = (width, (width + 1) / 2)
+            let chromaCount = chromaStride * ((height + 1) / 2)
+            luma = .allocate(capacity: width * height)
+            luma.initialize(repeating: 0, count: width * height)
+            cb = .allocate(capacity: chromaCount)
+            cb.initialize(repeating: 128, count: chromaCount)
+            cr = .allocate(capacity: chromaCount)
+            cr.initialize(repeating: 128, count: chromaCount)
+        }
+
+        deinit {
+            luma.deallocate()
+            cb.deallocate()
+            cr.deallocate()
+        }
+    }
+
+    // MARK: Boxes
+
+    /// Each item's property indices (1-based into `ipco`; the essential bit dropped).
+    private static func associations(_ ipma: HEIFGrid.Range, in bytes: [UInt8]) -> [Int: [Int]]? {
+        var reader = HEIFGrid.Reader(bytes: bytes, at: ipma.start, end: ipma.end)
+        guard let version = reader.byte(), reader.uint(2) != nil, let flags = reader.byte(), let count = reader.uint(4) else { return nil }
+        var associations: [Int: [Int]] = [:]
+        for _ in 0..<count {
+            guard let id = reader.uint(version < 1 ? 2 : 4), let number = reader.byte() else { return nil }
+            var indices: [Int] = []
+            for _ in 0..<number {
+                if flags & 1 == 1 {
+                    guard let value = reader.uint(2) else { return nil }
+                    indices.append(value & 0x7FFF)
+                } else {
+                    guard let value = reader.byte() else { return nil }
+                    indices.append(Int(value & 0x7F))
+                }
+            }
+            associations[id] = indices
+        }
+        return associations
+    }
+
+    /// The items `from` refers to by `type` (`iref`), in order.
+    private static func references(_ type: String, from item: Int, iref: HEIFGrid.Range, in bytes: [UInt8]) -> [Int]? {
+        var reader = HEIFGrid.Reader(bytes: bytes, at: iref.start, end: iref.end)
+        guard let version = reader.byte() else { return nil }
+        let idSize = version == 0 ? 2 : 4
+        for entry in HEIFGrid.boxes(in: bytes, from: iref.start + 4, to: iref.end) where entry.type == type {
+            var box = HEIFGrid.Reader(bytes: bytes, at: entry.range.start, end: entry.range.end)
+            guard let from = box.uint(idSize), let count = box.uint(2) else { return nil }
+            guard from == item else { continue }
+            var ids: [Int] = []
+            for _ in 0..<count {
+                guard let id = box.uint(idSize) else { return nil }
+                ids.append(id)
+            }
+            return ids
+        }
+        return nil
+    }
+
+    /// An `hvcC`'s parameter sets and NAL length size (ISO/IEC 14496-15 §8.3.3.1).
+    private static func hvcC(_ range: HEIFGrid.Range, in bytes: [UInt8]) -> (parameterSets: [[UInt8]], lengthSize: Int)? {
+        guard range.end - range.start >= 23 else { return nil }
+        let lengthSize = Int(bytes[range.start + 21] & 3) + 1
+        var reader = HEIFGrid.Reader(bytes: bytes, at: range.start + 22, end: range.end)
+        guard let arrays = reader.byte() else { return nil }
+        var units: [[UInt8]] = []
+        for _ in 0..<arrays {
+            reader.skip(1)
+            guard let count = reader.uint(2) else { return nil }
+            for _ in 0..<count {
+                guard let length = reader.uint(2), reader.at + length <= reader.end else { return nil }
+                units.append(Array(bytes[reader.at..<reader.at + length]))
+                reader.skip(length)
+            }
+        }
+        return lengthSize == 3 ? nil : (units, lengthSize)
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
