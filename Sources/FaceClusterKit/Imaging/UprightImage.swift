@@ -43,15 +43,57 @@ public struct UprightImage: Sendable {
     /// A JPEG decoded at the largest DCT scale that gives at most `maximumPixels` (see ``init(decoding:maximumPixels:wholePhotoPixels:pixelLimit:decoders:budget:)``).
     fileprivate init(jpeg data: Data, maximumPixels: Int, wholePhotoPixels: Int, pixelLimit: Int, budget: DecodeBudget) throws {
         let header = try JPEGHeader(checking: data, pixelLimit: pixelLimit, budget: budget)
-        let maximumPixels = header.width * header.height <= wholePhotoPixels ? header.width * header.height : maximumPixels
-        let factor = TurboJPEG.scalingFactors.reversed().first { factor in
-            TurboJPEG.scaled(header.width, by: factor) * TurboJPEG.scaled(header.height, by: factor) <= maximumPixels
-        } ?? TurboJPEG.scalingFactors[0]
+        let factor = Self.factor(header, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels)
         let decoded = try TurboJPEG.decode(data, header: header, factor: factor, orientation: header.orientation).buffer
         self.width = decoded.width
         self.height = decoded.height
         self.pixels = decoded.pixels
         self.scale = Double(factor.num) / Double(factor.denom)
+    }
+
+    /// The DCT scale a JPEG of `header` is decoded at for `maximumPixels` and `wholePhotoPixels`.
+    fileprivate static func factor(_ header: JPEGHeader, maximumPixels: Int, wholePhotoPixels: Int) -> (num: Int, denom: Int) {
+        let maximumPixels = header.width * header.height <= wholePhotoPixels ? header.width * header.height : maximumPixels
+        return TurboJPEG.scalingFactors.reversed().first { factor in
+            TurboJPEG.scaled(header.width, by: factor) * TurboJPEG.scaled(header.height, by: factor) <= maximumPixels
+        } ?? TurboJPEG.scalingFactors[0]
+    }
+
+    /// This image reduced `factor` times in each direction, each pixel the mean of its `factor` × `factor` block
+    /// (the last row and column of blocks the mean of the pixels they have, so the size is ⌈width / factor⌉ ×
+    /// ⌈height / factor⌉, as libjpeg-turbo rounds its DCT scales). A JPEG decoded at 1/2 and reduced 4 times is
+    /// its 1/8 decode but for rounding and chroma smoothing: the 1/8 scale is each 8 × 8 block's DC term, its mean.
+    /// Cost: one read of every pixel.
+    public func reduced(by factor: Int) -> UprightImage {
+        precondition(factor >= 1)
+        guard factor > 1 else { return self }
+        let (width, height) = ((self.width + factor - 1) / factor, (self.height + factor - 1) / factor)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        var sums = [Int](repeating: 0, count: width * 3)
+        self.pixels.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer { target in
+                for y in 0..<height {
+                    for index in sums.indices { sums[index] = 0 }
+                    let rows = min(factor, self.height - y * factor)
+                    for row in y * factor..<y * factor + rows {
+                        let line = row * self.width * 3
+                        for x in 0..<self.width {
+                            let sum = x / factor * 3, from = line + x * 3
+                            sums[sum] += Int(source[from])
+                            sums[sum + 1] += Int(source[from + 1])
+                            sums[sum + 2] += Int(source[from + 2])
+                        }
+                    }
+                    for x in 0..<width {
+                        let count = rows * min(factor, self.width - x * factor)
+                        for channel in 0..<3 {
+                            target[(y * width + x) * 3 + channel] = UInt8((sums[x * 3 + channel] + count / 2) / count)
+                        }
+                    }
+                }
+            }
+        }
+        return UprightImage(width: width, height: height, pixels: pixels, scale: scale / Double(factor))
     }
 }
 
@@ -90,6 +132,16 @@ public final class PhotoPixels: Sendable {
         }
         let shrunk = PhotoDecoders.shrunk(full, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels)
         return UprightImage(width: shrunk.buffer.width, height: shrunk.buffer.height, pixels: shrunk.buffer.pixels, scale: shrunk.scale)
+    }
+
+    /// For a JPEG, the DCT scale ``upright(maximumPixels:wholePhotoPixels:)`` decodes it at and the size of that
+    /// image (displayed); `nil` for another format. Reads the header only.
+    /// - Throws: the header's ``ImageError``s, as the decode would.
+    public func jpegScale(maximumPixels: Int = 2_000_000, wholePhotoPixels: Int = 0) throws -> (scale: Double, width: Int, height: Int)? {
+        guard decoder == nil else { return nil }
+        let header = try JPEGHeader(checking: data, pixelLimit: pixelLimit, budget: budget)
+        let factor = UprightImage.factor(header, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels)
+        return (Double(factor.num) / Double(factor.denom), TurboJPEG.scaled(header.displayWidth, by: factor), TurboJPEG.scaled(header.displayHeight, by: factor))
     }
 
     /// The bytes decoding this photo whole holds at its peak (``PhotoDecoder/peakMemory(of:width:height:)``), from

@@ -185,8 +185,8 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         // The memory first, then an engine: a task holding an engine never waits for memory, so neither waits
         // on the other.
         return try await memoryGate.withReservation(memory) { try await pool.withEngine { engine in
-            let (first, tiled, displayed) = try await BlockingWork.run {
-                let image = try Self.decoding { try photo.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) }
+            let (first, tiled, displayed, fine) = try await BlockingWork.run {
+                let (image, fine) = try Self.firstPassImage(photo, configuration)
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
                 let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
@@ -194,31 +194,63 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 let tiled = TiledDetection(
                     width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
                     smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
-                return (found, tiled, (width, height))
+                return (found, tiled, (width, height), fine)
             }
             var found = first
             if let tiled {
-                found += try await Self.smallFaces(in: photo, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
+                found += try await Self.smallFaces(
+                    in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
             }
             if !found.isEmpty { photo.handOffForThumbnails() }
             return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
         } }
     }
 
-    /// The faces the first pass cannot see: `photo` at the plan's scale (a JPEG decoded again at its DCT scale, a
-    /// HEIC turned from the planes the first pass kept), then pass by pass (finest first): every tile of the pass
+    /// The first pass's image and, for a JPEG a tiled pass will scan (``TiledDetection``, planned from the header),
+    /// the image that pass scans: decoded once at the tiled pass's DCT scale and reduced for the first pass
+    /// (``UprightImage/reduced(by:)``), where decoding at each scale reads all of the entropy-coded data each time
+    /// and Huffman decoding is most of a big JPEG's decode (a 181 MB CMYK 100 MP photo: 2.4 s a pass; `ingest`
+    /// 12.4 → 10.4 s, README → Performance). Other formats, and JPEGs without a tiled pass, decode the first pass's image
+    /// alone (the fine image is `nil`).
+    private static func firstPassImage(_ photo: PhotoPixels, _ configuration: Configuration) throws -> (image: UprightImage, fine: UprightImage?) {
+        let firstOnly = { try decoding { try photo.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) } }
+        guard let coarse = try decoding({ try photo.jpegScale(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) })
+        else { return (try firstOnly(), nil) }
+        let upsample = max(coarse.width, coarse.height) < configuration.upsampleBelow ? 1 : 0
+        let displayed = (Int((Double(coarse.width) / coarse.scale).rounded()), Int((Double(coarse.height) / coarse.scale).rounded()))
+        guard let plan = TiledDetection(
+            width: displayed.0, height: displayed.1, coarseScale: coarse.scale, coarseUpsample: upsample,
+            smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
+        else { return (try firstOnly(), nil) }
+        let fine = try decoding { try photo.upright(maximumPixels: plan.decodePixels(width: displayed.0, height: displayed.1)) }
+        let ratio = fine.scale / coarse.scale
+        let factor = Int(ratio.rounded())
+        let image = factor > 1 && abs(ratio - Double(factor)) < 1e-9 ? fine.reduced(by: factor) : nil
+        guard let image, image.width == coarse.width, image.height == coarse.height else { return (try firstOnly(), fine) }
+        return (image, fine)
+    }
+
+    /// The faces the first pass cannot see: `photo` at the plan's scale (`decoded` when the first pass decoded it
+    /// already, a HEIC turned from the planes the first pass kept), then pass by pass (finest first): every tile of the pass
     /// scanned where it lies in the pass's image (as many at once as ``BlockingWork`` has threads, each with a
     /// ``HOGDetector`` of its own), then, tile by tile in order, the faces the pass answers for kept unless one
     /// already found covers them, and located and embedded with `engine`. An image is halved when a pass first needs it and let go once no pass does, so tiles are scanned
     /// beside one decoded image, not all of its halvings, and read where they lie, not from copies; freed arena
     /// memory is handed back before the decode and each halving (a 100 MP quality-98 photo: 315–317 → 298 MB).
     private static func smallFaces(
-        in photo: PhotoPixels, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox], engine: DlibFaceEngine, embeddings: Bool
+        in photo: PhotoPixels, decoded: consuming UprightImage?, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox],
+        engine: DlibFaceEngine, embeddings: Bool
     ) async throws -> [Analysed] {
-        let pixels = Double(displayed.width) * Double(displayed.height) * plan.scale * plan.scale
-        var image = try await BlockingWork.run {
-            ImageMemory.returnFreeMemory()  // the first pass's freed buffers, before the largest decode
-            return try decoding { try photo.upright(maximumPixels: Int((pixels * 1.01).rounded(.up))) }
+        // Taken, so the first halving lets it go.
+        var image: UprightImage
+        if let fine = decoded.take() {
+            image = fine
+            try await BlockingWork.run { ImageMemory.returnFreeMemory() }  // the first pass's freed buffers
+        } else {
+            image = try await BlockingWork.run {
+                ImageMemory.returnFreeMemory()  // the first pass's freed buffers, before the largest decode
+                return try decoding { try photo.upright(maximumPixels: plan.decodePixels(width: displayed.width, height: displayed.height)) }
+            }
         }
         let fineScale = image.scale
         var halvings = 0

@@ -66,6 +66,12 @@ struct TiledDetection: Equatable, Sendable {
         self.coarseSmallest = coarseSmallest
     }
 
+    /// The most pixels to decode a photo of `width` × `height` displayed pixels at for ``scale`` (a hair over, so
+    /// a JPEG's DCT scale, which rounds its sides up, is not passed over).
+    func decodePixels(width: Int, height: Int) -> Int {
+        Int((Double(width) * Double(height) * scale * scale * 1.01).rounded(.up))
+    }
+
     /// One way to scan a photo of `pixels` displayed pixels.
     private struct Option {
         var scale: Double
