@@ -43,6 +43,35 @@ struct SmallFacesTests {
         #expect(last.smallest * 2 >= plan.coarseSmallest / 1.05 && last.largest >= plan.coarseSmallest * 1.4)
     }
 
+    @Test("a block reduction averages each block, the last row and column of blocks over the pixels they have")
+    func reduction() {
+        // 3 × 3 pixels, grey levels 0…8 (R = G = B), reduced by 2: blocks of 4, 2, 2 and 1 pixels.
+        let levels: [UInt8] = [0, 10, 20, 30, 40, 50, 60, 70, 80]
+        let image = UprightImage(width: 3, height: 3, pixels: levels.flatMap { [$0, $0, $0] }, scale: 1)
+        let reduced = image.reduced(by: 2)
+        #expect(reduced.width == 2 && reduced.height == 2 && reduced.scale == 0.5)
+        #expect(stride(from: 0, to: 12, by: 3).map { reduced.pixels[$0] } == [20, 35, 65, 80])
+    }
+
+    @Test("a JPEG decoded at the tiles' scale and reduced is its first pass's DCT-scaled image, size for size and nearly pixel for pixel",
+          arguments: [(4000, 3000), (3999, 2999), (12000, 6000)])
+    func firstPassFromFineDecode(width: Int, height: Int) throws {
+        let (photo, _) = try Self.canvas(width: width, height: height, faces: [(side: 300, x: 200, y: 300)])
+        let pixels = try PhotoPixels(photo)
+        let configuration = LocalFaceEngine.Configuration()
+        let coarse = try #require(try pixels.jpegScale(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels))
+        let direct = try pixels.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels)
+        #expect(coarse.scale == direct.scale && coarse.width == direct.width && coarse.height == direct.height)
+        let plan = try #require(TiledDetection(
+            width: width, height: height, coarseScale: coarse.scale, coarseUpsample: 0, smallestFace: 80, budget: configuration.tiledDetectionPixels))
+        let fine = try pixels.upright(maximumPixels: plan.decodePixels(width: width, height: height))
+        let reduced = fine.reduced(by: Int((fine.scale / coarse.scale).rounded()))
+        try #require(reduced.width == direct.width && reduced.height == direct.height && reduced.scale == direct.scale)
+        let difference = PixelBuffer(width: reduced.width, height: reduced.height, pixels: reduced.pixels)
+            .meanDifference(from: PixelBuffer(width: direct.width, height: direct.height, pixels: direct.pixels))
+        #expect(difference <= 1.5, "mean difference \(difference)")
+    }
+
     @Test("tiles cover the image, and every face a pass must find lies whole in one of its tiles", arguments: [(4000, 3000, 1.0), (6000, 3000, 0.5), (1999, 2001, 1.0)])
     func tiles(width: Int, height: Int, scale: Double) throws {
         let plan = try #require(TiledDetection(width: Int(Double(width) / scale), height: Int(Double(height) / scale), coarseScale: scale / 8, coarseUpsample: 0, smallestFace: 80, budget: 200_000_000))
