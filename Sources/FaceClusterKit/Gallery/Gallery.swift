@@ -148,37 +148,41 @@ public struct Gallery: Sendable {
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
     /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
-        try await journal.recover()
-        let cleaned = try name.flatMap(Self.cleanName)
-        let before = try await person(id)
-        var after = before
-        after.name = cleaned
-        if cleaned != nil { after.pinned = true }
-        guard after != before else { return before }
-        try await journal.perform(PeopleOperation(
-            kind: .rename, automatic: false, at: clock.now(), summary: "named \(before.id) \(cleaned.map { "'\($0)'" } ?? "(no name)")",
-            changes: [.person(before: before, after: after)]))
-        return try await person(id)
+        try await PeopleOperationLock.shared.run {
+            try await journal.recover()
+            let cleaned = try name.flatMap(Self.cleanName)
+            let before = try await person(id)
+            var after = before
+            after.name = cleaned
+            if cleaned != nil { after.pinned = true }
+            guard after != before else { return before }
+            try await journal.perform(PeopleOperation(
+                kind: .rename, automatic: false, at: clock.now(), summary: "named \(before.id) \(cleaned.map { "'\($0)'" } ?? "(no name)")",
+                changes: [.person(before: before, after: after)]))
+            return try await person(id)
+        }
     }
 
     /// Moves every photo and face of `source` to `target` and removes `source` (its id keeps resolving to
     /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys. The target
     /// is confirmed (consolidation keeps the faces together). Journaled: ``undo(_:)`` separates them again.
     public func merge(_ source: PersonID, into target: PersonID) async throws -> Person {
-        try await journal.recover()
-        guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
-        let absorbed = try await person(source), into = try await person(target)
-        if absorbed.id == into.id { return into }
-        let faces = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: absorbed.id, page: $0) }.map(\.faceID)
-        var merged = into
-        merged.name = into.name ?? absorbed.name
-        merged.pinned = true
-        merged.createdAt = min(into.createdAt, absorbed.createdAt)
-        try await journal.perform(PeopleOperation(
-            kind: .merge, automatic: false, at: clock.now(), summary: "merged \(absorbed.id) into \(into.id)",
-            changes: [.person(before: into, after: merged), .person(before: absorbed, after: nil), .merge(absorbed: absorbed.id, into: into.id)]
-                + faces.sorted().map { .move(face: $0, from: absorbed.id, to: into.id) }))
-        return try await person(into.id)
+        try await PeopleOperationLock.shared.run {
+            try await journal.recover()
+            guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
+            let absorbed = try await person(source), into = try await person(target)
+            if absorbed.id == into.id { return into }
+            let faces = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: absorbed.id, page: $0) }.map(\.faceID)
+            var merged = into
+            merged.name = into.name ?? absorbed.name
+            merged.pinned = true
+            merged.createdAt = min(into.createdAt, absorbed.createdAt)
+            try await journal.perform(PeopleOperation(
+                kind: .merge, automatic: false, at: clock.now(), summary: "merged \(absorbed.id) into \(into.id)",
+                changes: [.person(before: into, after: merged), .person(before: absorbed, after: nil), .merge(absorbed: absorbed.id, into: into.id)]
+                    + faces.sorted().map { .move(face: $0, from: absorbed.id, to: into.id) }))
+            return try await person(into.id)
+        }
     }
 
     /// "Not this person": moves a face to `target`, or to a new person when `target` is `nil`, and remembers
@@ -186,39 +190,41 @@ public struct Gallery: Sendable {
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
-        try await journal.recover()
-        guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
-        let from = try await person(appearance.personID)
-        var changes: [PeopleOperation.Change] = []
-        let targetID: PersonID
-        if let target {
-            let into = try await person(target)
-            guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s") }
-            var confirmed = into
-            confirmed.pinned = true
-            changes.append(.person(before: into, after: confirmed))
-            targetID = into.id
-        } else {
-            let now = clock.now()
-            targetID = PersonID(rawValue: "p_" + Base32.digest(of: "moved\u{0}\(face.rawValue)\u{0}\(now.timeIntervalSince1970)", characters: 26))
-            changes.append(.person(before: nil, after: Person(id: targetID, coverFaceID: face, createdAt: now, updatedAt: now, pinned: true)))
+        try await PeopleOperationLock.shared.run {
+            try await journal.recover()
+            guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
+            let from = try await person(appearance.personID)
+            var changes: [PeopleOperation.Change] = []
+            let targetID: PersonID
+            if let target {
+                let into = try await person(target)
+                guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s") }
+                var confirmed = into
+                confirmed.pinned = true
+                changes.append(.person(before: into, after: confirmed))
+                targetID = into.id
+            } else {
+                let now = clock.now()
+                targetID = PersonID(rawValue: "p_" + Base32.digest(of: "moved\u{0}\(face.rawValue)\u{0}\(now.timeIntervalSince1970)", characters: 26))
+                changes.append(.person(before: nil, after: Person(id: targetID, coverFaceID: face, createdAt: now, updatedAt: now, pinned: true)))
+            }
+            changes.append(.move(face: face, from: from.id, to: targetID))
+            let others = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: from.id, page: $0) }
+                .map(\.faceID).filter { $0 != face }
+            if !others.isEmpty { changes.append(.cannotLinks(others.prefix(500).map { FacePair(face, $0) })) }
+            if others.isEmpty { changes.append(.person(before: from, after: nil)) }
+            if from.coverFaceID == face, let next = others.min() {
+                // The cover leaves with the face: journaled, so an undo gives the person its cover back.
+                var uncovered = from
+                uncovered.coverFaceID = next
+                changes.append(.person(before: from, after: uncovered))
+            }
+            if personVectors != nil { changes.append(.association(face: face, from: from.id, to: targetID)) }
+            try await journal.perform(PeopleOperation(
+                kind: .move, automatic: false, at: clock.now(), summary: "moved face \(face) from \(from.id) to \(target == nil ? "new person " : "")\(targetID)",
+                changes: changes))
+            return try await person(targetID)
         }
-        changes.append(.move(face: face, from: from.id, to: targetID))
-        let others = try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: from.id, page: $0) }
-            .map(\.faceID).filter { $0 != face }
-        if !others.isEmpty { changes.append(.cannotLinks(others.prefix(500).map { FacePair(face, $0) })) }
-        if others.isEmpty { changes.append(.person(before: from, after: nil)) }
-        if from.coverFaceID == face, let next = others.min() {
-            // The cover leaves with the face: journaled, so an undo gives the person its cover back.
-            var uncovered = from
-            uncovered.coverFaceID = next
-            changes.append(.person(before: from, after: uncovered))
-        }
-        if personVectors != nil { changes.append(.association(face: face, from: from.id, to: targetID)) }
-        try await journal.perform(PeopleOperation(
-            kind: .move, automatic: false, at: clock.now(), summary: "moved face \(face) from \(from.id) to \(target == nil ? "new person " : "")\(targetID)",
-            changes: changes))
-        return try await person(targetID)
     }
 
     /// Makes the unassigned face's group a person (confirmed, listed whatever its number of faces), with a
@@ -227,22 +233,24 @@ public struct Gallery: Sendable {
     /// with one, the person is named.
     @discardableResult
     public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
-        try await journal.recover()
-        guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
-        let before = try await person(appearance.personID)
-        if name == nil, isListed(before) { return before }
-        // A face of a person already listed names that person if they have no name; one with a name is not
-        // renamed behind the user's back (`make-person FACE --name X` on a face of "Vladimir").
-        if let name, isListed(before), let existing = before.name, try Self.cleanName(name) != existing {
-            throw GalleryError.invalidMove("face \(face) is already with \(before.id) (\(existing)): `rename` renames that person, `move` takes the face to another")
+        try await PeopleOperationLock.shared.run {
+            try await journal.recover()
+            guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
+            let before = try await person(appearance.personID)
+            if name == nil, isListed(before) { return before }
+            // A face of a person already listed names that person if they have no name; one with a name is not
+            // renamed behind the user's back (`make-person FACE --name X` on a face of "Vladimir").
+            if let name, isListed(before), let existing = before.name, try Self.cleanName(name) != existing {
+                throw GalleryError.invalidMove("face \(face) is already with \(before.id) (\(existing)): `rename` renames that person, `move` takes the face to another")
+            }
+            var after = before
+            after.pinned = true
+            if let name { after.name = try Self.cleanName(name) ?? before.name }
+            guard after != before else { return before }
+            try await journal.perform(PeopleOperation(
+                kind: .makePerson, automatic: false, at: clock.now(), summary: "made \(before.id) a person", changes: [.person(before: before, after: after)]))
+            return try await person(before.id)
         }
-        var after = before
-        after.pinned = true
-        if let name { after.name = try Self.cleanName(name) ?? before.name }
-        guard after != before else { return before }
-        try await journal.perform(PeopleOperation(
-            kind: .makePerson, automatic: false, at: clock.now(), summary: "made \(before.id) a person", changes: [.person(before: before, after: after)]))
-        return try await person(before.id)
     }
 
     /// The journal of people operations, newest first (``PeopleOperation``).
@@ -255,7 +263,9 @@ public struct Gallery: Sendable {
     /// Forgetting a person is a privacy erase and is not in the journal.
     @discardableResult
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
-        try await journal.undo(id)
+        try await PeopleOperationLock.shared.run {
+            try await journal.undo(id)
+        }
     }
 
     /// Deletes a photo from the gallery: its faces leave the index, its thumbnails and appearances go, the
@@ -283,20 +293,22 @@ public struct Gallery: Sendable {
     /// read of the whole journal and a write per operation that named them.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
-        try await journal.recover()
-        let forgotten = try await person(id)
-        let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
-        var faces = Set<FaceID>()
-        while true {
-            let page = try await metadata.appearances(ofPerson: id, page: PageRequest(limit: 100))
-            guard !page.items.isEmpty else { break }
-            try await removal.remove(page.items)
-            faces.formUnion(page.items.map(\.faceID))
-            try await detach(Set(page.items.map(\.faceID)), fromPhotos: Set(page.items.map(\.photoID)))
-            if try await metadata.person(id) == nil { break }
+        try await PeopleOperationLock.shared.run {
+            try await journal.recover()
+            let forgotten = try await person(id)
+            let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
+            var faces = Set<FaceID>()
+            while true {
+                let page = try await metadata.appearances(ofPerson: id, page: PageRequest(limit: 100))
+                guard !page.items.isEmpty else { break }
+                try await removal.remove(page.items)
+                faces.formUnion(page.items.map(\.faceID))
+                try await detach(Set(page.items.map(\.faceID)), fromPhotos: Set(page.items.map(\.photoID)))
+                if try await metadata.person(id) == nil { break }
+            }
+            try await eraseFromJournal(forgotten, faces: faces)
+            return faces.count
         }
-        try await eraseFromJournal(forgotten, faces: faces)
-        return faces.count
     }
 
     /// What would still name a forgotten person: their names (and those of the people merged into them) in the

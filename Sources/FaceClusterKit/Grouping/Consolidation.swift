@@ -142,7 +142,17 @@ public struct Consolidation: Sendable {
         return members
     }
 
+    /// One group of linked faces regrouped, under ``PeopleOperationLock``: from reading its people to journaling
+    /// the changes, no other people operation of this process runs.
     private func consolidate(_ faces: [FaceID], into report: inout Report) async throws {
+        report = try await PeopleOperationLock.shared.run { [report] in
+            var report = report
+            try await consolidateNow(faces, into: &report)
+            return report
+        }
+    }
+
+    private func consolidateNow(_ faces: [FaceID], into report: inout Report) async throws {
         let appearances = try await metadata.appearances(ofFaces: faces)
         let grouped = faces.filter { appearances[$0] != nil }
         guard !grouped.isEmpty else { return }

@@ -465,4 +465,36 @@ struct CorrectionsTests {
         #expect(try JSONDecoder().decode([PeopleOperation.Change].self, from: Data(written.utf8)) == [.cannotLinks([FacePair(x, y)]), .cannotLinksRemoved([FacePair(x, y)])])
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(PeopleOperation.Change.self, from: Data(#"{"move":{"face":"f_1"},"merge":{}}"#.utf8)) }
     }
+
+    @Test("people operations sent at once through one gallery run one at a time: opposite merges leave one person, a rename sent 20 times is journaled once, and the library stays consistent",
+          arguments: LibraryRepairTests.Store.available)
+    func concurrentOperations(_ store: LibraryRepairTests.Store) async throws {
+        let (harness, reports) = try await Self.library(store)
+        let gallery = harness.gallery
+        let (bob, carol) = (try await Self.person(of: reports[3].faceIDs[0], harness), try await Self.person(of: reports[4].faceIDs[0], harness))
+        var theirs: [FaceID] = []
+        for face in reports.flatMap(\.faceIDs) where [bob, carol].contains(try await Self.person(of: face, harness)) { theirs.append(face) }
+        try #require(theirs.count == 3, "Bob's two faces and Carol's one")
+        let operations = try await gallery.history(page: PageRequest(limit: 100)).items.count
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<10 {
+                group.addTask { _ = try? await index % 2 == 0 ? gallery.merge(carol, into: bob) : gallery.merge(bob, into: carol) }
+            }
+        }
+        // A merged person's id keeps resolving to the one it was merged into.
+        var survivors: [PersonID: Person] = [:]
+        for id in [bob, carol] { if let person = try? await gallery.person(id) { survivors[person.id] = person } }
+        try #require(survivors.count == 1, "one of the two is left: \(survivors.keys.sorted())")
+        let survivor = try #require(survivors.values.first)
+        #expect(survivor.faceCount == 3)
+        for face in theirs {
+            #expect(try await Self.person(of: face, harness) == survivor.id)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { _ = try? await gallery.rename(survivor.id, to: "Bob and Carol") } }
+        }
+        let history = try await gallery.history(page: PageRequest(limit: 100)).items
+        #expect(history.count == operations + 2, "one merge and one rename: \(history.map(\.summary))")
+        #expect(try await LibraryRepair(pipeline: harness.pipeline()).run(dryRun: true).isClean)
+    }
 }
