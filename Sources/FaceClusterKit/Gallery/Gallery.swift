@@ -198,7 +198,7 @@ public struct Gallery: Sendable {
             let targetID: PersonID
             if let target {
                 let into = try await person(target)
-                guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s") }
+                guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s: nothing to move") }
                 var confirmed = into
                 confirmed.pinned = true
                 changes.append(.person(before: into, after: confirmed))
@@ -241,7 +241,7 @@ public struct Gallery: Sendable {
             // A face of a person already listed names that person if they have no name; one with a name is not
             // renamed behind the user's back (`make-person FACE --name X` on a face of "Vladimir").
             if let name, isListed(before), let existing = before.name, try Self.cleanName(name) != existing {
-                throw GalleryError.invalidMove("face \(face) is already with \(before.id) (\(existing)): `rename` renames that person, `move` takes the face to another")
+                throw GalleryError.invalidMove("cannot make a person of face \(face): it is already with \(before.id) (\(existing)); `rename` renames that person, `move` takes the face to another")
             }
             var after = before
             after.pinned = true
@@ -441,6 +441,7 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
     case photoBusy(PhotoID)
     case invalidName(String)
     case invalidMerge(String)
+    /// A move, or a make-person, that cannot be done: the reason is the whole message.
     case invalidMove(String)
     case faceNotFound(FaceID)
 
@@ -451,7 +452,7 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
         case .photoBusy(let id): "photo \(id) is being processed; try again shortly"
         case .invalidName(let reason): "invalid name: \(reason)"
         case .invalidMerge(let reason): "invalid merge: \(reason)"
-        case .invalidMove(let reason): "invalid move: \(reason)"
+        case .invalidMove(let reason): reason
         case .faceNotFound(let id): "no face \(id)"
         }
     }
