@@ -67,7 +67,11 @@ public struct HEIFDecoder: PhotoDecoder {
             guard Self.keepsPlanes(handle) else { return nil }
             if let grid = HEIFGridTiles.layout(of: data),
                grid.displayed == (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle))) {
-                return try HEIFGridTiles.decode(data, layout: grid)
+                do {
+                    return try HEIFGridTiles.decode(data, layout: grid)
+                } catch HEIFGridTiles.NotAssembledHere.tileFormat {
+                    // Tiles of another chroma format or depth than the header said: libheif converts them.
+                }
             }
             var image: OpaquePointer?
             try Self.check(heif_decode_image(handle, &image, heif_colorspace_YCbCr, heif_chroma_420, nil))
@@ -109,6 +113,9 @@ public struct HEIFDecoder: PhotoDecoder {
     }
 
     private func withPrimaryImage<T>(_ data: Data, _ body: (OpaquePointer) throws -> T) throws -> T {
+        if let meta = HEIFGrid.Meta(data), meta.derivesFromItself {
+            throw ImageError.corrupt(detail: "the HEIC's primary image is derived from itself")
+        }
         guard let context = heif_context_alloc() else { throw ImageError.overBudget(detail: "libheif could not allocate a context") }
         defer { heif_context_free(context) }
         return try data.withUnsafeBytes { bytes in

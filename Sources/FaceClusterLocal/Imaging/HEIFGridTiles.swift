@@ -60,11 +60,11 @@ enum HEIFGridTiles {
     /// The layout of `data`'s primary grid, or `nil` when it is not one assembled here (see the type's notes).
     static func layout(of data: Data) -> Layout? {
         guard let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data),
-              let iref = meta.child("iref"), let iprp = meta.child("iprp"),
+              let iprp = meta.child("iprp"),
               let ipco = HEIFGrid.box("ipco", in: meta.bytes, from: iprp.start, to: iprp.end),
               let ipma = HEIFGrid.box("ipma", in: meta.bytes, from: iprp.start, to: iprp.end),
               let associations = associations(ipma, in: meta.bytes),
-              let tileIDs = references("dimg", from: meta.primary, iref: iref, in: meta.bytes)
+              let tileIDs = meta.references("dimg")[meta.primary]
         else { return nil }
         let (bytes, types, locations) = (meta.bytes, meta.types, meta.locations)
         let (rows, columns, width, height) = grid
@@ -104,7 +104,7 @@ enum HEIFGridTiles {
             }
             guard let configuration, let size, size.width > 0, size.height > 0, size.width <= 8192, size.height <= 8192,
                   size.width % 2 == 0, size.height % 2 == 0, tileSize == nil || tileSize! == size,
-                  !configuration.extents.contains(where: { $0.length <= 0 })
+                  !configuration.extents.isEmpty, !configuration.extents.contains(where: { $0.length <= 0 })
             else { return nil }
             tileSize = size
             tiles.append(configuration)
@@ -116,23 +116,30 @@ enum HEIFGridTiles {
         return Layout(rows: rows, columns: columns, width: width, height: height, turns: turns, tileWidth: tileSize.width, tileHeight: tileSize.height, tiles: tiles)
     }
 
-    /// Decodes every tile of `layout` from `data` into planes of the displayed size.
+    /// Thrown by ``decode(_:layout:)`` for tiles that are valid but not 8-bit 4:2:0 (their `hvcC` said they were):
+    /// the caller leaves the photo to libheif.
+    enum NotAssembledHere: Error { case tileFormat }
+
+    /// Decodes every tile of `layout` from `data` into planes of the displayed size. The first tile that fails
+    /// stops the others (a crafted grid of 192 references to one 4,000 × 4,000 tile took 44 s of CPU before).
+    /// - Throws: ``NotAssembledHere/tileFormat``, or ``ImageError/truncated`` (a tile past the end of the
+    ///   file), ``ImageError/damaged(detail:)`` (libde265 refused a tile, warned about it, or gave a picture of
+    ///   another size than the tiles' `ispe`).
     /// - Throws: ``ImageError/truncated`` (a tile past the end of the file), ``ImageError/damaged(detail:)``
     ///   (libde265 refused a tile, warned about it, or gave no 8-bit 4:2:0 picture of its size).
     static func decode(_ data: Data, layout: Layout) throws -> YCbCrImage {
         let (width, height) = layout.displayed
         let planes = Planes(width: width, height: height)
-        let failures = Mutex<[(Int, ImageError)]>([])
+        let failures = Mutex<[(Int, any Error)]>([])
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             // Read by every thread, and alive until concurrentPerform returns.
             let file = UncheckedSendable(bytes)
             DispatchQueue.concurrentPerform(iterations: layout.tiles.count) { index in
+                guard failures.withLock({ $0.isEmpty }) else { return }
                 do {
                     try decodeTile(index, of: layout, file: file.value, into: planes)
-                } catch let error as ImageError {
-                    failures.withLock { $0.append((index, error)) }
                 } catch {
-                    failures.withLock { $0.append((index, .damaged(detail: "HEIC tile \(index + 1): \(error)"))) }
+                    failures.withLock { $0.append((index, error)) }
                 }
             }
         }
@@ -157,15 +164,19 @@ enum HEIFGridTiles {
         }
         for extent in tile.extents {
             guard extent.offset >= 0, extent.length <= file.count, extent.offset <= file.count - extent.length else { throw ImageError.truncated }
-            var at = extent.offset
-            let end = extent.offset + extent.length
-            while at < end {
-                guard at + tile.lengthSize <= end else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit's length is cut") }
+        }
+        // The coded data: its one extent where it lies, several joined (a NAL unit may straddle two).
+        let joined: [UInt8]? = tile.extents.count == 1 ? nil : tile.extents.flatMap { Array(file[$0.offset..<$0.offset + $0.length]) }
+        try withCodedData(joined, or: UnsafeRawBufferPointer(rebasing: file[tile.extents[0].offset..<tile.extents[0].offset + tile.extents[0].length])) { coded in
+            var at = 0
+            while at < coded.count {
+                guard at + tile.lengthSize <= coded.count else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit's length is cut") }
                 var length = 0
-                for byte in 0..<tile.lengthSize { length = length << 8 | Int(file[at + byte]) }
+                for byte in 0..<tile.lengthSize { length = length << 8 | Int(coded[at + byte]) }
                 at += tile.lengthSize
-                guard length > 0, length <= end - at else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit runs past its tile") }
-                try check(de265_push_NAL(decoder, file.baseAddress! + at, Int32(length), 0, nil))
+                guard length > 0 else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit of no bytes") }
+                guard length <= coded.count - at else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): a NAL unit runs past its tile") }
+                try check(de265_push_NAL(decoder, coded.baseAddress! + at, Int32(length), 0, nil))
                 at += length
             }
         }
@@ -187,11 +198,13 @@ enum HEIFGridTiles {
             warning = de265_get_warning(decoder)
         }
         guard let picture else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): no picture decoded") }
-        guard de265_get_chroma_format(picture) == de265_chroma_420,
-              (0..<3).allSatisfy({ de265_get_bits_per_pixel(picture, $0) == 8 }),
-              de265_get_image_width(picture, 0) >= layout.tileWidth, de265_get_image_height(picture, 0) >= layout.tileHeight,
+        guard de265_get_chroma_format(picture) == de265_chroma_420, (0..<3).allSatisfy({ de265_get_bits_per_pixel(picture, $0) == 8 })
+        else { throw NotAssembledHere.tileFormat }
+        guard de265_get_image_width(picture, 0) == layout.tileWidth, de265_get_image_height(picture, 0) == layout.tileHeight,
               de265_get_image_width(picture, 1) >= layout.tileWidth / 2, de265_get_image_height(picture, 1) >= layout.tileHeight / 2
-        else { throw ImageError.damaged(detail: "HEIC tile \(index + 1): not an 8-bit 4:2:0 picture of \(layout.tileWidth)×\(layout.tileHeight)") }
+        else {
+            throw ImageError.damaged(detail: "HEIC tile \(index + 1): a picture of \(de265_get_image_width(picture, 0))×\(de265_get_image_height(picture, 0)), its ispe says \(layout.tileWidth)×\(layout.tileHeight)")
+        }
         let (row, column) = (index / layout.columns, index % layout.columns)
         for channel in 0..<3 {
             var stride: Int32 = 0
@@ -206,6 +219,10 @@ enum HEIFGridTiles {
                 source, stride: Int(stride), at: (column * tileWidth, row * tileHeight), size: (tileWidth, tileHeight),
                 grid: (gridWidth, gridHeight), turns: layout.turns, into: target, stride: chroma ? planes.chromaStride : planes.lumaStride)
         }
+    }
+
+    private static func withCodedData(_ joined: [UInt8]?, or inPlace: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if let joined { try joined.withUnsafeBytes(body) } else { try body(inPlace) }
     }
 
     /// Copies a tile's plane, whose top-left lies at `origin` of the stored grid plane of `grid` size, to where it
@@ -282,25 +299,6 @@ enum HEIFGridTiles {
             associations[id] = indices
         }
         return associations
-    }
-
-    /// The items `from` refers to by `type` (`iref`), in order.
-    private static func references(_ type: String, from item: Int, iref: HEIFGrid.Range, in bytes: [UInt8]) -> [Int]? {
-        var reader = HEIFGrid.Reader(bytes: bytes, at: iref.start, end: iref.end)
-        guard let version = reader.byte() else { return nil }
-        let idSize = version == 0 ? 2 : 4
-        for entry in HEIFGrid.boxes(in: bytes, from: iref.start + 4, to: iref.end) where entry.type == type {
-            var box = HEIFGrid.Reader(bytes: bytes, at: entry.range.start, end: entry.range.end)
-            guard let from = box.uint(idSize), let count = box.uint(2) else { return nil }
-            guard from == item else { continue }
-            var ids: [Int] = []
-            for _ in 0..<count {
-                guard let id = box.uint(idSize) else { return nil }
-                ids.append(id)
-            }
-            return ids
-        }
-        return nil
     }
 
     /// An `hvcC`'s parameter sets and NAL length size (ISO/IEC 14496-15 §8.3.3.1).

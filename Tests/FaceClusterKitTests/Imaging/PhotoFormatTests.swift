@@ -241,6 +241,16 @@ struct PhotoFormatTests {
             guard case .damaged(let detail) = error as? ImageError else { return false }
             return detail.contains("tile 1")
         }
+        // The grid made one of its own tiles (its first `dimg` reference its own id): libheif 1.15 starts decoding
+        // threads without end on this; it is refused before libheif reads it.
+        var cycle = grid
+        let dimg = try #require(cycle.firstRange(of: Data("dimg".utf8))).upperBound
+        cycle[dimg + 4] = cycle[dimg]
+        cycle[dimg + 5] = cycle[dimg + 1]
+        #expect { try UprightImage(decoding: cycle, decoders: .local) } throws: { error in
+            guard case .corrupt(let detail) = error as? ImageError else { return false }
+            return detail.contains("derived from itself")
+        }
         // Bytes flipped inside a tile's slice data: libde265 conceals the damage and warns, so it is not a photo.
         var flipped = grid
         let third = try #require(layout.tiles.dropFirst(2).first?.extents.first)
