@@ -9,16 +9,17 @@ import Synchronization
 /// libheif 1.15 assembles a grid in planar RGB and converts it back to YCbCr for the planes ``HEIFDecoder`` keeps:
 /// about 220 MB at peak for a 48 MP photo beside the 72 MB of planes it ends with. Here each tile's HEVC goes to
 /// libde265 (the decoder libheif itself uses for HEVC) and its planes are copied where the tile lies, turned as
-/// the grid's `irot` says: the planes and one tile per thread are all that is held (`scripts/bench-local.sh`'s
-/// 48 MP HEIC: README → Performance). The tiles are decoded on every core at once (`concurrentPerform`, called
-/// from a ``BlockingWork`` thread).
+/// the grid's `irot` says: the planes and one tile per thread are all that is held (48 MP grids: 249–294 MB
+/// for the whole `ingest` against 324–395; Docs/formats.md → "Grids tile by tile"). The tiles are decoded on
+/// every core at once (`concurrentPerform`, called from a ``BlockingWork`` thread).
 ///
 /// Only the layout phones write is assembled here; ``layout(of:)`` answers `nil` for anything else and libheif
 /// decodes it: tiles `hvc1` of one size (even sides), each with an `hvcC`, all in the file's `mdat`; the grid's
 /// properties among `ispe`, `colr`, `pixi` and `irot` (so no `imir`, no `clap`, no alpha), a turned grid with an
-/// even width and height; the `meta` box within the file's first MB. Each tile must decode to 8-bit 4:2:0 of at
-/// least its `ispe` size, without a libde265 error or warning, else the photo is `damaged_image`; a tile whose
-/// bytes lie past the end of the file makes it `truncated`.
+/// even width and height; the `meta` box within the file's first MB. Each tile must decode to a picture of its
+/// `ispe` size without a libde265 error or warning, else the photo is `damaged_image`; a tile whose bytes lie
+/// past the end of the file makes it `truncated`; tiles that decode to another chroma format or depth than 8-bit
+/// 4:2:0 (though the `hvcC` said so) are left to libheif too.
 enum HEIFGridTiles {
     /// Where the grid's tiles are and how they are placed.
     struct Layout {
