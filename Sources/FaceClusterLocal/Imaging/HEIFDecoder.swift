@@ -26,14 +26,18 @@ public struct HEIFDecoder: PhotoDecoder {
 
     public var format: ImageFormat { .heic }
 
-    /// The displayed size (`ispe`, turned as libheif shows it). A primary `grid` whose own size is not that (its
-    /// sides swapped for a turned photo) is refused here, before libheif builds it at its own size (``HEIFGrid``).
+    /// The displayed size (`ispe`, cropped and turned as libheif shows it). A primary `grid` whose own size is not
+    /// that (its sides swapped for a turned photo; up to 1,024 px larger a side when a `clap` crops it) is refused
+    /// here, before libheif builds it at its own size (``HEIFGrid``).
     public func size(of data: Data) throws -> (width: Int, height: Int) {
         let (width, height) = try withPrimaryImage(data) { handle in
             (Int(heif_image_handle_get_width(handle)), Int(heif_image_handle_get_height(handle)))
         }
-        if let grid = HEIFGrid.outputSize(of: data), !(grid == (width, height) || grid == (height, width)) {
-            throw ImageError.corrupt(detail: "the HEIC grid is \(grid.width)×\(grid.height), its image \(width)×\(height)")
+        if let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data), !(grid.width == width && grid.height == height || grid.width == height && grid.height == width) {
+            func crops(_ side: Int, to displayed: Int) -> Bool { side >= displayed && side - displayed <= 1024 }
+            let cropped = meta.propertyTypes(of: meta.primary)?.contains("clap") == true
+                && (crops(grid.width, to: width) && crops(grid.height, to: height) || crops(grid.width, to: height) && crops(grid.height, to: width))
+            guard cropped else { throw ImageError.corrupt(detail: "the HEIC grid is \(grid.width)×\(grid.height), its image \(width)×\(height)") }
         }
         return (width, height)
     }

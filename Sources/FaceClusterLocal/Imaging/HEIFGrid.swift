@@ -76,6 +76,16 @@ enum HEIFGrid {
             return cycle(primary, depth: 0)
         }
 
+        /// The types of the properties associated with `item` (`ipco`, `ipma`), in order; `nil` when unreadable.
+        func propertyTypes(of item: Int) -> [String]? {
+            guard let iprp = child("iprp"), let ipco = box("ipco", in: bytes, from: iprp.start, to: iprp.end),
+                  let ipma = box("ipma", in: bytes, from: iprp.start, to: iprp.end),
+                  let indices = HEIFGrid.associations(ipma, in: bytes)?[item]
+            else { return nil }
+            let properties = boxes(in: bytes, from: ipco.start, to: ipco.end)
+            return indices.compactMap { $0 >= 1 && $0 <= properties.count ? properties[$0 - 1].type : nil }
+        }
+
         /// The first child box of `type`.
         func child(_ type: String) -> Range? { box(type, in: bytes, from: contents.start, to: contents.end) }
 
@@ -91,6 +101,28 @@ enum HEIFGrid {
             guard let width = grid.uint(size), let height = grid.uint(size) else { return nil }
             return (Int(rows) + 1, Int(columns) + 1, width, height)
         }
+    }
+
+    /// Each item's property indices (1-based into `ipco`; the essential bit dropped).
+    static func associations(_ ipma: Range, in bytes: [UInt8]) -> [Int: [Int]]? {
+        var reader = Reader(bytes: bytes, at: ipma.start, end: ipma.end)
+        guard let version = reader.byte(), reader.uint(2) != nil, let flags = reader.byte(), let count = reader.uint(4) else { return nil }
+        var associations: [Int: [Int]] = [:]
+        for _ in 0..<count {
+            guard let id = reader.uint(version < 1 ? 2 : 4), let number = reader.byte() else { return nil }
+            var indices: [Int] = []
+            for _ in 0..<number {
+                if flags & 1 == 1 {
+                    guard let value = reader.uint(2) else { return nil }
+                    indices.append(value & 0x7FFF)
+                } else {
+                    guard let value = reader.byte() else { return nil }
+                    indices.append(Int(value & 0x7F))
+                }
+            }
+            associations[id] = indices
+        }
+        return associations
     }
 
     /// Every box from `start` to `end`, in order: its type and contents.

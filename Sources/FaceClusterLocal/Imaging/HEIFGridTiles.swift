@@ -64,7 +64,7 @@ enum HEIFGridTiles {
               let iprp = meta.child("iprp"),
               let ipco = HEIFGrid.box("ipco", in: meta.bytes, from: iprp.start, to: iprp.end),
               let ipma = HEIFGrid.box("ipma", in: meta.bytes, from: iprp.start, to: iprp.end),
-              let associations = associations(ipma, in: meta.bytes),
+              let associations = HEIFGrid.associations(ipma, in: meta.bytes),
               let tileIDs = meta.references("dimg")[meta.primary]
         else { return nil }
         let (bytes, types, locations) = (meta.bytes, meta.types, meta.locations)
@@ -279,28 +279,6 @@ enum HEIFGridTiles {
     }
 
     // MARK: Boxes
-
-    /// Each item's property indices (1-based into `ipco`; the essential bit dropped).
-    private static func associations(_ ipma: HEIFGrid.Range, in bytes: [UInt8]) -> [Int: [Int]]? {
-        var reader = HEIFGrid.Reader(bytes: bytes, at: ipma.start, end: ipma.end)
-        guard let version = reader.byte(), reader.uint(2) != nil, let flags = reader.byte(), let count = reader.uint(4) else { return nil }
-        var associations: [Int: [Int]] = [:]
-        for _ in 0..<count {
-            guard let id = reader.uint(version < 1 ? 2 : 4), let number = reader.byte() else { return nil }
-            var indices: [Int] = []
-            for _ in 0..<number {
-                if flags & 1 == 1 {
-                    guard let value = reader.uint(2) else { return nil }
-                    indices.append(value & 0x7FFF)
-                } else {
-                    guard let value = reader.byte() else { return nil }
-                    indices.append(Int(value & 0x7F))
-                }
-            }
-            associations[id] = indices
-        }
-        return associations
-    }
 
     /// An `hvcC`'s parameter sets and NAL length size (ISO/IEC 14496-15 §8.3.3.1).
     private static func hvcC(_ range: HEIFGrid.Range, in bytes: [UInt8]) -> (parameterSets: [[UInt8]], lengthSize: Int)? {

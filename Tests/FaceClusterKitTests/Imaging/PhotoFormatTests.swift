@@ -227,6 +227,16 @@ struct PhotoFormatTests {
         #expect(viaLibheif.width > 0 && viaLibheif.height > 0)
     }
 
+    @Test("a grid HEIC cropped by a clap is shown cropped (by libheif), not refused as a grid larger than its image")
+    func heicGridClap() throws {
+        let cropped = try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/grid-clap", withExtension: "heic")))
+        #expect(HEIFGridTiles.layout(of: cropped) == nil, "a clap is libheif's to apply")
+        let decoder = HEIFDecoder()
+        #expect(try decoder.size(of: cropped) == (200, 100))
+        let image = try UprightImage(decoding: cropped, decoders: .local)
+        #expect(image.width == 200 && image.height == 100)
+    }
+
     @Test("a grid HEIC whose tile is damaged or cut short fails with its reason, not as a photo")
     func heicGridDamage() throws {
         let grid = try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic")))
