@@ -35,7 +35,7 @@ public struct HEIFDecoder: PhotoDecoder {
         }
         if let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data), !(grid.width == width && grid.height == height || grid.width == height && grid.height == width) {
             func crops(_ side: Int, to displayed: Int) -> Bool { side >= displayed && side - displayed <= 1024 }
-            let cropped = meta.propertyTypes(of: meta.primary)?.contains("clap") == true
+            let cropped = meta.properties(of: meta.primary)?.contains(where: { $0.type == "clap" }) == true
                 && (crops(grid.width, to: width) && crops(grid.height, to: height) || crops(grid.width, to: height) && crops(grid.height, to: width))
             guard cropped else { throw ImageError.corrupt(detail: "the HEIC grid is \(grid.width)×\(grid.height), its image \(width)×\(height)") }
         }

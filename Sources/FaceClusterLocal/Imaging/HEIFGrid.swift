@@ -20,6 +20,10 @@ enum HEIFGrid {
         let primary: Int
         let types: [Int: String]
         let locations: [Int: Location]
+        /// The item properties (`ipco`), in order; empty when the file has none that can be read.
+        let properties: [(type: String, range: Range)]
+        /// Each item's property indices into ``properties``, 1-based (`ipma`).
+        let associations: [Int: [Int]]
 
         init?(_ data: Data) {
             bytes = [UInt8](data.prefix(1 << 20))
@@ -36,6 +40,18 @@ enum HEIFGrid {
                   let types = HEIFGrid.itemTypes(iinf, in: bytes), let locations = HEIFGrid.locations(iloc, in: bytes)
             else { return nil }
             (self.primary, self.types, self.locations) = (primary, types, locations)
+            let (bytes, contents) = (self.bytes, self.contents)
+            let iprp = HEIFGrid.box("iprp", in: bytes, from: contents.start, to: contents.end)
+            let ipco = iprp.flatMap { HEIFGrid.box("ipco", in: bytes, from: $0.start, to: $0.end) }
+            let ipma = iprp.flatMap { HEIFGrid.box("ipma", in: bytes, from: $0.start, to: $0.end) }
+            properties = ipco.map { HEIFGrid.boxes(in: bytes, from: $0.start, to: $0.end) } ?? []
+            associations = ipma.flatMap { HEIFGrid.associations($0, in: bytes) } ?? [:]
+        }
+
+        /// The properties associated with `item`, in order; `nil` when it has none or an index is out of range.
+        func properties(of item: Int) -> [(type: String, range: Range)]? {
+            guard let indices = associations[item], indices.allSatisfy({ $0 >= 1 && $0 <= properties.count }) else { return nil }
+            return indices.map { properties[$0 - 1] }
         }
 
         /// Every item's references of `type` (`iref`), in order, by the item referring.
@@ -74,16 +90,6 @@ enum HEIFGrid {
                 return false
             }
             return cycle(primary, depth: 0)
-        }
-
-        /// The types of the properties associated with `item` (`ipco`, `ipma`), in order; `nil` when unreadable.
-        func propertyTypes(of item: Int) -> [String]? {
-            guard let iprp = child("iprp"), let ipco = box("ipco", in: bytes, from: iprp.start, to: iprp.end),
-                  let ipma = box("ipma", in: bytes, from: iprp.start, to: iprp.end),
-                  let indices = HEIFGrid.associations(ipma, in: bytes)?[item]
-            else { return nil }
-            let properties = boxes(in: bytes, from: ipco.start, to: ipco.end)
-            return indices.compactMap { $0 >= 1 && $0 <= properties.count ? properties[$0 - 1].type : nil }
         }
 
         /// The first child box of `type`.
@@ -223,22 +229,7 @@ enum HEIFGrid {
 
     /// The first box of `type` among the boxes from `start` to `end`.
     static func box(_ type: String, in bytes: [UInt8], from start: Int, to end: Int) -> Range? {
-        var at = start
-        while at + 8 <= end {
-            var reader = Reader(bytes: bytes, at: at, end: end)
-            guard var size = reader.uint(4), let name = reader.fourCC() else { return nil }
-            var header = 8
-            if size == 1 {
-                guard let large = reader.uint(8) else { return nil }
-                (size, header) = (large, 16)
-            } else if size == 0 {
-                size = end - at
-            }
-            guard size >= header, at + size <= end else { return nil }
-            if name == type { return Range(start: at + header, end: at + size) }
-            at += size
-        }
-        return nil
+        boxes(in: bytes, from: start, to: end).first { $0.type == type }?.range
     }
 
     /// Big-endian reads that answer `nil` past the end.

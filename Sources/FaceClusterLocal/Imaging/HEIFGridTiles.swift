@@ -60,24 +60,18 @@ enum HEIFGridTiles {
 
     /// The layout of `data`'s primary grid, or `nil` when it is not one assembled here (see the type's notes).
     static func layout(of data: Data) -> Layout? {
-        guard let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data),
-              let iprp = meta.child("iprp"),
-              let ipco = HEIFGrid.box("ipco", in: meta.bytes, from: iprp.start, to: iprp.end),
-              let ipma = HEIFGrid.box("ipma", in: meta.bytes, from: iprp.start, to: iprp.end),
-              let associations = HEIFGrid.associations(ipma, in: meta.bytes),
-              let tileIDs = meta.references("dimg")[meta.primary]
+        guard let meta = HEIFGrid.Meta(data), let grid = meta.grid(in: data), let tileIDs = meta.references("dimg")[meta.primary],
+              let primaryProperties = meta.properties(of: meta.primary)
         else { return nil }
         let (bytes, types, locations) = (meta.bytes, meta.types, meta.locations)
         let (rows, columns, width, height) = grid
-        let properties = HEIFGrid.boxes(in: bytes, from: ipco.start, to: ipco.end)
 
         // The grid's properties and its turn.
-        guard let gridAssociated = associations[meta.primary] else { return nil }
         var turns = 0
-        for index in gridAssociated {
-            guard index >= 1, index <= properties.count, gridProperties.contains(properties[index - 1].type) else { return nil }
-            if properties[index - 1].type == "irot" {
-                guard let angle = bytes[safe: properties[index - 1].range.start] else { return nil }
+        for property in primaryProperties {
+            guard gridProperties.contains(property.type) else { return nil }
+            if property.type == "irot" {
+                guard let angle = bytes[safe: property.range.start] else { return nil }
                 turns = Int(angle & 3)
             }
         }
@@ -86,16 +80,16 @@ enum HEIFGridTiles {
         // The tiles: one size, an hvcC each, coded data in the file.
         var tiles: [Tile] = []
         var tileSize: (width: Int, height: Int)?
+        var configurations: [Int: (parameterSets: [[UInt8]], lengthSize: Int)] = [:]  // by hvcC, often one for all tiles
         for id in tileIDs {
-            guard types[id] == "hvc1", let associated = associations[id], let location = locations[id], location.method == 0 else { return nil }
+            guard types[id] == "hvc1", let associated = meta.properties(of: id), let location = locations[id], location.method == 0 else { return nil }
             var configuration: Tile?
             var size: (width: Int, height: Int)?
-            for index in associated {
-                guard index >= 1, index <= properties.count else { return nil }
-                let property = properties[index - 1]
+            for property in associated {
                 guard tileProperties.contains(property.type) else { return nil }
                 if property.type == "hvcC" {
-                    guard configuration == nil, let parsed = hvcC(property.range, in: bytes) else { return nil }
+                    guard configuration == nil, let parsed = configurations[property.range.start] ?? hvcC(property.range, in: bytes) else { return nil }
+                    configurations[property.range.start] = parsed
                     configuration = Tile(parameterSets: parsed.parameterSets, lengthSize: parsed.lengthSize, extents: location.extents)
                 } else if property.type == "ispe" {
                     var ispe = HEIFGrid.Reader(bytes: bytes, at: property.range.start + 4, end: property.range.end)
@@ -126,8 +120,6 @@ enum HEIFGridTiles {
     /// - Throws: ``NotAssembledHere/tileFormat``, or ``ImageError/truncated`` (a tile past the end of the
     ///   file), ``ImageError/damaged(detail:)`` (libde265 refused a tile, warned about it, or gave a picture of
     ///   another size than the tiles' `ispe`).
-    /// - Throws: ``ImageError/truncated`` (a tile past the end of the file), ``ImageError/damaged(detail:)``
-    ///   (libde265 refused a tile, warned about it, or gave no 8-bit 4:2:0 picture of its size).
     static func decode(_ data: Data, layout: Layout) throws -> YCbCrImage {
         let (width, height) = layout.displayed
         let planes = Planes(width: width, height: height)
