@@ -44,14 +44,15 @@ let package = Package(
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CHEIF", providers: [.apt(["libheif-dev", "libde265-dev"])]),
+        .target(name: "CMappedFile"),
         .target(
             name: "CJPEGRegion",
-            dependencies: ["CTurboJPEG"]
+            dependencies: ["CTurboJPEG", "CMappedFile"]
         ),
         .target(
             name: "FaceClusterKit",
             dependencies: [
-                "CTurboJPEG", "CJPEGRegion", "CPNG", "CWebP",
+                "CTurboJPEG", "CJPEGRegion", "CMappedFile", "CPNG", "CWebP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

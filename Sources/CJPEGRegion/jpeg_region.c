@@ -8,6 +8,7 @@
 #include <string.h>
 #include <jpeglib.h>
 #include <jerror.h>
+#include "mapped_file.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -85,12 +86,72 @@ static void rgb_from_cmyk(const unsigned char *cmyk, JDIMENSION count, int inver
     }
 }
 
+/// The encoded photo handed to libjpeg a window at a time (jpeg_mem_src hands it all at once), releasing the
+/// pages behind each window when the bytes are a registered file mapping (fck_release_pages): libjpeg reads
+/// its input once, front to back, so a mapped photo never becomes resident as a whole.
+typedef struct {
+    struct jpeg_source_mgr manager;
+    const JOCTET *data;
+    size_t size;
+    size_t handed;    // bytes handed to libjpeg so far (the end of the current window)
+    size_t released;  // bytes before this were released
+} window_source;
+
+enum { source_window = 1 << 20 };
+
+static void window_init(j_decompress_ptr info) { (void)info; }
+
+static boolean window_fill(j_decompress_ptr info) {
+    static const JOCTET end_of_image[2] = {0xFF, JPEG_EOI};
+    window_source *source = (window_source *)info->src;
+    // A source that never suspends is asked for more only once libjpeg has used every byte handed to it.
+    fck_release_pages(source->data + source->released, source->data + source->handed);
+    source->released = source->handed;
+    if (source->handed >= source->size) {
+        WARNMS(info, JWRN_JPEG_EOF);  // as jpeg_mem_src does: a fake end of image
+        source->manager.next_input_byte = end_of_image;
+        source->manager.bytes_in_buffer = 2;
+        return TRUE;
+    }
+    size_t count = source->size - source->handed < source_window ? source->size - source->handed : source_window;
+    source->manager.next_input_byte = source->data + source->handed;
+    source->manager.bytes_in_buffer = count;
+    source->handed += count;
+    return TRUE;
+}
+
+static void window_skip(j_decompress_ptr info, long count) {
+    struct jpeg_source_mgr *manager = info->src;
+    if (count <= 0) return;
+    while (count > (long)manager->bytes_in_buffer) {
+        count -= (long)manager->bytes_in_buffer;
+        (void)(*manager->fill_input_buffer)(info);
+    }
+    manager->next_input_byte += count;
+    manager->bytes_in_buffer -= (size_t)count;
+}
+
+static void window_term(j_decompress_ptr info) { (void)info; }
+
+static void window_src(j_decompress_ptr info, window_source *source, const unsigned char *data, size_t size) {
+    memset(source, 0, sizeof *source);
+    source->data = data;
+    source->size = size;
+    source->manager.init_source = window_init;
+    source->manager.fill_input_buffer = window_fill;
+    source->manager.skip_input_data = window_skip;
+    source->manager.resync_to_restart = jpeg_resync_to_restart;
+    source->manager.term_source = window_term;
+    info->src = &source->manager;
+}
+
 int fck_decode_region(const unsigned char *data, size_t size, const fck_region_request *request,
                       unsigned char *pixels, size_t capacity, fck_region_result *result) {
     struct jpeg_decompress_struct info;
     unsigned char *volatile scanline = NULL;  // a row to turn or to convert from CMYK, freed on every way out
     error_handler errors;
     progress_handler progress;
+    window_source source;
     memset(result, 0, sizeof *result);
     info.err = jpeg_std_error(&errors.manager);
     errors.manager.error_exit = on_error;
@@ -107,7 +168,7 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     jpeg_create_decompress(&info);
     if (request->max_memory > 0) info.mem->max_memory_to_use = request->max_memory;
     info.progress = &progress.manager;
-    jpeg_mem_src(&info, data, (unsigned long)size);
+    window_src(&info, &source, data, size);
     jpeg_read_header(&info, TRUE);
     info.scale_num = (unsigned int)request->scale_num;
     info.scale_denom = (unsigned int)request->scale_denom;

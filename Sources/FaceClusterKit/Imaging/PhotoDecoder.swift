@@ -106,6 +106,7 @@ public struct PhotoDecoders: Sendable {
     static func decodeImage(_ data: Data, by decoder: any PhotoDecoder, pixelLimit: Int, budget: DecodeBudget) throws -> any DecodedImage {
         let size = try checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: budget)
         let full = try decoder.decodeImage(data)
+        try MappedFile.checkIntact(data)
         guard full.width == size.width, full.height == size.height else {
             throw ImageError.corrupt(detail: "the \(decoder.format.rawValue) header says \(size.width)×\(size.height), the pixels are \(full.width)×\(full.height)")
         }

@@ -42,7 +42,9 @@ enum TurboJPEG {
     /// A file cut short is reported either way: libjpeg notices inside the bands, the end marker check after
     /// them. Progressive images with more than 500 scans are refused; data libjpeg reports as damaged (a
     /// corrupt-data warning) is ``ImageError/damaged(detail:)``; more than ``memoryLimit`` is
-    /// ``ImageError/overBudget(detail:)``.
+    /// ``ImageError/overBudget(detail:)``; a mapped file cut short while it was read (``MappedFile``) is
+    /// ``ImageError/changedWhileRead``. libjpeg reads `data` a megabyte at a time and releases a mapped file's
+    /// pages behind it.
     ///
     /// With an `orientation` other than `.up` (only for the whole image: no `columns`, no `bands`), the result is
     /// the image as displayed. Each decoded row is written straight to where it is displayed, so the photo is
@@ -80,6 +82,7 @@ enum TurboJPEG {
             }
             initialized = status == 0 ? Int(result.width) * Int(result.height) * Int(result.components) : 0
         }
+        try MappedFile.checkIntact(data)
         let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard status == 0 else {
             if message.contains("Backing store") || message.contains("Insufficient memory") {

@@ -29,9 +29,17 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     /// The decoders for formats other than JPEG.
     public var decoders: PhotoDecoders
 
+    /// Where pixels the local engine handed off are taken from: the process's (a test's own).
+    let handOffs: RecentlyDecoded
+
     public init(pixelLimit: Int = 100_000_000, decoders: PhotoDecoders = .standard) {
+        self.init(pixelLimit: pixelLimit, decoders: decoders, handOffs: .shared)
+    }
+
+    init(pixelLimit: Int, decoders: PhotoDecoders, handOffs: RecentlyDecoded) {
         self.pixelLimit = pixelLimit
         self.decoders = decoders
+        self.handOffs = handOffs
     }
 
     public func imageInfo(of data: Data) throws -> ImageInfo {
@@ -54,6 +62,10 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
         guard !boxes.isEmpty else { return [] }
         if let decoder = try decoders.decoder(for: data) { return try thumbnails(of: data, by: decoder, boxes: boxes, spec: spec) }
         let plan = try plan(for: data, boxes: boxes, size: spec.size, margin: spec.margin)
+        if let upright = handOffs.take(
+            for: data, pixelLimit: pixelLimit, budget: DecodeBudget(), minimumScale: Double(plan.factor.num) / Double(plan.factor.denom)) {
+            return try Self.thumbnails(of: upright, boxes: boxes, spec: spec)
+        }
         let decoded = try plan.decode(data)
         return try plan.regions.map { region in
             let local = (x: region.x - Double(decoded.xOffset), y: region.y, width: region.width, height: region.height)
@@ -64,10 +76,16 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
 
     /// A format decoded whole: each crop is resampled from the decoded image (RGB, or YCbCr planes turned into
     /// RGB only inside the crop, at a power-of-two reduction that keeps twice the thumbnail's size), or from the
-    /// planes the local engine handed off for the same bytes (``RecentlyDecoded``).
+    /// planes the local engine handed off for the same bytes (``RecentlyDecoded``). A JPEG is cut the same way
+    /// from the image the engine handed off when it is at least as large as the scale this cut would decode at.
     private func thumbnails(of data: Data, by decoder: any PhotoDecoder, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
-        let decoded = try RecentlyDecoded.shared.take(for: data, pixelLimit: pixelLimit, budget: DecodeBudget())
+        let decoded = try handOffs.take(for: data, pixelLimit: pixelLimit, budget: DecodeBudget())
             ?? PhotoDecoders.decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
+        return try Self.thumbnails(of: decoded, boxes: boxes, spec: spec)
+    }
+
+    /// Each face cut from `decoded`, the photo upright (at any scale).
+    private static func thumbnails(of decoded: any DecodedImage, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
         let crops = Self.crops(for: boxes, width: Double(decoded.width), height: Double(decoded.height), margin: spec.margin)
         return try crops.map { crop in
             try TurboJPEG.encode(decoded.resampled(region: (crop.x, crop.y, crop.side, crop.side), toWidth: spec.size, height: spec.size), quality: spec.quality)

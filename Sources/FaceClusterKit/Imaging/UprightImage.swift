@@ -153,22 +153,30 @@ public final class PhotoPixels: Sendable {
         return decoder.peakMemory(of: data, width: size.width, height: size.height)
     }
 
-    /// Hands the kept planes, if any, to the thumbnail cut that follows for the same bytes (``RecentlyDecoded``):
-    /// for an engine that found faces, whose thumbnails are cut next. A 48 MP HEIC is then decoded once, not
-    /// twice (about 3.5 s a decode).
-    public func handOffForThumbnails() {
-        guard let planes = decoded.withLock({ $0 }) as? YCbCrImage else { return }
-        RecentlyDecoded.shared.offer(planes, for: data, pixelLimit: pixelLimit, budget: budget)
+    /// Hands decoded pixels to the thumbnail cut that follows for the same bytes (``RecentlyDecoded``): the kept
+    /// planes, if any (a 48 MP HEIC is then decoded once, not twice: about 3.5 s a decode), else `decoded`, a
+    /// JPEG's image at its tiled pass's scale (the cut takes it when that scale is at least the one it would decode
+    /// at, so a big JPEG is not entropy-decoded a second time: a 181 MB CMYK 100 MP photo, about 2.4 s). For an
+    /// engine that found faces, whose thumbnails are cut next.
+    public func handOffForThumbnails(_ decoded: UprightImage? = nil) {
+        if let planes = self.decoded.withLock({ $0 }) as? YCbCrImage {
+            RecentlyDecoded.shared.offer(planes, scale: 1, for: data, pixelLimit: pixelLimit, budget: budget)
+        } else if decoder == nil, let decoded {
+            let buffer = PixelBuffer(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
+            RecentlyDecoded.shared.offer(buffer, scale: decoded.scale, for: data, pixelLimit: pixelLimit, budget: budget)
+        }
     }
 }
 
-/// Planes an engine handed off (``PhotoPixels/handOffForThumbnails()``), taken by the next decode of the same
+/// Pixels an engine handed off (``PhotoPixels/handOffForThumbnails(_:)``), taken by the next decode of the same
 /// bytes with the same limits (``TurboJPEGThumbnailCropper``'s): at most two (one a job of `--jobs 2`), each
 /// dropped when taken, when two newer ones came, or when it is a minute old at the next hand-off.
 final class RecentlyDecoded: Sendable {
     private struct Entry {
         var data: Data
-        var planes: YCbCrImage
+        var image: any DecodedImage
+        /// The image's size as a fraction of the photo's displayed size.
+        var scale: Double
         var pixelLimit: Int
         var budget: DecodeBudget
         var since: ContinuousClock.Instant
@@ -182,22 +190,32 @@ final class RecentlyDecoded: Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func offer(_ planes: YCbCrImage, for data: Data, pixelLimit: Int, budget: DecodeBudget) {
+    /// `image` is the photo upright at `scale` of its displayed size.
+    func offer(_ image: any DecodedImage, scale: Double, for data: Data, pixelLimit: Int, budget: DecodeBudget) {
         let now = ContinuousClock.now
         entries.withLock { entries in
             entries.removeAll { now - $0.since > .seconds(60) }
-            entries.append(Entry(data: data, planes: planes, pixelLimit: pixelLimit, budget: budget, since: now))
+            entries.append(Entry(data: data, image: image, scale: scale, pixelLimit: pixelLimit, budget: budget, since: now))
             if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         }
     }
 
-    /// The planes handed off for `data` (compared byte for byte, about 5 ms for 48 MB), removed.
-    func take(for data: Data, pixelLimit: Int, budget: DecodeBudget) -> YCbCrImage? {
+    /// The image handed off for `data`, removed; `nil` when there is none or it is smaller than `minimumScale`
+    /// of the displayed photo (then it is dropped). The same bytes are recognised by their address (the
+    /// pipeline hands one `Data` to the engine and the cropper) or compared byte for byte (about 5 ms for 48 MB).
+    func take(for data: Data, pixelLimit: Int, budget: DecodeBudget, minimumScale: Double = 1) -> (any DecodedImage)? {
         entries.withLock { entries in
             guard let index = entries.firstIndex(where: {
-                $0.data.count == data.count && $0.pixelLimit == pixelLimit && $0.budget == budget && $0.data == data
+                $0.data.count == data.count && $0.pixelLimit == pixelLimit && $0.budget == budget && Self.same($0.data, data)
             }) else { return nil }
-            return entries.remove(at: index).planes
+            let entry = entries.remove(at: index)
+            return entry.scale >= minimumScale - 1e-9 ? entry.image : nil
         }
+    }
+
+    /// Byte-for-byte equality that does not read a mapped photo's pages when both are the same memory.
+    private static func same(_ a: Data, _ b: Data) -> Bool {
+        let identical = a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.baseAddress == b.baseAddress } }
+        return identical || a == b
     }
 }

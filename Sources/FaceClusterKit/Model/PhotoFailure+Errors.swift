@@ -20,7 +20,9 @@ extension PhotoFailure {
 
 extension ImageError: PhotoFailureConvertible {
     public var photoFailure: PhotoFailure {
+        if self == .changedWhileRead { return PhotoFailure(code: .contentChanged, message: description, retryable: true) }
         let code: FailureCode = switch self {
+        case .changedWhileRead: .contentChanged
         case .notAnImage: .notAnImage
         case .truncated, .corrupt: .corruptImage
         case .unsupportedFormat: .unsupportedFormat

@@ -67,6 +67,9 @@ public enum ImageError: Error, Hashable, Sendable, CustomStringConvertible {
     case unsupportedProcess(String)
     /// More memory or work to decode than one photo may take (``DecodeBudget``), refused before the work.
     case overBudget(detail: String)
+    /// The photo's file was cut short while it was being read (it was replaced or truncated in place): its
+    /// bytes are not the ones whose tag was checked. Retryable: the next run reads the new content.
+    case changedWhileRead
 
     public var description: String {
         switch self {
@@ -81,6 +84,7 @@ public enum ImageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .damaged(let detail): "the image data is damaged: \(detail)"
         case .unsupportedProcess(let process): "\(process) is not supported (only 8-bit baseline and progressive JPEG are)"
         case .overBudget(let detail): "too costly to decode: \(detail)"
+        case .changedWhileRead: "the file changed while it was being read"
         }
     }
 }

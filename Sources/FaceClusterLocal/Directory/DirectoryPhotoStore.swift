@@ -10,6 +10,8 @@ import Foundation
 ///   instead of reading the photo (re-scanning a large library must stay cheap). A file touched without
 ///   changing is therefore processed again, which changes nothing but costs its analysis.
 /// - `put` writes a temporary file and renames it, so a reader never sees half a photo.
+/// - `get` maps files of ``MappedFile/threshold`` (16 MB) or more instead of reading them, so a 100 MP photo
+///   is never resident as a whole while it is decoded (``MappedFile``); smaller files are read.
 /// - Presigned URLs are `file://` URLs; the expiry is validated like S3's but a local file needs no signature.
 /// - File reads, writes and folder walks run on ``BlockingWork/io(_:)``'s threads, not the caller's.
 public struct DirectoryPhotoStore: PhotoStore {
@@ -27,7 +29,7 @@ public struct DirectoryPhotoStore: PhotoStore {
             let url = try url(for: key)
             let info = try info(key)
             do {
-                return StoredObject(info: info, data: try Data(contentsOf: url))
+                return StoredObject(info: info, data: try MappedFile.data(contentsOf: url.path) ?? Data(contentsOf: url))
             } catch {
                 throw Self.mapped(error, key: key)
             }

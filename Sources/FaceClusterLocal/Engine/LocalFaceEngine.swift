@@ -167,13 +167,22 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     }
 
     /// Decodes and analyses `data` on ``BlockingWork``'s threads (never the caller's), with an engine of the pool.
-    func analyse(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
+    /// `digest` is ``contentDigest(_:)`` of `data` when the caller has it already.
+    func analyse(_ data: Data, digest: String? = nil, embeddings: Bool) async throws -> [Analysed] {
         guard let cache else { return try await analyseNow(data, embeddings: embeddings) }
-        let key = try await BlockingWork.run { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        let key = if let digest { digest } else { try await BlockingWork.run { Self.contentDigest(data) } }
         if let cached = cache.get(key) { return cached }
         let analysed = try await analyseNow(data, embeddings: true)
         cache.set(key, analysed)
         return analysed
+    }
+
+    /// The SHA-256 of `data` in hex, read a chunk at a time so a mapped photo's pages are released behind the
+    /// hash (``MappedFile``). The analysis cache's key and the content part of a face id.
+    static func contentDigest(_ data: Data) -> String {
+        var hasher = SHA256()
+        MappedFile.forEachChunk(of: data) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
@@ -197,11 +206,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 return (found, tiled, (width, height), fine)
             }
             var found = first
+            // A JPEG's tiled-pass image outlives the passes, for the thumbnails (15 MB more at the peak of a
+            // 100 MP photo's `ingest`, one entropy decode less: README → Performance).
+            let forThumbnails = fine
             if let tiled {
                 found += try await Self.smallFaces(
                     in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
             }
-            if !found.isEmpty { photo.handOffForThumbnails() }
+            try MappedFile.checkIntact(data)
+            if !found.isEmpty { photo.handOffForThumbnails(forThumbnails) }
             return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
         } }
     }
@@ -351,9 +364,9 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     // MARK: FaceIndex
 
     public func indexFaces(in image: ImageInput, externalImageID: String, options: FaceClusterKit.IndexOptions) async throws -> IndexedFaces {
-        let found = try await analyse(image.data, embeddings: true)
         let data = image.data
-        let content = try await BlockingWork.run { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+        let content = try await BlockingWork.run { Self.contentDigest(data) }
+        let found = try await analyse(data, digest: content, embeddings: true)
         let kept = found.prefix(options.maxFaces)
         let unindexed = found.dropFirst(options.maxFaces).map { UnindexedFace(face: $0.face, reasons: ["EXCEEDS_MAX_FACES"]) }
         let indexed = kept.enumerated().map { position, analysed in

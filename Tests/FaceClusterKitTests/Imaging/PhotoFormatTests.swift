@@ -279,13 +279,13 @@ struct PhotoFormatTests {
         let recent = RecentlyDecoded(capacity: 2)
         var other = grid
         other[other.count - 1] ^= 1  // same size, one byte apart
-        recent.offer(planes, for: grid, pixelLimit: 100_000_000, budget: DecodeBudget())
+        recent.offer(planes, scale: 1, for: grid, pixelLimit: 100_000_000, budget: DecodeBudget())
         #expect(recent.take(for: other, pixelLimit: 100_000_000, budget: DecodeBudget()) == nil)
         #expect(recent.take(for: grid, pixelLimit: 50_000_000, budget: DecodeBudget()) == nil, "a stricter limit decodes again")
         let taken = try #require(recent.take(for: grid, pixelLimit: 100_000_000, budget: DecodeBudget()))
         #expect(taken.wholeRGB().pixels == planes.wholeRGB().pixels)
         #expect(recent.take(for: grid, pixelLimit: 100_000_000, budget: DecodeBudget()) == nil, "taken once")
-        for bytes in [grid, other, Data(grid.reversed())] { recent.offer(planes, for: bytes, pixelLimit: 1, budget: DecodeBudget()) }
+        for bytes in [grid, other, Data(grid.reversed())] { recent.offer(planes, scale: 1, for: bytes, pixelLimit: 1, budget: DecodeBudget()) }
         #expect(recent.take(for: grid, pixelLimit: 1, budget: DecodeBudget()) == nil, "the oldest of three went")
         #expect(recent.take(for: other, pixelLimit: 1, budget: DecodeBudget()) != nil)
     }

@@ -143,6 +143,39 @@ struct TurboJPEGThumbnailCropperTests {
         #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.005, height: 0.01)]) == 1)
     }
 
+    @Test("a JPEG's thumbnails are cut from the image the engine handed off when it is large enough, else decoded")
+    func handedOffImage() async throws {
+        // A 1600 × 1200 photo turned by EXIF: the engine's image is upright, at half size.
+        let displayed = JPEGFactory.quadrants(width: 1600, height: 1200, box: box)
+        let jpeg = JPEGFactory.jpeg(displayed, orientation: .right)
+        let half = try UprightImage(decoding: jpeg, maximumPixels: 800 * 600)
+        #expect(half.scale == 0.5 && half.width == 800 && half.height == 600)
+        let handOffs = RecentlyDecoded(capacity: 2)
+        let cropper = TurboJPEGThumbnailCropper(pixelLimit: 100_000_000, decoders: .standard, handOffs: handOffs)
+        // The face's red quarter is made white in the handed-off image, so a thumbnail shows where it came from.
+        var marked = half.pixels
+        for y in 120..<210 { for x in 440 * 3..<540 * 3 { marked[y * 800 * 3 + x] = 255 } }
+        let image = PixelBuffer(width: 800, height: 600, pixels: marked)
+        // The face's crop is 480 × 1.5 = 720 displayed px: 1/4 would do, so the half-size image is used.
+        handOffs.offer(image, scale: 0.5, for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget())
+        let fromHandOff = JPEGFactory.decode(try #require(try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec()).first))
+        #expect(fromHandOff.width == 160)
+        #expect(handOffs.take(for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget()) == nil, "taken")
+        // A tiny face needs the full scale: the half-size image is dropped and the photo decoded.
+        let small = BoundingBox(left: 0.6, top: 0.6, width: 0.05, height: 0.05)
+        handOffs.offer(image, scale: 0.5, for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget())
+        _ = try await cropper.thumbnails(of: jpeg, boxes: [small], spec: ThumbnailSpec())
+        #expect(handOffs.take(for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget(), minimumScale: 0) == nil, "dropped")
+        // Without a hand-off the same face comes from the decode, and matches the hand-off's unmarked pixels.
+        // Without a hand-off the face comes from the decode (red where the hand-off was made white).
+        expectQuadrants(try #require(try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec()).first), "decoded")
+        let topLeft = JPEGFactory.meanColour(fromHandOff, x: 58, y: 58)
+        #expect(JPEGFactory.close(topLeft, to: [255, 255, 255], tolerance: 20), "the hand-off's white quarter: \(topLeft)")
+        for (x, y, colour) in [(102, 58, JPEGFactory.Colour.green), (58, 102, JPEGFactory.Colour.blue), (102, 102, JPEGFactory.Colour.yellow)] {
+            #expect(JPEGFactory.close(JPEGFactory.meanColour(fromHandOff, x: x, y: y), to: colour), "upright and in place at \(x), \(y)")
+        }
+    }
+
     @Test("boxes outside 0…1 are clamped, and crops stay square inside the photo")
     func edges() async throws {
         let displayed = JPEGFactory.quadrants(width: 640, height: 480, box: BoundingBox(left: 0, top: 0, width: 0.2, height: 0.25))

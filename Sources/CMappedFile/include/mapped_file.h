@@ -1,0 +1,26 @@
+#ifndef FACECLUSTER_MAPPED_FILE_H
+#define FACECLUSTER_MAPPED_FILE_H
+
+#include <stddef.h>
+
+/// Maps the first `size` bytes of the open file `fd` read-only (MAP_PRIVATE) and registers the range, so that
+/// readers can hand its pages back as they pass them (fck_release_pages) and a file cut short while it is mapped
+/// does not kill the process: a read past its new end gets zero pages instead of SIGBUS, and
+/// fck_mapping_faulted says so. At most 64 mappings are registered at once. Returns NULL (errno set, EMFILE when
+/// every slot is taken) when the file cannot be mapped; the caller reads it instead. `fd` may be closed after.
+void *fck_map_file(int fd, size_t size);
+
+/// Unregisters and unmaps a mapping made by fck_map_file.
+void fck_unmap_file(void *base, size_t size);
+
+/// 1 when a page of the registered mapping holding `address` could not be read because the file had been cut
+/// short (the page reads as zeros); 0 otherwise, and for memory outside every registered mapping.
+int fck_mapping_faulted(const void *address);
+
+/// Drops the whole pages of [from, to) from the process's resident memory when the range lies inside a
+/// registered mapping (they stay in the page cache and are read again if touched: MADV_DONTNEED on a private
+/// file mapping never written to); does nothing for any other memory. Sequential readers (the JPEG decoder's
+/// source, a hash) call it behind them, so a 181 MB photo does not stay resident while it is decoded.
+void fck_release_pages(const void *from, const void *to);
+
+#endif
