@@ -145,6 +145,12 @@ public struct Gallery: Sendable {
 
     // MARK: Changing
 
+    /// `name` in double quotes, its backslashes and double quotes escaped: how the journal's summaries show a
+    /// name (`named p_… "Mary \"Mo\" O'Brien"`), so a quote inside one reads unambiguously.
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+    }
+
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
     /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
@@ -157,7 +163,7 @@ public struct Gallery: Sendable {
             if cleaned != nil { after.pinned = true }
             guard after != before else { return before }
             try await journal.perform(PeopleOperation(
-                kind: .rename, automatic: false, at: clock.now(), summary: "named \(before.id) \(cleaned.map { "'\($0)'" } ?? "(no name)")",
+                kind: .rename, automatic: false, at: clock.now(), summary: "named \(before.id) \(cleaned.map(Self.quoted) ?? "(no name)")",
                 changes: [.person(before: before, after: after)]))
             return try await person(id)
         }

@@ -140,6 +140,17 @@ struct CorrectionsTests {
         return (harness, faces, bob, carol, separate, merge, undo)
     }
 
+    @Test("a name in the history is quoted and escaped, so quotes inside it read unambiguously")
+    func quotedNamesInHistory() async throws {
+        let (harness, reports) = try await Self.library()
+        let person = try await Self.person(of: reports[0].faceIDs[0], harness)
+        _ = try await harness.gallery.rename(person, to: #"Mary "Mo" O'Brien"#)
+        _ = try await harness.gallery.rename(person, to: nil)
+        let summaries = try await harness.gallery.history().items.map(\.summary)
+        #expect(summaries.contains(#"named \#(person) "Mary \"Mo\" O'Brien""#), "\(summaries)")
+        #expect(summaries.contains("named \(person) (no name)"), "\(summaries)")
+    }
+
     @Test("an undo a crash interrupted is finished before the next operation, never replayed over it later")
     func interruptedUndoFinishedFirst() async throws {
         let (harness, faces, bob, carol, separate, merge, undo) = try await Self.interruptedUndo()
