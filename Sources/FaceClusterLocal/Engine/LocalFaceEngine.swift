@@ -194,7 +194,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         // The memory first, then an engine: a task holding an engine never waits for memory, so neither waits
         // on the other.
         return try await memoryGate.withReservation(memory) { try await pool.withEngine { engine in
-            let (first, tiled, displayed, fine) = try await BlockingWork.run {
+            let (first, tiled, displayed, fine, firstImage) = try await BlockingWork.run {
                 let (image, fine) = try Self.firstPassImage(photo, configuration)
                 let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                 let faces = try engine.detect(image, upsample: upsample)
@@ -203,12 +203,13 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 let tiled = TiledDetection(
                     width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
                     smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
-                return (found, tiled, (width, height), fine)
+                return (found, tiled, (width, height), fine, tiled == nil ? image : nil)
             }
             var found = first
-            // A JPEG's tiled-pass image outlives the passes, for the thumbnails (15 MB more at the peak of a
-            // 100 MP photo's `ingest`, one entropy decode less: README → Performance).
-            let forThumbnails = fine
+            // For the thumbnails, one entropy decode less (Docs/formats.md): a JPEG's tiled-pass image, which then
+            // outlives the passes (15 MB more at the peak of a 100 MP photo's `ingest`), or the only pass's image
+            // (a photo of up to 4 MP decoded whole).
+            let forThumbnails = fine ?? firstImage
             if let tiled {
                 found += try await Self.smallFaces(
                     in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
