@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { slot_count = 64 };
@@ -18,6 +20,11 @@ typedef struct {
     _Atomic uintptr_t base;
     _Atomic size_t size;
     _Atomic int faulted;
+    /// The file, kept open while it is mapped, and its size and modification time when it was mapped: a write
+    /// in place (`cp` over it, `dd conv=notrunc`) changes them without any read faulting.
+    int fd;
+    off_t mapped_size;
+    struct timespec mapped_mtime;
 } mapping_slot;
 
 static mapping_slot slots[slot_count];
@@ -45,7 +52,7 @@ static mapping_slot *slot_holding(uintptr_t address) {
 static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
     (void)context;
     uintptr_t address = (uintptr_t)info->si_addr;
-    mapping_slot *slot = slot_holding(address);
+    mapping_slot *slot = info->si_code > 0 ? slot_holding(address) : NULL;  // a fault, not a kill -BUS
     if (slot) {
         uintptr_t page = page_down(address), end = page_up(atomic_load(&slot->base) + atomic_load(&slot->size));
         if (mmap((void *)page, end - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
@@ -54,6 +61,8 @@ static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
         }
     }
     sigaction(signal_number, &previous_handler, NULL);
+    // A SIGBUS sent by another process (kill -BUS) is not a fault that recurs when this returns: raise it again.
+    if (info->si_code <= 0) raise(signal_number);
 }
 
 static void install_guard(void) {
@@ -79,14 +88,21 @@ void *fck_map_file(int fd, size_t size) {
         if (atomic_load(&slots[i].base) == 0) free_slot = &slots[i];
     }
     void *base = MAP_FAILED;
-    if (free_slot) {
+    struct stat status;
+    int kept = -1;
+    if (free_slot && fstat(fd, &status) == 0 && (kept = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
         base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (base != MAP_FAILED) {
+        if (base == MAP_FAILED) {
+            close(kept);
+        } else {
+            free_slot->fd = kept;
+            free_slot->mapped_size = status.st_size;
+            free_slot->mapped_mtime = status.st_mtim;
             atomic_store(&free_slot->size, size);
             atomic_store(&free_slot->faulted, 0);
             atomic_store(&free_slot->base, (uintptr_t)base);
         }
-    } else {
+    } else if (!free_slot) {
         errno = EMFILE;
     }
     pthread_mutex_unlock(&slots_lock);
@@ -96,7 +112,11 @@ void *fck_map_file(int fd, size_t size) {
 void fck_unmap_file(void *base, size_t size) {
     pthread_mutex_lock(&slots_lock);
     for (int i = 0; i < slot_count; i++) {
-        if (atomic_load(&slots[i].base) == (uintptr_t)base) atomic_store(&slots[i].base, 0);
+        if (atomic_load(&slots[i].base) == (uintptr_t)base) {
+            atomic_store(&slots[i].base, 0);
+            close(slots[i].fd);
+            slots[i].fd = -1;
+        }
     }
     pthread_mutex_unlock(&slots_lock);
     munmap(base, size);
@@ -105,6 +125,16 @@ void fck_unmap_file(void *base, size_t size) {
 int fck_mapping_faulted(const void *address) {
     mapping_slot *slot = slot_holding((uintptr_t)address);
     return slot ? atomic_load(&slot->faulted) : 0;
+}
+
+int fck_mapping_changed(const void *address) {
+    mapping_slot *slot = slot_holding((uintptr_t)address);
+    if (!slot) return 0;
+    if (atomic_load(&slot->faulted)) return 1;
+    struct stat status;
+    if (fstat(slot->fd, &status) != 0) return 1;
+    return status.st_size != slot->mapped_size || status.st_mtim.tv_sec != slot->mapped_mtime.tv_sec
+        || status.st_mtim.tv_nsec != slot->mapped_mtime.tv_nsec;
 }
 
 void fck_release_pages(const void *from, const void *to) {

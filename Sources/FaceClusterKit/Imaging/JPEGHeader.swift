@@ -171,14 +171,22 @@ struct JPEGHeader: Equatable {
     /// Whether an end-of-image marker follows the first scan. Entropy-coded data never holds `FF D9` (an
     /// `FF` there is followed by `00` or a restart marker), so its presence means the scans are complete;
     /// data appended after it (a motion photo's video) does not matter. Searching back from the end finds it
-    /// at once in an ordinary file.
+    /// at once in an ordinary file; through data appended after it, the pages passed are handed back every
+    /// megabyte when the photo is a mapped file (``MappedFile``), so 300 MB appended to a 100 MP photo do not stay
+    /// resident.
     func isComplete(_ data: Data) -> Bool {
         data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
+            guard let base = raw.baseAddress else { return false }
             var index = bytes.count - 2
+            var released = bytes.count  // what lies from here on was handed back
             while index > scanOffset {
                 if bytes[index] == 0xFF && bytes[index + 1] == 0xD9 { return true }
                 index -= 1
+                if released - index > 1_048_576 {
+                    MappedFile.releasePages(base + index + 2, base + released)
+                    released = index + 2
+                }
             }
             return false
         }

@@ -49,12 +49,18 @@ public struct IngestionPipeline: Sendable {
         /// found that person twice; the re-check closes that race. Turn it off only to reproduce the reference
         /// design's exact call plan (1 + N … 1 + 2N calls).
         public var seedPlanRechecksNewFaces: Bool
+        /// Photo files larger than this are refused from their size, before they are read, as
+        /// ``ImageError/overBudget(detail:)`` (`image_too_large`). 1 GiB by default: a 100 MP photo (the pixel
+        /// limit) at JPEG's highest quality in CMYK is about 400 MB; more is data appended to a photo (a
+        /// 20 GB sparse file named `.jpg` took 99 s and 21 GB of page cache to be found a photo of one face).
+        public var maximumPhotoBytes: Int
 
         public init(
             policy: GroupingPolicy = GroupingPolicy(), callPlan: CallPlan = .indexed,
             thumbnailSpec: ThumbnailSpec = ThumbnailSpec(), thumbnailPrefix: String = "people/",
             leaseDuration: Duration = .seconds(900), leaseDeadline: Date? = nil, worker: WorkerIdentity? = nil,
-            reclaimsLeasesOfExitedProcesses: Bool = false, faceConcurrency: Int = 16, seedPlanRechecksNewFaces: Bool = true
+            reclaimsLeasesOfExitedProcesses: Bool = false, faceConcurrency: Int = 16, seedPlanRechecksNewFaces: Bool = true,
+            maximumPhotoBytes: Int = 1 << 30
         ) {
             self.policy = policy
             self.callPlan = callPlan
@@ -66,6 +72,7 @@ public struct IngestionPipeline: Sendable {
             self.reclaimsLeasesOfExitedProcesses = reclaimsLeasesOfExitedProcesses
             self.faceConcurrency = faceConcurrency
             self.seedPlanRechecksNewFaces = seedPlanRechecksNewFaces
+            self.maximumPhotoBytes = maximumPhotoBytes
         }
     }
 
@@ -164,23 +171,35 @@ public struct IngestionPipeline: Sendable {
         try Task.checkCancellation()
         try await removeStaleFaces(&run)
 
+        guard head.size <= configuration.maximumPhotoBytes else {
+            throw ImageError.overBudget(detail: "a file of \(head.size / 1_048_576) MB (the limit is \(configuration.maximumPhotoBytes / 1_048_576) MB)")
+        }
         let object = try await photos.get(run.reference.key)
         try Task.checkCancellation()
         guard object.info.eTag == head.eTag else {
             throw IngestionError.contentChanged(key: run.reference.key)
         }
-        let info = try cropper.imageInfo(of: object.data)
-        guard min(info.width, info.height) >= Self.minimumImageSide else {
-            throw ImageError.tooSmall(width: info.width, height: info.height, minimum: Self.minimumImageSide)
-        }
-        run.claimed?.width = info.width
-        run.claimed?.height = info.height
-        run.claimed?.orientation = info.orientation
+        let candidates: [CandidateFace]
+        do {
+            let info = try cropper.imageInfo(of: object.data)
+            guard min(info.width, info.height) >= Self.minimumImageSide else {
+                throw ImageError.tooSmall(width: info.width, height: info.height, minimum: Self.minimumImageSide)
+            }
+            run.claimed?.width = info.width
+            run.claimed?.height = info.height
+            run.claimed?.orientation = info.orientation
 
-        let candidates = switch configuration.callPlan {
-        case .indexed: try await indexedPlan(&run, data: object.data, info: info)
-        case .seed: try await seedPlan(&run, data: object.data, info: info)
-        case .users: try await usersPlan(&run, data: object.data, info: info)
+            candidates = switch configuration.callPlan {
+            case .indexed: try await indexedPlan(&run, data: object.data, info: info)
+            case .seed: try await seedPlan(&run, data: object.data, info: info)
+            case .users: try await usersPlan(&run, data: object.data, info: info)
+            }
+            // The photo's last read is done (the thumbnails are cut): a big local file, mapped rather than read
+            // (MappedFile), may have been written in place meanwhile, and what was read is then not the photo
+            // whose tag was checked. Whatever failed then failed for that reason.
+            try MappedFile.checkIntact(object.data)
+        } catch where MappedFile.hasChanged(object.data) {
+            throw ImageError.changedWhileRead
         }
         try Task.checkCancellation()
         let grouping = try await group(candidates, in: &run)

@@ -16,8 +16,9 @@ import Glibc
 ///
 /// A mapped file that is cut short while it is mapped (overwritten in place, truncated) would kill the process
 /// with SIGBUS on the next read past its new end; here that read gets zero pages instead
-/// (``fck_map_file``) and ``wasCutShort(_:)`` says so, so the photo fails as
-/// ``ImageError/changedWhileRead`` (retryable) and the next run reads the new content.
+/// (``fck_map_file``); that, or a write in place (which changes the file's size or modification time), makes
+/// ``hasChanged(_:)`` true, so the photo fails as ``ImageError/changedWhileRead`` (retryable; the ingestion
+/// pipeline checks once the photo's last read is done) and the next run reads the new content.
 public enum MappedFile {
     /// Files at least this big are mapped (a typical photo of a few MB is read whole, as before).
     public static let threshold = 16 * 1_048_576
@@ -35,15 +36,22 @@ public enum MappedFile {
         return Data(bytesNoCopy: base, count: Int(status.st_size), deallocator: .custom { base, count in fck_unmap_file(base, count) })
     }
 
-    /// True when `data` is a mapping from ``data(contentsOf:)`` whose file was cut short after it was mapped
-    /// (some of what was read are zeros that were never in the photo); false for any other bytes.
-    public static func wasCutShort(_ data: Data) -> Bool {
-        data.withUnsafeBytes { fck_mapping_faulted($0.baseAddress) != 0 }
+    /// True when `data` is a mapping from ``data(contentsOf:threshold:)`` whose file changed after it was mapped:
+    /// cut short (some of what was read are zeros that were never in the photo) or written in place (its size or
+    /// modification time differs); false for any other bytes. One `fstat`.
+    public static func hasChanged(_ data: Data) -> Bool {
+        data.withUnsafeBytes { fck_mapping_changed($0.baseAddress) != 0 }
     }
 
-    /// Throws ``ImageError/changedWhileRead`` when ``wasCutShort(_:)``.
+    /// Throws ``ImageError/changedWhileRead`` when ``hasChanged(_:)``.
     public static func checkIntact(_ data: Data) throws {
-        if wasCutShort(data) { throw ImageError.changedWhileRead }
+        if hasChanged(data) { throw ImageError.changedWhileRead }
+    }
+
+    /// Drops the whole pages of `start..<end` from the process when they lie in a mapping (a reader that has
+    /// passed them); nothing for other memory.
+    public static func releasePages(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) {
+        fck_release_pages(start, end)
     }
 
     /// Hands `data` to `body` front to back, `chunkSize` bytes at a time, releasing the pages of each chunk once

@@ -63,6 +63,8 @@ enum HEIFGridTiles {
         DE265_WARNING_NO_WPP_CANNOT_USE_MULTITHREADING, DE265_WARNING_NUMBER_OF_THREADS_LIMITED_TO_MAXIMUM,
         DE265_WARNING_SPS_MISSING_CANNOT_DECODE_SEI, DE265_WARNING_WARNING_BUFFER_FULL, DE265_WARNING_CANNOT_APPLY_SAO_OUT_OF_MEMORY,
     ]
+    /// NAL units one tile or frame may hold (its parameter sets aside).
+    static let maximumNALUnits = 4096
     private static let gridProperties: Set<String> = ["ispe", "colr", "pixi", "irot"]
     private static let tileProperties: Set<String> = ["hvcC", "ispe", "colr", "pixi"]
     private static let frameProperties = tileProperties.union(["irot"])
@@ -210,7 +212,12 @@ enum HEIFGridTiles {
         let joined: [UInt8]? = tile.extents.count == 1 ? nil : tile.extents.flatMap { Array(file[$0.offset..<$0.offset + $0.length]) }
         try withCodedData(joined, or: UnsafeRawBufferPointer(rebasing: file[tile.extents[0].offset..<tile.extents[0].offset + tile.extents[0].length])) { coded in
             var at = 0
+            var units = 0
             while at < coded.count {
+                // libde265 queues every NAL unit pushed, a few hundred bytes each: 10 million 3-byte units ahead
+                // of a small picture took 2.1 GB. An encoder writes a slice or a few per picture.
+                units += 1
+                guard units <= maximumNALUnits else { throw ImageError.damaged(detail: "\(layout.name(of: index)): more than \(maximumNALUnits) NAL units") }
                 guard at + tile.lengthSize <= coded.count else { throw ImageError.damaged(detail: "\(layout.name(of: index)): a NAL unit's length is cut") }
                 var length = 0
                 for byte in 0..<tile.lengthSize { length = length << 8 | Int(coded[at + byte]) }

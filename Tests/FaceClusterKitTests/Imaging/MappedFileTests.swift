@@ -51,7 +51,7 @@ struct MappedFileTests {
         #expect(released <= 2 * 1024, "\(released) kB of \(bytes.count / 1024) kB still resident after the decode")
         #expect(fromMapping.pixels == (try UprightImage(decoding: bytes, maximumPixels: 2400 * 1800)).pixels)
         #expect(mapped == bytes, "pages handed back are read again from the file")
-        #expect(!MappedFile.wasCutShort(mapped))
+        #expect(!MappedFile.hasChanged(mapped))
         // A hash releases its chunks too.
         _ = mapped.withUnsafeBytes { $0.reduce(0) { $0 &+ Int($1) } }
         #expect(LocalFaceEngine.contentDigest(mapped) == LocalFaceEngine.contentDigest(bytes))
@@ -69,12 +69,29 @@ struct MappedFileTests {
         #expect { try UprightImage(decoding: mapped, maximumPixels: 1200 * 900) } throws: { error in
             (error as? ImageError) == .changedWhileRead
         }
-        #expect(MappedFile.wasCutShort(mapped))
+        #expect(MappedFile.hasChanged(mapped))
         #expect(mapped.suffix(4096).allSatisfy { $0 == 0 }, "what the file no longer has reads as zeros")
         let failure = ImageError.changedWhileRead.photoFailure
         #expect(failure.code == .contentChanged && failure.retryable, "\(failure)")
         // Bytes that are no mapping are never reported cut short.
-        #expect(!MappedFile.wasCutShort(bytes))
+        #expect(!MappedFile.hasChanged(bytes))
+    }
+
+    @Test("a mapped file written in place (same size, new bytes) is reported changed, and the ingestion fails as content_changed")
+    func writtenInPlace() async throws {
+        let (url, bytes) = try Self.noisyJPEG(width: 1200, height: 900)
+        defer { try? FileManager.default.removeItem(at: url) }
+        // An hour old, so the write below changes the modification time whatever the clock's tick.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: url.path)
+        let mapped = try #require(MappedFile.data(contentsOf: url.path, threshold: 0))
+        #expect(!MappedFile.hasChanged(mapped))
+        _ = try UprightImage(decoding: mapped, maximumPixels: 300_000)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seek(toOffset: UInt64(bytes.count / 2))
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 4096))
+        try handle.close()
+        #expect(MappedFile.hasChanged(mapped), "the size is the same; the modification time is not")
+        #expect { try MappedFile.checkIntact(mapped) } throws: { ($0 as? ImageError) == .changedWhileRead }
     }
 
     @Test("the folder store maps a photo of 16 MB or more, and its bytes are the file's")

@@ -271,6 +271,29 @@ struct PhotoFormatTests {
         }
     }
 
+    @Test("a frame holding more NAL units than a picture needs is refused before libde265 queues them all")
+    func tooManyNALUnits() async throws {
+        let heic = try await Twin.heic.fixture()
+        var layout = try #require(HEIFGridTiles.layout(of: heic))
+        let tile = try #require(layout.tiles.first)
+        let coded = tile.extents.flatMap { Array(heic[$0.offset..<$0.offset + $0.length]) }
+        // An access unit delimiter (NAL type 35): 3 bytes after its length field. 10 million of them ahead of a
+        // small picture took 2.1 GB in libde265's queue.
+        let delimiter = [UInt8](repeating: 0, count: tile.lengthSize - 1) + [3, 0x46, 0x01, 0x50]
+        func file(delimiters: Int) -> Data {
+            let appended = Array(repeating: delimiter, count: delimiters).flatMap { $0 } + coded
+            layout.tiles[0].extents = [(offset: heic.count, length: appended.count)]
+            return heic + Data(appended)
+        }
+        let few = file(delimiters: 10)
+        #expect(try HEIFGridTiles.decode(few, layout: layout).width == layout.displayed.width, "a few delimiters are fine")
+        let many = file(delimiters: HEIFGridTiles.maximumNALUnits)
+        #expect { try HEIFGridTiles.decode(many, layout: layout) } throws: { error in
+            guard case .damaged(let detail) = error as? ImageError else { return false }
+            return detail.contains("more than \(HEIFGridTiles.maximumNALUnits) NAL units")
+        }
+    }
+
     @Test("planes handed off for thumbnails are taken once, only for the same bytes and limits, two at most")
     func handOff() throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/grid", withExtension: "heic"))

@@ -20,6 +20,19 @@ struct BadInputTests {
         Case(name: "decompression bomb", data: SyntheticPhoto(width: 40_000, height: 30_000).encoded(), code: .imageTooLarge),
     ]
 
+    @Test("a photo file over the size limit is refused from its size, before it is read")
+    func fileTooLarge() async throws {
+        let photo = Layout.photo([Identity(1)]).encoded()
+        var harness = Harness()
+        harness.configuration.maximumPhotoBytes = photo.count - 1
+        let reference = try await harness.upload(photo, as: "raw/appended.jpg")
+        harness.counter.reset()
+        let report = await harness.pipeline().ingest(reference)
+        guard case .failed(let failure) = report.outcome else { Issue.record("got \(report.outcome)"); return }
+        #expect(failure.code == .imageTooLarge && !failure.retryable && failure.message.contains("the limit is"), "\(failure)")
+        #expect(harness.counter.count(of: "PhotoStore.get") == 0)
+    }
+
     @Test("bad input fails with a typed, permanent, recorded status", arguments: cases)
     func badInput(_ input: Case) async throws {
         let harness = Harness()
