@@ -127,6 +127,8 @@ int fck_mapping_faulted(const void *address) {
     return slot ? atomic_load(&slot->faulted) : 0;
 }
 
+int fck_is_mapped(const void *address) { return slot_holding((uintptr_t)address) != NULL; }
+
 int fck_mapping_changed(const void *address) {
     mapping_slot *slot = slot_holding((uintptr_t)address);
     if (!slot) return 0;

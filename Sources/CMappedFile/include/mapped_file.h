@@ -18,6 +18,9 @@ void fck_unmap_file(void *base, size_t size);
 /// short (the page reads as zeros); 0 otherwise, and for memory outside every registered mapping.
 int fck_mapping_faulted(const void *address);
 
+/// 1 when `address` lies in a registered mapping.
+int fck_is_mapped(const void *address);
+
 /// 1 when the file of the registered mapping holding `address` changed since it was mapped: a read faulted
 /// (fck_mapping_faulted), or its size or modification time is not what it was (written in place); 0 when it is
 /// unchanged, and for memory outside every registered mapping. One fstat.
