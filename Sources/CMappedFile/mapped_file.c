@@ -122,11 +122,6 @@ void fck_unmap_file(void *base, size_t size) {
     munmap(base, size);
 }
 
-int fck_mapping_faulted(const void *address) {
-    mapping_slot *slot = slot_holding((uintptr_t)address);
-    return slot ? atomic_load(&slot->faulted) : 0;
-}
-
 int fck_is_mapped(const void *address) { return slot_holding((uintptr_t)address) != NULL; }
 
 int fck_mapping_changed(const void *address) {

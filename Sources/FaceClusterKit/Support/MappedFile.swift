@@ -11,7 +11,7 @@ import Glibc
 /// A big photo read from a local file without holding it in memory: the file is mapped read-only and the
 /// readers that walk it front to back (the JPEG decoder's source, ``forEachChunk(of:chunkSize:_:)``) hand each
 /// page back behind them, so a 181 MB CMYK JPEG adds a few MB to the process instead of 181 MB (peak RSS of
-/// `facecluster ingest` on a 100 MP photo: README → Performance). Pages are read again from the page cache
+/// `facecluster ingest` on a 100 MP photo: Docs/formats.md). Pages are read again from the page cache
 /// when a later pass (the thumbnails' decode) needs them.
 ///
 /// A mapped file that is cut short while it is mapped (overwritten in place, truncated) would kill the process

@@ -23,7 +23,7 @@ import Synchronization
 ///
 /// A primary item that is one `hvc1` frame (what libheif's `heif-enc` and most converters write) is decoded the
 /// same way, as a grid of one tile of up to 16,384 px a side, its `irot` applied: libheif 1.15 held a 48 MP frame
-/// about three times over (357 → 333 MB for the whole `ingest`, 9.2 → 7.1 s), and libde265's warnings now
+/// about three times over (355–356 → 288–289 MB for the whole `ingest`, 8.0–9.2 → 7.0–7.5 s), and libde265's warnings now
 /// make a damaged frame `damaged_image` instead of garbage pixels.
 enum HEIFGridTiles {
     /// Where the grid's tiles are and how they are placed.
@@ -76,7 +76,7 @@ enum HEIFGridTiles {
         var configurations: [Int: (parameterSets: [[UInt8]], lengthSize: Int)] = [:]  // by hvcC, often one for all tiles
         if meta.types[meta.primary] == "hvc1" {
             // One HEVC frame (what libheif's heif-enc and most converters write): libheif would hold it about
-            // three times over (a 48 MP frame: 357 MB for the whole `ingest`).
+            // three times over (a 48 MP frame: 355 MB for the whole `ingest`).
             guard let frame = codedItem(meta.primary, of: meta, allowed: frameProperties, maximumSide: 16_384, configurations: &configurations)
             else { return nil }
             return Layout(
