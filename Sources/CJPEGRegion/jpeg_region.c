@@ -213,6 +213,9 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
     // rows from before the skip and decodes past the last iMCU row ("premature end of data segment";
     // libjpeg-turbo issue 915). Rounding costs at most one iMCU row (16 rows at 4:2:0) per band edge.
     JDIMENSION group = (JDIMENSION)(info.max_v_samp_factor * info.min_DCT_scaled_size);
+    const int follows = request->rows_ready && !turned && width == info.output_width && request->band_count == 1
+        && request->bands[0] == 0 && request->bands[1] >= info.output_height;
+    JDIMENSION reported = 0;
     for (unsigned int band = 0; band < request->band_count; band++) {
         JDIMENSION start = request->bands[2 * band] / group * group;
         JDIMENSION end = (request->bands[2 * band + 1] + group - 1) / group * group;
@@ -237,6 +240,10 @@ int fck_decode_region(const unsigned char *data, size_t size, const fck_region_r
             } else {
                 JSAMPROW row = pixels + (size_t)info.output_scanline * stride;
                 jpeg_read_scanlines(&info, &row, 1);
+            }
+            if (follows && (info.output_scanline - reported >= 32 || info.output_scanline == end)) {
+                reported = info.output_scanline;
+                request->rows_ready(request->rows_context, pixels, reported);
             }
         }
     }

@@ -32,6 +32,11 @@ typedef struct {
     /// upright (width and height swapped for 5-8) without a second buffer. Above 1 only for a whole image:
     /// no column crop, one band of every row.
     int orientation;
+    /// Called as rows become final (NULL: never), for a request of the whole image upright (orientation 1, one
+    /// band of every row, no column crop): the first `rows` rows of `pixels` hold their values and are not
+    /// written again. At least every 32 rows, on the decoding thread, in order; not called once the decode fails.
+    void (*rows_ready)(void *context, const unsigned char *pixels, unsigned int rows);
+    void *rows_context;
 } fck_region_request;
 
 typedef struct {

@@ -14,6 +14,27 @@ struct DecodedRegion {
     var fullHeight: Int
 }
 
+/// Follows a JPEG decode as it writes an upright image, row by row from the top (``PhotoPixels/upright(maximumPixels:wholePhotoPixels:follower:)``):
+/// work on the rows already decoded — a tile's face scan — can run on another thread while the rest is
+/// entropy-decoded, which is a big JPEG's longest single-threaded step (a 181 MB CMYK 100 MP photo: about 2.6 s).
+public protocol DecodeFollower: AnyObject, Sendable {
+    /// The first `rows` rows of `pixels` (RGB, 3 bytes a pixel, rows of the decoded image's width) are final.
+    /// Called on the decoding thread, in order, at least every 32 rows; return quickly (hand work to another thread).
+    func rowsReady(_ pixels: UnsafePointer<UInt8>, rows: Int)
+    /// The decode stopped. Rows reported may still turn out damaged (libjpeg fills the rows of a file cut short with
+    /// grey and says so at the end): only `keepsPixels` says the image is good. `keepsPixels`: it succeeded, every row is final, and the pointer given to
+    /// ``rowsReady(_:rows:)`` addresses the storage of the image the decode returns, valid as long as that image
+    /// lives. Otherwise the decode failed and the storage is freed once this returns: wait here for whatever still
+    /// reads it, and never read it again.
+    func decodeEnded(keepsPixels: Bool)
+}
+
+/// A follower, as the C callback's context.
+private final class FollowerContext {
+    let follower: any DecodeFollower
+    init(_ follower: any DecodeFollower) { self.follower = follower }
+}
+
 /// The libjpeg-turbo calls the cropper makes, with errors turned into ``ImageError``s: region decoding through
 /// the libjpeg API (`CJPEGRegion`), encoding through TurboJPEG. A TurboJPEG handle is not thread-safe, so
 /// each call uses its own (creating one costs microseconds).
@@ -54,13 +75,17 @@ enum TurboJPEG {
     /// applications write CMYK inverted (0 = full ink), which the APP14 marker signals; others store plain CMYK.
     /// Converting the whole image afterwards held it at 4 bytes a pixel (a 100 MP photo's half-size decode:
     /// 100 MB where its RGB is 75 MB) and turned it into a second copy.
+    ///
+    /// A `follower` of an upright whole image (orientation `.up`, no `columns`, no `bands`; ignored otherwise) is
+    /// told as rows become final, and that the decode ended before the pixels are handed over or freed.
     static func decode(
         _ data: Data, header: JPEGHeader, factor: (num: Int, denom: Int), columns: Range<Int>? = nil, bands: [Range<Int>]? = nil,
-        orientation: Orientation = .up
+        orientation: Orientation = .up, follower: (any DecodeFollower)? = nil
     ) throws -> DecodedRegion {
         precondition(orientation == .up || (columns == nil && bands == nil), "only a whole image is decoded turned")
         let cmyk = header.components == 4
         let turned = orientation != .up
+        let follower = orientation == .up && columns == nil && bands == nil ? follower.map(FollowerContext.init) : nil
         let rows = (bands ?? [0..<scaled(header.height, by: factor)]).flatMap { [UInt32($0.lowerBound), UInt32($0.upperBound)] }
         let capacity = scaled(header.width, by: factor) * scaled(header.height, by: factor) * 3
         var result = fck_region_result()
@@ -75,23 +100,38 @@ enum TurboJPEG {
                         crop_x: UInt32(columns?.lowerBound ?? 0), crop_width: UInt32(columns?.count ?? 0),
                         bands: rows.baseAddress, band_count: UInt32(rows.count / 2), max_scans: 500,
                         stop_after_bands: 1, fast_upsampling: 1, max_memory: memoryLimit,
-                        orientation: turned ? Int32(orientation.rawValue) : 1)
-                    return fck_decode_region(
-                        raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, buffer.baseAddress, capacity, &result)
+                        orientation: turned ? Int32(orientation.rawValue) : 1,
+                        rows_ready: follower == nil ? nil : { context, pixels, rows in
+                            guard let context, let pixels else { return }
+                            Unmanaged<FollowerContext>.fromOpaque(context).takeUnretainedValue().follower.rowsReady(pixels, rows: Int(rows))
+                        },
+                        rows_context: follower.map { Unmanaged.passUnretained($0).toOpaque() })
+                    return withExtendedLifetime(follower) {
+                        fck_decode_region(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &request, buffer.baseAddress, capacity, &result)
+                    }
                 }
             }
+            // A failed decode's storage is freed with the array: the follower stops reading it first.
+            if status != 0 { follower?.follower.decodeEnded(keepsPixels: false) }
             initialized = status == 0 ? Int(result.width) * Int(result.height) * Int(result.components) : 0
         }
-        try MappedFile.checkIntact(data)
-        let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard status == 0 else {
-            if message.contains("Backing store") || message.contains("Insufficient memory") {
-                throw ImageError.overBudget(detail: "more than \(memoryLimit / 1_048_576) MB to decode")
+        do {
+            try MappedFile.checkIntact(data)
+            let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard status == 0 else {
+                if message.contains("Backing store") || message.contains("Insufficient memory") {
+                    throw ImageError.overBudget(detail: "more than \(memoryLimit / 1_048_576) MB to decode")
+                }
+                throw message.contains("Premature end") ? ImageError.truncated : ImageError.corrupt(detail: message)
             }
-            throw message.contains("Premature end") ? ImageError.truncated : ImageError.corrupt(detail: message)
+            guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
+            if result.damaged > 0 { throw ImageError.damaged(detail: message) }
+        } catch {
+            if status == 0 { withExtendedLifetime(samples) { follower?.follower.decodeEnded(keepsPixels: false) } }
+            throw error
         }
-        guard result.truncated == 0, header.isComplete(data) else { throw ImageError.truncated }
-        if result.damaged > 0 { throw ImageError.damaged(detail: message) }
+        // The storage the follower reads is the returned image's from here on.
+        follower?.follower.decodeEnded(keepsPixels: true)
         let (width, height) = turned && orientation.swapsDimensions ? (Int(result.height), Int(result.width)) : (Int(result.width), Int(result.height))
         let buffer = PixelBuffer(width: width, height: height, pixels: samples)
         let full = (scaled(header.width, by: factor), scaled(header.height, by: factor))

@@ -41,10 +41,10 @@ public struct UprightImage: Sendable {
     }
 
     /// A JPEG decoded at the largest DCT scale that gives at most `maximumPixels` (see ``init(decoding:maximumPixels:wholePhotoPixels:pixelLimit:decoders:budget:)``).
-    fileprivate init(jpeg data: Data, maximumPixels: Int, wholePhotoPixels: Int, pixelLimit: Int, budget: DecodeBudget) throws {
+    fileprivate init(jpeg data: Data, maximumPixels: Int, wholePhotoPixels: Int, pixelLimit: Int, budget: DecodeBudget, follower: (any DecodeFollower)? = nil) throws {
         let header = try JPEGHeader(checking: data, pixelLimit: pixelLimit, budget: budget)
         let factor = Self.factor(header, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels)
-        let decoded = try TurboJPEG.decode(data, header: header, factor: factor, orientation: header.orientation).buffer
+        let decoded = try TurboJPEG.decode(data, header: header, factor: factor, orientation: header.orientation, follower: follower).buffer
         self.width = decoded.width
         self.height = decoded.height
         self.pixels = decoded.pixels
@@ -119,10 +119,13 @@ public final class PhotoPixels: Sendable {
 
     /// The photo upright, at most `maximumPixels` large (a photo of at most `wholePhotoPixels` whole), as
     /// ``UprightImage/init(decoding:maximumPixels:wholePhotoPixels:pixelLimit:decoders:budget:)`` decodes it.
-    /// Runs on the caller's thread (CPU-heavy: put it on ``BlockingWork``).
-    public func upright(maximumPixels: Int = 2_000_000, wholePhotoPixels: Int = 0) throws -> UprightImage {
+    /// Runs on the caller's thread (CPU-heavy: put it on ``BlockingWork``). A `follower` is told of the rows as they
+    /// are decoded when the photo is a JPEG displayed as stored (EXIF orientation 1 or none); otherwise it is
+    /// never called.
+    public func upright(maximumPixels: Int = 2_000_000, wholePhotoPixels: Int = 0, follower: (any DecodeFollower)? = nil) throws -> UprightImage {
         guard let decoder else {
-            return try UprightImage(jpeg: data, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels, pixelLimit: pixelLimit, budget: budget)
+            return try UprightImage(
+                jpeg: data, maximumPixels: maximumPixels, wholePhotoPixels: wholePhotoPixels, pixelLimit: pixelLimit, budget: budget, follower: follower)
         }
         let full = try decoded.withLock { kept in
             if let kept { return kept }

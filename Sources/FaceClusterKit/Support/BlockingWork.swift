@@ -34,6 +34,14 @@ public enum BlockingWork {
         return try await pool.runIfActive(body)
     }
 
+    /// Queues `body` on a thread of the pool and returns at once, for blocking work that hands part of itself to
+    /// another core (``DecodeFollower``): `body` runs after the work queued before it, and the caller must not
+    /// wait for it to start — the pool's threads may all be the callers. With `runsInline`, runs it now.
+    public static func start(_ body: @escaping @Sendable () -> Void) {
+        if runsInline { return body() }
+        pool.submit { _ in body() }
+    }
+
     /// Threads for short blocking calls — file reads, writes, folder walks — kept apart from the CPU pool so a
     /// thumbnail write never waits behind a face analysis.
     private static let ioPool: NIOThreadPool = {

@@ -99,11 +99,23 @@ final class HOGDetector: @unchecked Sendable {
         in image: UprightImage, tile: (x: Int, y: Int, width: Int, height: Int), upsample: Int, levels: Int = 0, capacity: Int = 256
     ) throws -> [dlib_face] {
         precondition(tile.x >= 0 && tile.y >= 0 && tile.x + tile.width <= image.width && tile.y + tile.height <= image.height)
-        return try DlibFaceEngine.faces(in: image, capacity: capacity) { pixels, faces, error in
-            dlib_face_detector_detect(
-                handle, pixels.map { $0 + (tile.y * image.width + tile.x) * 3 }, Int32(tile.width), Int32(tile.height), image.width * 3,
-                Int32(upsample), Int32(levels), faces, Int32(capacity), error, 512)
+        return try image.pixels.withUnsafeBufferPointer { pixels in
+            try detect(pixels: pixels.baseAddress!, width: image.width, tile: tile, upsample: upsample, levels: levels, capacity: capacity)
         }
+    }
+
+    /// The same for a `tile` of RGB `pixels` in rows of `width` (an image still being decoded: ``EarlyTileScan``).
+    func detect(
+        pixels: UnsafePointer<UInt8>, width: Int, tile: (x: Int, y: Int, width: Int, height: Int), upsample: Int, levels: Int = 0, capacity: Int = 256
+    ) throws -> [dlib_face] {
+        precondition(tile.x >= 0 && tile.y >= 0 && tile.x + tile.width <= width)
+        var faces = [dlib_face](repeating: dlib_face(), count: capacity)
+        var error = [CChar](repeating: 0, count: 512)
+        let count = dlib_face_detector_detect(
+            handle, pixels + (tile.y * width + tile.x) * 3, Int32(tile.width), Int32(tile.height), width * 3,
+            Int32(upsample), Int32(levels), &faces, Int32(capacity), &error, error.count)
+        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error)) }
+        return Array(faces.prefix(min(Int(count), capacity)))
     }
 }
 

@@ -194,16 +194,22 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         // The memory first, then an engine: a task holding an engine never waits for memory, so neither waits
         // on the other.
         return try await memoryGate.withReservation(memory) { try await pool.withEngine { engine in
-            let (first, tiled, displayed, fine, firstImage) = try await BlockingWork.run {
-                let (image, fine) = try Self.firstPassImage(photo, configuration)
-                let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
-                let faces = try engine.detect(image, upsample: upsample)
-                let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
-                let (width, height) = (Int((Double(image.width) / image.scale).rounded()), Int((Double(image.height) / image.scale).rounded()))
-                let tiled = TiledDetection(
-                    width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
-                    smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
-                return (found, tiled, (width, height), fine, tiled == nil ? image : nil)
+            let (first, tiled, displayed, fine, firstImage, early) = try await BlockingWork.run {
+                let (image, fine, early) = try Self.firstPassImage(photo, configuration)
+                do {
+                    let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
+                    let faces = try engine.detect(image, upsample: upsample)
+                    let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
+                    let (width, height) = (Int((Double(image.width) / image.scale).rounded()), Int((Double(image.height) / image.scale).rounded()))
+                    let tiled = TiledDetection(
+                        width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
+                        smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
+                    if tiled == nil { early?.finish() }
+                    return (found, tiled, (width, height), fine, tiled == nil ? image : nil, early)
+                } catch {
+                    early?.finish()
+                    throw error
+                }
             }
             var found = first
             // For the thumbnails, one entropy decode less (Docs/formats.md): a JPEG's tiled-pass image, which then
@@ -212,7 +218,8 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             let forThumbnails = fine ?? firstImage
             if let tiled {
                 found += try await Self.smallFaces(
-                    in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), engine: engine, embeddings: embeddings)
+                    in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), scanned: early,
+                    engine: engine, embeddings: embeddings)
             }
             try MappedFile.checkIntact(data)
             if !found.isEmpty { photo.handOffForThumbnails(forThumbnails) }
@@ -225,23 +232,29 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// (``UprightImage/reduced(by:)``), where decoding at each scale reads all of the entropy-coded data each time
     /// and Huffman decoding is most of a big JPEG's decode (a 181 MB CMYK 100 MP photo: 2.4 s a pass; `ingest`
     /// 12.4 → 10.4 s, README → Performance). Other formats, and JPEGs without a tiled pass, decode the first pass's image
-    /// alone (the fine image is `nil`).
-    private static func firstPassImage(_ photo: PhotoPixels, _ configuration: Configuration) throws -> (image: UprightImage, fine: UprightImage?) {
+    /// alone (the fine image is `nil`). The fine image's tiles are scanned as it is decoded (``EarlyTileScan``,
+    /// returned with the faces of those it scanned).
+    private static func firstPassImage(
+        _ photo: PhotoPixels, _ configuration: Configuration
+    ) throws -> (image: UprightImage, fine: UprightImage?, early: EarlyTileScan?) {
         let firstOnly = { try decoding { try photo.upright(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) } }
         guard let coarse = try decoding({ try photo.jpegScale(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels) })
-        else { return (try firstOnly(), nil) }
+        else { return (try firstOnly(), nil, nil) }
         let upsample = max(coarse.width, coarse.height) < configuration.upsampleBelow ? 1 : 0
         let displayed = (Int((Double(coarse.width) / coarse.scale).rounded()), Int((Double(coarse.height) / coarse.scale).rounded()))
         guard let plan = TiledDetection(
             width: displayed.0, height: displayed.1, coarseScale: coarse.scale, coarseUpsample: upsample,
             smallestFace: configuration.smallestFace, budget: configuration.tiledDetectionPixels)
-        else { return (try firstOnly(), nil) }
-        let fine = try decoding { try photo.upright(maximumPixels: plan.decodePixels(width: displayed.0, height: displayed.1)) }
+        else { return (try firstOnly(), nil, nil) }
+        let finePixels = plan.decodePixels(width: displayed.0, height: displayed.1)
+        let early = try decoding { try EarlyTileScan(photo: photo, plan: plan, maximumPixels: finePixels) }
+        let fine = try decoding { try photo.upright(maximumPixels: finePixels, follower: early) }
+        early?.adopt(fine)
         let ratio = fine.scale / coarse.scale
         let factor = Int(ratio.rounded())
         let image = factor > 1 && abs(ratio - Double(factor)) < 1e-9 ? fine.reduced(by: factor) : nil
-        guard let image, image.width == coarse.width, image.height == coarse.height else { return (try firstOnly(), fine) }
-        return (image, fine)
+        guard let image, image.width == coarse.width, image.height == coarse.height else { return (try firstOnly(), fine, early) }
+        return (image, fine, early)
     }
 
     /// The faces the first pass cannot see: `photo` at the plan's scale (`decoded` when the first pass decoded it
@@ -253,8 +266,12 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// memory is handed back before the decode and each halving (a 100 MP quality-98 photo: 315–317 → 298 MB).
     private static func smallFaces(
         in photo: PhotoPixels, decoded: consuming UprightImage?, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox],
-        engine: DlibFaceEngine, embeddings: Bool
+        scanned early: EarlyTileScan?, engine: DlibFaceEngine, embeddings: Bool
     ) async throws -> [Analysed] {
+        // The tiles scanned while the image was decoded and the first pass ran, before the image can go (finishing
+        // waits for the scans under way: not on this thread).
+        let scannedEarly = if let early { try await BlockingWork.run { early.finish() } } else { [Int: [dlib_face]]() }
+        let early = early.map { (pass: $0.pass, tiles: $0.tiles, found: scannedEarly) }
         // Taken, so the first halving lets it go.
         var image: UprightImage
         if let fine = decoded.take() {
@@ -284,8 +301,16 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             }
             let scanned = image
             let tiles = plan.tiles(for: pass, width: scanned.width, height: scanned.height, actualScale: fineScale)
+            // The tiles scanned while the image was decoded, when this is that pass over that image.
+            let already = early.flatMap { early in
+                early.pass == pass && early.tiles.elementsEqual(tiles) { $0 == $1 } ? early.found : nil
+            } ?? [:]
             let detected = try await withThrowingTaskGroup(of: (Int, [dlib_face]).self) { group in
                 for (number, tile) in tiles.enumerated() {
+                    if let faces = already[number] {
+                        group.addTask { (number, faces) }
+                        continue
+                    }
                     group.addTask {
                         try await BlockingWork.run {
                             (number, try HOGDetectors.shared.withDetector {

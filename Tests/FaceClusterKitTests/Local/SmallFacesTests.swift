@@ -123,6 +123,36 @@ struct SmallFacesTests {
         #expect(limited.allSatisfy { $0.right - $0.left <= lastWindow * 1.1 }, "no box larger than the last level's window, \(lastWindow) px")
     }
 
+    @Test("tiles scanned while a big JPEG decodes find, tile for tile, what the tiled pass finds in the decoded image",
+          .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+    func earlyTiles() async throws {
+        // 8,000 × 6,000: decoded at 1/2 for tiles of its finest pass (80 px faces, upsampled), a face in the first row of them.
+        let (photo, _) = try await BlockingWork.run { try Self.canvas(width: 8000, height: 6000, faces: [(110, 400, 200), (130, 5000, 4000)]) }
+        let pixels = try PhotoPixels(photo)
+        let configuration = LocalFaceEngine.Configuration()
+        let coarse = try #require(try pixels.jpegScale(maximumPixels: configuration.analysisPixels, wholePhotoPixels: configuration.wholePhotoPixels))
+        let plan = try #require(TiledDetection(
+            width: 8000, height: 6000, coarseScale: coarse.scale, coarseUpsample: 0, smallestFace: 80, budget: configuration.tiledDetectionPixels))
+        let finePixels = plan.decodePixels(width: 8000, height: 6000)
+        // Each scan run as it is handed out, so every tile is scanned early and the result does not depend on timing.
+        let early = try #require(try EarlyTileScan(photo: pixels, plan: plan, maximumPixels: finePixels) { $0() })
+        let (fine, found) = try await BlockingWork.run {
+            let fine = try pixels.upright(maximumPixels: finePixels, follower: early)
+            early.adopt(fine)
+            return (fine, early.finish())
+        }
+        #expect(early.tiles.count > 1 && found.count == early.tiles.count)
+        let detector = try HOGDetector()
+        var faces = 0
+        for (number, tile) in early.tiles.enumerated() {
+            let scanned = try #require(found[number])
+            let direct = try detector.detect(in: fine, tile: tile, upsample: early.pass.upsample, levels: early.pass.levels)
+            #expect(scanned.map { [$0.left, $0.top, $0.right, $0.bottom, $0.score] } == direct.map { [$0.left, $0.top, $0.right, $0.bottom, $0.score] })
+            faces += scanned.count
+        }
+        #expect(faces >= 2, "both faces are the finest pass's")
+    }
+
     /// `face` (the fixture's face is 311 px wide at (164, 302) in its 626 × 1200 frame) pasted at each size and
     /// place into a gray canvas: the photo, and where each face is as a box.
     static func canvas(width: Int, height: Int, faces: [(side: Int, x: Int, y: Int)]) throws -> (photo: Data, boxes: [BoundingBox]) {
