@@ -26,8 +26,8 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Copy the photos into the store (STORE/photos) and reference the copies.")
     var copy = false
 
-    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core.")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core and one more.")
+    var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "The smallest face, in pixels of the photo, to look for in big photos (0: faces the first pass sees: all of a photo up to 4 MP, from 320 px of a 12 MP one).",

@@ -46,7 +46,7 @@ struct Repair: AsyncParsableCommand {
             let started = ContinuousClock.now
             let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
             let outcomes = await Ingest.ingest(
-                report.photosToIngest, with: pipeline, jobs: ProcessInfo.processInfo.activeProcessorCount, stop: stop) { _ in }
+                report.photosToIngest, with: pipeline, jobs: LocalLibrary.defaultJobs, stop: stop) { _ in }
             let after = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
             ingested = IngestSummary(
                 reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,

@@ -31,8 +31,8 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
     var watch: [String] = []
 
-    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core.")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core and one more.")
+    var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: "The largest upload, in MB.")
     var maxUploadMb = 50

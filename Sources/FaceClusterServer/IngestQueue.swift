@@ -22,7 +22,7 @@ public actor IngestQueue {
     public private(set) var finished: [String: Int] = [:]
     private let log: @Sendable (String) -> Void
 
-    public init(library: LocalLibrary, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(library: LocalLibrary, jobs: Int = LocalLibrary.defaultJobs, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.library = library
         self.jobs = max(1, jobs)
         self.log = log
