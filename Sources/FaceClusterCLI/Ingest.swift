@@ -186,7 +186,11 @@ struct Ingest: AsyncParsableCommand {
                 // A regular file, or a link to nothing (tried like a file, so it fails with its reason).
                 let ext = entry.pathExtension.lowercased()
                 if photoExtensions.contains(ext) {
-                    collected.files.append(entry.standardizedFileURL)
+                    if Self.isSpecialFile(entry.path) {
+                        collected.unreadable.append("\(entry.path): \(Self.specialFile)")
+                    } else {
+                        collected.files.append(entry.standardizedFileURL)
+                    }
                 } else if exists {
                     collected.passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
                 }
@@ -199,6 +203,8 @@ struct Ingest: AsyncParsableCommand {
                 collected.unreadable.append("\(path): no such file or folder")
             } else if isFolder.boolValue {
                 walk(url)
+            } else if Self.isSpecialFile(path) {
+                collected.unreadable.append("\(path): \(Self.specialFile)")
             } else if LocalLibrary.companionExtensions.contains(url.pathExtension.lowercased()) {
                 collected.passedOver["." + url.pathExtension.lowercased(), default: 0] += 1
             } else {
@@ -208,6 +214,17 @@ struct Ingest: AsyncParsableCommand {
         collected.files = Array(Set(collected.files)).sorted { $0.path < $1.path }
         return collected
     }
+
+    /// Whether `path` (links followed) is neither a regular file nor a folder: a device (`/dev/zero`), a pipe or a
+    /// socket, which would be read forever or never; such a path is reported, not ingested.
+    static func isSpecialFile(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
+    static let specialFile = "not a regular file (a device, pipe or socket)"
 
     /// Why a folder could not be listed, in a few words.
     static func reason(_ error: any Error) -> String {

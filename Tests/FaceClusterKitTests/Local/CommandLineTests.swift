@@ -187,6 +187,14 @@ struct CommandLineTests {
         #expect(missing.output.contains("1 unchanged") || missing.output.contains("Ingested 1"), "\(missing.output)")
         let onlyMissing = try await Self.run(["ingest", "nowhere.jpg", "--store", store], in: folder)
         #expect(onlyMissing.status == 2, "nothing to do at all is a usage error")
+
+        // A device or a pipe, named or in a folder under a photo's name, is reported as what it is, never read.
+        #expect(mkfifo(linked.appendingPathComponent("pipe.jpg").path, 0o600) == 0)
+        let special = try await Self.run(["ingest", "/dev/zero", "linked", "--store", store], in: folder)
+        #expect(special.status == 1, "\(special.output) \(special.errors)")
+        #expect(special.errors.contains("cannot read /dev/zero: not a regular file (a device, pipe or socket)"), "\(special.errors)")
+        #expect(special.errors.contains("pipe.jpg: not a regular file"), "\(special.errors)")
+        #expect(special.output.contains("8 unchanged"), "the folder's photos are still read: \(special.output)")
     }
 
     @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
