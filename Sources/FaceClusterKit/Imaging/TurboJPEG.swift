@@ -21,11 +21,11 @@ public protocol DecodeFollower: AnyObject, Sendable {
     /// The first `rows` rows of `pixels` (RGB, 3 bytes a pixel, rows of the decoded image's width) are final.
     /// Called on the decoding thread, in order, at least every 32 rows; return quickly (hand work to another thread).
     func rowsReady(_ pixels: UnsafePointer<UInt8>, rows: Int)
-    /// The decode stopped. Rows reported may still turn out damaged (libjpeg fills the rows of a file cut short with
-    /// grey and says so at the end): only `keepsPixels` says the image is good. `keepsPixels`: it succeeded, every row is final, and the pointer given to
+    /// The decode stopped. With `keepsPixels` it succeeded: every row is final, and the pointer given to
     /// ``rowsReady(_:rows:)`` addresses the storage of the image the decode returns, valid as long as that image
-    /// lives. Otherwise the decode failed and the storage is freed once this returns: wait here for whatever still
-    /// reads it, and never read it again.
+    /// lives. Without, the decode failed — rows reported may be damaged too (libjpeg fills the rows of a file cut
+    /// short with grey and says so at the end) — and the storage is freed once this returns: wait here for
+    /// whatever still reads it, and never read it again.
     func decodeEnded(keepsPixels: Bool)
 }
 

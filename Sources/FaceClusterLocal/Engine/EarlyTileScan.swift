@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Entropy-decoding a big JPEG is one thread's work, then the first pass scans the reduced image on one thread,
 /// and the tiles waited for both while the other cores had nothing to do: a 181 MB CMYK 100 MP photo spent
-/// 2.6 s of its 11–12 s `ingest` that way. Rows arrive from the top, so a tile can be scanned as soon as the
+/// 2.6 s of its 10–12 s `ingest` that way (8.6–8.8 s now, against 9.5–9.7 s: Docs/formats.md). Rows arrive from the top, so a tile can be scanned as soon as the
 /// decode has passed its last row. As a ``DecodeFollower`` this hands such tiles to ``BlockingWork`` as rows
 /// arrive, at most one queued per thread beyond the decoding one, and goes on once the decode is done, until
 /// ``finish()``: the tiled pass then scans the tiles not begun. A tile's faces are the same either way: the same
