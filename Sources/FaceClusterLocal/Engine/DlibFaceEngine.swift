@@ -22,23 +22,22 @@ final class DlibFaceEngine: @unchecked Sendable {
 
     /// Faces in `image`, largest first, in its pixels, with their HOG scores and 5 landmarks.
     func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
-        try Self.faces(in: image, capacity: capacity) { pixels, faces, error in
-            dlib_face_detect(handle, pixels, Int32(image.width), Int32(image.height), Int32(upsample), faces, Int32(capacity), error, 512)
+        try image.pixels.withUnsafeBufferPointer { pixels in
+            try Self.faces(capacity: capacity) { faces, error in
+                dlib_face_detect(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), faces, Int32(capacity), error, 512)
+            }
         }
     }
 
-    /// The faces a C detection call wrote (at most `capacity`), or its error: `call` gets the pixels, room for
-    /// `capacity` faces and 512 bytes for a message, and returns how many faces it found or -1.
+    /// The faces a C detection call wrote (at most `capacity`), or its error: `call` gets room for `capacity`
+    /// faces and 512 bytes for a message, and returns how many faces it found or -1.
     static func faces(
-        in image: UprightImage, capacity: Int,
-        _ call: (UnsafePointer<UInt8>?, UnsafeMutablePointer<dlib_face>, UnsafeMutablePointer<CChar>) -> Int32
+        capacity: Int, _ call: (UnsafeMutablePointer<dlib_face>, UnsafeMutablePointer<CChar>) -> Int32
     ) throws -> [dlib_face] {
         var faces = [dlib_face](repeating: dlib_face(), count: capacity)
         var error = [CChar](repeating: 0, count: 512)
-        let count = image.pixels.withUnsafeBufferPointer { pixels in
-            faces.withUnsafeMutableBufferPointer { faces in
-                error.withUnsafeMutableBufferPointer { error in call(pixels.baseAddress, faces.baseAddress!, error.baseAddress!) }
-            }
+        let count = faces.withUnsafeMutableBufferPointer { faces in
+            error.withUnsafeMutableBufferPointer { error in call(faces.baseAddress!, error.baseAddress!) }
         }
         guard count >= 0 else { throw LocalEngineError.engineFailed(detail: message(error)) }
         return Array(faces.prefix(min(Int(count), capacity)))
@@ -109,13 +108,11 @@ final class HOGDetector: @unchecked Sendable {
         pixels: UnsafePointer<UInt8>, width: Int, tile: (x: Int, y: Int, width: Int, height: Int), upsample: Int, levels: Int = 0, capacity: Int = 256
     ) throws -> [dlib_face] {
         precondition(tile.x >= 0 && tile.y >= 0 && tile.x + tile.width <= width)
-        var faces = [dlib_face](repeating: dlib_face(), count: capacity)
-        var error = [CChar](repeating: 0, count: 512)
-        let count = dlib_face_detector_detect(
-            handle, pixels + (tile.y * width + tile.x) * 3, Int32(tile.width), Int32(tile.height), width * 3,
-            Int32(upsample), Int32(levels), &faces, Int32(capacity), &error, error.count)
-        guard count >= 0 else { throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error)) }
-        return Array(faces.prefix(min(Int(count), capacity)))
+        return try DlibFaceEngine.faces(capacity: capacity) { faces, error in
+            dlib_face_detector_detect(
+                handle, pixels + (tile.y * width + tile.x) * 3, Int32(tile.width), Int32(tile.height), width * 3,
+                Int32(upsample), Int32(levels), faces, Int32(capacity), error, 512)
+        }
     }
 }
 

@@ -98,6 +98,7 @@ final class EarlyTileScan: DecodeFollower, @unchecked Sendable {
         var ready: [(Int, UInt)] = []
         condition.lock()
         change(&state)
+        condition.broadcast()  // a scan may have ended
         while !state.stopped, state.queued < spare, state.handedOut < order.count {
             let tile = tiles[order[state.handedOut]]
             guard tile.y + tile.height <= state.rows else { break }
@@ -127,6 +128,5 @@ final class EarlyTileScan: DecodeFollower, @unchecked Sendable {
             if let faces { state.found[number] = faces }
             state.scanning -= 1
         }
-        condition.broadcast()
     }
 }

@@ -271,7 +271,6 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         // The tiles scanned while the image was decoded and the first pass ran, before the image can go (finishing
         // waits for the scans under way: not on this thread).
         let scannedEarly = if let early { try await BlockingWork.run { early.finish() } } else { [Int: [dlib_face]]() }
-        let early = early.map { (pass: $0.pass, tiles: $0.tiles, found: scannedEarly) }
         // Taken, so the first halving lets it go.
         var image: UprightImage
         if let fine = decoded.take() {
@@ -303,7 +302,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             let tiles = plan.tiles(for: pass, width: scanned.width, height: scanned.height, actualScale: fineScale)
             // The tiles scanned while the image was decoded, when this is that pass over that image.
             let already = early.flatMap { early in
-                early.pass == pass && early.tiles.elementsEqual(tiles) { $0 == $1 } ? early.found : nil
+                early.pass == pass && early.tiles.elementsEqual(tiles) { $0 == $1 } ? scannedEarly : nil
             } ?? [:]
             let detected = try await withThrowingTaskGroup(of: (Int, [dlib_face]).self) { group in
                 for (number, tile) in tiles.enumerated() {
