@@ -386,12 +386,12 @@ extern "C" int dlib_face_landmarks(
     }
 }
 
-extern "C" int dlib_face_embed(
+extern "C" int dlib_face_chips(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count,
-    float *embeddings, char *error, size_t error_size) {
+    uint8_t *chips, char *error, size_t error_size) {
     try {
-        matrix<rgb_pixel> image = image_from(rgb, width, height);
-        std::vector<matrix<rgb_pixel>> chips;
+        const matrix<rgb_pixel> image = image_from(rgb, width, height);
+        const size_t chip_bytes = static_cast<size_t>(DLIB_FACE_CHIP_SIDE) * DLIB_FACE_CHIP_SIDE * 3;
         for (int index = 0; index < count; ++index) {
             const dlib_face &face = faces[index];
             rectangle box(
@@ -399,14 +399,40 @@ extern "C" int dlib_face_embed(
                 static_cast<long>(face.right) - 1, static_cast<long>(face.bottom) - 1);
             full_object_detection shape = engine->landmarks(image, box);
             matrix<rgb_pixel> chip;
-            extract_image_chip(image, get_face_chip_details(shape, 150, 0.25), chip);
-            chips.push_back(std::move(chip));
+            extract_image_chip(image, get_face_chip_details(shape, DLIB_FACE_CHIP_SIDE, 0.25), chip);
+            uint8_t *out = chips + static_cast<size_t>(index) * chip_bytes;
+            for (long row = 0; row < chip.nr(); ++row) {
+                for (long column = 0; column < chip.nc(); ++column, out += 3) {
+                    const rgb_pixel &pixel = chip(row, column);
+                    out[0] = pixel.red;
+                    out[1] = pixel.green;
+                    out[2] = pixel.blue;
+                }
+            }
         }
-        if (chips.empty()) return 0;
+        return 0;
+    } catch (const std::exception &failure) {
+        write_error(error, error_size, failure.what());
+        return -1;
+    }
+}
+
+extern "C" int dlib_face_embed_chips(
+    dlib_face_engine *engine, const uint8_t *chips, int count, float *embeddings, char *error, size_t error_size) {
+    try {
+        if (count <= 0) return 0;
+        std::vector<matrix<rgb_pixel>> batch(static_cast<size_t>(count));
+        const uint8_t *in = chips;
+        for (auto &chip : batch) {
+            chip.set_size(DLIB_FACE_CHIP_SIDE, DLIB_FACE_CHIP_SIDE);
+            for (long row = 0; row < chip.nr(); ++row) {
+                for (long column = 0; column < chip.nc(); ++column, in += 3) chip(row, column) = rgb_pixel(in[0], in[1], in[2]);
+            }
+        }
         // Mini-batches of 16 chips, not dlib's default 128: a batch's activations are held at once, and a crowd
         // photo's tiles of ~100 faces took `ingest` to 718 MB (a crafted 48 MP HEIC of 2,961 faces; 301 MB with
         // 16, in the same 65 s; lfw10's 100 photos the same 3.4–3.6 s either way).
-        std::vector<matrix<float, 0, 1>> vectors = engine->network(chips, 16);
+        std::vector<matrix<float, 0, 1>> vectors = engine->network(batch, 16);
         for (size_t index = 0; index < vectors.size(); ++index) {
             for (long element = 0; element < 128; ++element) {
                 embeddings[index * 128 + element] = vectors[index](element);

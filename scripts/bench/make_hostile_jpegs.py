@@ -10,6 +10,8 @@ Each file is made the way the issue that found it describes (issue 13, "Hostile 
   twelve-bit.jpg         a 12-bit frame header (a JPEG process the 8-bit decoder does not run)
   lossless.jpg           a lossless (SOF3) frame header
   junk-named.jpg         random bytes named like a photo
+  crowd-48mp.jpg         a valid 8,000 x 6,000 photo of 585 faces of 100 px (the repo's obama2 fixture, tiled):
+                         more faces than a photo indexes (100), each found and most never embedded
 Usage: make_hostile_jpegs.py DIR
 """
 import io
@@ -95,3 +97,12 @@ if not os.path.exists(os.path.join(out, "worst-accepted-52mp.jpg")):
     save_with_scans(large(9000, 5800), os.path.join(out, "worst-accepted-52mp.jpg"), scans, subsampling=2)
 if not os.path.exists(os.path.join(out, "baseline-100mp.jpg")):
     large(9984, 9984).save(os.path.join(out, "baseline-100mp.jpg"), "JPEG", quality=85)
+if not os.path.exists(os.path.join(out, "crowd-48mp.jpg")):
+    portrait = Image.open(os.path.join(os.path.dirname(__file__), "../../Tests/FaceClusterKitTests/Fixtures/obama2.jpg")).convert("RGB")
+    # The fixture's face is 311 px wide in its 626 x 1200 frame: scaled to 100 px faces, 39 x 15 portraits.
+    tile = portrait.resize((201, 386), Image.LANCZOS)
+    crowd = Image.new("RGB", (8000, 6000), (104, 104, 104))
+    for y in range(0, 6000 - 386 + 1, 386):
+        for x in range(0, 8000 - 201 + 1, 201):
+            crowd.paste(tile, (x, y))
+    crowd.save(os.path.join(out, "crowd-48mp.jpg"), "JPEG", quality=90)

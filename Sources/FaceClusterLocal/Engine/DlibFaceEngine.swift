@@ -54,16 +54,32 @@ final class DlibFaceEngine: @unchecked Sendable {
         return located
     }
 
-    /// The 128-D embedding of each face of `image`.
-    func embed(_ image: UprightImage, faces: [dlib_face]) throws -> [[Float]] {
+    /// Bytes of one face's aligned chip: `DLIB_FACE_CHIP_SIDE`² RGB pixels (67,500).
+    static let chipBytes = Int(DLIB_FACE_CHIP_SIDE) * Int(DLIB_FACE_CHIP_SIDE) * 3
+
+    /// Each face's aligned chip (``chipBytes`` each), what the recognition network reads: `faces` are boxes
+    /// found in `image`.
+    func chips(_ image: UprightImage, faces: [dlib_face]) throws -> [[UInt8]] {
         guard !faces.isEmpty else { return [] }
-        var vectors = [Float](repeating: 0, count: faces.count * 128)
+        var chips = [UInt8](repeating: 0, count: faces.count * Self.chipBytes)
         var error = [CChar](repeating: 0, count: 512)
         let status = image.pixels.withUnsafeBufferPointer { pixels in
-            dlib_face_embed(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), faces, Int32(faces.count), &vectors, &error, error.count)
+            dlib_face_chips(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), faces, Int32(faces.count), &chips, &error, error.count)
         }
         guard status == 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
-        return (0..<faces.count).map { Array(vectors[$0 * 128..<($0 + 1) * 128]) }
+        return (0..<faces.count).map { Array(chips[$0 * Self.chipBytes..<($0 + 1) * Self.chipBytes]) }
+    }
+
+    /// The 128-D embedding of each chip (``chips(_:faces:)``): about 22 ms of one core a chip.
+    func embed(chips: [[UInt8]]) throws -> [[Float]] {
+        guard !chips.isEmpty else { return [] }
+        precondition(chips.allSatisfy { $0.count == Self.chipBytes }, "a chip is \(Self.chipBytes) bytes")
+        let joined = chips.flatMap { $0 }
+        var vectors = [Float](repeating: 0, count: chips.count * 128)
+        var error = [CChar](repeating: 0, count: 512)
+        let status = dlib_face_embed_chips(handle, joined, Int32(chips.count), &vectors, &error, error.count)
+        guard status == 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
+        return (0..<chips.count).map { Array(vectors[$0 * 128..<($0 + 1) * 128]) }
     }
 
     static func message(_ buffer: [CChar]) -> String {

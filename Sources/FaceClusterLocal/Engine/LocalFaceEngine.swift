@@ -96,11 +96,18 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
 
     /// Analyses (faces and embeddings) kept by the photo's content, shared between engines: `facecluster
     /// evaluate` groups the same photos many times (arrival orders, subsets, thresholds) and analyses each once.
+    /// An analysis serves calls that embed no more faces than it did.
     public final class AnalysisCache: Sendable {
-        private let entries = Mutex<[String: [Analysed]]>([:])
+        private let entries = Mutex<[String: (embedded: Int, faces: [Analysed])]>([:])
         public init() {}
-        func get(_ key: String) -> [Analysed]? { entries.withLock { $0[key] } }
-        func set(_ key: String, _ value: [Analysed]) { entries.withLock { $0[key] = value } }
+        func get(_ key: String, embedding limit: Int) -> [Analysed]? {
+            entries.withLock { $0[key].flatMap { $0.embedded >= limit ? $0.faces : nil } }
+        }
+        func set(_ key: String, _ faces: [Analysed], embedded limit: Int) {
+            entries.withLock { entries in
+                if (entries[key]?.embedded ?? -1) < limit { entries[key] = (limit, faces) }
+            }
+        }
     }
 
     public let configuration: Configuration
@@ -166,14 +173,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         var embedding: [Float]?
     }
 
-    /// Decodes and analyses `data` on ``BlockingWork``'s threads (never the caller's), with an engine of the pool.
-    /// `digest` is ``contentDigest(_:)`` of `data` when the caller has it already.
-    func analyse(_ data: Data, digest: String? = nil, embeddings: Bool) async throws -> [Analysed] {
-        guard let cache else { return try await analyseNow(data, embeddings: embeddings) }
+    /// Decodes and analyses `data` on ``BlockingWork``'s threads (never the caller's), with an engine of the pool:
+    /// every face, in ``LargestFaces/precedes(_:_:)`` order (largest first), the first `embeddingLimit` with their
+    /// embeddings. `digest` is ``contentDigest(_:)`` of `data` when the caller has it already.
+    func analyse(_ data: Data, digest: String? = nil, embeddingLimit: Int) async throws -> [Analysed] {
+        guard let cache else { return try await analyseNow(data, embeddingLimit: embeddingLimit) }
         let key = if let digest { digest } else { try await BlockingWork.run { Self.contentDigest(data) } }
-        if let cached = cache.get(key) { return cached }
-        let analysed = try await analyseNow(data, embeddings: true)
-        cache.set(key, analysed)
+        if let cached = cache.get(key, embedding: embeddingLimit) { return cached }
+        let analysed = try await analyseNow(data, embeddingLimit: embeddingLimit)
+        cache.set(key, analysed, embedded: embeddingLimit)
         return analysed
     }
 
@@ -185,12 +193,13 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    private func analyseNow(_ data: Data, embeddings: Bool) async throws -> [Analysed] {
+    private func analyseNow(_ data: Data, embeddingLimit: Int) async throws -> [Analysed] {
         let configuration = configuration
         // Decoded once for both passes when the format is decoded whole (HEIC's planes are kept).
         let photo = try Self.decoding { try PhotoPixels(data, decoders: .local) }
         let memory = try await BlockingWork.run { photo.wholeDecodeMemory() }
         let pool = pool
+        let largest = LargestFaces(limit: embeddingLimit)
         // The memory first, then an engine: a task holding an engine never waits for memory, so neither waits
         // on the other.
         return try await memoryGate.withReservation(memory) { try await pool.withEngine { engine in
@@ -199,7 +208,8 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 do {
                     let upsample = max(image.width, image.height) < configuration.upsampleBelow ? 1 : 0
                     let faces = try engine.detect(image, upsample: upsample)
-                    let found = try Self.analysed(faces, vectors: embeddings ? engine.embed(image, faces: faces) : nil, in: image)
+                    let found = try Self.analysed(faces, in: image)
+                    try largest.offer(found.indices.map { ($0, found[$0].face, faces[$0]) }, in: image, engine: engine)
                     let (width, height) = (Int((Double(image.width) / image.scale).rounded()), Int((Double(image.height) / image.scale).rounded()))
                     let tiled = TiledDetection(
                         width: width, height: height, coarseScale: image.scale, coarseUpsample: upsample,
@@ -219,11 +229,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             if let tiled {
                 found += try await Self.smallFaces(
                     in: photo, decoded: consume fine, plan: tiled, displayed: displayed, known: first.map(\.face.boundingBox), scanned: early,
-                    engine: engine, embeddings: embeddings)
+                    engine: engine, largest: largest, firstKey: found.count)
             }
             try MappedFile.checkIntact(data)
             if !found.isEmpty { photo.handOffForThumbnails(forThumbnails) }
-            return found.sorted { $0.face.boundingBox.width * $0.face.boundingBox.height > $1.face.boundingBox.width * $1.face.boundingBox.height }
+            for (key, embedding) in try await BlockingWork.run({ try largest.embeddings(engine: engine) }) {
+                found[key].embedding = embedding
+                found[key].face.embedding = embedding
+            }
+            return found.sorted { LargestFaces.precedes($0.face, $1.face) }
         } }
     }
 
@@ -266,7 +280,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     /// memory is handed back before the decode and each halving (a 100 MP quality-98 photo: 315–317 → 298 MB).
     private static func smallFaces(
         in photo: PhotoPixels, decoded: consuming UprightImage?, plan: TiledDetection, displayed: (width: Int, height: Int), known: [BoundingBox],
-        scanned early: EarlyTileScan?, engine: DlibFaceEngine, embeddings: Bool
+        scanned early: EarlyTileScan?, engine: DlibFaceEngine, largest: LargestFaces, firstKey: Int
     ) async throws -> [Analysed] {
         // The tiles scanned while the image was decoded and the first pass ran, before the image can go (finishing
         // waits for the scans under way: not on this thread).
@@ -322,7 +336,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                 for try await (number, faces) in group { detected[number] = faces }
                 return detected
             }
-            let earlier = boxes
+            let earlier = boxes, passKey = firstKey + found.count
             let inPass = try await BlockingWork.run {
                 var boxes = earlier
                 var found: [Analysed] = []
@@ -335,7 +349,9 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                     guard !kept.isEmpty else { continue }
                     let cropped = scanned.cropped(tile)
                     let located = try engine.landmarks(cropped, faces: kept, upsample: pass.upsample)
-                    let analysed = try analysed(located, vectors: embeddings ? engine.embed(cropped, faces: located) : nil, in: scanned, tile: tile)
+                    let analysed = try analysed(located, in: scanned, tile: tile)
+                    let key = passKey + found.count
+                    try largest.offer(analysed.indices.map { (key + $0, analysed[$0].face, located[$0]) }, in: cropped, engine: engine)
                     boxes += analysed.map(\.face.boundingBox)
                     found += analysed
                 }
@@ -362,7 +378,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
 
     /// dlib's faces in `tile` of `image` (the whole image when `nil`), normalized to the whole image.
     private static func analysed(
-        _ faces: [dlib_face], vectors: [[Float]]?, in image: UprightImage, tile: (x: Int, y: Int, width: Int, height: Int)? = nil
+        _ faces: [dlib_face], in image: UprightImage, tile: (x: Int, y: Int, width: Int, height: Int)? = nil
     ) throws -> [Analysed] {
         let width = Double(image.width), height = Double(image.height)
         let (dx, dy) = (Double(tile?.x ?? 0), Double(tile?.y ?? 0))
@@ -375,15 +391,15 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                     width: (face.right - face.left) / width, height: (face.bottom - face.top) / height),
                 confidence: 90 + 10 * min(max(face.score, 0), 1),
                 landmarks: landmarkNames.indices.map { Landmark(type: landmarkNames[$0], x: (dx + points[$0 * 2]) / width, y: (dy + points[$0 * 2 + 1]) / height) },
-                pose: nil, quality: nil, embedding: vectors?[position])
-            return Analysed(face: detected, embedding: vectors?[position])
+                pose: nil, quality: nil, embedding: nil)
+            return Analysed(face: detected, embedding: nil)
         }
     }
 
     // MARK: FaceDetector
 
     public func detectFaces(in image: ImageInput) async throws -> [DetectedFace] {
-        try await analyse(image.data, embeddings: false).map(\.face)
+        try await analyse(image.data, embeddingLimit: 0).map(\.face)
     }
 
     // MARK: FaceIndex
@@ -391,7 +407,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     public func indexFaces(in image: ImageInput, externalImageID: String, options: FaceClusterKit.IndexOptions) async throws -> IndexedFaces {
         let data = image.data
         let content = try await BlockingWork.run { Self.contentDigest(data) }
-        let found = try await analyse(data, digest: content, embeddings: true)
+        let found = try await analyse(data, digest: content, embeddingLimit: options.maxFaces)
         let kept = found.prefix(options.maxFaces)
         let unindexed = found.dropFirst(options.maxFaces).map { UnindexedFace(face: $0.face, reasons: ["EXCEEDS_MAX_FACES"]) }
         let indexed = kept.enumerated().map { position, analysed in
@@ -419,7 +435,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     }
 
     public func searchFaces(byImage image: ImageInput, options: SearchOptions) async throws -> ImageSearchResult {
-        guard let largest = try await analyse(image.data, embeddings: true).first, let embedding = largest.embedding else {
+        guard let largest = try await analyse(image.data, embeddingLimit: 1).first, let embedding = largest.embedding else {
             return ImageSearchResult(searchedFace: nil, matches: [])
         }
         return ImageSearchResult(searchedFace: largest.face.boundingBox, matches: matches(for: embedding, excluding: nil, options: options))

@@ -164,6 +164,7 @@ struct SmallFacesTests {
         for face in faces {
             let factor = Double(face.side) / 311
             let (pasteWidth, pasteHeight) = (Int(626 * factor), Int(1200 * factor))
+            try #require(face.x >= 0 && face.y >= 0 && face.x + pasteWidth <= width && face.y + pasteHeight <= height, "a \(face.side) px face's portrait is \(pasteWidth) × \(pasteHeight)")
             let pasted = source.resampled(region: (0, 0, 626, 1200), toWidth: pasteWidth, height: pasteHeight)
             canvas.pixels.withUnsafeMutableBufferPointer { target in
                 pasted.pixels.withUnsafeBufferPointer { from in
@@ -206,6 +207,31 @@ struct SmallFacesTests {
         #expect(faces.count == boxes.count)
         let firstPass = try LocalFaceEngine(database: try LocalDatabase.inMemory(), configuration: .init(smallestFace: 0))
         #expect(try await firstPass.detectFaces(in: ImageInput(data: photo)).count == big.firstPassFinds)
+    }
+
+    @Test("a photo with more faces than it indexes embeds only those it indexes, the largest across passes, as a full analysis embeds them",
+          .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+    func embedsTheIndexedOnly() async throws {
+        // The 600 px face is the first pass's (150 px at 1/4); the tiled pass finds the others, the 85 px one first.
+        let (photo, boxes) = try await BlockingWork.run {
+            try Self.canvas(width: 4000, height: 3000, faces: [(85, 200, 300), (95, 1500, 1200), (105, 1000, 2400), (600, 2700, 600)])
+        }
+        let all = try await LocalFaceEngine(database: try LocalDatabase.inMemory())
+            .indexFaces(in: ImageInput(data: photo), externalImageID: "all", options: IndexOptions(maxFaces: 4))
+        let three = try await LocalFaceEngine(database: try LocalDatabase.inMemory())
+            .indexFaces(in: ImageInput(data: photo), externalImageID: "three", options: IndexOptions(maxFaces: 3))
+        try #require(all.indexed.count == 4 && three.indexed.count == 3)
+        for (face, box) in zip(all.indexed, [boxes[3], boxes[2], boxes[1], boxes[0]]) {
+            #expect(face.face.boundingBox.overlap(with: box) > 0.4, "faces out of order: \(all.indexed.map(\.face.boundingBox))")
+        }
+        #expect(three.indexed.map(\.face.boundingBox) == all.indexed.prefix(3).map(\.face.boundingBox))
+        #expect(three.unindexed.map(\.face.boundingBox) == [all.indexed[3].face.boundingBox])
+        for (ours, full) in zip(three.indexed, all.indexed) {
+            let (vector, expected) = (try #require(ours.face.embedding), try #require(full.face.embedding))
+            try #require(vector.count == 128)
+            #expect(zip(vector, expected).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        }
+        #expect(three.unindexed.allSatisfy { $0.face.embedding == nil })
     }
 
     /// Debian's 9 PASCAL VOC photos (dlib's examples/faces) with their 43 annotated faces, of 37–109 px.
