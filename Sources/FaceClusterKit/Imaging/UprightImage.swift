@@ -207,12 +207,18 @@ final class RecentlyDecoded: Sendable {
     /// of the displayed photo (then it is dropped). The same bytes are recognised by their address (the
     /// pipeline hands one `Data` to the engine and the cropper) or compared byte for byte (about 5 ms for 48 MB).
     func take(for data: Data, pixelLimit: Int, budget: DecodeBudget, minimumScale: Double = 1) -> (any DecodedImage)? {
+        takeScaled(for: data, pixelLimit: pixelLimit, budget: budget).flatMap { $0.scale >= minimumScale - 1e-9 ? $0.image : nil }
+    }
+
+    /// The image handed off for `data` and its scale (a fraction of the displayed photo), removed; `nil` when
+    /// there is none.
+    func takeScaled(for data: Data, pixelLimit: Int, budget: DecodeBudget) -> (image: any DecodedImage, scale: Double)? {
         entries.withLock { entries in
             guard let index = entries.firstIndex(where: {
                 $0.data.count == data.count && $0.pixelLimit == pixelLimit && $0.budget == budget && Self.same($0.data, data)
             }) else { return nil }
             let entry = entries.remove(at: index)
-            return entry.scale >= minimumScale - 1e-9 ? entry.image : nil
+            return (entry.image, entry.scale)
         }
     }
 

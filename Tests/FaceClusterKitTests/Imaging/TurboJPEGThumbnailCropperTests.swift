@@ -143,7 +143,7 @@ struct TurboJPEGThumbnailCropperTests {
         #expect(try scale([BoundingBox(left: 0.3, top: 0.3, width: 0.005, height: 0.01)]) == 1)
     }
 
-    @Test("a JPEG's thumbnails are cut from the image the engine handed off when it is large enough, else decoded")
+    @Test("a JPEG's thumbnails are cut from the image the engine handed off where it is large enough for them, the others decoded")
     func handedOffImage() async throws {
         // A 1600 × 1200 photo turned by EXIF: the engine's image is upright, at half size.
         let displayed = JPEGFactory.quadrants(width: 1600, height: 1200, box: box)
@@ -166,7 +166,13 @@ struct TurboJPEGThumbnailCropperTests {
         handOffs.offer(image, scale: 0.5, for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget())
         _ = try await cropper.thumbnails(of: jpeg, boxes: [small], spec: ThumbnailSpec())
         #expect(handOffs.take(for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget(), minimumScale: 0) == nil, "dropped")
-        // Without a hand-off the same face comes from the decode, and matches the hand-off's unmarked pixels.
+        // Both at once, in the order asked: the large face from the hand-off, the tiny one decoded (as alone).
+        handOffs.offer(image, scale: 0.5, for: jpeg, pixelLimit: 100_000_000, budget: DecodeBudget())
+        let both = try await cropper.thumbnails(of: jpeg, boxes: [small, box], spec: ThumbnailSpec())
+        try #require(both.count == 2)
+        let large = JPEGFactory.meanColour(JPEGFactory.decode(both[1]), x: 58, y: 58)
+        #expect(JPEGFactory.close(large, to: [255, 255, 255], tolerance: 20), "the large face not from the hand-off: \(large)")
+        #expect(both[0] == (try await cropper.thumbnails(of: jpeg, boxes: [small], spec: ThumbnailSpec()).first), "the tiny face not decoded")
         // Without a hand-off the face comes from the decode (red where the hand-off was made white).
         expectQuadrants(try #require(try await cropper.thumbnails(of: jpeg, boxes: [box], spec: ThumbnailSpec()).first), "decoded")
         let topLeft = JPEGFactory.meanColour(fromHandOff, x: 58, y: 58)
