@@ -63,65 +63,71 @@ public struct PixelBuffer: Sendable {
     ///
     /// Separable: a horizontal pass over the source rows the output needs, into floats, then a vertical one,
     /// ``rowBlock`` output rows at a time, so the floats held are those of the source rows one block reads (a
-    /// 40 MP photo shrunk to 2 MP in one go held 104 MB of them). The rows two blocks share are filtered twice;
-    /// every output value is the same sum, in the same order, as in one pass.
-    /// Cost: (rows read × output width + output pixels) × taps per output × 3 multiply-adds; a 285 px face
-    /// region to a 160 px thumbnail takes about 0.3 ms on one core of the development machine (perf: 8 % of
-    /// cutting 8 thumbnails from a dense 3 MP photo, 29 ms).
+    /// 40 MP photo shrunk to 2 MP in one go would hold 139 MB of them). The rows two blocks share are filtered
+    /// twice; every output value is the same sum, in the same order, as in one pass. A pixel's three channels are
+    /// one 4-lane vector (the fourth lane unused), each source row turned into floats once, and every output the
+    /// same number of taps (shorter ones padded with zero weights, which change no sum): 16 % less time than
+    /// channel by channel, byte for byte the same output.
+    /// Cost: (rows read × output width + output pixels) × taps per output vector multiply-adds; cutting 8
+    /// thumbnails of 160 px from face regions of 135–285 px takes about 2.9 ms of one core of the development
+    /// machine (3.5 ms channel by channel).
     public func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
         let columns = Taps(Self.weights(from: rect.x, length: rect.width, into: outputWidth, limit: width))
         let rows = Taps(Self.weights(from: rect.y, length: rect.height, into: outputHeight, limit: height))
         let sourceWidth = width
         var output = PixelBuffer(width: outputWidth, height: outputHeight)
-        var horizontal: [Float] = []
+        // The source columns the taps read, each row of them turned into floats once (a pixel is read by 2–3 taps).
+        let read = columns.span(0..<outputWidth)
+        var sourceRow = [SIMD4<Float>](repeating: .zero, count: read.count)
+        var horizontal: [SIMD4<Float>] = []
+        var sums = [SIMD4<Float>](repeating: .zero, count: outputWidth)
         for blockStart in Swift.stride(from: 0, to: outputHeight, by: Self.rowBlock) {
             let block = blockStart..<min(blockStart + Self.rowBlock, outputHeight)
-            let (firstRow, lastRow) = rows.withPointers { start, index, _ -> (Int, Int) in
-                var (low, high) = (Int.max, Int.min)
-                for tap in start[block.lowerBound]..<start[block.upperBound] { (low, high) = (min(low, index[tap]), max(high, index[tap])) }
-                return low <= high ? (low, high) : (0, 0)
-            }
-            let needed = (lastRow - firstRow + 1) * outputWidth * 3
-            if horizontal.count < needed { horizontal = [Float](repeating: 0, count: needed) }
+            let blockRows = rows.span(block)
+            if horizontal.count < blockRows.count * outputWidth { horizontal = [SIMD4<Float>](repeating: .zero, count: blockRows.count * outputWidth) }
             // Horizontal pass over the rows this block of output rows reads.
             pixels.withUnsafeBufferPointer { source in
-                horizontal.withUnsafeMutableBufferPointer { horizontal in
-                    columns.withPointers { start, index, weight in
-                        for row in firstRow...lastRow {
-                            let sourceRow = source.baseAddress! + row * sourceWidth * 3
-                            let target = horizontal.baseAddress! + (row - firstRow) * outputWidth * 3
-                            for column in 0..<outputWidth {
-                                var red: Float = 0, green: Float = 0, blue: Float = 0
-                                for tap in start[column]..<start[column + 1] {
-                                    let pixel = sourceRow + index[tap] * 3, weight = weight[tap]
-                                    red += Float(pixel[0]) * weight
-                                    green += Float(pixel[1]) * weight
-                                    blue += Float(pixel[2]) * weight
+                sourceRow.withUnsafeMutableBufferPointer { floats in
+                    horizontal.withUnsafeMutableBufferPointer { horizontal in
+                        columns.withPointers { index, weight in
+                            let taps = columns.count
+                            let floats = floats.baseAddress! - read.lowerBound
+                            for row in blockRows {
+                                let bytes = source.baseAddress! + row &* sourceWidth &* 3
+                                for x in read {
+                                    let pixel = bytes + x &* 3
+                                    floats[x] = SIMD4(Float(pixel[0]), Float(pixel[1]), Float(pixel[2]), 0)
                                 }
-                                target[column * 3] = red
-                                target[column * 3 + 1] = green
-                                target[column * 3 + 2] = blue
+                                let target = horizontal.baseAddress! + (row &- blockRows.lowerBound) &* outputWidth
+                                for column in 0..<outputWidth {
+                                    var sum = SIMD4<Float>.zero
+                                    for tap in column &* taps..<(column &+ 1) &* taps { sum += floats[index[tap]] * weight[tap] }
+                                    target[column] = sum
+                                }
                             }
                         }
                     }
                 }
             }
+            // Vertical pass: each output row the taps' weighted sum of whole horizontal rows.
             horizontal.withUnsafeBufferPointer { horizontal in
-                output.pixels.withUnsafeMutableBufferPointer { out in
-                    rows.withPointers { start, index, weight in
-                        for row in block {
-                            let target = out.baseAddress! + row * outputWidth * 3
-                            for column in 0..<outputWidth {
-                                var red: Float = 0, green: Float = 0, blue: Float = 0
-                                for tap in start[row]..<start[row + 1] {
-                                    let sample = horizontal.baseAddress! + ((index[tap] - firstRow) * outputWidth + column) * 3, weight = weight[tap]
-                                    red += sample[0] * weight
-                                    green += sample[1] * weight
-                                    blue += sample[2] * weight
+                sums.withUnsafeMutableBufferPointer { sums in
+                    output.pixels.withUnsafeMutableBufferPointer { out in
+                        rows.withPointers { index, weight in
+                            let taps = rows.count
+                            for row in block {
+                                for column in 0..<outputWidth { sums[column] = .zero }
+                                for tap in row &* taps..<(row &+ 1) &* taps {
+                                    let samples = horizontal.baseAddress! + (index[tap] &- blockRows.lowerBound) &* outputWidth, weight = weight[tap]
+                                    for column in 0..<outputWidth { sums[column] += samples[column] * weight }
                                 }
-                                target[column * 3] = Self.byte(red)
-                                target[column * 3 + 1] = Self.byte(green)
-                                target[column * 3 + 2] = Self.byte(blue)
+                                let target = out.baseAddress! + row &* outputWidth &* 3
+                                for column in 0..<outputWidth {
+                                    let sum = sums[column]
+                                    target[column &* 3] = Self.byte(sum.x)
+                                    target[column &* 3 &+ 1] = Self.byte(sum.y)
+                                    target[column &* 3 &+ 2] = Self.byte(sum.z)
+                                }
                             }
                         }
                     }
@@ -132,35 +138,47 @@ public struct PixelBuffer: Sendable {
     }
 
     /// Output rows resampled per block: 64. A thumbnail (160 rows) takes 3 blocks; a 2 MP shrink of a 40 MP
-    /// photo holds about 5 MB of floats instead of 104 MB.
+    /// photo holds about 7 MB of floats instead of 139 MB.
     static let rowBlock = 64
 
     /// `value` rounded half away from zero (as `rounded()`; values here are never negative) and clamped to a
     /// byte, without a call to libm's `roundf` per channel.
     private static func byte(_ value: Float) -> UInt8 { UInt8(min(max(value, 0), 255) + 0.5) }
 
-    /// A weight table laid flat: output `n` reads `index[start[n]..<start[n + 1]]` with the same `weight`s.
+    /// A weight table laid flat, every output with the same number of taps (``count``): output `n` reads
+    /// `index[n * count ..< (n + 1) * count]` with the same `weight`s. Outputs with fewer taps are padded with
+    /// zero weights on their last pixel, which leave every sum as it was (x + 0 · y = x).
     private struct Taps {
-        var start: [Int] = [0]
+        let count: Int
         var index: [Int] = []
         var weight: [Float] = []
 
         init(_ taps: [[(index: Int, weight: Float)]]) {
+            count = taps.map(\.count).max() ?? 0
+            index.reserveCapacity(taps.count * count)
+            weight.reserveCapacity(taps.count * count)
             for output in taps {
                 for tap in output {
                     index.append(tap.index)
                     weight.append(tap.weight)
                 }
-                start.append(index.count)
+                for _ in output.count..<count {
+                    index.append(output.last?.index ?? 0)
+                    weight.append(0)
+                }
             }
         }
 
-        /// The three tables as raw pointers, for inner loops without bounds checks.
-        func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Float>) throws -> R) rethrows -> R {
-            try start.withUnsafeBufferPointer { start in
-                try index.withUnsafeBufferPointer { index in
-                    try weight.withUnsafeBufferPointer { weight in try body(start.baseAddress!, index.baseAddress!, weight.baseAddress!) }
-                }
+        /// The source pixels the outputs in `outputs` read, lowest to highest.
+        func span(_ outputs: Range<Int>) -> ClosedRange<Int> {
+            let taps = index[outputs.lowerBound * count..<outputs.upperBound * count]
+            return (taps.min() ?? 0)...(taps.max() ?? 0)
+        }
+
+        /// The tables as raw pointers, for inner loops without bounds checks.
+        func withPointers<R>(_ body: (UnsafePointer<Int>, UnsafePointer<Float>) throws -> R) rethrows -> R {
+            try index.withUnsafeBufferPointer { index in
+                try weight.withUnsafeBufferPointer { weight in try body(index.baseAddress!, weight.baseAddress!) }
             }
         }
     }
