@@ -400,6 +400,7 @@ extern "C" int dlib_face_chips(
             full_object_detection shape = engine->landmarks(image, box);
             matrix<rgb_pixel> chip;
             extract_image_chip(image, get_face_chip_details(shape, DLIB_FACE_CHIP_SIDE, 0.25), chip);
+            if (chip.nr() != DLIB_FACE_CHIP_SIDE || chip.nc() != DLIB_FACE_CHIP_SIDE) throw std::runtime_error("a face chip of an unexpected size");
             uint8_t *out = chips + static_cast<size_t>(index) * chip_bytes;
             for (long row = 0; row < chip.nr(); ++row) {
                 for (long column = 0; column < chip.nc(); ++column, out += 3) {

@@ -47,7 +47,7 @@ int dlib_face_chips(
     uint8_t *chips, char *error, size_t error_size);
 
 /// The 128-D embedding of each chip (from `dlib_face_chips`) into `embeddings` (128 floats a chip): dlib's
-/// ResNet, about 22 ms of one core a face on the development machine, in mini-batches of 16.
+/// ResNet, 16–22 ms of one core a face on the development machine, in mini-batches of 16.
 /// Returns 0, or -1 with `error` set.
 int dlib_face_embed_chips(
     dlib_face_engine *engine, const uint8_t *chips, int count, float *embeddings, char *error, size_t error_size);

@@ -72,11 +72,13 @@ public struct PixelBuffer: Sendable {
     /// thumbnails of 160 px from face regions of 135–285 px takes about 2.9 ms of one core of the development
     /// machine (3.5 ms channel by channel).
     public func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
+        guard outputWidth > 0, outputHeight > 0 else { return PixelBuffer(width: max(outputWidth, 0), height: max(outputHeight, 0)) }
         let columns = Taps(Self.weights(from: rect.x, length: rect.width, into: outputWidth, limit: width))
         let rows = Taps(Self.weights(from: rect.y, length: rect.height, into: outputHeight, limit: height))
         let sourceWidth = width
         var output = PixelBuffer(width: outputWidth, height: outputHeight)
-        // The source columns the taps read, each row of them turned into floats once (a pixel is read by 2–3 taps).
+        // The source columns the taps read, each row of them turned into floats once (a pixel is read by one or
+        // more taps: two or three near 1:1, many when enlarging).
         let read = columns.span(0..<outputWidth)
         var sourceRow = [SIMD4<Float>](repeating: .zero, count: read.count)
         var horizontal: [SIMD4<Float>] = []

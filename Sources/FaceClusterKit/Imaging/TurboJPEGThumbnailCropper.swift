@@ -91,8 +91,9 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
 
     /// A format decoded whole: each crop is resampled from the decoded image (RGB, or YCbCr planes turned into
     /// RGB only inside the crop, at a power-of-two reduction that keeps twice the thumbnail's size), or from the
-    /// planes the local engine handed off for the same bytes (``RecentlyDecoded``). A JPEG is cut the same way
-    /// from the image the engine handed off when it is at least as large as the scale this cut would decode at.
+    /// planes the local engine handed off for the same bytes (``RecentlyDecoded``). A JPEG's faces are cut the same
+    /// way from the image the engine handed off, each whose crop is at least the thumbnail's size there
+    /// (``thumbnailsNow(of:boxes:spec:)``).
     private func thumbnails(of data: Data, by decoder: any PhotoDecoder, boxes: [BoundingBox], spec: ThumbnailSpec) throws -> [Data] {
         let decoded = try handOffs.take(for: data, pixelLimit: pixelLimit, budget: DecodeBudget())
             ?? PhotoDecoders.decodeImage(data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())

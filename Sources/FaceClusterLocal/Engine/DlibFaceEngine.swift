@@ -70,7 +70,7 @@ final class DlibFaceEngine: @unchecked Sendable {
         return (0..<faces.count).map { Array(chips[$0 * Self.chipBytes..<($0 + 1) * Self.chipBytes]) }
     }
 
-    /// The 128-D embedding of each chip (``chips(_:faces:)``): about 22 ms of one core a chip.
+    /// The 128-D embedding of each chip (``chips(_:faces:)``): 16–22 ms of one core a chip.
     func embed(chips: [[UInt8]]) throws -> [[Float]] {
         guard !chips.isEmpty else { return [] }
         precondition(chips.allSatisfy { $0.count == Self.chipBytes }, "a chip is \(Self.chipBytes) bytes")

@@ -6,13 +6,15 @@ import Synchronization
 /// those offered so far, each with its aligned chip, keyed by its place in the photo's list of faces.
 ///
 /// A photo indexes at most ``IndexOptions/maxFaces`` faces (100, as Rekognition's IndexFaces), its largest;
-/// the rest are reported as `EXCEEDS_MAX_FACES`. The recognition network costs about 22 ms of one core a face,
+/// the rest are reported as `EXCEEDS_MAX_FACES`. The recognition network costs 16–22 ms of one core a face,
 /// so it runs once every pass has offered its faces, for the faces indexed only. Embedding every face found, a
 /// 48 MP crowd of 585 faces took 15.2–15.7 s to ingest, now 5.6 s; a 9 MP grid of 398 faces 8.0–8.2 → 3.1–3.5 s
 /// (Docs/formats.md, `scripts/bench-hostile.sh`).
 ///
 /// Chips are taken as faces are offered, while the image they were found in exists (a big photo's passes let
-/// their images go one by one): at most `limit` are held, 67.5 kB each (6.6 MB for 100).
+/// their images go one by one): `limit` are kept between offers, 67,500 bytes each (6.75 MB for 100), and an
+/// offer briefly holds those it cuts beside them. Offers are taken one at a time (under the lock), as the
+/// passes make them.
 final class LargestFaces: Sendable {
     /// How many faces get embeddings.
     let limit: Int
@@ -31,6 +33,7 @@ final class LargestFaces: Sendable {
     /// The order faces are indexed in: larger displayed area first; equal areas (boxes of one pyramid level
     /// are the same size) top to bottom, then left to right, so the faces indexed never depend on the order
     /// the passes found them in.
+    /// Two faces of one photo never share a box (the detector keeps one of boxes that overlap), so the order is total.
     static func precedes(_ a: DetectedFace, _ b: DetectedFace) -> Bool {
         let (areaA, areaB) = (a.boundingBox.width * a.boundingBox.height, b.boundingBox.width * b.boundingBox.height)
         if areaA != areaB { return areaA > areaB }
@@ -43,15 +46,14 @@ final class LargestFaces: Sendable {
     /// those they push out. Chips are cut with `engine`, on the caller's thread.
     func offer(_ faces: [(key: Int, face: DetectedFace, box: dlib_face)], in image: UprightImage, engine: DlibFaceEngine) throws {
         guard limit > 0, !faces.isEmpty else { return }
-        let current = kept.withLock { $0.map { ($0.key, $0.face) } }
-        var ranked = current.map { (key: $0.0, face: $0.1, offered: nil as Int?) }
-            + faces.indices.map { (key: faces[$0].key, face: faces[$0].face, offered: Optional($0)) }
-        ranked.sort { Self.precedes($0.face, $1.face) }
-        let entering = ranked.prefix(limit).compactMap(\.offered)
-        guard !entering.isEmpty else { return }
-        let chips = try engine.chips(image, faces: entering.map { faces[$0].box })
-        let keys = Set(ranked.prefix(limit).map(\.key))
-        kept.withLock { kept in
+        try kept.withLock { kept in
+            var ranked = kept.map { (key: $0.key, face: $0.face, offered: nil as Int?) }
+                + faces.indices.map { (key: faces[$0].key, face: faces[$0].face, offered: Optional($0)) }
+            ranked.sort { Self.precedes($0.face, $1.face) }
+            let entering = ranked.prefix(limit).compactMap(\.offered)
+            guard !entering.isEmpty else { return }
+            let chips = try engine.chips(image, faces: entering.map { faces[$0].box })
+            let keys = Set(ranked.prefix(limit).map(\.key))
             kept.removeAll { !keys.contains($0.key) }
             for (offered, chip) in zip(entering, chips) { kept.append(Candidate(key: faces[offered].key, face: faces[offered].face, chip: chip)) }
         }

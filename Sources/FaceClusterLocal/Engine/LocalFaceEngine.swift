@@ -96,7 +96,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
 
     /// Analyses (faces and embeddings) kept by the photo's content, shared between engines: `facecluster
     /// evaluate` groups the same photos many times (arrival orders, subsets, thresholds) and analyses each once.
-    /// An analysis serves calls that embed no more faces than it did.
+    /// An analysis serves calls that embed no more faces than it did (any call, once it embedded every face).
     public final class AnalysisCache: Sendable {
         private let entries = Mutex<[String: (embedded: Int, faces: [Analysed])]>([:])
         public init() {}
@@ -104,6 +104,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
             entries.withLock { $0[key].flatMap { $0.embedded >= limit ? $0.faces : nil } }
         }
         func set(_ key: String, _ faces: [Analysed], embedded limit: Int) {
+            let limit = limit >= faces.count ? Int.max : limit
             entries.withLock { entries in
                 if (entries[key]?.embedded ?? -1) < limit { entries[key] = (limit, faces) }
             }
@@ -232,11 +233,12 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                     engine: engine, largest: largest, firstKey: found.count)
             }
             try MappedFile.checkIntact(data)
-            if !found.isEmpty { photo.handOffForThumbnails(forThumbnails) }
             for (key, embedding) in try await BlockingWork.run({ try largest.embeddings(engine: engine) }) {
                 found[key].embedding = embedding
                 found[key].face.embedding = embedding
             }
+            // Handed off last, so the network's time is not spent while other photos push it out.
+            if !found.isEmpty { photo.handOffForThumbnails(forThumbnails) }
             return found.sorted { LargestFaces.precedes($0.face, $1.face) }
         } }
     }
@@ -413,7 +415,11 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         let indexed = kept.enumerated().map { position, analysed in
             IndexedFace(faceID: Self.faceID(content: content, externalImageID: externalImageID, position: position), face: analysed.face)
         }
-        let rows = zip(indexed, kept).map { ($0.faceID, StoredVector(embedding: $1.embedding ?? [], externalImageID: externalImageID)) }
+        let rows = try zip(indexed, kept).map { indexed, analysed in
+            // Never an empty vector: it would match every other empty one at distance 0.
+            guard let embedding = analysed.embedding else { throw LocalEngineError.engineFailed(detail: "face \(indexed.faceID) was not embedded") }
+            return (indexed.faceID, StoredVector(embedding: embedding, externalImageID: externalImageID))
+        }
         try await database.write { db in
             for (id, vector) in rows {
                 try db.execute(

@@ -23,15 +23,19 @@ struct LargestFacesTests {
         }
     }
 
-    @Test("an analysis serves a later call only if it embedded at least as many faces")
+    @Test("an analysis serves a later call only if it embedded at least as many faces, or every face")
     func cache() {
         let cache = LocalFaceEngine.AnalysisCache()
-        cache.set("photo", [], embedded: 0)
+        let three = (0..<3).map { LocalFaceEngine.Analysed(face: Self.face(left: 0.1 * Double($0), top: 0.1, side: 0.05), embedding: nil) }
+        cache.set("photo", three, embedded: 0)
         #expect(cache.get("photo", embedding: 0) != nil)
         #expect(cache.get("photo", embedding: 1) == nil)
-        cache.set("photo", [], embedded: 100)
-        #expect(cache.get("photo", embedding: 100) != nil)
-        cache.set("photo", [], embedded: 1)
-        #expect(cache.get("photo", embedding: 100) != nil, "a smaller analysis replaced a larger one")
+        cache.set("photo", three, embedded: 2)
+        #expect(cache.get("photo", embedding: 2) != nil)
+        #expect(cache.get("photo", embedding: 3) == nil)
+        cache.set("photo", three, embedded: 1)
+        #expect(cache.get("photo", embedding: 2) != nil, "a smaller analysis replaced a larger one")
+        cache.set("photo", three, embedded: 3)
+        #expect(cache.get("photo", embedding: 100) != nil, "every face was embedded")
     }
 }
