@@ -196,32 +196,10 @@ struct JPEGHeader: Equatable {
     var displayWidth: Int { orientation.swapsDimensions ? height : width }
     var displayHeight: Int { orientation.swapsDimensions ? width : height }
 
-    /// The orientation tag (0x0112) of IFD0 in an APP1 Exif segment, if present and valid.
+    /// The orientation tag (0x0112) of IFD0 in an APP1 Exif segment ("Exif\0\0", then a TIFF structure), if
+    /// present and valid.
     static func exifOrientation(_ bytes: [UInt8]) -> Orientation? {
         guard bytes.count >= 14, Array(bytes[0..<6]) == [0x45, 0x78, 0x69, 0x66, 0, 0] else { return nil }
-        let tiff = Array(bytes[6...])
-        let little: Bool
-        switch (tiff[0], tiff[1]) {
-        case (0x49, 0x49): little = true
-        case (0x4D, 0x4D): little = false
-        default: return nil
-        }
-        func u16(_ at: Int) -> Int? {
-            guard at >= 0, at + 2 <= tiff.count else { return nil }
-            return little ? Int(tiff[at]) | Int(tiff[at + 1]) << 8 : Int(tiff[at]) << 8 | Int(tiff[at + 1])
-        }
-        func u32(_ at: Int) -> Int? {
-            guard let high = u16(little ? at + 2 : at), let low = u16(little ? at : at + 2) else { return nil }
-            return high << 16 | low
-        }
-        guard u16(2) == 42, let ifd = u32(4), let count = u16(ifd), count < 1000 else { return nil }
-        for entry in 0..<count {
-            let at = ifd + 2 + entry * 12
-            guard let tag = u16(at) else { return nil }
-            if tag == 0x0112, let type = u16(at + 2), type == 3, let value = u16(at + 8) {
-                return Orientation(rawValue: value)
-            }
-        }
-        return nil
+        return Orientation(exifTIFF: bytes[6...])
     }
 }

@@ -7,21 +7,28 @@ import Foundation
 
 /// PNG through libpng's simplified API (libpng 1.6, Debian's `libpng-dev`, linked statically): 1–16-bit grey,
 /// RGB, palette, with or without alpha, interlaced or not — all read as 8-bit sRGB RGB, transparency
-/// composited over white. PNG has no orientation a camera writes; the pixels are displayed as stored.
+/// composited over white, turned as an eXIf chunk before the image data says (``orientation(of:)``).
 ///
 /// Cost: the whole image is decoded (PNG has no reduced-size decode); memory is the RGB buffer plus libpng's
-/// row buffers (one row; two passes' worth for interlaced files).
+/// row buffers (one row; two passes' worth for interlaced files), and a second RGB buffer for a turned photo.
 public struct PNGDecoder: PhotoDecoder {
     public init() {}
 
     public var format: ImageFormat { .png }
 
+    /// The displayed size: orientations 5–8 swap the stored width and height.
     public func size(of data: Data) throws -> (width: Int, height: Int) {
-        try withImage(data) { image in (Int(image.pointee.width), Int(image.pointee.height)) }
+        let stored = try withImage(data) { image in (Int(image.pointee.width), Int(image.pointee.height)) }
+        return Self.orientation(of: data).swapsDimensions ? (stored.1, stored.0) : stored
     }
 
-    /// 3 bytes a pixel: the RGB it is read into (libpng's simplified API converts and composites row by row).
-    public func peakMemory(of data: Data, width: Int, height: Int) -> Int { width * height * 3 }
+    public func orientation(of data: Data) -> Orientation { Self.orientation(of: data) }
+
+    /// 3 bytes a pixel: the RGB it is read into (libpng's simplified API converts and composites row by row);
+    /// 6 when it is turned (the stored and the displayed RGB are both held while the turned copy is made).
+    public func peakMemory(of data: Data, width: Int, height: Int) -> Int {
+        width * height * (Self.orientation(of: data) == .up ? 3 : 6)
+    }
 
     public func decode(_ data: Data) throws -> PixelBuffer {
         try withImage(data) { image in
@@ -34,7 +41,36 @@ public struct PNGDecoder: PhotoDecoder {
             }
             guard finished != 0 else { throw Self.error(image) }
             // A warning (a bad CRC in an ancillary chunk, extra data) leaves the pixels usable; an error above does not.
-            return PixelBuffer(width: width, height: height, pixels: pixels)
+            return PixelBuffer(width: width, height: height, pixels: pixels).oriented(Self.orientation(of: data))
+        }
+    }
+
+    /// The orientation tag of the photo's eXIf chunk when that chunk comes before the image data; `.up` when
+    /// there is none, it is malformed, or it comes after the first IDAT.
+    ///
+    /// The rule is the browsers': CSS Images 3 (`image-orientation: from-image`, the default) applies only
+    /// metadata that precedes the image data, and the PNG specification (third edition, 2025) requires eXIf
+    /// there. Chromium 156 shows a PNG with eXIf orientation 6 before its IDAT turned (a 400 × 200 file as
+    /// 200 × 400); one after it as stored. Reads the chunk headers only, at most up to the first IDAT; the
+    /// chunk's CRC is not checked. A TIFF structure behind a stray "Exif\0\0" prefix (some writers add it) is read too.
+    public static func orientation(of data: Data) -> Orientation {
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Orientation in
+            let (idat, iend, exif): (UInt32, UInt32, UInt32) = (0x4944_4154, 0x4945_4E44, 0x6558_4966)
+            func word(_ at: Int) -> UInt32 {
+                UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
+            }
+            var at = 8  // after the signature
+            while at + 8 <= bytes.count {
+                let (length, type, body) = (Int(word(at)), word(at + 4), at + 8)
+                guard type != idat, type != iend, length <= bytes.count - body else { return .up }
+                if type == exif {
+                    var tiff = ArraySlice(bytes[body..<body + length])
+                    if tiff.starts(with: [0x45, 0x78, 0x69, 0x66, 0, 0]) { tiff = tiff.dropFirst(6) }
+                    return Orientation(exifTIFF: tiff) ?? .up
+                }
+                at = body + length + 4  // the data, then its CRC
+            }
+            return .up
         }
     }
 

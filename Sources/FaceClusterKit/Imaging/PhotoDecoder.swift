@@ -16,6 +16,10 @@ public protocol PhotoDecoder: Sendable {
     /// The displayed size in pixels, from the header, without decoding the pixels.
     /// - Throws: ``ImageError`` (`corrupt`, `truncated`, `unsupportedFormat` for a variant it cannot decode).
     func size(of data: Data) throws -> (width: Int, height: Int)
+    /// The orientation the decoder applies to the stored pixels (already in ``size(of:)`` and the pixels), read
+    /// from the header as ``size(of:)`` is: a PNG's eXIf before its image data. Default: `.up` (libheif applies a
+    /// HEIC's own `irot`/`imir`; a WebP's EXIF comes after its image data, where browsers ignore it).
+    func orientation(of data: Data) -> Orientation
     /// The pixels, RGB as displayed; transparency is composited over white.
     /// - Throws: ``ImageError`` (`damaged`, `truncated`, `corrupt`, `unsupportedFormat`).
     func decode(_ data: Data) throws -> PixelBuffer
@@ -31,6 +35,7 @@ public protocol PhotoDecoder: Sendable {
 
 extension PhotoDecoder {
     public func decodeImage(_ data: Data) throws -> any DecodedImage { try decode(data) }
+    public func orientation(of data: Data) -> Orientation { .up }
     public func peakMemory(of data: Data, width: Int, height: Int) -> Int { width * height * 4 }
 }
 

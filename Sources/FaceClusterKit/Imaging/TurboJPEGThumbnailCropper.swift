@@ -45,7 +45,7 @@ public struct TurboJPEGThumbnailCropper: ThumbnailCropper {
     public func imageInfo(of data: Data) throws -> ImageInfo {
         if let decoder = try decoders.decoder(for: data) {
             let size = try PhotoDecoders.checkedSize(of: data, by: decoder, pixelLimit: pixelLimit, budget: DecodeBudget())
-            return ImageInfo(width: size.width, height: size.height, orientation: .up, format: decoder.format.rawValue.lowercased())
+            return ImageInfo(width: size.width, height: size.height, orientation: decoder.orientation(of: data), format: decoder.format.rawValue.lowercased())
         }
         let header = try header(of: data)
         return ImageInfo(width: header.displayWidth, height: header.displayHeight, orientation: header.orientation, format: "jpeg")

@@ -15,7 +15,7 @@ struct PhotoFormatTests {
     }
 
     enum Twin: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case png8, png16, pngPalette, pngGrey, pngAlpha, webpLossy, webpLossless, webpAlpha, heic
+        case png8, png16, pngPalette, pngGrey, pngAlpha, pngTurned, webpLossy, webpLossless, webpAlpha, heic
 
         /// The twin of the fixture photo, encoded once per run on a thread of its own (x265 and libwebp's
         /// encoders are seconds of CPU that must not hold Swift's cooperative threads).
@@ -31,6 +31,7 @@ struct PhotoFormatTests {
             case .pngPalette: try FormatFactory.png(buffer, .palette)
             case .pngGrey: try FormatFactory.png(buffer, .grey)
             case .pngAlpha: try FormatFactory.png(buffer, .rgba)
+            case .pngTurned: FormatFactory.png(try FormatFactory.png(buffer.stored(for: .right)), exif: .right)
             case .webpLossy: try FormatFactory.webp(buffer, .lossy)
             case .webpLossless: try FormatFactory.webp(buffer, .lossless)
             case .webpAlpha: try FormatFactory.webp(buffer, .alpha)
@@ -64,7 +65,7 @@ struct PhotoFormatTests {
         /// The mean difference per channel allowed: lossless formats round-trip, lossy ones and the palette do not.
         var tolerance: Double {
             switch self {
-            case .png8, .pngGrey, .pngAlpha, .pngPalette, .webpLossless: 0.5
+            case .png8, .pngGrey, .pngAlpha, .pngPalette, .pngTurned, .webpLossless: 0.5
             case .png16: 1.5
             case .webpLossy, .webpAlpha, .heic: 5
             }
@@ -72,7 +73,7 @@ struct PhotoFormatTests {
 
         var format: ImageFormat {
             switch self {
-            case .png8, .png16, .pngPalette, .pngGrey, .pngAlpha: .png
+            case .png8, .png16, .pngPalette, .pngGrey, .pngAlpha, .pngTurned: .png
             case .webpLossy, .webpLossless, .webpAlpha: .webp
             case .heic: .heic
             }
@@ -94,6 +95,27 @@ struct PhotoFormatTests {
         #expect(info.width == displayed.width && info.height == displayed.height && info.format == twin.format.rawValue.lowercased())
     }
 
+    @Test("a PNG is shown turned by an eXIf orientation before its image data (as browsers show it), as stored by one after it", arguments: Orientation.allCases)
+    func pngOrientation(_ orientation: Orientation) throws {
+        let displayed = JPEGFactory.quadrants(width: 320, height: 240, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5))
+        let stored = displayed.stored(for: orientation)
+        let plain = try FormatFactory.png(stored)
+        let cropper = TurboJPEGThumbnailCropper(decoders: .local)
+
+        let turned = FormatFactory.png(plain, exif: orientation)
+        let decoded = try UprightImage(decoding: turned, maximumPixels: .max, decoders: .local)
+        try #require(decoded.width == 320 && decoded.height == 240, "\(decoded.width)×\(decoded.height)")
+        let buffer = PixelBuffer(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
+        #expect(buffer.meanDifference(from: displayed) == 0, "orientation \(orientation)")
+        #expect(try cropper.imageInfo(of: turned) == ImageInfo(width: 320, height: 240, orientation: orientation, format: "png"))
+
+        let late = FormatFactory.png(plain, exif: orientation, afterImageData: true)
+        let asStored = try UprightImage(decoding: late, maximumPixels: .max, decoders: .local)
+        try #require(asStored.width == stored.width && asStored.height == stored.height, "\(asStored.width)×\(asStored.height)")
+        #expect(PixelBuffer(width: asStored.width, height: asStored.height, pixels: asStored.pixels).meanDifference(from: stored) == 0)
+        #expect(try cropper.imageInfo(of: late).orientation == .up)
+    }
+
     @Test("a photo up to wholePhotoPixels is decoded whole at full size, a larger one within maximumPixels (JPEG and PNG)")
     func wholePhotos() throws {
         for (width, height) in [(2000, 1500), (3000, 2000)] {
@@ -109,7 +131,7 @@ struct PhotoFormatTests {
         }
     }
 
-    @Test("the local engine finds the same face, and cuts the same thumbnail, in every format as in the JPEG twin", arguments: [Twin.png8, .pngPalette, .webpLossy, .webpAlpha, .heic])
+    @Test("the local engine finds the same face, and cuts the same thumbnail, in every format as in the JPEG twin", arguments: [Twin.png8, .pngPalette, .pngTurned, .webpLossy, .webpAlpha, .heic])
     func facesAndThumbnails(_ twin: Twin) async throws {
         let displayed = try Self.displayed()
         let engine = try LocalFaceEngine(database: try LocalDatabase.inMemory())
@@ -372,13 +394,17 @@ struct PhotoFormatTests {
         #expect(people.first?["photoCount"] as? Int == 3, "\(people)")
     }
 
-    @Test("the Lambda's Rekognition images: PNG as it is, WebP as JPEG bytes, HEIC refused by name before any call")
+    @Test("the Lambda's Rekognition images: PNG as it is (as upright JPEG bytes when its eXIf turns it), WebP as JPEG bytes, HEIC refused by name before any call")
     func rekognitionImages() async throws {
         let displayed = try Self.displayed()
         let images = RekognitionImages(buckets: ["raw"])
         let reference = PhotoReference(store: "raw", key: "uploads/photo")
         let png = try await images.image(ImageInput(data: try await Twin.png8.fixture(), reference: reference))
         #expect(png.S3Object?.Bucket == "raw", "Rekognition reads PNG from S3 itself")
+        // Rekognition does not turn a PNG by its eXIf: one that is turned goes as upright JPEG bytes.
+        let turned = try await images.image(ImageInput(data: try await Twin.pngTurned.fixture(), reference: reference))
+        let upright = try UprightImage(decoding: try #require(turned.Bytes), maximumPixels: .max)
+        #expect(upright.width == displayed.width && upright.height == displayed.height, "\(upright.width)×\(upright.height)")
         let webp = try await images.image(ImageInput(data: try await Twin.webpLossy.fixture(), reference: reference))
         let bytes = try #require(webp.Bytes)
         #expect(ImageFormat(sniffing: bytes) == .jpeg && bytes.count <= RekognitionImages.maximumBytes)

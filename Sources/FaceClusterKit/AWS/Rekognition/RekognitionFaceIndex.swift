@@ -8,7 +8,9 @@ import Foundation
 /// may read (no download, up to 15 MB), bytes otherwise (up to 5 MB; a larger JPEG is re-encoded smaller,
 /// turned upright first so boxes keep meaning the displayed photo). Rekognition reads JPEG and PNG only: a
 /// WebP (or another format of ``decoders``) is decoded and sent as JPEG bytes; a format without a decoder
-/// (HEIC in the Lambda) fails as ``ImageError/unsupportedFormat(_:)`` before any call is made.
+/// (HEIC in the Lambda) fails as ``ImageError/unsupportedFormat(_:)`` before any call is made. Rekognition
+/// applies a JPEG's EXIF orientation but not a PNG's (its boxes are then in stored pixels), so a PNG whose
+/// eXIf turns it is decoded, turned and sent as JPEG bytes too.
 struct RekognitionImages: Sendable {
     /// Buckets, in the Rekognition region, whose objects are sent by reference.
     var buckets: Set<String>
@@ -18,7 +20,8 @@ struct RekognitionImages: Sendable {
     /// The re-encoding of a large photo or another format runs on ``BlockingWork``'s threads.
     func image(_ input: ImageInput) async throws -> Rekognition.Image {
         let format = ImageFormat(sniffing: input.data)
-        let readable = format == .jpeg || format == .png || format == nil  // nil: let Rekognition name what it is
+        let readable = format == .jpeg || format == nil  // nil: let Rekognition name what it is
+            || (format == .png && PNGDecoder.orientation(of: input.data) == .up)
         if readable, let reference = input.reference, buckets.contains(reference.store) {
             return .s3(Rekognition.S3Object(Bucket: reference.store, Name: reference.key, Version: reference.versionID))
         }
