@@ -88,6 +88,12 @@ const char *dlib_face_blas_kernels(void);
 /// F, BW, VL, DQ and CD), "Haswell" (AVX2 and FMA), or NULL for neither (or a CPU other than x86-64).
 const char *dlib_face_cpu_blas_kernels(void);
 
+/// Whether the convolutions of the face network run on our img2col (img2col.cpp): 1 when libdlib.so's calls
+/// reach it and it writes what dlib's writes, element for element, on the network's shapes and odd ones;
+/// 0 when dlib's own runs (another dlib version, or the symbol not exported); -1 when the two differ; -2 when
+/// dlib's cannot be found to compare.
+int dlib_img2col_check(void);
+
 #ifdef __cplusplus
 }
 #endif
