@@ -51,8 +51,9 @@ public struct PNGDecoder: PhotoDecoder {
     /// The rule is the browsers': CSS Images 3 (`image-orientation: from-image`, the default) applies only
     /// metadata that precedes the image data, and the PNG specification (third edition, 2025) requires eXIf
     /// there. Chromium 156 shows a PNG with eXIf orientation 6 before its IDAT turned (a 400 × 200 file as
-    /// 200 × 400); one after it as stored. Reads the chunk headers only, at most up to the first IDAT; the
-    /// chunk's CRC is not checked. A TIFF structure behind a stray "Exif\0\0" prefix (some writers add it) is read too.
+    /// 200 × 400); one after it as stored. Reads the chunk headers only, up to the first IDAT. An eXIf whose
+    /// CRC is wrong is ignored, as libpng discards an ancillary chunk that fails its CRC (zlib's `crc32`). A TIFF
+    /// structure behind a stray "Exif\0\0" prefix (some writers add it) is read too.
     public static func orientation(of data: Data) -> Orientation {
         data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Orientation in
             let (idat, iend, exif): (UInt32, UInt32, UInt32) = (0x4944_4154, 0x4945_4E44, 0x6558_4966)
@@ -62,8 +63,11 @@ public struct PNGDecoder: PhotoDecoder {
             var at = 8  // after the signature
             while at + 8 <= bytes.count {
                 let (length, type, body) = (Int(word(at)), word(at + 4), at + 8)
-                guard type != idat, type != iend, length <= bytes.count - body else { return .up }
+                // A chunk's length is at most 2³¹ − 1 (PNG §5.3); its CRC follows its data.
+                guard type != idat, type != iend, length < 1 << 31, length + 4 <= bytes.count - body else { return .up }
                 if type == exif {
+                    let computed = UInt32(crc32(0, (bytes.baseAddress! + at + 4).assumingMemoryBound(to: UInt8.self), UInt32(length + 4)))
+                    guard computed == word(body + length) else { return .up }
                     var tiff = ArraySlice(bytes[body..<body + length])
                     if tiff.starts(with: [0x45, 0x78, 0x69, 0x66, 0, 0]) { tiff = tiff.dropFirst(6) }
                     return Orientation(exifTIFF: tiff) ?? .up

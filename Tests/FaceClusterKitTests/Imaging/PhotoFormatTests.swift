@@ -95,7 +95,7 @@ struct PhotoFormatTests {
         #expect(info.width == displayed.width && info.height == displayed.height && info.format == twin.format.rawValue.lowercased())
     }
 
-    @Test("a PNG is shown turned by an eXIf orientation before its image data (as browsers show it), as stored by one after it", arguments: Orientation.allCases)
+    @Test("a PNG is shown turned by an eXIf orientation before its image data (as browsers show it), as stored by one after it or one that fails its CRC", arguments: Orientation.allCases)
     func pngOrientation(_ orientation: Orientation) throws {
         let displayed = JPEGFactory.quadrants(width: 320, height: 240, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5))
         let stored = displayed.stored(for: orientation)
@@ -114,6 +114,10 @@ struct PhotoFormatTests {
         try #require(asStored.width == stored.width && asStored.height == stored.height, "\(asStored.width)×\(asStored.height)")
         #expect(PixelBuffer(width: asStored.width, height: asStored.height, pixels: asStored.pixels).meanDifference(from: stored) == 0)
         #expect(try cropper.imageInfo(of: late).orientation == .up)
+
+        // An eXIf that fails its CRC is dropped, as libpng drops it.
+        let spoiled = FormatFactory.png(plain, exif: orientation, badCRC: true)
+        #expect(try cropper.imageInfo(of: spoiled) == ImageInfo(width: stored.width, height: stored.height, orientation: .up, format: "png"))
     }
 
     @Test("a photo up to wholePhotoPixels is decoded whole at full size, a larger one within maximumPixels (JPEG and PNG)")

@@ -68,27 +68,19 @@ enum FormatFactory {
     }
 
     /// `png` with an eXIf chunk saying `orientation` (a big-endian TIFF structure with one IFD0 entry), right
-    /// after IHDR, where browsers and the PNG specification look for it, or (`afterImageData`) before IEND.
-    static func png(_ png: Data, exif orientation: Orientation, afterImageData: Bool = false) -> Data {
+    /// after IHDR, where browsers and the PNG specification look for it, or (`afterImageData`) before IEND;
+    /// `badCRC` spoils the chunk's CRC.
+    static func png(_ png: Data, exif orientation: Orientation, afterImageData: Bool = false, badCRC: Bool = false) -> Data {
         let value = UInt8(orientation.rawValue)
         let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, value, 0, 0, 0, 0, 0, 0]
         let body = Array("eXIf".utf8) + tiff
-        let length = UInt32(tiff.count), crc = crc32(body)
-        let chunk = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) } + body + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) }
+        let length = UInt32(tiff.count), crc = UInt32(body.withUnsafeBufferPointer { CPNG.crc32(0, $0.baseAddress, UInt32($0.count)) })
+        let chunk = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) } + body
+            + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: (badCRC ? ~crc : crc) >> $0) }
         let at = afterImageData ? png.count - 12 : 33  // before IEND (12 bytes) / after the signature and IHDR
         var bytes = [UInt8](png)
         bytes.insert(contentsOf: chunk, at: at)
         return Data(bytes)
-    }
-
-    /// CRC-32 (ISO 3309, as PNG chunks use it), bit by bit.
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 
     /// The BT.601 luma of the RGB pixel at `at`, rounded.
