@@ -120,6 +120,16 @@ struct PhotoFormatTests {
         #expect(try cropper.imageInfo(of: spoiled) == ImageInfo(width: stored.width, height: stored.height, orientation: .up, format: "png"))
     }
 
+    @Test("a WebP is shown as stored whatever its EXIF orientation says, as browsers show it (its EXIF comes after the image data)")
+    func webpOrientationIgnored() throws {
+        let stored = JPEGFactory.quadrants(width: 320, height: 240, box: BoundingBox(left: 0.25, top: 0.25, width: 0.5, height: 0.5))
+        let data = FormatFactory.webp(try FormatFactory.webp(stored, .lossless), exif: .right, width: 320, height: 240)
+        let decoded = try UprightImage(decoding: data, maximumPixels: .max, decoders: .local)
+        try #require(decoded.width == 320 && decoded.height == 240, "\(decoded.width)×\(decoded.height)")
+        #expect(PixelBuffer(width: decoded.width, height: decoded.height, pixels: decoded.pixels).meanDifference(from: stored) == 0)
+        #expect(try TurboJPEGThumbnailCropper(decoders: .local).imageInfo(of: data) == ImageInfo(width: 320, height: 240, orientation: .up, format: "webp"))
+    }
+
     @Test("a photo up to wholePhotoPixels is decoded whole at full size, a larger one within maximumPixels (JPEG and PNG)")
     func wholePhotos() throws {
         for (width, height) in [(2000, 1500), (3000, 2000)] {

@@ -126,6 +126,18 @@ enum FormatFactory {
         return Data(bytes: output, count: size)
     }
 
+    /// A simple WebP (`RIFF…WEBP` + one `VP8 `/`VP8L` chunk) as an extended one: a VP8X header with the EXIF flag,
+    /// the image chunk, then an EXIF chunk saying `orientation` after it, where the container puts metadata.
+    static func webp(_ simple: Data, exif orientation: Orientation, width: Int, height: Int) -> Data {
+        func le(_ value: Int, _ bytes: Int) -> [UInt8] { (0..<bytes).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let image = [UInt8](simple.dropFirst(12))  // after "RIFF", the size and "WEBP"
+        let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, UInt8(orientation.rawValue), 0, 0, 0, 0, 0, 0]
+        let vp8x = Array("VP8X".utf8) + le(10, 4) + [0x08, 0, 0, 0] + le(width - 1, 3) + le(height - 1, 3)
+        let exif = Array("EXIF".utf8) + le(tiff.count, 4) + tiff
+        let body = Array("WEBP".utf8) + vp8x + image + exif
+        return Data(Array("RIFF".utf8) + le(body.count, 4) + body)
+    }
+
     /// `displayed` stored for `orientation` (the inverse transform), encoded as HEVC in a HEIF file whose
     /// `irot`/`imir` properties say how to show it (libheif turns an EXIF orientation into them).
     static func heic(_ displayed: PixelBuffer, orientation: Orientation = .up) throws -> Data {
