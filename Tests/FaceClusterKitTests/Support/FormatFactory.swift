@@ -67,12 +67,11 @@ enum FormatFactory {
         return output.prefix(size)
     }
 
-    /// `png` with an eXIf chunk saying `orientation` (a big-endian TIFF structure with one IFD0 entry), right
+    /// `png` with an eXIf chunk saying `orientation` (``JPEGFactory/exifTIFF(_:)``), right
     /// after IHDR, where browsers and the PNG specification look for it, or (`afterImageData`) before IEND;
     /// `badCRC` spoils the chunk's CRC.
     static func png(_ png: Data, exif orientation: Orientation, afterImageData: Bool = false, badCRC: Bool = false) -> Data {
-        let value = UInt8(orientation.rawValue)
-        let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, value, 0, 0, 0, 0, 0, 0]
+        let tiff = JPEGFactory.exifTIFF(orientation)
         let body = Array("eXIf".utf8) + tiff
         let length = UInt32(tiff.count), crc = UInt32(body.withUnsafeBufferPointer { CPNG.crc32(0, $0.baseAddress, UInt32($0.count)) })
         let chunk = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) } + body
@@ -131,7 +130,7 @@ enum FormatFactory {
     static func webp(_ simple: Data, exif orientation: Orientation, width: Int, height: Int) -> Data {
         func le(_ value: Int, _ bytes: Int) -> [UInt8] { (0..<bytes).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         let image = [UInt8](simple.dropFirst(12))  // after "RIFF", the size and "WEBP"
-        let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, UInt8(orientation.rawValue), 0, 0, 0, 0, 0, 0]
+        let tiff = JPEGFactory.exifTIFF(orientation)
         let vp8x = Array("VP8X".utf8) + le(10, 4) + [0x08, 0, 0, 0] + le(width - 1, 3) + le(height - 1, 3)
         let exif = Array("EXIF".utf8) + le(tiff.count, 4) + tiff
         let body = Array("WEBP".utf8) + vp8x + image + exif

@@ -69,13 +69,19 @@ enum JPEGFactory {
         return Data(bytes: output!, count: Int(size))
     }
 
-    /// Inserts an APP1 Exif segment holding only the orientation tag right after SOI (big-endian TIFF).
-    static func withOrientation(_ jpeg: Data, _ orientation: Orientation) -> Data {
+    /// An Exif TIFF structure (big-endian) holding only the orientation tag: what a JPEG's APP1 segment holds
+    /// after "Exif\0\0", a PNG's eXIf chunk and a WebP's EXIF chunk hold alone.
+    static func exifTIFF(_ orientation: Orientation) -> [UInt8] {
         var tiff: [UInt8] = [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8]      // MM, 42, IFD0 at 8
         tiff += [0, 1]                                               // one entry
         tiff += [0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, UInt8(orientation.rawValue), 0, 0]  // Orientation, SHORT, 1
         tiff += [0, 0, 0, 0]                                         // no next IFD
-        let body = Array("Exif".utf8) + [0, 0] + tiff
+        return tiff
+    }
+
+    /// Inserts an APP1 Exif segment holding only the orientation tag right after SOI (big-endian TIFF).
+    static func withOrientation(_ jpeg: Data, _ orientation: Orientation) -> Data {
+        let body = Array("Exif".utf8) + [0, 0] + exifTIFF(orientation)
         let length = body.count + 2
         let segment: [UInt8] = [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + body
         return Data(jpeg.prefix(2)) + Data(segment) + jpeg.dropFirst(2)
