@@ -2,6 +2,7 @@
 // Boost Software License): it must match the trained weights in dlib_face_recognition_resnet_model_v1.dat.
 
 #include "dlib_face.h"
+#include "fhog_filters.h"
 
 #include <dlib/dnn.h>
 #include <dlib/image_processing.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -127,10 +129,13 @@ using face_scanner = scan_fhog_pyramid<pyramid_down<6>>;
 /// caller needs (`levels`). The detections are dlib's to the pixel: the same levels (each `pyramid_down<6>` of the last),
 /// the same filters and thresholds, each box mapped up with `rect_up` and the same non-maximum suppression.
 struct face_detector {
-    face_scanner scanner;
+    face_scanner scanner;  // the configuration: cell size, window, pyramid limits
     std::vector<processed_weight_vector<face_scanner>> filters;
+    std::vector<facecluster::fhog_filters> fast_filters;  // the same, for fhog_filters.cpp's loop
     test_box_overlap overlap;
     unsigned long min_width = 0, min_height = 0, max_levels = 0;
+    facecluster::fhog_planes planes;  // a level's HOG features, then its scores: reused from level to level
+    array2d<float> saliency;
 
     /// Decodes the model. `get_frontal_face_detector()` decompresses the model it embeds on every call: 0.3 s of
     /// one core, which an ingest once paid for every engine and tile detector it made (40 % of the CPU of
@@ -147,12 +152,13 @@ struct face_detector {
             processed_weight_vector<face_scanner> filter;
             filter.w = model.get_w(index);
             filter.init(scanner);
+            fast_filters.emplace_back(filter.fb);
             filters.push_back(std::move(filter));
         }
     }
 
     face_detector(const face_detector &other)
-        : filters(other.filters), overlap(other.overlap),
+        : filters(other.filters), fast_filters(other.fast_filters), overlap(other.overlap),
           min_width(other.min_width), min_height(other.min_height), max_levels(other.max_levels) {
         scanner.copy_configuration(other.scanner);
     }
@@ -203,6 +209,39 @@ struct face_detector {
         return detector;
     }
 
+    /// Adds the windows of pyramid level `number` (`level`) that a detector scores at or above its threshold, as
+    /// dlib's `scan_fhog_pyramid::detect` finds them: the level's HOG features (`load`), each detector's scores
+    /// (fhog_filters.cpp's loop where the CPU has AVX2 and FMA, else dlib's `apply_filters_to_fhog`), each window
+    /// mapped back to the image's pixels.
+    template <typename level_type>
+    void scan(const level_type &level, unsigned long number, std::vector<rect_detection> &found) {
+        const long window_rows = scanner.get_fhog_window_height(), window_columns = scanner.get_fhog_window_width();
+        const long box_rows = window_rows - 2 * scanner.get_padding(), box_columns = window_columns - 2 * scanner.get_padding();
+        const int cell = scanner.get_cell_size();
+        default_fhog_feature_extractor features;
+        features(level, planes, cell, window_rows, window_columns);
+        pyramid_down<6> pyramid;
+        for (unsigned long index = 0; index < filters.size(); ++index) {
+            const double threshold = filters[index].w(scanner.get_num_dimensions());
+            rectangle area;
+            if (!facecluster::apply_fhog_filters(fast_filters[index], planes, saliency, area)) {
+                area = impl::apply_filters_to_fhog(filters[index].get_detect_argument(), planes, saliency);
+            }
+            for (long r = area.top(); r <= area.bottom(); ++r) {
+                for (long c = area.left(); c <= area.right(); ++c) {
+                    if (saliency[r][c] < threshold) continue;
+                    rect_detection detection;
+                    detection.detection_confidence = saliency[r][c] - threshold;
+                    detection.weight_index = index;
+                    const rectangle window = features.feats_to_image(
+                        centered_rect(point(c, r), box_columns, box_rows), cell, window_rows, window_columns);
+                    detection.rect = pyramid.rect_up(window, number);
+                    found.push_back(detection);
+                }
+            }
+        }
+    }
+
     /// The faces in `image`, largest first, from at most `levels` pyramid levels (0: every level dlib scans).
     template <typename image_type>
     std::vector<rect_detection> operator()(const image_type &image, unsigned long levels = 0) {
@@ -217,26 +256,14 @@ struct face_detector {
         } while (rect.width() >= static_cast<long>(min_width) && rect.height() >= static_cast<long>(min_height) && count < limit);
 
         std::vector<rect_detection> found;
-        std::vector<std::pair<double, rectangle>> hits;
         array2d<typename image_traits<image_type>::pixel_type> level, next;
         for (unsigned long number = 0; number < count; ++number) {
             if (number == 0) {
-                scanner.load(image);
+                scan(image, number, found);
             } else {
                 if (number == 1) pyramid(image, next); else pyramid(level, next);
                 swap(level, next);
-                scanner.load(level);
-            }
-            for (unsigned long index = 0; index < filters.size(); ++index) {
-                const double threshold = filters[index].w(scanner.get_num_dimensions());
-                scanner.detect(filters[index].get_detect_argument(), hits, threshold);
-                for (const auto &hit : hits) {
-                    rect_detection detection;
-                    detection.detection_confidence = hit.first - threshold;
-                    detection.weight_index = index;
-                    detection.rect = pyramid.rect_up(hit.second, number);
-                    found.push_back(detection);
-                }
+                scan(level, number, found);
             }
         }
         // object_detector's non-maximum suppression: best first, dropping any box that overlaps one kept.
@@ -443,5 +470,49 @@ extern "C" int dlib_face_embed_chips(
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
         return -1;
+    }
+}
+
+extern "C" int dlib_fhog_filters_fast(void) { return facecluster::fhog_filters_fast() ? 1 : 0; }
+
+extern "C" int dlib_fhog_filters_check(double *largest_difference) {
+    if (largest_difference) *largest_difference = 0;
+    if (!facecluster::fhog_filters_fast()) return 0;
+    try {
+        face_detector detector = face_detector::shared();
+        std::mt19937 random(7);
+        // HOG features lie in [0, 0.5] (dlib clips at 0.2 and sums four of them).
+        std::uniform_real_distribution<float> feature(0.0f, 0.5f);
+        // Levels' shapes: the smallest the fast loop takes (17 columns), under 10 rows (no valid window), odd
+        // widths that end in a part chunk, a 500 px photo's first level (62 × 62 cells plus padding) and a tile's.
+        const long shapes[][2] = {{17, 17}, {9, 40}, {40, 25}, {23, 100}, {71, 71}, {169, 178}};
+        double largest = 0;
+        for (const auto &shape : shapes) {
+            facecluster::fhog_planes planes;
+            planes.set_max_size(31);
+            planes.set_size(31);
+            for (unsigned long plane = 0; plane < planes.size(); ++plane) {
+                planes[plane].set_size(shape[0], shape[1]);
+                for (long r = 0; r < shape[0]; ++r) {
+                    for (long c = 0; c < shape[1]; ++c) planes[plane][r][c] = feature(random);
+                }
+            }
+            for (unsigned long index = 0; index < detector.filters.size(); ++index) {
+                array2d<float> ours, theirs;
+                rectangle area;
+                if (!facecluster::apply_fhog_filters(detector.fast_filters[index], planes, ours, area)) return -2;
+                const rectangle expected = impl::apply_filters_to_fhog(detector.filters[index].get_detect_argument(), planes, theirs);
+                if (area != expected) return -1;
+                for (long r = area.top(); r <= area.bottom(); ++r) {
+                    for (long c = area.left(); c <= area.right(); ++c) {
+                        largest = std::max(largest, static_cast<double>(std::abs(ours[r][c] - theirs[r][c])));
+                    }
+                }
+            }
+        }
+        if (largest_difference) *largest_difference = largest;
+        return largest <= 1e-4 ? 1 : -1;
+    } catch (...) {
+        return -3;
     }
 }

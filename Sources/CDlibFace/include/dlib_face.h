@@ -94,6 +94,16 @@ const char *dlib_face_cpu_blas_kernels(void);
 /// dlib's cannot be found to compare.
 int dlib_img2col_check(void);
 
+/// Whether the HOG detector's filters run on fhog_filters.cpp's AVX2/FMA loop, checked against dlib's
+/// `apply_filters_to_fhog` on the five detectors' filters and random HOG planes of the shapes pyramid levels take:
+/// 1 when they run and every score agrees within 1e-4 (`largest_difference` gets the largest gap; scores are
+/// sums of about 3,000 products of order 1); 0 when this CPU lacks AVX2 or FMA (dlib's loop runs); -1 when the
+/// scores or their valid area differ; -2 when the fast loop refused a shape it takes; -3 on an exception.
+int dlib_fhog_filters_check(double *largest_difference);
+
+/// 1 when this CPU has AVX2 and FMA, so the HOG detector's filters run on fhog_filters.cpp's loop; else 0.
+int dlib_fhog_filters_fast(void);
+
 #ifdef __cplusplus
 }
 #endif
