@@ -92,7 +92,7 @@ void column_pass(const float *in, long in_stride, float *out, long out_stride, l
 }  // namespace
 
 bool apply_fhog_filters(const fhog_filters &filters, const fhog_planes &planes, dlib::array2d<float> &saliency,
-                        dlib::rectangle &area) {
+                        dlib::array2d<float> &scratch, dlib::rectangle &area) {
     if (!fhog_filters_fast() || !filters.fits || planes.size() == 0) return false;
     const long rows = planes[0].nr(), columns = planes[0].nc();
     // The row pass's chunks need 8 valid columns; smaller levels (under 136 px wide) keep dlib's loop.
@@ -104,7 +104,7 @@ bool apply_fhog_filters(const fhog_filters &filters, const fhog_planes &planes, 
     dlib::assign_all_pixels(saliency, 0);
     area = dlib::rectangle(before, before, columns - after - 1, rows - after - 1);  // empty under 10 rows
     if (rows < taps) return true;
-    dlib::array2d<float> scratch(rows, columns);
+    scratch.set_size(rows, columns);
     float *out = &saliency[0][0];
     const long out_stride = saliency.width_step() / sizeof(float);
     float *between = &scratch[0][0];
@@ -121,7 +121,8 @@ bool apply_fhog_filters(const fhog_filters &filters, const fhog_planes &planes, 
 
 bool fhog_filters_fast() { return false; }
 
-bool apply_fhog_filters(const fhog_filters &, const fhog_planes &, dlib::array2d<float> &, dlib::rectangle &) {
+bool apply_fhog_filters(const fhog_filters &, const fhog_planes &, dlib::array2d<float> &, dlib::array2d<float> &,
+                        dlib::rectangle &) {
     return false;
 }
 

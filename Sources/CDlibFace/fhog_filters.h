@@ -54,8 +54,9 @@ bool fhog_filters_fast();
 /// bottom and right, empty when the planes are smaller than a filter). Scores agree with dlib's to float
 /// rounding (the sums are taken in another order, with fused multiply-adds). Needs `fhog_filters_fast()`,
 /// `filters.fits` and planes at least 17 columns wide; returns `false` without touching `saliency` otherwise.
+/// `scratch` holds each term's row pass (resized to the planes' size; pass the same one each time to keep its memory).
 bool apply_fhog_filters(const fhog_filters &filters, const fhog_planes &planes, dlib::array2d<float> &saliency,
-                        dlib::rectangle &area);
+                        dlib::array2d<float> &scratch, dlib::rectangle &area);
 
 }  // namespace facecluster
 

@@ -101,6 +101,12 @@ int dlib_img2col_check(void);
 /// scores or their valid area differ; -2 when the fast loop refused a shape it takes; -3 on an exception.
 int dlib_fhog_filters_check(double *largest_difference);
 
+/// Whether the HOG detector builds its features with fhog_features.h (x86-64) and they are dlib's bit for bit:
+/// compared with dlib's `extract_fhog_features` on grey and colour images of the shapes pyramid levels take
+/// (noise, blocks, ramps). 1 when identical; 0 when dlib's own extraction runs (not x86-64); -1 when any value
+/// differs; -3 on an exception.
+int dlib_fhog_features_check(void);
+
 /// 1 when this CPU has AVX2 and FMA, so the HOG detector's filters run on fhog_filters.cpp's loop; else 0.
 int dlib_fhog_filters_fast(void);
 

@@ -1,8 +1,15 @@
 import CDlibFace
 import Testing
 
-@Suite("The HOG face detector's filters")
-struct FHOGFiltersTests {
+@Suite("The HOG face detector's features and filters")
+struct HOGDetectorTests {
+    /// fhog_features.h builds the detector's HOG features in place of dlib's extraction: any value that differed
+    /// would move scores and, at the edges, boxes and embeddings.
+    @Test("HOG features are dlib's bit for bit, grey and colour, on every level's shape")
+    func sameFeatures() {
+        #expect(dlib_fhog_features_check() == 1, "0: dlib's extraction runs (not x86-64); -1: a value differs; -3: an exception")
+    }
+
     /// fhog_filters.cpp applies the detectors' filters in place of dlib's loop where the CPU has AVX2 and FMA:
     /// scores that drifted from dlib's would find other faces, a loop that never ran would quietly cost a tenth
     /// of an ingest's CPU. The boxes found on real photos are held by the detection tests.
