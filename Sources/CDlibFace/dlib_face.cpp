@@ -238,7 +238,7 @@ struct face_detector {
             }
             for (long r = area.top(); r <= area.bottom(); ++r) {
                 for (long c = area.left(); c <= area.right(); ++c) {
-                    if (saliency[r][c] < threshold) continue;
+                    if (!(saliency[r][c] >= threshold)) continue;  // dlib's test, word for word
                     rect_detection detection;
                     detection.detection_confidence = saliency[r][c] - threshold;
                     detection.weight_index = index;
@@ -275,8 +275,11 @@ struct face_detector {
                 scan(level, number, found);
             }
         }
-        // object_detector's non-maximum suppression: best first, dropping any box that overlaps one kept.
-        std::sort(found.rbegin(), found.rend());
+        // object_detector's non-maximum suppression: best first, dropping any box that overlaps one kept. Stable, so
+        // windows of exactly equal scores keep the order they were found in (detector, then row, then column).
+        std::stable_sort(found.begin(), found.end(), [](const rect_detection &a, const rect_detection &b) {
+            return a.detection_confidence > b.detection_confidence;
+        });
         std::vector<rect_detection> kept;
         for (const auto &detection : found) {
             if (std::none_of(kept.begin(), kept.end(), [&](const rect_detection &other) { return overlap(other.rect, detection.rect); })) {
@@ -530,9 +533,9 @@ extern "C" int dlib_fhog_features_check(void) {
 #if defined(__AVX__)
     try {
         std::mt19937 random(11);
-        // Level shapes: too small for one window or for any feature, odd sizes whose vector loop ends in a scalar
-        // tail, a first pass's and a tile's. Noise, blocks (ties between channels, gradients of 0) and ramps.
-        const long shapes[][2] = {{9, 9}, {24, 8}, {17, 23}, {80, 80}, {81, 95}, {100, 257}, {333, 170}, {640, 481}};
+        // Level shapes: too small for any feature, 1–5 cells (a chunk or two, then the scalar tail), odd sizes whose
+        // vector loop ends in a scalar tail, a first pass's and a tile's. Noise, blocks (ties between channels, gradients of 0) and ramps.
+        const long shapes[][2] = {{9, 9}, {24, 8}, {17, 23}, {24, 24}, {33, 41}, {41, 57}, {80, 80}, {81, 95}, {100, 257}, {333, 170}, {640, 481}};
         auto same = [](const facecluster::fhog_planes &a, const facecluster::fhog_planes &b) {
             if (a.size() != b.size()) return false;
             for (unsigned long p = 0; p < a.size(); ++p) {
