@@ -21,8 +21,10 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace dlib;
@@ -66,15 +68,15 @@ matrix<rgb_pixel> image_from(const uint8_t *rgb, int width, int height) {
     return image;
 }
 
-/// `rgb` as dlib's image, upsampled `upsample` times; `scale` is how much larger than `rgb` it is.
-matrix<rgb_pixel> upsampled_image(const uint8_t *rgb, int width, int height, int upsample, double &scale) {
-    matrix<rgb_pixel> image = image_from(rgb, width, height);
+/// `image` upsampled `upsample` times (a copy when 0); `scale` is how much larger than `image` it is.
+matrix<rgb_pixel> upsampled_image(const matrix<rgb_pixel> &image, int upsample, double &scale) {
+    matrix<rgb_pixel> upsampled = image;
     scale = 1;
     for (int step = 0; step < upsample; ++step) {
-        pyramid_up(image);
+        pyramid_up(upsampled);
         scale *= 2;
     }
-    return image;
+    return upsampled;
 }
 
 /// `rgb` as a grey image, upsampled `upsample` times, for the tiles of big photos (``dlib_face_detector_detect``)
@@ -122,6 +124,20 @@ void set_landmarks(dlib_face &face, const full_object_detection &shape, double s
         face.landmarks[part * 2] = shape.part(part).x() / scale;
         face.landmarks[part * 2 + 1] = shape.part(part).y() / scale;
     }
+}
+
+/// The box a face's landmarks are located from, in the pixels of the image it was found in (not upsampled): its
+/// corners cut to whole pixels. The chip the network reads is aligned by the landmarks located from it.
+rectangle landmark_box(const dlib_face &face) {
+    return rectangle(static_cast<long>(face.left), static_cast<long>(face.top),
+                     static_cast<long>(face.right) - 1, static_cast<long>(face.bottom) - 1);
+}
+
+/// The landmarks `set_landmarks` wrote (whole pixels: located at scale 1) as dlib's shape again.
+full_object_detection shape_of(const dlib_face &face) {
+    std::vector<point> parts;
+    for (int part = 0; part < 5; ++part) parts.emplace_back(std::lround(face.landmarks[part * 2]), std::lround(face.landmarks[part * 2 + 1]));
+    return full_object_detection(landmark_box(face), parts);
 }
 
 using face_scanner = scan_fhog_pyramid<pyramid_down<6>>;
@@ -295,9 +311,20 @@ struct face_detector {
 
 }  // namespace
 
+/// The two models as read from their files. Engines share the landmark predictor (dlib's `shape_predictor` is
+/// safe to use from several threads at once) and each runs a network of its own (a forward pass writes into its
+/// layers' outputs): the first `copies_left` engines made copy it, the next takes it.
+struct dlib_face_models {
+    std::shared_ptr<const shape_predictor> landmarks;
+    anet_type network;
+    std::mutex mutex;  // guards the network while it is copied or taken
+    int copies_left = 0;
+    bool taken = false;
+};
+
 struct dlib_face_engine {
     face_detector detector = face_detector::shared();
-    shape_predictor landmarks;
+    std::shared_ptr<const shape_predictor> landmarks;
     anet_type network;
 };
 
@@ -331,19 +358,56 @@ extern "C" const char *dlib_face_cpu_blas_kernels(void) {
     return nullptr;
 }
 
-extern "C" dlib_face_engine *dlib_face_engine_create(
-    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size) {
+extern "C" dlib_face_models *dlib_face_models_load(
+    const char *shape_predictor_path, const char *recognition_model_path, int engines, char *error, size_t error_size) {
     use_one_blas_thread();
     try {
-        auto *engine = new dlib_face_engine();
+        auto models = std::make_unique<dlib_face_models>();
+        models->copies_left = std::max(engines, 1) - 1;
+        auto landmarks = std::make_shared<shape_predictor>();
+        // Both files at once: dlib reads each number of them through an istream, 50–75 ms of one core a file.
+        const std::string landmarks_path = shape_predictor_path;
+        std::exception_ptr landmarks_failure;
+        std::thread reader([&] {
+            try {
+                deserialize(landmarks_path) >> *landmarks;
+            } catch (...) {
+                landmarks_failure = std::current_exception();
+            }
+        });
         try {
-            deserialize(shape_predictor_path) >> engine->landmarks;
-            deserialize(recognition_model_path) >> engine->network;
+            deserialize(recognition_model_path) >> models->network;
         } catch (...) {
-            delete engine;
+            reader.join();
             throw;
         }
-        return engine;
+        reader.join();
+        if (landmarks_failure) std::rethrow_exception(landmarks_failure);
+        models->landmarks = std::move(landmarks);
+        return models.release();
+    } catch (const std::exception &failure) {
+        write_error(error, error_size, failure.what());
+        return nullptr;
+    }
+}
+
+extern "C" void dlib_face_models_destroy(dlib_face_models *models) { delete models; }
+
+extern "C" dlib_face_engine *dlib_face_engine_create(dlib_face_models *models, char *error, size_t error_size) {
+    try {
+        auto engine = std::make_unique<dlib_face_engine>();
+        engine->landmarks = models->landmarks;
+        std::lock_guard<std::mutex> lock(models->mutex);
+        if (models->copies_left > 0) {
+            engine->network = models->network;
+            --models->copies_left;
+        } else if (!models->taken) {
+            engine->network = std::move(models->network);
+            models->taken = true;
+        } else {
+            throw std::logic_error("every engine these models were read for has been made");
+        }
+        return engine.release();
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
         return nullptr;
@@ -356,15 +420,17 @@ extern "C" int dlib_face_detect(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
     dlib_face *faces, int capacity, char *error, size_t error_size) {
     try {
-        double scale;
-        const matrix<rgb_pixel> image = upsampled_image(rgb, width, height, upsample, scale);
-        const std::vector<rect_detection> detections = engine->detector(image);
+        const matrix<rgb_pixel> original = image_from(rgb, width, height);
+        double scale = 1;
+        matrix<rgb_pixel> upsampled;
+        if (upsample > 0) upsampled = upsampled_image(original, upsample, scale);
+        const std::vector<rect_detection> detections = engine->detector(upsample > 0 ? upsampled : original);
         int written = 0;
         for (const auto &detection : detections) {
             if (written >= capacity) break;
             dlib_face &face = faces[written++];
             face = face_from(detection, scale);
-            set_landmarks(face, engine->landmarks(image, detection.rect), scale);
+            set_landmarks(face, (*engine->landmarks)(original, landmark_box(face)), 1);
         }
         return static_cast<int>(detections.size());
     } catch (const std::exception &failure) {
@@ -406,17 +472,12 @@ extern "C" int dlib_face_detector_detect(
 }
 
 extern "C" int dlib_face_landmarks(
-    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
-    dlib_face *faces, int count, char *error, size_t error_size) {
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, dlib_face *faces, int count, char *error, size_t error_size) {
     try {
         double scale;
-        const matrix<unsigned char> image = upsampled_grey(rgb, width, height, upsample, scale);
+        const matrix<unsigned char> image = upsampled_grey(rgb, width, height, 0, scale);
         for (int index = 0; index < count; ++index) {
-            dlib_face &face = faces[index];
-            // The box as the detector gave it (the inverse of face_from, exact for its integer corners).
-            const rectangle box(std::lround(face.left * scale), std::lround(face.top * scale),
-                                std::lround(face.right * scale) - 1, std::lround(face.bottom * scale) - 1);
-            set_landmarks(face, engine->landmarks(image, box), scale);
+            set_landmarks(faces[index], (*engine->landmarks)(image, landmark_box(faces[index])), 1);
         }
         return 0;
     } catch (const std::exception &failure) {
@@ -432,13 +493,8 @@ extern "C" int dlib_face_chips(
         const matrix<rgb_pixel> image = image_from(rgb, width, height);
         const size_t chip_bytes = static_cast<size_t>(DLIB_FACE_CHIP_SIDE) * DLIB_FACE_CHIP_SIDE * 3;
         for (int index = 0; index < count; ++index) {
-            const dlib_face &face = faces[index];
-            rectangle box(
-                static_cast<long>(face.left), static_cast<long>(face.top),
-                static_cast<long>(face.right) - 1, static_cast<long>(face.bottom) - 1);
-            full_object_detection shape = engine->landmarks(image, box);
             matrix<rgb_pixel> chip;
-            extract_image_chip(image, get_face_chip_details(shape, DLIB_FACE_CHIP_SIDE, 0.25), chip);
+            extract_image_chip(image, get_face_chip_details(shape_of(faces[index]), DLIB_FACE_CHIP_SIDE, 0.25), chip);
             if (chip.nr() != DLIB_FACE_CHIP_SIDE || chip.nc() != DLIB_FACE_CHIP_SIDE) throw std::runtime_error("a face chip of an unexpected size");
             uint8_t *out = chips + static_cast<size_t>(index) * chip_bytes;
             for (long row = 0; row < chip.nr(); ++row) {

@@ -14,22 +14,37 @@ extern "C" {
 typedef struct dlib_face_engine dlib_face_engine;
 
 /// A detected face in the pixels of the image given to `dlib_face_detect`, with its HOG score (dlib's own
-/// threshold is 0) and its 5 landmarks (x, y pairs: eye corners and the nose base).
+/// threshold is 0) and its 5 landmarks (x, y pairs: eye corners and the nose base), whole pixels of that image.
 typedef struct {
     double left, top, right, bottom;
     double score;
     double landmarks[10];
 } dlib_face;
 
-/// Loads the two models. Returns NULL and writes a message into `error` when a model cannot be read.
-dlib_face_engine *dlib_face_engine_create(
-    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size);
+/// The two models an engine runs (the 5-point landmark predictor and the recognition network), read once for
+/// several engines: both files at once, on two threads (50–75 ms of one core each; dlib reads them a number at a
+/// time). `engines` is how many engines will be made from them: every one but the last copies the network (4–13 ms),
+/// the last takes it. Returns NULL and writes a message into `error` when a model cannot be read.
+typedef struct dlib_face_models dlib_face_models;
+
+dlib_face_models *dlib_face_models_load(
+    const char *shape_predictor_path, const char *recognition_model_path, int engines, char *error, size_t error_size);
+
+/// Frees the models; engines made from them keep what they need.
+void dlib_face_models_destroy(dlib_face_models *models);
+
+/// An engine of `models`: it shares their landmark predictor (safe from several threads at once) and runs a
+/// network of its own. Safe to call from several threads at once. Returns NULL and writes a message into `error`
+/// when memory runs out, or when the `engines` engines the models were read for have all been made.
+dlib_face_engine *dlib_face_engine_create(dlib_face_models *models, char *error, size_t error_size);
 
 void dlib_face_engine_destroy(dlib_face_engine *engine);
 
 /// Detects faces in an RGB image (3 bytes a pixel, rows `width * 3` apart), upsampled `upsample` times
 /// (each doubles the sides: smaller faces are found, 4× the time). Writes at most `capacity` faces, largest
-/// first, and returns how many were found (may be more than `capacity`), or -1 with `error` set.
+/// first, and returns how many were found (may be more than `capacity`), or -1 with `error` set. The landmarks are
+/// located in the image as given (not upsampled), from the box cut to its whole pixels: those `dlib_face_chips`
+/// aligns the face by.
 int dlib_face_detect(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
     dlib_face *faces, int capacity, char *error, size_t error_size);
@@ -37,10 +52,10 @@ int dlib_face_detect(
 /// The side of the aligned face chip the recognition network reads, in pixels (RGB, 3 bytes a pixel).
 enum { DLIB_FACE_CHIP_SIDE = 150 };
 
-/// Each face's aligned chip (its 5 landmarks located from its box, then dlib's `extract_image_chip` of
-/// `DLIB_FACE_CHIP_SIDE` pixels with 0.25 padding) into `chips`, `DLIB_FACE_CHIP_SIDE`² × 3 bytes a face, rows
-/// top to bottom. Faces are boxes found in the same image (`dlib_face_detect`, or a detector's with its
-/// landmarks). Cheap beside the network: a shape prediction and a 150 × 150 resample a face.
+/// Each face's aligned chip (dlib's `extract_image_chip` of `DLIB_FACE_CHIP_SIDE` pixels with 0.25 padding, aligned
+/// by its 5 landmarks) into `chips`, `DLIB_FACE_CHIP_SIDE`² × 3 bytes a face, rows top to bottom. Faces are those
+/// `dlib_face_detect` found in the same image, or a detector's with `dlib_face_landmarks`' landmarks. Cheap beside
+/// the network: a 150 × 150 resample a face.
 /// Returns 0, or -1 with `error` set.
 int dlib_face_chips(
     dlib_face_engine *engine, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count,
@@ -69,11 +84,10 @@ int dlib_face_detector_detect(
     dlib_face_detector *detector, const uint8_t *rgb, int width, int height, size_t stride, int upsample, int levels,
     dlib_face *faces, int capacity, char *error, size_t error_size);
 
-/// Fills in the 5 landmarks of `count` faces whose boxes `dlib_face_detector_detect` found in the same image
-/// with the same `upsample`, with the engine's predictor. Returns 0, or -1 with `error` set.
+/// Fills in the 5 landmarks of `count` faces whose boxes `dlib_face_detector_detect` found in the same image, with
+/// the engine's predictor, as `dlib_face_detect` locates them. Returns 0, or -1 with `error` set.
 int dlib_face_landmarks(
-    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, int upsample,
-    dlib_face *faces, int count, char *error, size_t error_size);
+    dlib_face_engine *engine, const uint8_t *rgb, int width, int height, dlib_face *faces, int count, char *error, size_t error_size);
 
 /// Where to keep dlib's HOG face detector decoded: `get_frontal_face_detector()` decompresses the copy dlib embeds,
 /// 0.3 s of one core, on a process's first detection; with a cache file it is read in milliseconds (written

@@ -3,24 +3,44 @@ import FaceClusterKit
 import Foundation
 import Synchronization
 
+/// The models an ``EnginePool``'s engines are made from, read once (both files at once): the engines share the
+/// landmark predictor, the first copy the network and the last takes it. Reading them for each engine cost 0.1 s of
+/// a core an engine before any photo was analysed.
+final class DlibFaceModels: @unchecked Sendable {  // the C side guards its own state: engines may be made on any thread
+    fileprivate let handle: OpaquePointer
+
+    /// Reads `models` for `engines` engines. Throws ``LocalEngineError/modelsMissing`` or ``LocalEngineError/modelUnreadable(detail:)``.
+    init(models: FaceModels, engines: Int) throws {
+        try models.check()
+        dlib_face_set_detector_cache(models.detectorCache.path)
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = dlib_face_models_load(models.shapePredictor.path, models.recognitionModel.path, Int32(engines), &error, error.count) else {
+            throw LocalEngineError.modelUnreadable(detail: DlibFaceEngine.message(error))
+        }
+        self.handle = handle
+    }
+
+    deinit { dlib_face_models_destroy(handle) }
+}
+
 /// One dlib engine (detector, landmark predictor, recognition network) behind the C API of `CDlibFace`.
 /// Not thread-safe: ``EnginePool`` hands each engine to one task at a time.
 final class DlibFaceEngine: @unchecked Sendable {
     private let handle: OpaquePointer
 
-    init(models: FaceModels) throws {
-        try models.check()
-        dlib_face_set_detector_cache(models.detectorCache.path)
+    /// An engine of `models` (4–13 ms: its own copy of the network).
+    init(models: DlibFaceModels) throws {
         var error = [CChar](repeating: 0, count: 512)
-        guard let handle = dlib_face_engine_create(models.shapePredictor.path, models.recognitionModel.path, &error, error.count) else {
-            throw LocalEngineError.modelUnreadable(detail: Self.message(error))
+        guard let handle = dlib_face_engine_create(models.handle, &error, error.count) else {
+            throw LocalEngineError.engineFailed(detail: Self.message(error))
         }
         self.handle = handle
     }
 
     deinit { dlib_face_engine_destroy(handle) }
 
-    /// Faces in `image`, largest first, in its pixels, with their HOG scores and 5 landmarks.
+    /// Faces in `image`, largest first, in its pixels, with their HOG scores and 5 landmarks (located in `image`
+    /// as given, whatever `upsample`: the landmarks the chips are aligned by).
     func detect(_ image: UprightImage, upsample: Int, capacity: Int = 256) throws -> [dlib_face] {
         try image.pixels.withUnsafeBufferPointer { pixels in
             try Self.faces(capacity: capacity) { faces, error in
@@ -43,12 +63,12 @@ final class DlibFaceEngine: @unchecked Sendable {
         return Array(faces.prefix(min(Int(count), capacity)))
     }
 
-    /// `faces` (boxes that a ``HOGDetector`` found in `image` with the same `upsample`) with their 5 landmarks.
-    func landmarks(_ image: UprightImage, faces: [dlib_face], upsample: Int) throws -> [dlib_face] {
+    /// `faces` (boxes that a ``HOGDetector`` found in `image`) with their 5 landmarks.
+    func landmarks(_ image: UprightImage, faces: [dlib_face]) throws -> [dlib_face] {
         var located = faces
         var error = [CChar](repeating: 0, count: 512)
         let status = image.pixels.withUnsafeBufferPointer { pixels in
-            dlib_face_landmarks(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(upsample), &located, Int32(located.count), &error, error.count)
+            dlib_face_landmarks(handle, pixels.baseAddress, Int32(image.width), Int32(image.height), &located, Int32(located.count), &error, error.count)
         }
         guard status == 0 else { throw LocalEngineError.engineFailed(detail: Self.message(error)) }
         return located
@@ -147,12 +167,14 @@ final class HOGDetectors: Sendable {
 }
 
 /// At most `limit` engines (each ~100 MB with its models), created on first use and lent to one task at a time.
+/// The models are read once, by the first engine's creation, and let go once the last engine is made.
 actor EnginePool {
     private let models: FaceModels
     private let limit: Int
     private var idle: [DlibFaceEngine] = []
     private var created = 0
     private var waiting: [CheckedContinuation<DlibFaceEngine, Never>] = []
+    private var read: Task<DlibFaceModels, any Error>?
 
     init(models: FaceModels, limit: Int) {
         self.models = models
@@ -171,14 +193,31 @@ actor EnginePool {
         if created < limit {
             created += 1
             do {
-                // Loading the models reads ~100 MB: not on the caller's thread.
-                return try await BlockingWork.run { [models] in try DlibFaceEngine(models: models) }
+                let models = try await readModels()
+                // Not on the caller's thread: copying the network is milliseconds of memory traffic.
+                let engine = try await BlockingWork.run { try DlibFaceEngine(models: models) }
+                if created == limit { read = nil }  // the last engine took the network
+                return engine
             } catch {
                 created -= 1
                 throw error
             }
         }
         return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// The models, read (on ``BlockingWork``'s threads) by the first caller; the others wait for the same read.
+    private func readModels() async throws -> DlibFaceModels {
+        if let read { return try await read.value }
+        let (models, limit) = (self.models, self.limit)
+        let reading = Task { try await BlockingWork.run { try DlibFaceModels(models: models, engines: limit) } }
+        read = reading
+        do {
+            return try await reading.value
+        } catch {
+            if read == reading { read = nil }  // the next engine tries again
+            throw error
+        }
     }
 
     private func release(_ engine: DlibFaceEngine) {

@@ -350,7 +350,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
                     }
                     guard !kept.isEmpty else { continue }
                     let cropped = scanned.cropped(tile)
-                    let located = try engine.landmarks(cropped, faces: kept, upsample: pass.upsample)
+                    let located = try engine.landmarks(cropped, faces: kept)
                     let analysed = try analysed(located, in: scanned, tile: tile)
                     let key = passKey + found.count
                     try largest.offer(analysed.indices.map { (key + $0, analysed[$0].face, located[$0]) }, in: cropped, engine: engine)
