@@ -3,6 +3,7 @@
 
 #include "dlib_face.h"
 #include "fhog_filters.h"
+#include "resize_bilinear.h"
 #if defined(__AVX__)
 #include "fhog_features.h"
 #endif
@@ -73,7 +74,7 @@ matrix<rgb_pixel> upsampled_image(const matrix<rgb_pixel> &image, int upsample, 
     matrix<rgb_pixel> upsampled = image;
     scale = 1;
     for (int step = 0; step < upsample; ++step) {
-        pyramid_up(upsampled);
+        facecluster::pyramid_up_2(upsampled);
         scale *= 2;
     }
     return upsampled;
@@ -100,7 +101,7 @@ matrix<unsigned char> upsampled_grey(const uint8_t *rgb, int width, int height, 
     }
     scale = 1;
     for (int step = 0; step < upsample; ++step) {
-        pyramid_up(image);
+        facecluster::pyramid_up_2(image);
         scale *= 2;
     }
     return image;
@@ -286,7 +287,7 @@ struct face_detector {
             if (number == 0) {
                 scan(image, number, found);
             } else {
-                if (number == 1) pyramid(image, next); else pyramid(level, next);
+                if (number == 1) facecluster::pyramid_down_6(image, next); else facecluster::pyramid_down_6(level, next);
                 swap(level, next);
                 scan(level, number, found);
             }
@@ -585,12 +586,36 @@ extern "C" int dlib_fhog_filters_check(double *largest_difference) {
     }
 }
 
+/// Grey and colour images of each of `shapes` (rows, columns) for the checks below, noise, blocks (ties between
+/// channels, gradients of 0) and ramps, from `seed`: `same(grey, colour)` for each until one answers false.
+template <size_t count, typename check_type>
+static bool all_check_images(const long (&shapes)[count][2], unsigned seed, check_type same) {
+    std::mt19937 random(seed);
+    for (const auto &shape : shapes) {
+        for (int kind = 0; kind < 3; ++kind) {
+            array2d<unsigned char> grey(shape[0], shape[1]);
+            array2d<rgb_pixel> colour(shape[0], shape[1]);
+            for (long r = 0; r < shape[0]; ++r) {
+                for (long c = 0; c < shape[1]; ++c) {
+                    const unsigned char block = (r / 3 + c / 5) % 2 ? 180 : 40;
+                    const unsigned char ramp = static_cast<unsigned char>((r * 7 + c * 3 + random() % 3) % 256);
+                    grey[r][c] = kind == 0 ? random() % 256 : kind == 1 ? block : ramp;
+                    colour[r][c] = kind == 0 ? rgb_pixel(random() % 256, random() % 256, random() % 256)
+                                 : kind == 1 ? rgb_pixel(block, block, random() % 2 ? block : 255 - block)
+                                             : rgb_pixel(ramp, ramp, ramp);
+                }
+            }
+            if (!same(grey, colour)) return false;
+        }
+    }
+    return true;
+}
+
 extern "C" int dlib_fhog_features_check(void) {
 #if defined(__AVX__)
     try {
-        std::mt19937 random(11);
         // Level shapes: too small for any feature, 1–5 cells (a chunk or two, then the scalar tail), odd sizes whose
-        // vector loop ends in a scalar tail, a first pass's and a tile's. Noise, blocks (ties between channels, gradients of 0) and ramps.
+        // vector loop ends in a scalar tail, a first pass's and a tile's.
         const long shapes[][2] = {{9, 9}, {24, 8}, {17, 23}, {24, 24}, {33, 41}, {41, 57}, {80, 80}, {81, 95}, {100, 257}, {333, 170}, {640, 481}};
         auto same = [](const facecluster::fhog_planes &a, const facecluster::fhog_planes &b) {
             if (a.size() != b.size()) return false;
@@ -602,29 +627,16 @@ extern "C" int dlib_fhog_features_check(void) {
             }
             return true;
         };
-        for (const auto &shape : shapes) {
-            for (int kind = 0; kind < 3; ++kind) {
-                array2d<unsigned char> grey(shape[0], shape[1]);
-                array2d<rgb_pixel> colour(shape[0], shape[1]);
-                for (long r = 0; r < shape[0]; ++r) {
-                    for (long c = 0; c < shape[1]; ++c) {
-                        const unsigned char block = (r / 3 + c / 5) % 2 ? 180 : 40;
-                        const unsigned char ramp = static_cast<unsigned char>((r * 7 + c * 3 + random() % 3) % 256);
-                        grey[r][c] = kind == 0 ? random() % 256 : kind == 1 ? block : ramp;
-                        colour[r][c] = kind == 0 ? rgb_pixel(random() % 256, random() % 256, random() % 256)
-                                     : kind == 1 ? rgb_pixel(block, block, random() % 2 ? block : 255 - block)
-                                                 : rgb_pixel(ramp, ramp, ramp);
-                    }
-                }
-                facecluster::fhog_planes ours, theirs;
-                facecluster::extract_fhog_features_fast(grey, ours, 8, 10, 10);
-                extract_fhog_features(grey, theirs, 8, 10, 10);
-                if (!same(ours, theirs)) return -1;
-                facecluster::extract_fhog_features_fast(colour, ours, 8, 10, 10);
-                extract_fhog_features(colour, theirs, 8, 10, 10);
-                if (!same(ours, theirs)) return -1;
-            }
-        }
+        const bool identical = all_check_images(shapes, 11, [&](const array2d<unsigned char> &grey, const array2d<rgb_pixel> &colour) {
+            facecluster::fhog_planes ours, theirs;
+            facecluster::extract_fhog_features_fast(grey, ours, 8, 10, 10);
+            extract_fhog_features(grey, theirs, 8, 10, 10);
+            if (!same(ours, theirs)) return false;
+            facecluster::extract_fhog_features_fast(colour, ours, 8, 10, 10);
+            extract_fhog_features(colour, theirs, 8, 10, 10);
+            return same(ours, theirs);
+        });
+        if (!identical) return -1;
         return 1;
     } catch (...) {
         return -3;
@@ -632,4 +644,58 @@ extern "C" int dlib_fhog_features_check(void) {
 #else
     return 0;
 #endif
+}
+
+extern "C" int dlib_resize_check(void) {
+    if (!facecluster::resize_bilinear_fast()) return 0;
+    try {
+        // Input shapes: single pixels and rows, shapes dlib's 4-lane loop never enters or leaves after one group,
+        // odd ones, a first pass's and a tile's. Each is resized as the pyramid does (5/6, 2×) and to odd sizes.
+        const long shapes[][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 2}, {3, 7}, {6, 6}, {7, 13}, {17, 23}, {40, 41}, {80, 80},
+                                  {100, 257}, {333, 170}, {500, 500}, {640, 481}, {1201, 1920}};
+        auto same = [](const auto &a_, const auto &b_) {
+            const_image_view<std::decay_t<decltype(a_)>> a(a_);
+            const_image_view<std::decay_t<decltype(b_)>> b(b_);
+            if (a.nr() != b.nr() || a.nc() != b.nc()) return false;
+            for (long r = 0; r < a.nr(); ++r) {
+                for (long c = 0; c < a.nc(); ++c) {
+                    if (!(a[r][c] == b[r][c])) return false;
+                }
+            }
+            return true;
+        };
+        const bool identical = all_check_images(shapes, 13, [&](const array2d<unsigned char> &grey, const array2d<rgb_pixel> &colour) {
+            const long rows = grey.nr(), columns = grey.nc();
+            const long sizes[][2] = {{(5 * rows) / 6, (5 * columns) / 6}, {2 * rows, 2 * columns},
+                                     {rows + 3, std::max(1L, columns / 3)}, {1, columns}, {rows, 1}};
+            for (const auto &size : sizes) {
+                if (size[0] <= 0 || size[1] <= 0) continue;
+                array2d<unsigned char> grey_ours(size[0], size[1]), grey_theirs(size[0], size[1]);
+                facecluster::resize_image_bilinear(grey, grey_ours);
+                resize_image(grey, grey_theirs, interpolate_bilinear());
+                if (!same(grey_ours, grey_theirs)) return false;
+                array2d<rgb_pixel> colour_ours(size[0], size[1]), colour_theirs(size[0], size[1]);
+                facecluster::resize_image_bilinear(colour, colour_ours);
+                resize_image(colour, colour_theirs, interpolate_bilinear());
+                if (!same(colour_ours, colour_theirs)) return false;
+            }
+            // The detector's own steps, from a matrix as the first level is.
+            matrix<rgb_pixel> image = mat(colour), up_ours = image, up_theirs = image;
+            facecluster::pyramid_up_2(up_ours);
+            pyramid_up(up_theirs);
+            if (!same(up_ours, up_theirs)) return false;
+            array2d<rgb_pixel> down_ours, down_theirs;
+            facecluster::pyramid_down_6(image, down_ours);
+            pyramid_down<6>()(image, down_theirs);
+            if (!same(down_ours, down_theirs)) return false;
+            matrix<unsigned char> grey_image = mat(grey), grey_up_ours = grey_image, grey_up_theirs = grey_image;
+            facecluster::pyramid_up_2(grey_up_ours);
+            pyramid_up(grey_up_theirs);
+            return same(grey_up_ours, grey_up_theirs);
+        });
+        if (!identical) return -1;
+        return 1;
+    } catch (...) {
+        return -3;
+    }
 }

@@ -121,6 +121,12 @@ int dlib_fhog_filters_check(double *largest_difference);
 /// differs; -3 on an exception.
 int dlib_fhog_features_check(void);
 
+/// Whether the detector's image pyramid (`pyramid_down<6>`, `pyramid_up`) resizes with resize_bilinear.cpp's AVX2
+/// kernels and they give dlib's `resize_image` pixels exactly: compared on RGB and grey images (noise, blocks,
+/// ramps) of 15 shapes, from 1 × 1 to 1,201 × 1,920, each resized 5/6, 2× and to odd sizes. 1 when identical; 0 when
+/// this CPU lacks AVX2 (dlib's resize runs); -1 when any pixel differs; -3 on an exception.
+int dlib_resize_check(void);
+
 /// 1 when this CPU has AVX2 and FMA, so the HOG detector's filters run on fhog_filters.cpp's loop; else 0.
 int dlib_fhog_filters_fast(void);
 

@@ -1,7 +1,7 @@
 import CDlibFace
 import Testing
 
-@Suite("The HOG face detector's features and filters")
+@Suite("The HOG face detector's image pyramid, features and filters")
 struct HOGDetectorTests {
     /// fhog_features.h builds the detector's HOG features in place of dlib's extraction: any value that differed
     /// would move scores and, at the edges, boxes and embeddings.
@@ -12,6 +12,17 @@ struct HOGDetectorTests {
         #else
         #expect(dlib_fhog_features_check() == 0, "elsewhere (no -mavx in Package.swift) dlib's own extraction runs")
         #endif
+    }
+
+    /// resize_bilinear.cpp makes the detector's pyramid levels (and its 2× upsampling) in place of dlib's
+    /// `resize_image`: a pixel that differed would change the features of every level after it.
+    @Test("pyramid levels are dlib's pixel for pixel, RGB and grey, down, up and to odd sizes")
+    func samePyramid() {
+        let result = dlib_resize_check()
+        #expect(result == 1 || result == 0, "-1: a pixel differs; -3: an exception")
+        if dlib_fhog_filters_fast() == 1 {
+            #expect(result == 1, "this CPU has AVX2, so the kernels must run (0: dlib's resize ran)")
+        }
     }
 
     /// fhog_filters.cpp applies the detectors' filters in place of dlib's loop where the CPU has AVX2 and FMA:
