@@ -266,11 +266,12 @@ bool resize_bilinear_fast() {
     return fast;
 }
 
+namespace {
+
+/// resize_bilinear's work, compiled for AVX2: only called once the CPU is known to have it.
 __attribute__((target("avx2")))
-bool resize_bilinear(const unsigned char *in, long in_rows, long in_columns, long in_step,
-                     unsigned char *out, long out_rows, long out_columns, long out_step, int channels) {
-    if (!resize_bilinear_fast() || (channels != 1 && channels != 3)) return false;
-    if (in_rows <= 0 || in_columns <= 0 || out_rows <= 0 || out_columns <= 0) return true;
+void resize_avx2(const unsigned char *in, long in_rows, long in_columns, long in_step,
+                 unsigned char *out, long out_rows, long out_columns, long out_step, int channels) {
     const double x_scale = (in_columns - 1) / static_cast<double>(std::max<long>(out_columns - 1, 1));
     const double y_scale = (in_rows - 1) / static_cast<double>(std::max<long>(out_rows - 1, 1));
     const columns plan(in_columns, out_columns, x_scale);
@@ -311,6 +312,16 @@ bool resize_bilinear(const unsigned char *in, long in_rows, long in_columns, lon
         } else {
             grey_tail(top_row, bottom_row, in_columns, tb_frac, x_scale, plan.end, out_columns, out_row);
         }
+    }
+}
+
+}  // namespace
+
+bool resize_bilinear(const unsigned char *in, long in_rows, long in_columns, long in_step,
+                     unsigned char *out, long out_rows, long out_columns, long out_step, int channels) {
+    if (!resize_bilinear_fast() || (channels != 1 && channels != 3)) return false;
+    if (in_rows > 0 && in_columns > 0 && out_rows > 0 && out_columns > 0) {
+        resize_avx2(in, in_rows, in_columns, in_step, out, out_rows, out_columns, out_step, channels);
     }
     return true;
 }
