@@ -312,15 +312,13 @@ struct face_detector {
 
 }  // namespace
 
-/// The two models as read from their files. Engines share the landmark predictor (dlib's `shape_predictor` is
-/// safe to use from several threads at once) and each runs a network of its own (a forward pass writes into its
-/// layers' outputs): the first `copies_left` engines made copy it, the next takes it.
+/// The two models as read from their files, for the engines made at once from them (`dlib_face_engines_create`):
+/// they share the landmark predictor (dlib's `shape_predictor` is safe to use from several threads at once) and
+/// each runs a network of its own (a forward pass writes into its layers' outputs).
 struct dlib_face_models {
     std::shared_ptr<const shape_predictor> landmarks;
     anet_type network;
-    std::mutex mutex;  // guards the network while it is copied or taken
-    int copies_left = 0;
-    bool taken = false;
+    bool used = false;  // the network went to engines
 };
 
 struct dlib_face_engine {
@@ -360,11 +358,10 @@ extern "C" const char *dlib_face_cpu_blas_kernels(void) {
 }
 
 extern "C" dlib_face_models *dlib_face_models_load(
-    const char *shape_predictor_path, const char *recognition_model_path, int engines, char *error, size_t error_size) {
+    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size) {
     use_one_blas_thread();
     try {
         auto models = std::make_unique<dlib_face_models>();
-        models->copies_left = std::max(engines, 1) - 1;
         auto landmarks = std::make_shared<shape_predictor>();
         // Both files at once: dlib reads each number of them through an istream, 50–75 ms of one core a file.
         const std::string landmarks_path = shape_predictor_path;
@@ -384,6 +381,12 @@ extern "C" dlib_face_models *dlib_face_models_load(
         }
         reader.join();
         if (landmarks_failure) std::rethrow_exception(landmarks_failure);
+        // The chips are aligned by dlib's 5-point model (shape_of, get_face_chip_details); a 68-point model in its
+        // place would put jaw points where the eyes belong.
+        if (landmarks->num_parts() != 5) {
+            throw std::runtime_error(landmarks_path + " locates " + std::to_string(landmarks->num_parts()) +
+                                     " landmarks, not the 5 of dlib's shape_predictor_5_face_landmarks.dat");
+        }
         models->landmarks = std::move(landmarks);
         return models.release();
     } catch (const std::exception &failure) {
@@ -394,24 +397,26 @@ extern "C" dlib_face_models *dlib_face_models_load(
 
 extern "C" void dlib_face_models_destroy(dlib_face_models *models) { delete models; }
 
-extern "C" dlib_face_engine *dlib_face_engine_create(dlib_face_models *models, char *error, size_t error_size) {
+extern "C" int dlib_face_engines_create(dlib_face_models *models, int count, dlib_face_engine **engines, char *error, size_t error_size) {
+    std::vector<std::unique_ptr<dlib_face_engine>> made;
     try {
-        auto engine = std::make_unique<dlib_face_engine>();
-        engine->landmarks = models->landmarks;
-        std::lock_guard<std::mutex> lock(models->mutex);
-        if (models->copies_left > 0) {
-            engine->network = models->network;
-            --models->copies_left;
-        } else if (!models->taken) {
-            engine->network = std::move(models->network);
-            models->taken = true;
-        } else {
-            throw std::logic_error("every engine these models were read for has been made");
+        if (models->used) throw std::logic_error("these models' network went to engines already");
+        for (int index = 0; index < count; ++index) {
+            auto engine = std::make_unique<dlib_face_engine>();
+            engine->landmarks = models->landmarks;
+            if (index + 1 < count) {
+                engine->network = models->network;
+            } else {
+                engine->network = std::move(models->network);
+                models->used = true;
+            }
+            made.push_back(std::move(engine));
         }
-        return engine.release();
+        for (int index = 0; index < count; ++index) engines[index] = made[index].release();
+        return 0;
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
-        return nullptr;
+        return -1;
     }
 }
 

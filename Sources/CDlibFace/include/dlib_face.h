@@ -21,22 +21,23 @@ typedef struct {
     double landmarks[10];
 } dlib_face;
 
-/// The two models an engine runs (the 5-point landmark predictor and the recognition network), read once for
-/// several engines: both files at once, on two threads (50–75 ms of one core each; dlib reads them a number at a
-/// time). `engines` is how many engines will be made from them: every one but the last copies the network (4–13 ms),
-/// the last takes it. Returns NULL and writes a message into `error` when a model cannot be read.
+/// The two models an engine runs (the 5-point landmark predictor and the recognition network), read once for the
+/// engines made at once from them: both files at once, on two threads (50–75 ms of one core each; dlib reads them a
+/// number at a time). Returns NULL and writes a message into `error` when a model cannot be read or the landmark
+/// model does not locate 5 points.
 typedef struct dlib_face_models dlib_face_models;
 
 dlib_face_models *dlib_face_models_load(
-    const char *shape_predictor_path, const char *recognition_model_path, int engines, char *error, size_t error_size);
+    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size);
 
 /// Frees the models; engines made from them keep what they need.
 void dlib_face_models_destroy(dlib_face_models *models);
 
-/// An engine of `models`: it shares their landmark predictor (safe from several threads at once) and runs a
-/// network of its own. Safe to call from several threads at once. Returns NULL and writes a message into `error`
-/// when memory runs out, or when the `engines` engines the models were read for have all been made.
-dlib_face_engine *dlib_face_engine_create(dlib_face_models *models, char *error, size_t error_size);
+/// `count` (≥ 1) engines of `models` into `engines`: they share the models' landmark predictor (safe from several
+/// threads at once) and each runs a network of its own, a copy for all but the last (4–13 ms each), which takes the
+/// models' own; the models then make no more engines. Returns 0, or -1 with `error` set (no engine made) when
+/// memory runs out or the models made engines already.
+int dlib_face_engines_create(dlib_face_models *models, int count, dlib_face_engine **engines, char *error, size_t error_size);
 
 void dlib_face_engine_destroy(dlib_face_engine *engine);
 

@@ -3,24 +3,34 @@ import FaceClusterKit
 import Foundation
 import Synchronization
 
-/// The models an ``EnginePool``'s engines are made from, read once (both files at once): the engines share the
-/// landmark predictor, the first copy the network and the last takes it. Reading them for each engine cost 0.1 s of
-/// a core an engine before any photo was analysed.
-final class DlibFaceModels: @unchecked Sendable {  // the C side guards its own state: engines may be made on any thread
-    fileprivate let handle: OpaquePointer
+/// The models a burst of an ``EnginePool``'s engines is made from, read once (both files at once): the engines
+/// share the landmark predictor, and every one but the last copies the network, which the last takes. Reading them
+/// for each engine cost 0.1 s of a core an engine before any photo was analysed.
+final class DlibFaceModels: @unchecked Sendable {  // the C side reads, then hands out once (``makeEngines(count:)``)
+    private let handle: OpaquePointer
 
-    /// Reads `models` for `engines` engines. Throws ``LocalEngineError/modelsMissing`` or ``LocalEngineError/modelUnreadable(detail:)``.
-    init(models: FaceModels, engines: Int) throws {
+    /// Reads `models`. Throws ``LocalEngineError/modelsMissing`` or ``LocalEngineError/modelUnreadable(detail:)``.
+    init(models: FaceModels) throws {
         try models.check()
         dlib_face_set_detector_cache(models.detectorCache.path)
         var error = [CChar](repeating: 0, count: 512)
-        guard let handle = dlib_face_models_load(models.shapePredictor.path, models.recognitionModel.path, Int32(engines), &error, error.count) else {
+        guard let handle = dlib_face_models_load(models.shapePredictor.path, models.recognitionModel.path, &error, error.count) else {
             throw LocalEngineError.modelUnreadable(detail: DlibFaceEngine.message(error))
         }
         self.handle = handle
     }
 
     deinit { dlib_face_models_destroy(handle) }
+
+    /// `count` engines (4–13 ms each but the last: a copy of the network); the models make no more afterwards.
+    func makeEngines(count: Int) throws -> [DlibFaceEngine] {
+        var engines = [OpaquePointer?](repeating: nil, count: count)
+        var error = [CChar](repeating: 0, count: 512)
+        guard dlib_face_engines_create(handle, Int32(count), &engines, &error, error.count) == 0 else {
+            throw LocalEngineError.engineFailed(detail: DlibFaceEngine.message(error))
+        }
+        return engines.map { DlibFaceEngine(handle: $0!) }
+    }
 }
 
 /// One dlib engine (detector, landmark predictor, recognition network) behind the C API of `CDlibFace`.
@@ -28,12 +38,7 @@ final class DlibFaceModels: @unchecked Sendable {  // the C side guards its own 
 final class DlibFaceEngine: @unchecked Sendable {
     private let handle: OpaquePointer
 
-    /// An engine of `models` (4–13 ms: its own copy of the network).
-    init(models: DlibFaceModels) throws {
-        var error = [CChar](repeating: 0, count: 512)
-        guard let handle = dlib_face_engine_create(models.handle, &error, error.count) else {
-            throw LocalEngineError.engineFailed(detail: Self.message(error))
-        }
+    fileprivate init(handle: OpaquePointer) {
         self.handle = handle
     }
 
@@ -167,14 +172,18 @@ final class HOGDetectors: Sendable {
 }
 
 /// At most `limit` engines (each ~100 MB with its models), created on first use and lent to one task at a time.
-/// The models are read once, by the first engine's creation, and let go once the last engine is made.
+/// The model files are read once for each burst of creations: every caller that needs a new engine while they are
+/// read gets one from that read, and the read is then let go, so an idle pool holds only its engines.
 actor EnginePool {
     private let models: FaceModels
     private let limit: Int
     private var idle: [DlibFaceEngine] = []
-    private var created = 0
-    private var waiting: [CheckedContinuation<DlibFaceEngine, Never>] = []
-    private var read: Task<DlibFaceModels, any Error>?
+    private var created = 0  // made or being made
+    /// Callers waiting for an engine to be released, all `limit` being made; `nil` when a creation failed, which
+    /// leaves room to make one.
+    private var waiting: [CheckedContinuation<DlibFaceEngine?, Never>] = []
+    /// Callers waiting for the models being read, beside the one reading them.
+    private var joined: [CheckedContinuation<DlibFaceEngine, any Error>]?
 
     init(models: FaceModels, limit: Int) {
         self.models = models
@@ -189,33 +198,38 @@ actor EnginePool {
     }
 
     private func acquire() async throws -> DlibFaceEngine {
-        if let engine = idle.popLast() { return engine }
-        if created < limit {
-            created += 1
-            do {
-                let models = try await readModels()
-                // Not on the caller's thread: copying the network is milliseconds of memory traffic.
-                let engine = try await BlockingWork.run { try DlibFaceEngine(models: models) }
-                if created == limit { read = nil }  // the last engine took the network
-                return engine
-            } catch {
-                created -= 1
-                throw error
+        while true {
+            if let engine = idle.popLast() { return engine }
+            if created < limit {
+                created += 1
+                return try await create()
             }
+            if let engine = await withCheckedContinuation({ waiting.append($0) }) { return engine }
         }
-        return await withCheckedContinuation { waiting.append($0) }
     }
 
-    /// The models, read (on ``BlockingWork``'s threads) by the first caller; the others wait for the same read.
-    private func readModels() async throws -> DlibFaceModels {
-        if let read { return try await read.value }
-        let (models, limit) = (self.models, self.limit)
-        let reading = Task { try await BlockingWork.run { try DlibFaceModels(models: models, engines: limit) } }
-        read = reading
+    /// A new engine: from the read under way, or from a read this call starts (on ``BlockingWork``'s threads), which
+    /// then makes one engine for it and one for each caller that joined meanwhile. On failure every one of them
+    /// gets the error, and callers waiting for a release are woken to try again.
+    private func create() async throws -> DlibFaceEngine {
+        if joined != nil {
+            return try await withCheckedThrowingContinuation { joined?.append($0) }
+        }
+        joined = []
+        let models = self.models
+        var others: [CheckedContinuation<DlibFaceEngine, any Error>]? = nil  // set once the read is done
         do {
-            return try await reading.value
+            let read = try await BlockingWork.run { try DlibFaceModels(models: models) }
+            let callers = joined.take() ?? []  // later callers start a read of their own
+            others = callers
+            let engines = try await BlockingWork.run { try read.makeEngines(count: callers.count + 1) }
+            for (caller, engine) in zip(callers, engines.dropFirst()) { caller.resume(returning: engine) }
+            return engines[0]
         } catch {
-            if read == reading { read = nil }  // the next engine tries again
+            let others = others ?? joined.take() ?? []
+            for caller in others { caller.resume(throwing: error) }
+            created -= others.count + 1
+            for _ in 0..<min(others.count + 1, waiting.count) { waiting.removeFirst().resume(returning: nil) }
             throw error
         }
     }

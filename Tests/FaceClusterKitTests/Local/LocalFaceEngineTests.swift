@@ -125,3 +125,44 @@ struct LocalFaceIndexTests {
         #expect(probe.matches.map(\.faceID) == stored.indexed.map(\.faceID))
     }
 }
+
+/// The engine pool when a model file is damaged: every analysis fails with the model's error, including those that
+/// joined the first one's read of the files and those that waited for an engine to be released (each then tries a
+/// read of its own).
+@Suite("Local face engine: damaged models", .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
+struct DamagedModelTests {
+    @Test(
+        "a truncated landmark model fails each of 5 concurrent analyses, on a pool of 1 engine or 2; none waits forever",
+        .timeLimit(.minutes(5)), arguments: [1, 2])
+    func truncatedModel(engines: Int) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-models-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let real = FaceModels()
+        let predictor = try Data(contentsOf: real.directory.appendingPathComponent(FaceModels.shapePredictorFile))
+        try predictor.prefix(4096).write(to: directory.appendingPathComponent(FaceModels.shapePredictorFile))
+        try FileManager.default.createSymbolicLink(
+            at: directory.appendingPathComponent(FaceModels.recognitionModelFile),
+            withDestinationURL: real.directory.appendingPathComponent(FaceModels.recognitionModelFile))
+        let engine = try LocalFaceEngine(
+            models: FaceModels(directory: directory), database: try LocalDatabase.inMemory(), configuration: .init(engines: engines))
+        let photo = try LocalFaceIndexTests.photo("obama", 0)
+        let failures = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<5 {
+                group.addTask {
+                    do {
+                        _ = try await engine.detectFaces(in: ImageInput(data: photo))
+                        return "no error"
+                    } catch let error as LocalEngineError {
+                        if case .modelUnreadable = error { return "modelUnreadable" }
+                        return "\(error)"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(failures == Array(repeating: "modelUnreadable", count: 5))
+    }
+}
