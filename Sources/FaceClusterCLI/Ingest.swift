@@ -26,7 +26,9 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Copy the photos into the store (STORE/photos) and reference the copies.")
     var copy = false
 
-    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core and one more.")
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Photos analysed at once, each on a core; the default is one per core.",
+        discussion: "One photo more is in flight, its records and thumbnails written while the others are analysed."))
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -49,7 +51,7 @@ struct Ingest: AsyncParsableCommand {
             if !collected.unreadable.isEmpty, collected.unreadable.count == paths.count { throw ExitCode(2) }
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
         }
-        let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace))
+        let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace, engines: jobs))
         let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
         let references = sources.compactMap { library.reference(forFile: $0) }
         let interactive = !options.json && isatty(STDERR_FILENO) == 1
@@ -61,20 +63,26 @@ struct Ingest: AsyncParsableCommand {
         let progress = Progress(total: references.count, interactive: interactive)
         let started = ContinuousClock.now
         let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
-        let outcomes = await Self.ingest(references, with: pipeline, jobs: jobs, stop: stop) {
-            await progress.advance($0)
+        // Each photo's faces are noted on disk as it finishes: a run stopped before its consolidation leaves
+        // them to the next run's.
+        let unconsolidated = try await UnconsolidatedFaces.open(in: library.directory)
+        let outcomes = await Self.ingest(references, with: pipeline, jobs: jobs, stop: stop) { report in
+            try? await unconsolidated.record(report.faceIDs)
+            await progress.advance(report)
         }
         await progress.finish()
-        // Re-derive the people of every component this run touched (Consolidation): the result does not depend
-        // on the order the photos were processed in.
+        // Re-derive the people of every component this run touched (Consolidation), and of those a stopped or
+        // killed run left: the result does not depend on the order the photos were processed in.
         let touched = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
         var regrouped: Consolidation.Report?
-        if stop.received == nil, !touched.isEmpty {
+        if stop.received == nil {
             // One consolidation at a time per library; faces another `ingest` indexed meanwhile join the evidence.
-            regrouped = try await LibraryLock(directory: library.directory).withLock {
+            regrouped = try await unconsolidated.consolidate(in: library) { abandoned in
+                guard !touched.isEmpty || !abandoned.isEmpty else { return nil }
                 try await library.engine.reloadVectors()
-                return try await Consolidation(pipeline: pipeline).run(touching: touched)
+                return try await Consolidation(pipeline: pipeline).run(touching: touched + abandoned)
             }
+            try await unconsolidated.remove()
         }
         let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }
         var summary = IngestSummary(
@@ -102,7 +110,8 @@ struct Ingest: AsyncParsableCommand {
     /// How long photos in progress may take to finish after a stop is asked for, before they are handed back.
     static let stopGrace: Duration = .seconds(5)
 
-    /// Ingests `references`, `jobs` at a time; one slot per reference, `nil` for those not started because a
+    /// Ingests `references`, ``LocalLibrary/photosInFlight(jobs:)`` at a time (the library's engines analyse
+    /// `jobs` of them at once); one slot per reference, `nil` for those not started because a
     /// stop was asked for. On a stop, photos in progress get ``stopGrace`` to finish; then they are cancelled,
     /// and the pipeline hands each back (``IngestionReport/Outcome/interrupted``).
     static func ingest(
@@ -123,7 +132,7 @@ struct Ingest: AsyncParsableCommand {
                         return (position, report)
                     }
                 }
-                for _ in 0..<jobs { startNext() }
+                for _ in 0..<LocalLibrary.photosInFlight(jobs: jobs) { startNext() }
                 while let (position, report) = await group.next() {
                     results[position] = report
                     startNext()

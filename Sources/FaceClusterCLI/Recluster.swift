@@ -17,10 +17,13 @@ struct Recluster: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let report = try await LibraryLock(directory: library.directory).withLock {
+        // With the faces a stopped or killed `ingest` left unconsolidated (some may have no person yet).
+        let unconsolidated = try await UnconsolidatedFaces.open(in: library.directory)
+        let report = try await unconsolidated.consolidate(in: library) { abandoned in
             try await library.engine.reloadVectors()
-            return try await Consolidation(pipeline: library.pipeline).runAll()
+            return try await Consolidation(pipeline: library.pipeline).runAll(alsoTouching: abandoned)
         }
+        try await unconsolidated.remove()
         let summary = RegroupSummary(report)
         if options.json { return try printJSON(summary) }
         print(summary.text)

@@ -40,6 +40,7 @@ struct Repair: AsyncParsableCommand {
             if !dryRun { try? FileManager.default.removeItem(atPath: library.thumbnails.root.appendingPathComponent(file).path) }
         }
         var ingested: IngestSummary?
+        var ingestedFaces: [FaceID] = []
         var stopStatus: Int32?
         if !dryRun, !report.photosToIngest.isEmpty {
             let stop = StopSignal.install { _ in printError("Stopping: finishing the photos in progress (Ctrl-C again to stop at once)…") }
@@ -52,6 +53,25 @@ struct Repair: AsyncParsableCommand {
                 reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
                 peopleBefore: people, people: after, elapsed: ContinuousClock.now - started)
             stopStatus = stop.exitStatus
+            ingestedFaces = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
+        }
+        // Faces a stopped or killed `ingest` grouped and never consolidated, and those just ingested: their
+        // components are consolidated, as at the end of `ingest`.
+        if stopStatus == nil {
+            let unconsolidated = try await UnconsolidatedFaces.open(in: library.directory)
+            let abandoned = dryRun ? try await unconsolidated.abandonedFaces() : try await unconsolidated.consolidate(in: library) { abandoned in
+                if !(abandoned + ingestedFaces).isEmpty {
+                    try await library.engine.reloadVectors()
+                    _ = try await Consolidation(pipeline: pipeline).run(touching: abandoned + ingestedFaces)
+                }
+                return abandoned
+            }
+            try await unconsolidated.remove()
+            if !abandoned.isEmpty {
+                report.problems.append(.init(
+                    kind: .unconsolidatedFaces, subject: "\(abandoned.count) face\(abandoned.count == 1 ? "" : "s")",
+                    detail: "grouped by a stopped or killed run and not yet regrouped (repair, the next ingest or recluster regroups them)"))
+            }
         }
         let unfixed = report.problems.filter { $0.notFixed != nil }.count
         if options.json {

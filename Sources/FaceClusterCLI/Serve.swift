@@ -12,7 +12,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Open the printed address: People, a person's photos, a photo with its faces boxed, Upload and Status. \
             The API is at /api (Docs/openapi.yaml). Uploads and photos that appear in --watch folders are grouped \
-            in the background, --jobs at a time; photos an earlier run left unfinished (stopped mid-upload) are \
+            in the background, --jobs analysed at once; photos an earlier run left unfinished (stopped mid-upload) are \
             finished first. On 127.0.0.1 (the default) no token is needed; on any other \
             address every API request needs the token (generated and printed unless --token is given). Ctrl-C stops.
             """)
@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
     var watch: [String] = []
 
-    @Option(parsing: .unconditional, help: "Photos processed at once; the default is one per core and one more.")
+    @Option(parsing: .unconditional, help: "Photos analysed at once, each on a core (one more is in flight); the default is one per core.")
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: "The largest upload, in MB.")
@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let library = try options.open()
+        let library = try options.open(engine: LocalFaceEngine.Configuration(engines: jobs))
         var configuration = GalleryServer.Configuration(host: host, port: port, token: token, maximumUploadBytes: maxUploadMb * 1_048_576)
         if configuration.token == nil, !configuration.isLoopback {
             configuration.token = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()

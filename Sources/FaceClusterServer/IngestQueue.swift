@@ -3,11 +3,13 @@ import FaceClusterLocal
 import Foundation
 
 /// The background ingestion of `facecluster serve`: one worker pool shared by uploads and watched folders.
-/// Photos run `jobs` at a time (the engine's dlib and decoding work is on threads of its own, so the server's
-/// requests are answered meanwhile); when the queue drains, the people of every component touched are
-/// re-derived (``Consolidation``, under the library's ``LibraryLock``) as `facecluster ingest` does at its end.
+/// Photos run ``LocalLibrary/photosInFlight(jobs:)`` at a time, for the library's engines to analyse `jobs` of
+/// them at once (the engine's dlib and decoding work is on threads of its own, so the server's requests are
+/// answered meanwhile); when the queue drains, the people of every component touched are re-derived
+/// (``Consolidation``, under the library's ``LibraryLock``) as `facecluster ingest` does at its end.
 public actor IngestQueue {
     public let library: LocalLibrary
+    /// Photos analysed at once: give the library as many engines (``LocalFaceEngine/Configuration/engines``).
     public let jobs: Int
     private var waiting: [PhotoReference] = []
     private var queued: Set<PhotoReference> = []
@@ -16,6 +18,8 @@ public actor IngestQueue {
     private var again: Set<PhotoReference> = []
     private var inFlight: Set<PhotoReference> = []
     private var touched: [FaceID] = []
+    /// `touched`, on disk: what a server stopped before its queue drained leaves to the next consolidation.
+    private lazy var unconsolidated = Task { [library] in try? await UnconsolidatedFaces.open(in: library.directory) }
     private var consolidating = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Photos finished since the server started, by outcome (`indexed`, `failed`, …), for the log and `/healthz`.
@@ -71,7 +75,7 @@ public actor IngestQueue {
     private var isIdle: Bool { waiting.isEmpty && running == 0 && !consolidating && touched.isEmpty }
 
     private func startWorkers() {
-        while running < jobs, !waiting.isEmpty {
+        while running < LocalLibrary.photosInFlight(jobs: jobs), !waiting.isEmpty {
             let reference = waiting.removeFirst()
             running += 1
             inFlight.insert(reference)
@@ -89,6 +93,10 @@ public actor IngestQueue {
         inFlight.remove(reference)
         if again.remove(reference) != nil { enqueue(reference) }
         touched += report.faceIDs
+        if !report.faceIDs.isEmpty {
+            let unconsolidated = self.unconsolidated
+            Task { try? await unconsolidated.value?.record(report.faceIDs) }
+        }
         let outcome = report.outcome.label
         finished[outcome, default: 0] += 1
         log("\(outcome): \(reference.key)")
@@ -110,11 +118,19 @@ public actor IngestQueue {
         consolidating = true
         let library = self.library
         let log = self.log
+        let unconsolidated = self.unconsolidated
         Task {
             do {
-                let report = try await LibraryLock(directory: library.directory).withLock {
+                // With the faces a stopped or killed process left unconsolidated; this one's own file then holds
+                // the faces grouped meanwhile.
+                let regroup = { @Sendable (abandoned: [FaceID]) async throws -> Consolidation.Report in
                     try await library.engine.reloadVectors()
-                    return try await Consolidation(pipeline: library.pipeline).run(touching: faces)
+                    return try await Consolidation(pipeline: library.pipeline).run(touching: faces + abandoned)
+                }
+                let report = if let file = await unconsolidated.value {
+                    try await file.consolidate(in: library, remaining: { await self.touched }, regroup)
+                } else {
+                    try await LibraryLock(directory: library.directory).withLock { try await regroup([]) }
                 }
                 if !report.merges.isEmpty || !report.moves.isEmpty {
                     log("regrouped: \(report.merges.count) merges, \(report.moves.count) faces moved")

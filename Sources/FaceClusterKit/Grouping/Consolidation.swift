@@ -110,10 +110,10 @@ public struct Consolidation: Sendable {
         return report
     }
 
-    /// Consolidates every person's faces.
-    public func runAll() async throws -> Report {
+    /// Consolidates every person's faces, and `faces` (faces that may have no person yet).
+    public func runAll(alsoTouching faces: [FaceID] = []) async throws -> Report {
         let people = try await Page.all(pageSize: 500) { try await metadata.people(page: $0) }
-        var faces: [FaceID] = []
+        var faces = faces
         for person in people {
             faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person.id, page: $0) }.map(\.faceID)
         }

@@ -285,6 +285,9 @@ public struct RepairReport: Sendable, Hashable {
         case personWithoutPhotos = "person_without_photos"
         case countsDisagree = "counts_disagree"
         case unfinishedOperation = "unfinished_operation"
+        /// Faces a stopped or killed run grouped and never consolidated (found by the local library's
+        /// `UnconsolidatedFaces`; fixed by consolidating their components).
+        case unconsolidatedFaces = "unconsolidated_faces"
     }
 
     public struct Problem: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -144,9 +144,35 @@ struct InterruptionTests {
         let statuses = try #require(try await CommandLineTests.run(["status", "--json"], in: folder).json() as? [[String: Any]])
         #expect(statuses.count == 12)
         #expect(statuses.allSatisfy { $0["status"] as? String == "indexed" }, "\(statuses.map { $0["status"] ?? "?" })")
-        #expect(try await Self.partition(folder) == expected)
+        let partition = try await Self.partition(folder)
+        #expect(partition == expected, "first run:\n\(run.errorText)\nagain:\n\(again.output)")
         let check = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
         #expect(check.status == 0 && check.output.contains("nothing to repair"), "\(check.output)")
+    }
+
+    @Test("a killed run's faces wait on disk: repair names them, and the next ingest regroups them and clears them")
+    func unconsolidatedAfterKill() async throws {
+        let folder = try Self.folder()
+        let environment = ["FACECLUSTER_TEST_STEP_DELAY_MS": "\(Self.stepDelayMilliseconds)"]
+        let run = try LiveProcess(["ingest", "photos", "--jobs", "1"], in: folder, environment: environment)
+        #expect(try await run.waitForPhotos(3), "the run reported \(run.photosReported) photos: \(run.errorText)")
+        run.signal(SIGKILL)
+        #expect(try await run.exitStatus() == 128 + SIGKILL)
+        let waiting = folder.appendingPathComponent(".facecluster/unconsolidated")
+        let files = try FileManager.default.contentsOfDirectory(atPath: waiting.path)
+        try #require(files.count == 1)
+        // A line per photo reported (each has one face), written before the photo is reported.
+        let lines = try String(contentsOf: waiting.appendingPathComponent(files[0]), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 3, "\(lines)")
+
+        let check = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
+        #expect(check.status == 1 && check.output.contains("unconsolidated_faces"), "\(check.output)")
+        let again = try await CommandLineTests.run(["ingest", "photos"], in: folder)
+        #expect(again.status == 0, "\(again.output)\n\(again.errors)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: waiting.path).isEmpty)
+        #expect(try await Self.partition(folder) == (try await Self.reference.value))
+        let clean = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
+        #expect(clean.status == 0 && clean.output.contains("nothing to repair"), "\(clean.output)")
     }
 
     @Test("two ingests of one new library at once: every photo done, one person per person", arguments: 0..<3)

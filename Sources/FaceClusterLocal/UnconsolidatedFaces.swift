@@ -1,0 +1,149 @@
+import FaceClusterKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The faces a process has grouped and not yet consolidated, kept on disk, so that a run stopped or killed
+/// before its consolidation leaves them to the next one instead of to nobody.
+///
+/// `ingest` consolidates the components its photos touched at its end (``Consolidation/run(touching:)``). A run
+/// stopped by Ctrl-C skips that, and one killed never gets there; the next run skips those photos (done, unchanged),
+/// so their components would keep the grouping of the moment each photo arrived — which depends on the order and
+/// concurrency of arrival (three photos of one person analysed at once each founded a person of their own).
+///
+/// Each process writes its own file, `STORE/unconsolidated/<uuid>.faces` (a line of face ids per photo, appended),
+/// and holds an exclusive `flock(2)` on it while it lives; the kernel lets go when it exits, however it exits.
+/// A file nobody holds is a dead process's debt: the next consolidation takes it over
+/// (``takeOverAbandoned()``), consolidates its faces with its own and deletes it (``settle(_:)``). A process
+/// that dies between finishing a photo and writing its line leaves that photo out (one `write(2)`, no sync: a
+/// power loss can lose the last lines).
+public final class UnconsolidatedFaces: Sendable {
+    /// This process's file.
+    public let file: URL
+    private let descriptor: Int32
+
+    /// The faces dead processes left, taken over (their files locked by this process) until ``settle(_:)``.
+    public struct Abandoned: Sendable {
+        public var faces: [FaceID]
+        fileprivate var files: [(path: String, descriptor: Int32)]
+        /// How many files were taken over.
+        public var count: Int { files.count }
+    }
+
+    /// Creates this process's file in `directory/unconsolidated` and locks it.
+    public static func open(in directory: URL) async throws -> UnconsolidatedFaces {
+        let folder = directory.appendingPathComponent("unconsolidated")
+        let file = folder.appendingPathComponent("\(UUID().uuidString.lowercased()).faces")
+        let descriptor = try await BlockingWork.io { () throws -> Int32 in
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let descriptor = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                close(descriptor)
+                throw CocoaError(.fileLocking, userInfo: [NSFilePathErrorKey: file.path])
+            }
+            return descriptor
+        }
+        return UnconsolidatedFaces(file: file, descriptor: descriptor)
+    }
+
+    private init(file: URL, descriptor: Int32) {
+        self.file = file
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends `faces` (one photo's), as one line.
+    public func record(_ faces: [FaceID]) async throws {
+        guard !faces.isEmpty else { return }
+        let line = Array((faces.map(\.rawValue).joined(separator: " ") + "\n").utf8)
+        try await BlockingWork.io { [descriptor, file] in
+            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == line.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
+        }
+    }
+
+    /// Replaces this process's record with `faces`: those still waiting after a consolidation.
+    public func reset(to faces: [FaceID]) async throws {
+        try await BlockingWork.io { [descriptor, file] in
+            guard ftruncate(descriptor, 0) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
+        }
+        try await record(faces)
+    }
+
+    /// Takes over the files of processes that are gone (no lock on them) and reads their faces. Call it under the
+    /// ``LibraryLock``, just before consolidating, and ``settle(_:)`` after.
+    public func takeOverAbandoned() async throws -> Abandoned {
+        let folder = file.deletingLastPathComponent()
+        let own = file.lastPathComponent
+        return try await BlockingWork.io {
+            var abandoned = Abandoned(faces: [], files: [])
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".faces") && name != own {
+                let path = folder.appendingPathComponent(name).path
+                let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { continue }
+                // Held: its process is alive and will consolidate its own faces.
+                guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                    close(descriptor)
+                    continue
+                }
+                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                abandoned.faces += text.split(whereSeparator: \.isWhitespace).map { FaceID(rawValue: String($0)) }
+                abandoned.files.append((path, descriptor))
+            }
+            return abandoned
+        }
+    }
+
+    /// After a consolidation of this process's faces and `abandoned`'s: deletes the files taken over, and empties
+    /// this process's own (`remaining`: faces recorded since, still waiting).
+    public func settle(_ abandoned: Abandoned, remaining: [FaceID] = []) async throws {
+        try await BlockingWork.io {
+            for (path, descriptor) in abandoned.files {
+                unlink(path)
+                close(descriptor)
+            }
+        }
+        try await reset(to: remaining)
+    }
+
+    /// Lets go of `abandoned`'s files without deleting them (the consolidation failed): the next one takes them over.
+    public func release(_ abandoned: Abandoned) {
+        for (_, descriptor) in abandoned.files { close(descriptor) }
+    }
+
+    /// Runs `body` under `library`'s ``LibraryLock`` with the faces processes that are gone left (taken over);
+    /// once it returns, deletes their files and leaves this process's own holding `remaining()` (the faces
+    /// recorded since, still waiting); if it throws, lets the files go for the next consolidation.
+    public func consolidate<T: Sendable>(
+        in library: LocalLibrary, remaining: @Sendable () async -> [FaceID] = { [] },
+        _ body: (_ abandoned: [FaceID]) async throws -> T
+    ) async throws -> T {
+        try await LibraryLock(directory: library.directory).withLock {
+            let abandoned = try await takeOverAbandoned()
+            do {
+                let result = try await body(abandoned.faces)
+                try await settle(abandoned, remaining: await remaining())
+                return result
+            } catch {
+                release(abandoned)
+                throw error
+            }
+        }
+    }
+
+    /// The faces processes that are gone left, without taking them over (`repair --dry-run`).
+    public func abandonedFaces() async throws -> [FaceID] {
+        let abandoned = try await takeOverAbandoned()
+        release(abandoned)
+        return abandoned.faces
+    }
+
+    /// Deletes this process's file: it leaves nothing unconsolidated. (Its descriptor closes when it is released.)
+    public func remove() async throws {
+        try await BlockingWork.io { [file] in _ = unlink(file.path) }
+    }
+}

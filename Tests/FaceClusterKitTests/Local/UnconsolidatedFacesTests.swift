@@ -1,0 +1,53 @@
+import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+import Testing
+
+/// The faces a process grouped and has not consolidated, on disk: a live process keeps its own; a gone one's
+/// are taken over by the next consolidation, once.
+@Suite("Unconsolidated faces: what a stopped run leaves to the next")
+struct UnconsolidatedFacesTests {
+    static func directory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fck-unconsolidated-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("a live process's faces are left to it; a gone one's are taken over once, then deleted")
+    func takeOver() async throws {
+        let directory = try Self.directory()
+        var gone: UnconsolidatedFaces? = try await UnconsolidatedFaces.open(in: directory)
+        let live = try await UnconsolidatedFaces.open(in: directory)
+        let next = try await UnconsolidatedFaces.open(in: directory)
+        try await gone?.record([FaceID(rawValue: "f_a"), FaceID(rawValue: "f_b")])
+        try await gone?.record([FaceID(rawValue: "f_c")])
+        try await live.record([FaceID(rawValue: "f_live")])
+
+        // Both hold their files: nothing to take over.
+        let whileAlive = try await next.takeOverAbandoned()
+        #expect(whileAlive.faces.isEmpty && whileAlive.count == 0)
+        next.release(whileAlive)
+
+        gone = nil  // its descriptor closes, as a process's do when it exits
+        let abandoned = try await next.takeOverAbandoned()
+        #expect(abandoned.faces.map(\.rawValue) == ["f_a", "f_b", "f_c"])
+        #expect(abandoned.count == 1)
+        try await next.settle(abandoned)
+        let afterwards = try await next.takeOverAbandoned()
+        #expect(afterwards.faces.isEmpty)
+        next.release(afterwards)
+        // The live one's file is still there, with its face.
+        #expect(try String(contentsOf: live.file, encoding: .utf8) == "f_live\n")
+    }
+
+    @Test("reset keeps only the faces still waiting; remove leaves nothing behind")
+    func resetAndRemove() async throws {
+        let directory = try Self.directory()
+        let faces = try await UnconsolidatedFaces.open(in: directory)
+        try await faces.record([FaceID(rawValue: "f_1")])
+        try await faces.reset(to: [FaceID(rawValue: "f_2"), FaceID(rawValue: "f_3")])
+        #expect(try String(contentsOf: faces.file, encoding: .utf8) == "f_2 f_3\n")
+        try await faces.remove()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: faces.file.deletingLastPathComponent().path).isEmpty)
+    }
+}
