@@ -16,9 +16,10 @@ public struct LocalLibrary: Sendable {
     /// and records each wait their turn at SQLite's one writer, its thumbnail is written and synced, and each step
     /// hops between threads. With only `jobs` photos in flight an engine sat idle for that time after every photo
     /// (about 14 % of a 35 ms analysis; `--jobs 2` kept 1.65 of 2 cores busy); the photo more is analysed
-    /// meanwhile. On the development machine's 2 cores, alternating runs of `facecluster ingest`: lfw10's 100
-    /// photos 4.14–4.30 → 3.44–3.84 s, the labeled set's 61 photos 2.39–2.77 → 2.22–2.31 s; five 48–100 MP photos
-    /// the same 29.6–29.9 s and 333–335 MB at peak, analyses still taking turns for memory (``DecodeMemoryGate``).
+    /// meanwhile. On the development machine's 2 cores, alternating runs of `facecluster ingest --jobs 2`, 2 → 3
+    /// photos in flight: lfw10's 100 photos 2.18–2.48 → 1.84–2.32 s, the labeled set's 61 photos 1.49–1.65 →
+    /// 1.23–1.46 s (a fourth gave nothing more); five 48–100 MP photos the same 29.6–29.9 s and 333–335 MB at peak
+    /// (measured when 3 in flight became the default), analyses taking turns for memory (``DecodeMemoryGate``).
     public static func photosInFlight(jobs: Int) -> Int { jobs + 1 }
 
     public let directory: URL
