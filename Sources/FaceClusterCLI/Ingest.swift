@@ -28,7 +28,7 @@ struct Ingest: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Photos analysed at once, each on a core; the default is one per core.",
-        discussion: "One photo more is in flight, its records and thumbnails written while the others are analysed."))
+        discussion: "One photo more is in flight, its records and thumbnails written while the others are analysed; jobs beyond the cores only put more photos in flight."))
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
@@ -51,7 +51,7 @@ struct Ingest: AsyncParsableCommand {
             if !collected.unreadable.isEmpty, collected.unreadable.count == paths.count { throw ExitCode(2) }
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
         }
-        let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace, engines: jobs))
+        let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace, engines: LocalLibrary.engines(jobs: jobs)))
         let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
         let references = sources.compactMap { library.reference(forFile: $0) }
         let interactive = !options.json && isatty(STDERR_FILENO) == 1

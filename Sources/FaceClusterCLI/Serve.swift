@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
     var watch: [String] = []
 
-    @Option(parsing: .unconditional, help: "Photos analysed at once, each on a core (one more is in flight); the default is one per core.")
+    @Option(parsing: .unconditional, help: "Photos analysed at once, each on a core, and one more in flight (jobs beyond the cores only add photos in flight); the default is one per core.")
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: "The largest upload, in MB.")
@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let library = try options.open(engine: LocalFaceEngine.Configuration(engines: jobs))
+        let library = try options.open(engine: LocalFaceEngine.Configuration(engines: LocalLibrary.engines(jobs: jobs)))
         var configuration = GalleryServer.Configuration(host: host, port: port, token: token, maximumUploadBytes: maxUploadMb * 1_048_576)
         if configuration.token == nil, !configuration.isLoopback {
             configuration.token = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()

@@ -9,7 +9,7 @@ import Foundation
 /// (``Consolidation``, under the library's ``LibraryLock``) as `facecluster ingest` does at its end.
 public actor IngestQueue {
     public let library: LocalLibrary
-    /// Photos analysed at once: give the library as many engines (``LocalFaceEngine/Configuration/engines``).
+    /// Photos analysed at once: give the library as many engines (``LocalLibrary/engines(jobs:)``).
     public let jobs: Int
     private var waiting: [PhotoReference] = []
     private var queued: Set<PhotoReference> = []
