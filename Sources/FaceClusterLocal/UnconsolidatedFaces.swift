@@ -15,7 +15,7 @@ import Glibc
 /// Each process writes its own file, `STORE/unconsolidated/<uuid>.faces` (a line of face ids per photo, appended),
 /// and holds an exclusive `flock(2)` on it while it lives; the kernel lets go when it exits, however it exits.
 /// A file nobody holds is a dead process's debt: the next consolidation takes it over
-/// (``takeOverAbandoned()``), consolidates its faces with its own and deletes it (``settle(_:)``). A process
+/// (``takeOverAbandoned()``), consolidates its faces with its own and deletes it (``settle(_:remaining:)``). A process
 /// that dies between finishing a photo and writing its line leaves that photo out (one `write(2)`, no sync: a
 /// power loss can lose the last lines).
 public final class UnconsolidatedFaces: Sendable {
@@ -23,7 +23,7 @@ public final class UnconsolidatedFaces: Sendable {
     public let file: URL
     private let descriptor: Int32
 
-    /// The faces dead processes left, taken over (their files locked by this process) until ``settle(_:)``.
+    /// The faces dead processes left, taken over (their files locked by this process) until ``settle(_:remaining:)``.
     public struct Abandoned: Sendable {
         public var faces: [FaceID]
         fileprivate var files: [(path: String, descriptor: Int32)]
@@ -34,13 +34,17 @@ public final class UnconsolidatedFaces: Sendable {
     /// Creates this process's file in `directory/unconsolidated` and locks it.
     public static func open(in directory: URL) async throws -> UnconsolidatedFaces {
         let folder = directory.appendingPathComponent("unconsolidated")
-        let file = folder.appendingPathComponent("\(UUID().uuidString.lowercased()).faces")
+        let name = UUID().uuidString.lowercased()
+        let file = folder.appendingPathComponent("\(name).faces")
         let descriptor = try await BlockingWork.io { () throws -> Int32 in
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let descriptor = Glibc.open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
-            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            // Created and locked under a name no take-over reads, then renamed: nobody can lock it first.
+            let staging = folder.appendingPathComponent("\(name).new").path
+            let descriptor = Glibc.open(staging, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: staging]) }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, rename(staging, file.path) == 0 else {
                 close(descriptor)
+                unlink(staging)
                 throw CocoaError(.fileLocking, userInfo: [NSFilePathErrorKey: file.path])
             }
             return descriptor
@@ -55,14 +59,17 @@ public final class UnconsolidatedFaces: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Appends `faces` (one photo's), as one line.
+    /// Appends `faces` (one photo's), as one line. Not cancellable: a run stopped (its tasks cancelled) right as a
+    /// photo finished must still note that photo.
     public func record(_ faces: [FaceID]) async throws {
         guard !faces.isEmpty else { return }
         let line = Array((faces.map(\.rawValue).joined(separator: " ") + "\n").utf8)
-        try await BlockingWork.io { [descriptor, file] in
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
-        }
+        try await Task { [descriptor, file] in
+            try await BlockingWork.io {
+                let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                guard written == line.count else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
+            }
+        }.value
     }
 
     /// Replaces this process's record with `faces`: those still waiting after a consolidation.
@@ -74,7 +81,7 @@ public final class UnconsolidatedFaces: Sendable {
     }
 
     /// Takes over the files of processes that are gone (no lock on them) and reads their faces. Call it under the
-    /// ``LibraryLock``, just before consolidating, and ``settle(_:)`` after.
+    /// ``LibraryLock``, just before consolidating, and ``settle(_:remaining:)`` after.
     public func takeOverAbandoned() async throws -> Abandoned {
         let folder = file.deletingLastPathComponent()
         let own = file.lastPathComponent
@@ -98,14 +105,12 @@ public final class UnconsolidatedFaces: Sendable {
         }
     }
 
-    /// After a consolidation of this process's faces and `abandoned`'s: deletes the files taken over, and empties
-    /// this process's own (`remaining`: faces recorded since, still waiting).
+    /// After a consolidation of this process's faces and `abandoned`'s: deletes the files taken over (at once,
+    /// whatever else fails), and leaves this process's own holding `remaining` (faces recorded since, still waiting).
     public func settle(_ abandoned: Abandoned, remaining: [FaceID] = []) async throws {
-        try await BlockingWork.io {
-            for (path, descriptor) in abandoned.files {
-                unlink(path)
-                close(descriptor)
-            }
+        for (path, descriptor) in abandoned.files {
+            unlink(path)
+            close(descriptor)
         }
         try await reset(to: remaining)
     }
@@ -124,14 +129,15 @@ public final class UnconsolidatedFaces: Sendable {
     ) async throws -> T {
         try await LibraryLock(directory: library.directory).withLock {
             let abandoned = try await takeOverAbandoned()
+            let result: T
             do {
-                let result = try await body(abandoned.faces)
-                try await settle(abandoned, remaining: await remaining())
-                return result
+                result = try await body(abandoned.faces)
             } catch {
                 release(abandoned)
                 throw error
             }
+            try await settle(abandoned, remaining: await remaining())
+            return result
         }
     }
 

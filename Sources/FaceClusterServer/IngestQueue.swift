@@ -18,6 +18,8 @@ public actor IngestQueue {
     private var again: Set<PhotoReference> = []
     private var inFlight: Set<PhotoReference> = []
     private var touched: [FaceID] = []
+    /// Faces whose consolidation failed: they join `touched` when the next photo is done.
+    private var deferred: [FaceID] = []
     /// `touched`, on disk: what a server stopped before its queue drained leaves to the next consolidation.
     private lazy var unconsolidated = Task { [library] in try? await UnconsolidatedFaces.open(in: library.directory) }
     private var consolidating = false
@@ -92,7 +94,8 @@ public actor IngestQueue {
         queued.remove(reference)
         inFlight.remove(reference)
         if again.remove(reference) != nil { enqueue(reference) }
-        touched += report.faceIDs
+        touched += deferred + report.faceIDs
+        deferred = []
         if !report.faceIDs.isEmpty {
             let unconsolidated = self.unconsolidated
             Task { try? await unconsolidated.value?.record(report.faceIDs) }
@@ -128,7 +131,7 @@ public actor IngestQueue {
                     return try await Consolidation(pipeline: library.pipeline).run(touching: faces + abandoned)
                 }
                 let report = if let file = await unconsolidated.value {
-                    try await file.consolidate(in: library, remaining: { await self.touched }, regroup)
+                    try await file.consolidate(in: library, remaining: { await self.touched + self.deferred }, regroup)
                 } else {
                     try await LibraryLock(directory: library.directory).withLock { try await regroup([]) }
                 }
@@ -137,6 +140,8 @@ public actor IngestQueue {
                 }
             } catch {
                 log("regrouping failed: \(error)")
+                // Kept (and on disk) for the drain after the next photo: retrying at once could loop.
+                self.deferred += faces
             }
             self.consolidated()
         }
