@@ -9,8 +9,9 @@ import Glibc
 ///
 /// `ingest` consolidates the components its photos touched at its end (``Consolidation/run(touching:)``). A run
 /// stopped by Ctrl-C skips that, and one killed never gets there; the next run skips those photos (done, unchanged),
-/// so their components would keep the grouping of the moment each photo arrived — which depends on the order and
-/// concurrency of arrival (three photos of one person analysed at once each founded a person of their own).
+/// so their components would keep the grouping of the moment each photo arrived, which depends on the order and
+/// concurrency of arrival (the interruption tests, with three photos in flight, once ended with other people than
+/// a run never stopped).
 ///
 /// Each process writes its own file, `STORE/unconsolidated/<uuid>.faces` (a line of face ids per photo, appended),
 /// and holds an exclusive `flock(2)` on it while it lives; the kernel lets go when it exits, however it exits.
