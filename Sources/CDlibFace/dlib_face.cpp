@@ -4,6 +4,7 @@
 #include "dlib_face.h"
 #include "fhog_filters.h"
 #include "resize_bilinear.h"
+#include "winograd_layer.h"
 #if defined(__AVX__)
 #include "fhog_features.h"
 #endif
@@ -32,6 +33,9 @@ using namespace dlib;
 
 namespace {
 
+// Two networks of the same layers and weights: dlib's own (`dlib_anet_type`, kept to check ours against), and
+// the one the engines run (`anet_type`), whose 3×3 stride-1 convolutions (26 of the 29) are `winograd_con`
+// (winograd_layer.h), each reading its layer of the same file.
 template <template <int, template <typename> class, int, typename> class block, int N, template <typename> class BN, typename SUBNET>
 using residual = add_prev1<block<N, BN, 1, tag1<SUBNET>>>;
 
@@ -39,20 +43,33 @@ template <template <int, template <typename> class, int, typename> class block, 
 using residual_down = add_prev2<avg_pool<2, 2, 2, 2, skip1<tag2<block<N, BN, 2, tag1<SUBNET>>>>>>;
 
 template <int N, template <typename> class BN, int stride, typename SUBNET>
-using block = BN<con<N, 3, 3, 1, 1, relu<BN<con<N, 3, 3, stride, stride, SUBNET>>>>>;
+using dlib_block = BN<con<N, 3, 3, 1, 1, relu<BN<con<N, 3, 3, stride, stride, SUBNET>>>>>;
 
-template <int N, typename SUBNET> using ares = relu<residual<block, N, affine, SUBNET>>;
-template <int N, typename SUBNET> using ares_down = relu<residual_down<block, N, affine, SUBNET>>;
+/// A 3×3 convolution of `stride`: Winograd's at stride 1 for up to 128 filters, dlib's otherwise.
+template <int N, int stride, typename SUBNET>
+using con3 = typename std::conditional<stride == 1 && N <= 128, facecluster::winograd_con<N, SUBNET>, con<N, 3, 3, stride, stride, SUBNET>>::type;
 
-template <typename SUBNET> using alevel0 = ares_down<256, SUBNET>;
-template <typename SUBNET> using alevel1 = ares<256, ares<256, ares_down<256, SUBNET>>>;
-template <typename SUBNET> using alevel2 = ares<128, ares<128, ares_down<128, SUBNET>>>;
-template <typename SUBNET> using alevel3 = ares<64, ares<64, ares<64, ares_down<64, SUBNET>>>>;
-template <typename SUBNET> using alevel4 = ares<32, ares<32, ares<32, SUBNET>>>;
+template <int N, template <typename> class BN, int stride, typename SUBNET>
+using block = BN<con3<N, 1, relu<BN<con3<N, stride, SUBNET>>>>>;
 
-using anet_type = loss_metric<fc_no_bias<128, avg_pool_everything<
-    alevel0<alevel1<alevel2<alevel3<alevel4<
-    max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2, input_rgb_image_sized<150>>>>>>>>>>>>>;
+template <template <int, template <typename> class, int, typename> class block_type>
+struct levels {
+    template <int N, typename SUBNET> using ares = relu<residual<block_type, N, affine, SUBNET>>;
+    template <int N, typename SUBNET> using ares_down = relu<residual_down<block_type, N, affine, SUBNET>>;
+
+    template <typename SUBNET> using alevel0 = ares_down<256, SUBNET>;
+    template <typename SUBNET> using alevel1 = ares<256, ares<256, ares_down<256, SUBNET>>>;
+    template <typename SUBNET> using alevel2 = ares<128, ares<128, ares_down<128, SUBNET>>>;
+    template <typename SUBNET> using alevel3 = ares<64, ares<64, ares<64, ares_down<64, SUBNET>>>>;
+    template <typename SUBNET> using alevel4 = ares<32, ares<32, ares<32, SUBNET>>>;
+
+    using net = loss_metric<fc_no_bias<128, avg_pool_everything<
+        alevel0<alevel1<alevel2<alevel3<alevel4<
+        max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2, input_rgb_image_sized<150>>>>>>>>>>>>>;
+};
+
+using anet_type = levels<block>::net;
+using dlib_anet_type = levels<dlib_block>::net;
 
 void write_error(char *error, size_t size, const std::string &message) {
     if (error && size > 0) std::snprintf(error, size, "%s", message.c_str());
@@ -519,18 +536,26 @@ extern "C" int dlib_face_chips(
     }
 }
 
+namespace {
+/// `count` chips of `DLIB_FACE_CHIP_SIDE`² RGB pixels, as the network reads them.
+std::vector<matrix<rgb_pixel>> chip_images(const uint8_t *chips, int count) {
+    std::vector<matrix<rgb_pixel>> batch(static_cast<size_t>(count));
+    const uint8_t *in = chips;
+    for (auto &chip : batch) {
+        chip.set_size(DLIB_FACE_CHIP_SIDE, DLIB_FACE_CHIP_SIDE);
+        for (long row = 0; row < chip.nr(); ++row) {
+            for (long column = 0; column < chip.nc(); ++column, in += 3) chip(row, column) = rgb_pixel(in[0], in[1], in[2]);
+        }
+    }
+    return batch;
+}
+}  // namespace
+
 extern "C" int dlib_face_embed_chips(
     dlib_face_engine *engine, const uint8_t *chips, int count, float *embeddings, char *error, size_t error_size) {
     try {
         if (count <= 0) return 0;
-        std::vector<matrix<rgb_pixel>> batch(static_cast<size_t>(count));
-        const uint8_t *in = chips;
-        for (auto &chip : batch) {
-            chip.set_size(DLIB_FACE_CHIP_SIDE, DLIB_FACE_CHIP_SIDE);
-            for (long row = 0; row < chip.nr(); ++row) {
-                for (long column = 0; column < chip.nc(); ++column, in += 3) chip(row, column) = rgb_pixel(in[0], in[1], in[2]);
-            }
-        }
+        const std::vector<matrix<rgb_pixel>> batch = chip_images(chips, count);
         // Mini-batches of 16 chips, not dlib's default 128: a batch's activations are held at once, and a crowd
         // photo's tiles of ~100 faces took `ingest` to 718 MB (a crafted 48 MP HEIC of 2,961 faces; 301 MB with
         // 16, in the same 65 s; lfw10's 100 photos the same 3.4–3.6 s either way).
@@ -544,6 +569,31 @@ extern "C" int dlib_face_embed_chips(
     } catch (const std::exception &failure) {
         write_error(error, error_size, failure.what());
         return -1;
+    }
+}
+
+extern "C" int dlib_face_network_check(
+    const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference) {
+    if (largest_difference) *largest_difference = 0;
+    try {
+        anet_type ours;
+        dlib_anet_type theirs;
+        deserialize(recognition_model_path) >> ours;
+        deserialize(recognition_model_path) >> theirs;
+        const std::vector<matrix<rgb_pixel>> batch = chip_images(chips, count);
+        const std::vector<matrix<float, 0, 1>> a = ours(batch, 16), b = theirs(batch, 16);
+        if (a.size() != b.size()) return -1;
+        double largest = 0;
+        for (size_t index = 0; index < a.size(); ++index) {
+            if (a[index].size() != 128 || b[index].size() != 128) return -1;
+            for (long element = 0; element < 128; ++element) {
+                largest = std::max(largest, std::fabs(double(a[index](element)) - double(b[index](element))));
+            }
+        }
+        if (largest_difference) *largest_difference = largest;
+        return 1;
+    } catch (const std::exception &) {
+        return -3;
     }
 }
 

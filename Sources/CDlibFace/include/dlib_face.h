@@ -103,6 +103,12 @@ const char *dlib_face_blas_kernels(void);
 /// F, BW, VL, DQ and CD), "Haswell" (AVX2 and FMA), or NULL for neither (or a CPU other than x86-64).
 const char *dlib_face_cpu_blas_kernels(void);
 
+/// How far the engines' network (its 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3), winograd_conv.h) lands
+/// from dlib's own on `count` chips (as `dlib_face_embed_chips` takes them), both read from the same model file:
+/// 1 with the largest difference of any embedding component in `largest_difference`; -1 when the two disagree
+/// on the shape of the result; -3 when the model cannot be read.
+int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
+
 /// Whether the convolutions of the face network run on our img2col (img2col.cpp): 1 when libdlib.so's calls
 /// reach it and it writes what dlib's writes, element for element, on the network's shapes and odd ones;
 /// 0 when dlib's own runs (another dlib version, or the symbol not exported); -1 when the two differ; -2 when

@@ -1,0 +1,57 @@
+import CDlibFace
+@testable import FaceClusterKit
+import FaceClusterLocal
+import Foundation
+import Testing
+
+@Suite("The face network's convolutions")
+struct FaceNetworkTests {
+    /// img2col.cpp replaces dlib 19.24's img2col by interposition; a different matrix would change every
+    /// embedding, an interposition that did not take would quietly cost 12 % of an ingest's CPU.
+    @Test("run on our img2col, which writes dlib's matrix element for element (the network's shapes and odd ones)")
+    func ours() {
+        #expect(dlib_img2col_check() == 1, "0: dlib's own runs; -1: the matrices differ; -2: dlib's was not found")
+    }
+
+    /// The engines' network convolves its 3×3 stride-1 layers by Winograd's F(2×2, 3×3) (winograd_conv.h): the
+    /// same sums in another order, so its embeddings must land where dlib's own network puts them, far closer
+    /// than any distance grouping tells apart (the threshold is 0.55; faces of one person lie 0.2–0.6 apart).
+    @Test("Winograd's convolutions give dlib's embeddings within 1e-5, on real faces and on noise")
+    func winograd() throws {
+        let models = FaceModels()
+        let landmarks = models.directory.appendingPathComponent(FaceModels.shapePredictorFile).path
+        let network = models.directory.appendingPathComponent(FaceModels.recognitionModelFile).path
+        var error = [CChar](repeating: 0, count: 512)
+        let loaded = try #require(dlib_face_models_load(landmarks, network, &error, error.count), "models: \(String(cString: error))")
+        defer { dlib_face_models_destroy(loaded) }
+        var engines: [OpaquePointer?] = [nil]
+        try #require(dlib_face_engines_create(loaded, 1, &engines, &error, error.count) == 0)
+        let engine = try #require(engines[0])
+        defer { dlib_face_engine_destroy(engine) }
+
+        let chipBytes = Int(DLIB_FACE_CHIP_SIDE) * Int(DLIB_FACE_CHIP_SIDE) * 3
+        var chips: [UInt8] = []
+        for photo in ["Tony_Blair/Tony_Blair_0001.jpg", "Arnold_Schwarzenegger/Arnold_Schwarzenegger_0005.jpg", "Hugo_Chavez/Hugo_Chavez_0003.jpg"] {
+            let image = try UprightImage(decoding: Data(contentsOf: GroupingQualityTests.lfw10.appendingPathComponent(photo)))
+            var faces = [dlib_face](repeating: dlib_face(), count: 4)
+            let found = image.pixels.withUnsafeBufferPointer {
+                dlib_face_detect(engine, $0.baseAddress, Int32(image.width), Int32(image.height), 1, &faces, 4, &error, error.count)
+            }
+            try #require(found >= 1, "no face in \(photo)")
+            var faceChips = [UInt8](repeating: 0, count: Int(min(found, 4)) * chipBytes)
+            let cut = image.pixels.withUnsafeBufferPointer {
+                dlib_face_chips(engine, $0.baseAddress, Int32(image.width), Int32(image.height), faces, min(found, 4), &faceChips, &error, error.count)
+            }
+            try #require(cut == 0)
+            chips += faceChips
+        }
+        var random = SystemRandomNumberGenerator()
+        chips += (0..<2 * chipBytes).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let count = chips.count / chipBytes
+        #expect(count >= 6)
+
+        var largest = -1.0
+        #expect(dlib_face_network_check(network, chips, Int32(count), &largest) == 1)
+        #expect(largest >= 0 && largest < 1e-5, "largest difference of an embedding component: \(largest)")
+    }
+}
