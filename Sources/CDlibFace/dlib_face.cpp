@@ -4,7 +4,7 @@
 #include "dlib_face.h"
 #include "fhog_filters.h"
 #include "resize_bilinear.h"
-#include "winograd_layer.h"
+#include "network_layers.h"
 #if defined(__AVX__)
 #include "fhog_features.h"
 #endif
@@ -34,8 +34,9 @@ using namespace dlib;
 namespace {
 
 // Two networks of the same layers and weights: dlib's own (`dlib_anet_type`, kept to check ours against), and
-// the one the engines run (`anet_type`), whose 3×3 stride-1 convolutions (26 of the 29) are `winograd_con`
-// (winograd_layer.h), each reading its layer of the same file.
+// the one the engines run (`anet_type`), whose convolutions are network_layers.h's, each reading its layer of the
+// same file: the 3×3 stride-1 ones of up to 128 filters (18 of the 29) by Winograd's F(2×2, 3×3), the others by
+// dlib's method, all on weights every engine shares.
 template <template <int, template <typename> class, int, typename> class block, int N, template <typename> class BN, typename SUBNET>
 using residual = add_prev1<block<N, BN, 1, tag1<SUBNET>>>;
 
@@ -45,14 +46,20 @@ using residual_down = add_prev2<avg_pool<2, 2, 2, 2, skip1<tag2<block<N, BN, 2, 
 template <int N, template <typename> class BN, int stride, typename SUBNET>
 using dlib_block = BN<con<N, 3, 3, 1, 1, relu<BN<con<N, 3, 3, stride, stride, SUBNET>>>>>;
 
-/// A 3×3 convolution of `stride`: Winograd's at stride 1 for up to 128 filters, dlib's otherwise.
+/// A 3×3 convolution of `stride`. Winograd's at stride 1 up to 128 filters. The 256-filter layers run on 3 × 3 and
+/// 1 × 1 inputs, where the product is bound by reading the filters (2.4 MB a layer), and Winograd's would read 16/9
+/// as many.
 template <int N, int stride, typename SUBNET>
-using con3 = typename std::conditional<stride == 1 && N <= 128, facecluster::winograd_con<N, SUBNET>, con<N, 3, 3, stride, stride, SUBNET>>::type;
+using con3 = typename std::conditional<stride == 1 && N <= 128, facecluster::winograd_con<N, SUBNET>,
+                                       facecluster::shared_con<N, 3, stride, SUBNET>>::type;
 
 template <int N, template <typename> class BN, int stride, typename SUBNET>
 using block = BN<con3<N, 1, relu<BN<con3<N, stride, SUBNET>>>>>;
 
-template <template <int, template <typename> class, int, typename> class block_type>
+template <typename SUBNET> using dlib_first_con = con<32, 7, 7, 2, 2, SUBNET>;
+template <typename SUBNET> using first_con = facecluster::shared_con<32, 7, 2, SUBNET>;
+
+template <template <int, template <typename> class, int, typename> class block_type, template <typename> class first_con_type>
 struct levels {
     template <int N, typename SUBNET> using ares = relu<residual<block_type, N, affine, SUBNET>>;
     template <int N, typename SUBNET> using ares_down = relu<residual_down<block_type, N, affine, SUBNET>>;
@@ -65,11 +72,11 @@ struct levels {
 
     using net = loss_metric<fc_no_bias<128, avg_pool_everything<
         alevel0<alevel1<alevel2<alevel3<alevel4<
-        max_pool<3, 3, 2, 2, relu<affine<con<32, 7, 7, 2, 2, input_rgb_image_sized<150>>>>>>>>>>>>>;
+        max_pool<3, 3, 2, 2, relu<affine<first_con_type<input_rgb_image_sized<150>>>>>>>>>>>>>;
 };
 
-using anet_type = levels<block>::net;
-using dlib_anet_type = levels<dlib_block>::net;
+using anet_type = levels<block, first_con>::net;
+using dlib_anet_type = levels<dlib_block, dlib_first_con>::net;
 
 void write_error(char *error, size_t size, const std::string &message) {
     if (error && size > 0) std::snprintf(error, size, "%s", message.c_str());
@@ -331,7 +338,8 @@ struct face_detector {
 
 /// The two models as read from their files, for the engines made at once from them (`dlib_face_engines_create`):
 /// they share the landmark predictor (dlib's `shape_predictor` is safe to use from several threads at once) and
-/// each runs a network of its own (a forward pass writes into its layers' outputs).
+/// each runs a network of its own (a forward pass writes into its layers' outputs), all on one set of weights
+/// (network_layers.h).
 struct dlib_face_models {
     std::shared_ptr<const shape_predictor> landmarks;
     anet_type network;

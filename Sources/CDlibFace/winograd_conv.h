@@ -29,6 +29,10 @@ winograd_scratch &winograd_thread_scratch();
 void winograd_conv3x3(const float *data, long channels, long height, long width, const float *transformed,
                       long filters, const float *bias, float *output, winograd_scratch &scratch);
 
+/// `c` (m × n) = `a` (m × k) times the transpose of `b` (n × k), all row-major: one sgemm of the BLAS behind
+/// libblas.so.3, the call dlib's own convolution makes.
+void product_transposed(const float *a, const float *b, float *c, long m, long n, long k);
+
 }  // namespace facecluster
 
 #endif

@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// The models a burst of an ``EnginePool``'s engines is made from, read once (both files at once): the engines
-/// share the landmark predictor, and every one but the last copies the network, which the last takes. Reading them
+/// share the landmark predictor and the network's weights; every one but the last copies the network (its layers' outputs), which the last takes. Reading them
 /// for each engine cost 0.1 s of a core an engine before any photo was analysed.
 final class DlibFaceModels: @unchecked Sendable {  // the C side reads, then hands out once (``makeEngines(count:)``)
     private let handle: OpaquePointer
@@ -22,7 +22,7 @@ final class DlibFaceModels: @unchecked Sendable {  // the C side reads, then han
 
     deinit { dlib_face_models_destroy(handle) }
 
-    /// `count` engines (4–13 ms each but the last: a copy of the network); the models make no more afterwards.
+    /// `count` engines (each but the last a copy of the network, whose weights all share); the models make no more afterwards.
     func makeEngines(count: Int) throws -> [DlibFaceEngine] {
         var engines = [OpaquePointer?](repeating: nil, count: count)
         var error = [CChar](repeating: 0, count: 512)
@@ -95,7 +95,7 @@ final class DlibFaceEngine: @unchecked Sendable {
         return (0..<faces.count).map { Array(chips[$0 * Self.chipBytes..<($0 + 1) * Self.chipBytes]) }
     }
 
-    /// The 128-D embedding of each chip (``chips(_:faces:)``): 16–22 ms of one core a chip.
+    /// The 128-D embedding of each chip (``chips(_:faces:)``): 10–12 ms of one core a chip (dlib's own network 14–16 ms).
     func embed(chips: [[UInt8]]) throws -> [[Float]] {
         guard !chips.isEmpty else { return [] }
         precondition(chips.allSatisfy { $0.count == Self.chipBytes }, "a chip is \(Self.chipBytes) bytes")

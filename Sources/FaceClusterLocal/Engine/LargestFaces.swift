@@ -6,7 +6,7 @@ import Synchronization
 /// those offered so far, each with its aligned chip, keyed by its place in the photo's list of faces.
 ///
 /// A photo indexes at most ``IndexOptions/maxFaces`` faces (100, as Rekognition's IndexFaces), its largest;
-/// the rest are reported as `EXCEEDS_MAX_FACES`. The recognition network costs 16–22 ms of one core a face,
+/// the rest are reported as `EXCEEDS_MAX_FACES`. The recognition network costs 10–12 ms of one core a face,
 /// so it runs once every pass has offered its faces, for the faces indexed only. Embedding every face found, a
 /// 48 MP crowd of 585 faces took 15.2–15.7 s to ingest, now 5.6 s; a 9 MP grid of 398 faces 8.0–8.2 → 3.1–3.5 s
 /// (Docs/formats.md, `scripts/bench-hostile.sh`).
