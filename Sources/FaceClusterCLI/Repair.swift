@@ -39,15 +39,21 @@ struct Repair: AsyncParsableCommand {
             report.problems.append(.init(kind: .orphanThumbnail, subject: file, detail: "a half-written file a stopped process left"))
             if !dryRun { try? FileManager.default.removeItem(atPath: library.thumbnails.root.appendingPathComponent(file).path) }
         }
+        // Faces a stopped or killed run grouped and never consolidated (UnconsolidatedFaces): named here, and
+        // consolidated below with those this repair ingests, as at the end of `ingest`.
+        let leftBehind = try await UnconsolidatedFaces.abandoned(in: library.directory)
+        let unconsolidated = dryRun ? nil : try await UnconsolidatedFaces.open(in: library.directory)
         var ingested: IngestSummary?
         var ingestedFaces: [FaceID] = []
         var stopStatus: Int32?
-        if !dryRun, !report.photosToIngest.isEmpty {
+        if let unconsolidated, !report.photosToIngest.isEmpty {
             let stop = StopSignal.install { _ in printError("Stopping: finishing the photos in progress (Ctrl-C again to stop at once)…") }
             let started = ContinuousClock.now
             let people = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
             let outcomes = await Ingest.ingest(
-                report.photosToIngest, with: pipeline, jobs: LocalLibrary.defaultJobs, stop: stop) { _ in }
+                report.photosToIngest, with: pipeline, jobs: LocalLibrary.defaultJobs, stop: stop) { photo in
+                    try? await unconsolidated.record(photo.faceIDs)
+                }
             let after = try await Page.all(pageSize: 1000) { try await library.gallery.people(page: $0) }.count
             ingested = IngestSummary(
                 reports: outcomes.compactMap { $0 }, notStarted: outcomes.filter { $0 == nil }.count, stoppedBy: stop.received,
@@ -55,23 +61,18 @@ struct Repair: AsyncParsableCommand {
             stopStatus = stop.exitStatus
             ingestedFaces = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
         }
-        // Faces a stopped or killed `ingest` grouped and never consolidated, and those just ingested: their
-        // components are consolidated, as at the end of `ingest`.
-        if stopStatus == nil {
-            let unconsolidated = try await UnconsolidatedFaces.open(in: library.directory)
-            let abandoned = dryRun ? try await unconsolidated.abandonedFaces() : try await unconsolidated.consolidate(in: library) { abandoned in
-                if !(abandoned + ingestedFaces).isEmpty {
-                    try await library.engine.reloadVectors()
-                    _ = try await Consolidation(pipeline: pipeline).run(touching: abandoned + ingestedFaces)
-                }
-                return abandoned
+        if let unconsolidated, stopStatus == nil {
+            try await unconsolidated.consolidate(in: library) { abandoned in
+                guard !(abandoned + ingestedFaces).isEmpty else { return }
+                try await library.engine.reloadVectors()
+                _ = try await Consolidation(pipeline: pipeline).run(touching: abandoned + ingestedFaces)
             }
             try await unconsolidated.remove()
-            if !abandoned.isEmpty {
-                report.problems.append(.init(
-                    kind: .unconsolidatedFaces, subject: "\(abandoned.count) face\(abandoned.count == 1 ? "" : "s")",
-                    detail: "grouped by a stopped or killed run and not yet regrouped (repair, the next ingest or recluster regroups them)"))
-            }
+        }
+        for (file, faces) in leftBehind {
+            report.problems.append(.init(
+                kind: .unconsolidatedFaces, subject: file,
+                detail: "\(faces) face\(faces == 1 ? "" : "s") grouped by a stopped or killed run and not yet regrouped (repair, the next ingest or recluster regroups them)"))
         }
         let unfixed = report.problems.filter { $0.notFixed != nil }.count
         if options.json {

@@ -2,6 +2,8 @@ import FaceClusterKit
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The faces a process has grouped and not yet consolidated, kept on disk, so that a run stopped or killed
@@ -41,7 +43,7 @@ public final class UnconsolidatedFaces: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             // Created and locked under a name no take-over reads, then renamed: nobody can lock it first.
             let staging = folder.appendingPathComponent("\(name).new").path
-            let descriptor = Glibc.open(staging, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+            let descriptor = openFile(staging, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: staging]) }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, rename(staging, file.path) == 0 else {
                 close(descriptor)
@@ -91,7 +93,7 @@ public final class UnconsolidatedFaces: Sendable {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             for name in names.sorted() where name.hasSuffix(".faces") && name != own {
                 let path = folder.appendingPathComponent(name).path
-                let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                let descriptor = openFile(path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else { continue }
                 // Held: its process is alive and will consolidate its own faces.
                 guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
@@ -142,15 +144,36 @@ public final class UnconsolidatedFaces: Sendable {
         }
     }
 
-    /// The faces processes that are gone left, without taking them over (`repair --dry-run`).
-    public func abandonedFaces() async throws -> [FaceID] {
-        let abandoned = try await takeOverAbandoned()
-        release(abandoned)
-        return abandoned.faces
+    /// The files processes that are gone left in `directory/unconsolidated` (paths relative to `directory`), each
+    /// with its number of faces: read without taking them over, and without creating or changing anything
+    /// (`repair`'s report, `--dry-run`'s too). A file whose process lives, or that a consolidation has taken over,
+    /// holds an exclusive lock, which refuses the shared one tried here.
+    public static func abandoned(in directory: URL) async throws -> [(file: String, faces: Int)] {
+        let folder = directory.appendingPathComponent("unconsolidated")
+        return try await BlockingWork.io {
+            var found: [(file: String, faces: Int)] = []
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".faces") {
+                let path = folder.appendingPathComponent(name).path
+                let descriptor = openFile(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { continue }
+                defer { close(descriptor) }
+                guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else { continue }
+                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                let faces = text.split(whereSeparator: \.isWhitespace).count
+                if faces > 0 { found.append(("unconsolidated/\(name)", faces)) }
+            }
+            return found
+        }
     }
 
     /// Deletes this process's file: it leaves nothing unconsolidated. (Its descriptor closes when it is released.)
     public func remove() async throws {
         try await BlockingWork.io { [file] in _ = unlink(file.path) }
     }
+}
+
+/// `open(2)`, out of reach of ``UnconsolidatedFaces/open(in:)``'s name.
+private func openFile(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+    open(path, flags, mode)
 }

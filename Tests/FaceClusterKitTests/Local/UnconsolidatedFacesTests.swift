@@ -29,6 +29,13 @@ struct UnconsolidatedFacesTests {
         next.release(whileAlive)
 
         gone = nil  // its descriptor closes, as a process's do when it exits
+        // repair's report reads it without taking it over, and creates nothing.
+        let folder = live.file.deletingLastPathComponent()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let listed = try await UnconsolidatedFaces.abandoned(in: directory)
+        #expect(listed.map(\.faces) == [3])
+        #expect(listed.first.map { files.contains(String($0.file.dropFirst("unconsolidated/".count))) } == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == files)
         let abandoned = try await next.takeOverAbandoned()
         #expect(abandoned.faces.map(\.rawValue) == ["f_a", "f_b", "f_c"])
         #expect(abandoned.count == 1)
@@ -36,6 +43,7 @@ struct UnconsolidatedFacesTests {
         let afterwards = try await next.takeOverAbandoned()
         #expect(afterwards.faces.isEmpty)
         next.release(afterwards)
+        #expect(try await UnconsolidatedFaces.abandoned(in: directory).isEmpty)
         // The live one's file is still there, with its face.
         #expect(try String(contentsOf: live.file, encoding: .utf8) == "f_live\n")
     }
