@@ -41,6 +41,7 @@ template <long N, long Size, int Stride, typename Transform>
 std::shared_ptr<const convolution_weights> read_convolution(std::istream &in, Transform transform) {
     dlib::con_<N, Size, Size, Stride, Stride> trained;
     deserialize(trained, in);
+    if (trained.num_filters() != N) throw dlib::serialization_error("a convolution of another number of filters");
     const dlib::tensor &params = trained.get_layer_params();
     const long count = long(params.size()) - (trained.bias_is_disabled() ? 0 : N);
     if (count <= 0 || count % (N * Size * Size) != 0) throw dlib::serialization_error("a convolution's filters of an unexpected size");
@@ -51,6 +52,40 @@ std::shared_ptr<const convolution_weights> read_convolution(std::istream &in, Tr
     weights->filters = transform(params.host(), weights->channels);
     weights->bias.assign(params.host() + count, params.host() + params.size());
     return weights;
+}
+
+/// The buffers the network's convolutions work in. Each engine has its own and lends it to the thread that runs its
+/// network for one forward pass (`scratch_lease`), so they grow with the engines, not with every thread that ever
+/// ran one (the largest: the first layer's img2col matrix, 5,184 × 147 floats, 3 MB).
+struct convolution_scratch {
+    winograd_scratch winograd;
+    dlib::matrix<float> windows;  // img2col's
+};
+
+/// The calling thread's lent scratch, or null.
+inline convolution_scratch *&leased_scratch() {
+    static thread_local convolution_scratch *current = nullptr;
+    return current;
+}
+
+/// Lends `scratch` to the calling thread until it goes out of scope.
+class scratch_lease {
+public:
+    explicit scratch_lease(convolution_scratch &scratch) : previous(leased_scratch()) { leased_scratch() = &scratch; }
+    ~scratch_lease() { leased_scratch() = previous; }
+    scratch_lease(const scratch_lease &) = delete;
+    scratch_lease &operator=(const scratch_lease &) = delete;
+
+private:
+    convolution_scratch *previous;
+};
+
+/// Runs `body` on the calling thread's lent scratch, or on one of its own when none is lent.
+template <typename Body>
+void with_scratch(Body body) {
+    if (convolution_scratch *leased = leased_scratch()) return body(*leased);
+    convolution_scratch own;
+    body(own);
 }
 
 /// What the inference-only layers throw where dlib would train or write.
@@ -83,11 +118,13 @@ public:
         if (!weights || data.k() != weights->channels) throw dlib::error("winograd_con_: an input of another number of channels");
         output.set_size(data.num_samples(), N, data.nr(), data.nc());
         const long in = data.k() * data.nr() * data.nc(), out = N * data.nr() * data.nc();
-        for (long n = 0; n < data.num_samples(); ++n) {
-            winograd_conv3x3(data.host() + n * in, weights->channels, data.nr(), data.nc(), weights->filters.data(), N,
-                             weights->bias.empty() ? nullptr : weights->bias.data(), output.host() + n * out,
-                             winograd_thread_scratch());
-        }
+        with_scratch([&](convolution_scratch &scratch) {
+            for (long n = 0; n < data.num_samples(); ++n) {
+                winograd_conv3x3(data.host() + n * in, weights->channels, data.nr(), data.nc(), weights->filters.data(),
+                                 N, weights->bias.empty() ? nullptr : weights->bias.data(), output.host() + n * out,
+                                 scratch.winograd);
+            }
+        });
     }
 
     friend void serialize(const winograd_con_ &, std::ostream &) { inference_only("serialize"); }
@@ -107,12 +144,6 @@ public:
     friend void to_xml(const winograd_con_ &, std::ostream &out) { out << "<winograd_con num_filters='" << N << "'/>\n"; }
 };
 
-/// The calling thread's img2col matrix, shared by its `shared_con_` layers.
-inline dlib::matrix<float> &img2col_thread_matrix() {
-    static thread_local dlib::matrix<float> columns;
-    return columns;
-}
-
 template <long N, long Size, int Stride>
 class shared_con_ : public inference_layer {
 public:
@@ -124,18 +155,19 @@ public:
         const long columns = 1 + (data.nc() + 2 * weights->padding_x - Size) / Stride;
         output.set_size(data.num_samples(), N, rows, columns);
         const long window = weights->channels * Size * Size, plane = rows * columns;
-        dlib::matrix<float> &windows = img2col_thread_matrix();
-        for (long n = 0; n < data.num_samples(); ++n) {
-            dlib::cpu::img2col(windows, data, n, Size, Size, Stride, Stride, weights->padding_y, weights->padding_x);
-            float *result = output.host() + n * N * plane;
-            // The N × plane output is the filters (N × window) times the windows' transpose (window × plane).
-            product_transposed(weights->filters.data(), &windows(0, 0), result, N, plane, window);
-            if (weights->bias.empty()) continue;
-            for (long k = 0; k < N; ++k) {
-                const float b = weights->bias[k];
-                for (float *value = result + k * plane, *end = value + plane; value < end; ++value) *value += b;
+        with_scratch([&](convolution_scratch &scratch) {
+            for (long n = 0; n < data.num_samples(); ++n) {
+                dlib::cpu::img2col(scratch.windows, data, n, Size, Size, Stride, Stride, weights->padding_y, weights->padding_x);
+                float *result = output.host() + n * N * plane;
+                // The N × plane output is the filters (N × window) times the windows' transpose (window × plane).
+                product_transposed(weights->filters.data(), &scratch.windows(0, 0), result, N, plane, window);
+                if (weights->bias.empty()) continue;
+                for (long k = 0; k < N; ++k) {
+                    const float b = weights->bias[k];
+                    for (float *value = result + k * plane, *end = value + plane; value < end; ++value) *value += b;
+                }
             }
-        }
+        });
     }
 
     friend void serialize(const shared_con_ &, std::ostream &) { inference_only("serialize"); }

@@ -24,11 +24,6 @@ void product_transposed(const float *a, const float *b, float *c, long m, long n
     cblas_sgemm(row_major, no_trans, trans, int(m), int(n), int(k), 1.0f, a, int(k), b, int(k), 0.0f, c, int(n));
 }
 
-winograd_scratch &winograd_thread_scratch() {
-    static thread_local winograd_scratch scratch;
-    return scratch;
-}
-
 std::vector<float> winograd_filters(const float *weights, long filters, long channels) {
     std::vector<float> u(16 * filters * channels);
     for (long k = 0; k < filters; ++k) {
@@ -110,7 +105,7 @@ void winograd_conv3x3(const float *data, long channels, long height, long width,
     }
     // Aᵀ m A, Aᵀ = [[1,1,1,0],[0,1,−1,−1]], one 2×2 block of output a tile.
     const long mplane = filters * tiles;
-    float *__restrict y0 = sums, *__restrict y1 = y0 + half, *__restrict y2 = y1 + half, *__restrict y3 = y2 + half;
+    float *y0 = sums, *y1 = y0 + half, *y2 = y1 + half, *y3 = y2 + half;
     for (long k = 0; k < filters; ++k) {
         const float b = bias ? bias[k] : 0.0f;
         float *result = output + k * height * width;

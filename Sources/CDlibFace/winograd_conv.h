@@ -12,19 +12,16 @@ namespace facecluster {
 /// `filters` × `channels` × 3 × 3 floats.
 std::vector<float> winograd_filters(const float *weights, long filters, long channels);
 
-/// Scratch a convolution reuses from call to call (grown, never shrunk).
+/// Scratch a convolution reuses from call to call (grown, never shrunk; the face network's largest layer, 32
+/// filters on 35 × 35, takes 1.3 MB).
 struct winograd_scratch {
     std::vector<float> tiles, products, row;
 };
 
-/// The calling thread's scratch, shared by every convolution it runs (the face network's largest, 32 filters on
-/// 35 × 35, takes 1.3 MB).
-winograd_scratch &winograd_thread_scratch();
-
 /// Convolves `data` (`channels` × `height` × `width` floats, one sample) with the 3×3 filters of
 /// `transformed` (from `winograd_filters`), stride 1, padded by one zero on every side, adding `bias` (one
-/// value a filter, or null), into `output` (`filters` × `height` × `width`). 2.25× fewer multiplications than
-/// the direct sum: each 2×2 block of output comes from a 4×4 block of input through 16 element-wise products
+/// value a filter, or null), into `output` (`filters` × `height` × `width`). Up to 2.25× fewer multiplications
+/// than the direct sum (2.1× on 35 × 35, whose last tiles reach past the edge): each 2×2 block of output comes from a 4×4 block of input through 16 element-wise products
 /// summed over the channels, which are 16 matrix products (OpenBLAS sgemm).
 void winograd_conv3x3(const float *data, long channels, long height, long width, const float *transformed,
                       long filters, const float *bias, float *output, winograd_scratch &scratch);

@@ -39,9 +39,8 @@ struct Repair: AsyncParsableCommand {
             report.problems.append(.init(kind: .orphanThumbnail, subject: file, detail: "a half-written file a stopped process left"))
             if !dryRun { try? FileManager.default.removeItem(atPath: library.thumbnails.root.appendingPathComponent(file).path) }
         }
-        // Faces a stopped or killed run grouped and never consolidated (UnconsolidatedFaces): named here, and
+        // Faces a stopped or killed run grouped and never consolidated (UnconsolidatedFaces): listed by a dry run,
         // consolidated below with those this repair ingests, as at the end of `ingest`.
-        let leftBehind = try await UnconsolidatedFaces.abandoned(in: library.directory)
         let unconsolidated = dryRun ? nil : try await UnconsolidatedFaces.open(in: library.directory)
         var ingested: IngestSummary?
         var ingestedFaces: [FaceID] = []
@@ -61,18 +60,24 @@ struct Repair: AsyncParsableCommand {
             stopStatus = stop.exitStatus
             ingestedFaces = outcomes.compactMap { $0 }.flatMap(\.faceIDs)
         }
+        var leftBehind: [(file: String, faces: Int)] = []
         if let unconsolidated, stopStatus == nil {
-            try await unconsolidated.consolidate(in: library) { abandoned in
-                guard !(abandoned + ingestedFaces).isEmpty else { return }
-                try await library.engine.reloadVectors()
-                _ = try await Consolidation(pipeline: pipeline).run(touching: abandoned + ingestedFaces)
+            leftBehind = try await unconsolidated.consolidate(in: library) { (abandoned: UnconsolidatedFaces.Abandoned) in
+                if !(abandoned.faces + ingestedFaces).isEmpty {
+                    try await library.engine.reloadVectors()
+                    _ = try await Consolidation(pipeline: pipeline).run(touching: abandoned.faces + ingestedFaces)
+                }
+                return abandoned.sources
             }
             try await unconsolidated.remove()
+        } else {
+            leftBehind = try await UnconsolidatedFaces.abandoned(in: library.directory)
         }
         for (file, faces) in leftBehind {
             report.problems.append(.init(
                 kind: .unconsolidatedFaces, subject: file,
-                detail: "\(faces) face\(faces == 1 ? "" : "s") grouped by a stopped or killed run and not yet regrouped (repair, the next ingest or recluster regroups them)"))
+                detail: "\(faces) face\(faces == 1 ? "" : "s") grouped by a stopped or killed run and not yet regrouped (repair, the next ingest or recluster regroups them)",
+                notFixed: stopStatus == nil ? nil : "repair was stopped before regrouping them"))
         }
         let unfixed = report.problems.filter { $0.notFixed != nil }.count
         if options.json {

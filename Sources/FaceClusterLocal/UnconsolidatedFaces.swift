@@ -30,6 +30,8 @@ public final class UnconsolidatedFaces: Sendable {
     public struct Abandoned: Sendable {
         public var faces: [FaceID]
         fileprivate var files: [(path: String, descriptor: Int32)]
+        /// Each file taken over (its path relative to the library's directory) with its number of faces.
+        public var sources: [(file: String, faces: Int)] = []
         /// How many files were taken over.
         public var count: Int { files.count }
     }
@@ -101,8 +103,10 @@ public final class UnconsolidatedFaces: Sendable {
                     continue
                 }
                 let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                abandoned.faces += text.split(whereSeparator: \.isWhitespace).map { FaceID(rawValue: String($0)) }
+                let faces = text.split(whereSeparator: \.isWhitespace).map { FaceID(rawValue: String($0)) }
+                abandoned.faces += faces
                 abandoned.files.append((path, descriptor))
+                abandoned.sources.append(("unconsolidated/\(name)", faces.count))
             }
             return abandoned
         }
@@ -130,11 +134,19 @@ public final class UnconsolidatedFaces: Sendable {
         in library: LocalLibrary, remaining: @Sendable () async -> [FaceID] = { [] },
         _ body: (_ abandoned: [FaceID]) async throws -> T
     ) async throws -> T {
+        try await consolidate(in: library, remaining: remaining) { (abandoned: Abandoned) in try await body(abandoned.faces) }
+    }
+
+    /// The same, `body` given what was taken over whole (its files too, for a report).
+    public func consolidate<T: Sendable>(
+        in library: LocalLibrary, remaining: @Sendable () async -> [FaceID] = { [] },
+        _ body: (_ abandoned: Abandoned) async throws -> T
+    ) async throws -> T {
         try await LibraryLock(directory: library.directory).withLock {
             let abandoned = try await takeOverAbandoned()
             let result: T
             do {
-                result = try await body(abandoned.faces)
+                result = try await body(abandoned)
             } catch {
                 release(abandoned)
                 throw error
@@ -146,8 +158,9 @@ public final class UnconsolidatedFaces: Sendable {
 
     /// The files processes that are gone left in `directory/unconsolidated` (paths relative to `directory`), each
     /// with its number of faces: read without taking them over, and without creating or changing anything
-    /// (`repair`'s report, `--dry-run`'s too). A file whose process lives, or that a consolidation has taken over,
-    /// holds an exclusive lock, which refuses the shared one tried here.
+    /// (`repair --dry-run`'s report). A file whose process lives, or that a consolidation has taken over, holds an
+    /// exclusive lock, which refuses the shared one tried here; a consolidation that looks at a file in the moment
+    /// this holds it takes it for a live process's and leaves it to the next one (nothing is lost).
     public static func abandoned(in directory: URL) async throws -> [(file: String, faces: Int)] {
         let folder = directory.appendingPathComponent("unconsolidated")
         return try await BlockingWork.io {

@@ -106,9 +106,16 @@ const char *dlib_face_cpu_blas_kernels(void);
 
 /// How far the engines' network (its 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3), winograd_conv.h) lands
 /// from dlib's own on `count` chips (as `dlib_face_embed_chips` takes them), both read from the same model file:
-/// 1 with the largest difference of any embedding component in `largest_difference`; -1 when the two disagree
-/// on the shape of the result; -3 when the model cannot be read.
+/// 1 with the largest difference of any embedding component in `largest_difference` (a NaN counts as larger than
+/// any); -1 when the two disagree on the shape of the result; -3 when either throws (the model cannot be read,
+/// memory runs out).
 int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
+
+/// `winograd_conv3x3` (winograd_conv.h) against the direct sum in double precision, with random data, filters and
+/// biases in [−1, 1], on 1 × 1, 1 × 7, 7 × 1, 5 × 6, 2 × 3 and 35 × 35 inputs of 2–32 channels: 1 when every output
+/// is within 1e-4 (`largest_error` gets the largest error; sums of up to 288 products of order 1); -1 when one is
+/// not; -3 on an exception.
+int dlib_winograd_check(double *largest_error);
 
 /// Whether the convolutions of the face network run on our img2col (img2col.cpp): 1 when libdlib.so's calls
 /// reach it and it writes what dlib's writes, element for element, on the network's shapes and odd ones;

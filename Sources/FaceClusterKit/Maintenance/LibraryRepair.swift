@@ -292,7 +292,7 @@ public struct RepairReport: Sendable, Hashable {
 
     public struct Problem: Sendable, Hashable, Codable, CustomStringConvertible {
         public var kind: Kind
-        /// The photo, face or person id, or the thumbnail key.
+        /// The photo, face or person id, the thumbnail key, or a file of the library's (relative to its folder).
         public var subject: String
         public var detail: String
         /// Why it could not be fixed (the photo it needs is gone, say); `nil` when fixed or not attempted.
