@@ -24,8 +24,9 @@ public struct LocalLibrary: Sendable {
 
     /// How many engines (``LocalFaceEngine/Configuration/engines``) analyse the photos of an ingest of `jobs`: one
     /// each, up to one per core. More analyses than cores would only take turns on them, and each engine holds
-    /// its own copy of the network (about 26 MB: peak 102, 137, 191 and 295 MB for lfw10 at 1, 2, 4 and 8 engines)
-    /// and, in a big photo's tiled pass, up to about 270 MB more; a larger `jobs` still adds photos in flight.
+    /// its network's activations and scratch (the weights are shared: lfw10's peak 111–114 MB with one engine,
+    /// 116–122 MB with two) and, in a big photo's tiled pass, up to about 270 MB more; a larger `jobs` still adds
+    /// photos in flight.
     public static func engines(jobs: Int) -> Int { min(jobs, ProcessInfo.processInfo.activeProcessorCount) }
 
     public let directory: URL
