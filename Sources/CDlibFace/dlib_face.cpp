@@ -350,7 +350,7 @@ struct dlib_face_engine {
     face_detector detector = face_detector::shared();
     std::shared_ptr<const shape_predictor> landmarks;
     anet_type network;
-    facecluster::convolution_scratch scratch;  // lent to the network's layers while it runs
+    facecluster::winograd_scratch scratch;  // lent to the network's Winograd layers while it runs
 };
 
 /// OpenBLAS (Debian's libopenblas0-pthread behind libblas.so.3) runs each matrix product on a thread per core,

@@ -8,7 +8,7 @@ extern "C" void cblas_sgemm(int order, int transa, int transb, int m, int n, int
 namespace facecluster {
 
 namespace {
-enum { row_major = 101, no_trans = 111, trans = 112 };
+enum { row_major = 101, no_trans = 111 };
 
 /// A row of `width` outputs from its even and odd columns.
 inline void interleave(float *__restrict row, const float *__restrict even, const float *__restrict odd, long width) {
@@ -19,10 +19,6 @@ inline void interleave(float *__restrict row, const float *__restrict even, cons
     if (width & 1) row[width - 1] = even[width / 2];
 }
 }  // namespace
-
-void product_transposed(const float *a, const float *b, float *c, long m, long n, long k) {
-    cblas_sgemm(row_major, no_trans, trans, int(m), int(n), int(k), 1.0f, a, int(k), b, int(k), 0.0f, c, int(n));
-}
 
 std::vector<float> winograd_filters(const float *weights, long filters, long channels) {
     std::vector<float> u(16 * filters * channels);

@@ -21,14 +21,11 @@ struct winograd_scratch {
 /// Convolves `data` (`channels` × `height` × `width` floats, one sample) with the 3×3 filters of
 /// `transformed` (from `winograd_filters`), stride 1, padded by one zero on every side, adding `bias` (one
 /// value a filter, or null), into `output` (`filters` × `height` × `width`). Up to 2.25× fewer multiplications
-/// than the direct sum (2.1× on 35 × 35, whose last tiles reach past the edge): each 2×2 block of output comes from a 4×4 block of input through 16 element-wise products
-/// summed over the channels, which are 16 matrix products (OpenBLAS sgemm).
+/// than the direct sum (2.1× on 35 × 35, whose last tiles reach past the edge): each 2×2 block of output comes
+/// from a 4×4 block of input through 16 element-wise products summed over the channels, which are 16 matrix
+/// products (OpenBLAS sgemm).
 void winograd_conv3x3(const float *data, long channels, long height, long width, const float *transformed,
                       long filters, const float *bias, float *output, winograd_scratch &scratch);
-
-/// `c` (m × n) = `a` (m × k) times the transpose of `b` (n × k), all row-major: one sgemm of the BLAS behind
-/// libblas.so.3, the call dlib's own convolution makes.
-void product_transposed(const float *a, const float *b, float *c, long m, long n, long k);
 
 }  // namespace facecluster
 

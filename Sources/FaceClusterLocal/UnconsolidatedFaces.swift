@@ -92,21 +92,11 @@ public final class UnconsolidatedFaces: Sendable {
         let own = file.lastPathComponent
         return try await BlockingWork.io {
             var abandoned = Abandoned(faces: [], files: [])
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            for name in names.sorted() where name.hasSuffix(".faces") && name != own {
-                let path = folder.appendingPathComponent(name).path
-                let descriptor = openFile(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { continue }
-                // Held: its process is alive and will consolidate its own faces.
-                guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-                    close(descriptor)
-                    continue
-                }
-                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                let faces = text.split(whereSeparator: \.isWhitespace).map { FaceID(rawValue: String($0)) }
-                abandoned.faces += faces
-                abandoned.files.append((path, descriptor))
-                abandoned.sources.append(("unconsolidated/\(name)", faces.count))
+            // A file whose lock is refused is held: its process is alive and will consolidate its own faces.
+            for file in Self.unheldFiles(in: folder, except: own, locking: LOCK_EX) {
+                abandoned.faces += file.faces
+                abandoned.files.append((file.path, file.descriptor))
+                abandoned.sources.append(("unconsolidated/\(file.name)", file.faces.count))
             }
             return abandoned
         }
@@ -164,19 +154,30 @@ public final class UnconsolidatedFaces: Sendable {
     public static func abandoned(in directory: URL) async throws -> [(file: String, faces: Int)] {
         let folder = directory.appendingPathComponent("unconsolidated")
         return try await BlockingWork.io {
-            var found: [(file: String, faces: Int)] = []
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            for name in names.sorted() where name.hasSuffix(".faces") {
-                let path = folder.appendingPathComponent(name).path
-                let descriptor = openFile(path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { continue }
-                defer { close(descriptor) }
-                guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else { continue }
-                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                let faces = text.split(whereSeparator: \.isWhitespace).count
-                if faces > 0 { found.append(("unconsolidated/\(name)", faces)) }
+            Self.unheldFiles(in: folder, locking: LOCK_SH).compactMap { file in
+                close(file.descriptor)
+                return file.faces.isEmpty ? nil : ("unconsolidated/\(file.name)", file.faces.count)
             }
-            return found
+        }
+    }
+
+    /// The `.faces` files of `folder` (but `own`) that no process holds, in name order: each opened and locked with
+    /// `operation` (`LOCK_EX` or `LOCK_SH`, never waiting; a file whose lock is refused is passed over), with its
+    /// faces. The caller closes the descriptors.
+    private static func unheldFiles(
+        in folder: URL, except own: String? = nil, locking operation: Int32
+    ) -> [(name: String, path: String, descriptor: Int32, faces: [FaceID])] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.sorted().filter { $0.hasSuffix(".faces") && $0 != own }.compactMap { name in
+            let path = folder.appendingPathComponent(name).path
+            let descriptor = openFile(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            guard flock(descriptor, operation | LOCK_NB) == 0 else {
+                close(descriptor)
+                return nil
+            }
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return (name, path, descriptor, text.split(whereSeparator: \.isWhitespace).map { FaceID(rawValue: String($0)) })
         }
     }
 

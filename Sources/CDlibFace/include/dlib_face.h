@@ -34,9 +34,10 @@ dlib_face_models *dlib_face_models_load(
 void dlib_face_models_destroy(dlib_face_models *models);
 
 /// `count` (≥ 1) engines of `models` into `engines`: they share the models' landmark predictor (safe from several
-/// threads at once) and the network's weights (read-only: network_layers.h), and each runs a network of its own (its
-/// layers' outputs), a copy for all but the last, which takes the models' own; the models then make no more engines. Returns 0, or -1 with `error` set (no engine made) when
-/// memory runs out or the models made engines already.
+/// threads at once) and the network's weights (read-only: network_layers.h), and each runs a network of its own
+/// (its layers' outputs), a copy for all but the last, which takes the models' own; the models then make no more
+/// engines. Returns 0, or -1 with `error` set (no engine made) when memory runs out or the models made engines
+/// already.
 int dlib_face_engines_create(dlib_face_models *models, int count, dlib_face_engine **engines, char *error, size_t error_size);
 
 void dlib_face_engine_destroy(dlib_face_engine *engine);
