@@ -3,6 +3,8 @@
 
 #include "dlib_face.h"
 #include "fhog_filters.h"
+#include "landmark_model.h"
+#include "model_cache.h"
 #include "resize_bilinear.h"
 #include "network_layers.h"
 #if defined(__AVX__)
@@ -337,30 +339,40 @@ struct face_detector {
 }  // namespace
 
 /// The two models as read from their files, for the engines made at once from them (`dlib_face_engines_create`):
-/// they share the landmark predictor (dlib's `shape_predictor` is safe to use from several threads at once) and
+/// they share the landmark predictor (dlib's shape predictor, safe to use from several threads at once) and
 /// each runs a network of its own (a forward pass writes into its layers' outputs), all on one set of weights
 /// (network_layers.h).
 struct dlib_face_models {
-    std::shared_ptr<const shape_predictor> landmarks;
+    std::shared_ptr<const facecluster::landmark_model> landmarks;
     anet_type network;
     bool used = false;  // the network went to engines
 };
 
 struct dlib_face_engine {
     face_detector detector = face_detector::shared();
-    std::shared_ptr<const shape_predictor> landmarks;
+    std::shared_ptr<const facecluster::landmark_model> landmarks;
     anet_type network;
     facecluster::winograd_scratch scratch;  // lent to the network's Winograd layers while it runs
 };
 
 /// OpenBLAS (Debian's libopenblas0-pthread behind libblas.so.3) runs each matrix product on a thread per core,
 /// spinning while it waits. The engine already analyses one photo per core, so those threads only fight each
-/// other (a fifth of the CPU went to sched_yield): one BLAS thread per analysis. Looked up at run time, as
-/// another BLAS may stand behind libblas.so.3.
+/// other (a fifth of the CPU went to sched_yield): one BLAS thread per analysis. Its threads, started when it is
+/// loaded, are then shut down (a product on one thread runs on its caller's): each spins on sched_yield for 2^28
+/// cycles, about 0.1 s, before it sleeps, a core taken from a process's start, where the models are read.
+/// Looked up at run time, as another BLAS may stand behind libblas.so.3.
 static void use_one_blas_thread() {
     using set_threads = void (*)(int);
-    if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+    using shutdown = int (*)(void);
+    if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+        set(1);
+        if (auto stop = reinterpret_cast<shutdown>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))) stop();
+    }
 }
+
+/// As soon as the process starts: an executable's constructors run after its libraries' (OpenBLAS's started
+/// its threads), before main.
+__attribute__((constructor)) static void use_one_blas_thread_from_the_start() { use_one_blas_thread(); }
 
 extern "C" void dlib_face_set_detector_cache(const char *path) {
     std::lock_guard<std::mutex> lock(face_detector::cache_mutex());
@@ -384,23 +396,34 @@ extern "C" const char *dlib_face_cpu_blas_kernels(void) {
 }
 
 extern "C" dlib_face_models *dlib_face_models_load(
-    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size) {
+    const char *shape_predictor_path, const char *shape_predictor_cache, const char *recognition_model_path,
+    const char *recognition_model_cache, char *error, size_t error_size) {
     use_one_blas_thread();
     try {
         auto models = std::make_unique<dlib_face_models>();
-        auto landmarks = std::make_shared<shape_predictor>();
-        // Both files at once: dlib reads each number of them through an istream, 50–75 ms of one core a file.
+        auto landmarks = std::make_shared<facecluster::landmark_model>();
+        // Both at once: from their caches, 5–10 ms; from dlib's files (each number through an istream), 50–110 ms
+        // of one core a file.
         const std::string landmarks_path = shape_predictor_path;
+        const std::string landmarks_cache = shape_predictor_cache ? shape_predictor_cache : "";
         std::exception_ptr landmarks_failure;
         std::thread reader([&] {
             try {
-                deserialize(landmarks_path) >> *landmarks;
+                facecluster::read_model(
+                    *landmarks, landmarks_path, landmarks_cache,
+                    [](facecluster::landmark_model &model, std::istream &in) { facecluster::deserialize(model, in); },
+                    [](facecluster::landmark_model &model, std::istream &in) { facecluster::read_cache(model, in); },
+                    [](const facecluster::landmark_model &model, std::ostream &out) { facecluster::write_cache(model, out); });
             } catch (...) {
                 landmarks_failure = std::current_exception();
             }
         });
         try {
-            deserialize(recognition_model_path) >> models->network;
+            // The network's convolutions read either form (network_layers.h); dlib's other layers are small.
+            const auto read = [](anet_type &network, std::istream &in) { deserialize(network, in); };
+            facecluster::read_model(
+                models->network, recognition_model_path, recognition_model_cache ? recognition_model_cache : "", read, read,
+                [](const anet_type &network, std::ostream &out) { serialize(network, out); });
         } catch (...) {
             reader.join();
             throw;
@@ -643,6 +666,29 @@ extern "C" int dlib_face_network_check(
             }
         }
         if (largest_difference) *largest_difference = largest;
+        return 1;
+    } catch (const std::exception &) {
+        return -3;
+    }
+}
+
+extern "C" int dlib_face_landmarks_check(
+    dlib_face_engine *engine, const char *shape_predictor_path, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count) {
+    try {
+        shape_predictor theirs;
+        deserialize(shape_predictor_path) >> theirs;
+        const matrix<rgb_pixel> colour = image_from(rgb, width, height);
+        double scale;
+        const matrix<unsigned char> grey = upsampled_grey(rgb, width, height, 0, scale);
+        for (int index = 0; index < count; ++index) {
+            const rectangle box = landmark_box(faces[index]);
+            const full_object_detection a = (*engine->landmarks)(colour, box), b = theirs(colour, box);
+            const full_object_detection c = (*engine->landmarks)(grey, box), d = theirs(grey, box);
+            if (a.num_parts() != b.num_parts() || c.num_parts() != d.num_parts() || a.num_parts() != 5) return -1;
+            for (unsigned long part = 0; part < a.num_parts(); ++part) {
+                if (a.part(part) != b.part(part) || c.part(part) != d.part(part)) return -1;
+            }
+        }
         return 1;
     } catch (const std::exception &) {
         return -3;

@@ -6,10 +6,12 @@
 //   weights are kept only transformed (16/9 of dlib's floats).
 // - `shared_con_<N, Size, Stride>`: dlib's own convolution (`tt::tensor_conv`: img2col, then one sgemm a sample) on
 //   shared weights.
-// Inference only: neither can be trained (setup, backward) or written back (serialize); each throws.
+// Inference only: neither can be trained (setup, backward); each throws. `serialize` writes the weights as they are
+// in memory (model_cache.h), which `deserialize` reads as well as dlib's own con_ layer.
 #ifndef NETWORK_LAYERS_H
 #define NETWORK_LAYERS_H
 
+#include "model_cache.h"
 #include "winograd_conv.h"
 
 #include <dlib/dnn.h>
@@ -48,6 +50,49 @@ std::shared_ptr<convolution_weights> read_convolution(std::istream &in) {
     if (count < long(params.size())) {
         weights->bias.set_size(1, N);
         std::copy(params.host() + count, params.host() + params.size(), weights->bias.host());
+    }
+    return weights;
+}
+
+/// Writes `weights` in model_cache.h's form after `version`, the name `read_cached_weights` knows them by.
+inline void write_cached_weights(std::ostream &out, const std::string &version, const convolution_weights &weights) {
+    dlib::serialize(version, out);
+    const int64_t shape[] = {weights.channels, weights.padding_y, weights.padding_x, weights.filters.num_samples(), weights.filters.k(),
+                             weights.filters.nr(), weights.filters.nc(), int64_t(weights.bias.size())};
+    write_array(out, shape, 8);
+    write_array(out, weights.filters.host(), weights.filters.size());
+    write_array(out, weights.bias.host(), weights.bias.size());
+}
+
+/// The weights `write_cached_weights` wrote under `version`, if that is what `in` holds next; else null, `in`
+/// left where it was (a con_ layer as dlib wrote it follows). Throws dlib::serialization_error unless the
+/// filters are `filter_count` floats and the bias none or `N`.
+inline std::shared_ptr<convolution_weights> read_cached_weights(std::istream &in, const std::string &version, long N, long filter_count) {
+    const std::streampos start = in.tellg();
+    std::string named;
+    dlib::deserialize(named, in);
+    if (named != version) {
+        in.clear();
+        in.seekg(start);
+        return nullptr;
+    }
+    int64_t shape[8];
+    read_array(in, shape, 8);
+    auto weights = std::make_shared<convolution_weights>();
+    weights->channels = shape[0];
+    weights->padding_y = shape[1];
+    weights->padding_x = shape[2];
+    if (shape[0] <= 0 || shape[3] <= 0 || shape[4] <= 0 || shape[5] <= 0 || shape[6] <= 0 || (shape[7] != 0 && shape[7] != N) ||
+        shape[3] * shape[4] * shape[5] * shape[6] != filter_count * shape[0]) {
+        throw dlib::serialization_error("a damaged model cache");
+    }
+    weights->filters.set_size(shape[3], shape[4], shape[5], shape[6]);
+    read_array(in, weights->filters.host(), weights->filters.size());
+    if (shape[7] != 0) {
+        weights->bias.set_size(1, N);
+        read_array(in, weights->bias.host(), weights->bias.size());
+    } else {
+        read_count(in, 0);
     }
     return weights;
 }
@@ -116,14 +161,28 @@ public:
         }
     }
 
-    friend void serialize(const winograd_con_ &, std::ostream &) { inference_only("serialize"); }
+    /// The name of the form `serialize` writes (model_cache.h).
+    static const std::string &cached_version() {
+        static const std::string version = "facecluster_winograd_con_" + std::to_string(N) + "_1";
+        return version;
+    }
 
+    friend void serialize(const winograd_con_ &item, std::ostream &out) {
+        if (!item.weights) inference_only("serialize before deserialize");
+        write_cached_weights(out, cached_version(), *item.weights);
+    }
+
+    /// Reads the layer as `serialize` wrote it (the transformed filters: 16 × `N` floats a channel), or a
+    /// con_<N, 3, 3, 1, 1> as dlib wrote it, whose filters it transforms.
     friend void deserialize(winograd_con_ &item, std::istream &in) {
-        auto weights = read_convolution<N, 3, 1>(in);
+        auto weights = read_cached_weights(in, cached_version(), N, 16 * N);
+        if (!weights) {
+            weights = read_convolution<N, 3, 1>(in);
+            const std::vector<float> transformed = winograd_filters(weights->filters.host(), N, weights->channels);
+            weights->filters.set_size(16 * N * weights->channels);
+            std::copy(transformed.begin(), transformed.end(), weights->filters.host());
+        }
         if (weights->padding_y != 1 || weights->padding_x != 1) throw dlib::serialization_error("winograd_con_ needs a padding of 1");
-        const std::vector<float> transformed = winograd_filters(weights->filters.host(), N, weights->channels);
-        weights->filters.set_size(16 * N * weights->channels);
-        std::copy(transformed.begin(), transformed.end(), weights->filters.host());
         item.weights = std::move(weights);
     }
 
@@ -150,9 +209,24 @@ public:
         }
     }
 
-    friend void serialize(const shared_con_ &, std::ostream &) { inference_only("serialize"); }
+    /// The name of the form `serialize` writes (model_cache.h).
+    static const std::string &cached_version() {
+        static const std::string version =
+            "facecluster_shared_con_" + std::to_string(N) + "_" + std::to_string(Size) + "_" + std::to_string(Stride) + "_1";
+        return version;
+    }
 
+    friend void serialize(const shared_con_ &item, std::ostream &out) {
+        if (!item.weights) inference_only("serialize before deserialize");
+        write_cached_weights(out, cached_version(), *item.weights);
+    }
+
+    /// Reads the layer as `serialize` wrote it, or a con_<N, Size, Size, Stride, Stride> as dlib wrote it.
     friend void deserialize(shared_con_ &item, std::istream &in) {
+        if (auto cached = read_cached_weights(in, cached_version(), N, N * Size * Size)) {
+            item.weights = std::move(cached);
+            return;
+        }
         item.weights = read_convolution<N, Size, Stride>(in);
     }
 

@@ -22,13 +22,16 @@ typedef struct {
 } dlib_face;
 
 /// The two models an engine runs (the 5-point landmark predictor and the recognition network), read once for the
-/// engines made at once from them: both files at once, on two threads (50–75 ms of one core each; dlib reads them a
-/// number at a time). Returns NULL and writes a message into `error` when a model cannot be read or the landmark
-/// model does not locate 5 points.
+/// engines made at once from them, both at once on two threads. Each is read from its cache (`*_cache`, a path or
+/// NULL for none: model_cache.h) when that was made from the model file as it is now, in 5–15 ms; else from the
+/// model file, 50–110 ms of one core each (dlib reads them a number at a time), and the cache is written for the
+/// next process (a cache that cannot be written is passed by). Returns NULL and writes a message into `error`
+/// when a model cannot be read or the landmark model does not locate 5 points.
 typedef struct dlib_face_models dlib_face_models;
 
 dlib_face_models *dlib_face_models_load(
-    const char *shape_predictor_path, const char *recognition_model_path, char *error, size_t error_size);
+    const char *shape_predictor_path, const char *shape_predictor_cache, const char *recognition_model_path,
+    const char *recognition_model_cache, char *error, size_t error_size);
 
 /// Frees the models; engines made from them keep what they need.
 void dlib_face_models_destroy(dlib_face_models *models);
@@ -111,6 +114,12 @@ const char *dlib_face_cpu_blas_kernels(void);
 /// any); -1 when the two disagree on the shape of the result; -3 when either throws (the model cannot be read,
 /// memory runs out).
 int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
+
+/// The engine's landmark predictor (landmark_model.h, read from a model file or its cache) against dlib's own
+/// `shape_predictor` read from `shape_predictor_path`, locating the parts of each of `faces` in the RGB image and
+/// in its grey: 1 when every part is the same pixel, -1 when one is not, -3 when either throws.
+int dlib_face_landmarks_check(
+    dlib_face_engine *engine, const char *shape_predictor_path, const uint8_t *rgb, int width, int height, const dlib_face *faces, int count);
 
 /// `winograd_conv3x3` (winograd_conv.h) against the direct sum in double precision, with random data, filters and
 /// biases in [−1, 1], on 1 × 1, 1 × 7, 7 × 1, 5 × 6, 2 × 3 and 35 × 35 inputs of 2–32 channels: 1 when every output

@@ -3,7 +3,8 @@ import FaceClusterKit
 import Foundation
 import Synchronization
 
-/// The models a burst of an ``EnginePool``'s engines is made from, read once (both files at once): the engines
+/// The models a burst of an ``EnginePool``'s engines is made from, read once (both at once, from their caches
+/// when current: ``FaceModels/shapePredictorCacheFile``): the engines
 /// share the landmark predictor and the network's weights; every one but the last copies the network (its layers' outputs), which the last takes. Reading them
 /// for each engine cost 0.1 s of a core an engine before any photo was analysed.
 final class DlibFaceModels: @unchecked Sendable {  // the C side reads, then hands out once (``makeEngines(count:)``)
@@ -14,7 +15,8 @@ final class DlibFaceModels: @unchecked Sendable {  // the C side reads, then han
         try models.check()
         dlib_face_set_detector_cache(models.detectorCache.path)
         var error = [CChar](repeating: 0, count: 512)
-        guard let handle = dlib_face_models_load(models.shapePredictor.path, models.recognitionModel.path, &error, error.count) else {
+        guard let handle = dlib_face_models_load(
+            models.shapePredictor.path, models.shapePredictorCache.path, models.recognitionModel.path, models.recognitionModelCache.path, &error, error.count) else {
             throw LocalEngineError.modelUnreadable(detail: DlibFaceEngine.message(error))
         }
         self.handle = handle

@@ -30,7 +30,7 @@ struct FaceNetworkTests {
         let landmarks = models.directory.appendingPathComponent(FaceModels.shapePredictorFile).path
         let network = models.directory.appendingPathComponent(FaceModels.recognitionModelFile).path
         var error = [CChar](repeating: 0, count: 512)
-        let loaded = try #require(dlib_face_models_load(landmarks, network, &error, error.count), "the models could not be read")
+        let loaded = try #require(dlib_face_models_load(landmarks, nil, network, nil, &error, error.count), "the models could not be read")
         defer { dlib_face_models_destroy(loaded) }
         var engines: [OpaquePointer?] = [nil]
         try #require(dlib_face_engines_create(loaded, 1, &engines, &error, error.count) == 0)
