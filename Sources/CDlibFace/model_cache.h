@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -224,7 +225,8 @@ void read_model(Model &model, const std::string &source, const std::string &cach
         read_source(model, in);
     }
     if (cache.empty() || identity.empty()) return;
-    const std::string temporary = cache + ".tmp-" + std::to_string(getpid());
+    static std::atomic<unsigned> written{0};  // two threads of a process may write one cache at once
+    const std::string temporary = cache + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(written++);
     try {
         {
             std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

@@ -145,7 +145,9 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     public func contains(_ faceID: FaceID) -> Bool { vectors.withLock { $0[faceID] != nil } }
 
     private static func loadVectors(_ database: LocalDatabase) throws -> [FaceID: StoredVector] {
-        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT face_id, external_image_id, embedding FROM face_vectors") }
+        let rows = try database.writer.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT face_id, external_image_id, embedding FROM face_vectors"))
+        }
         var loaded: [FaceID: StoredVector] = [:]
         for row in rows {
             let data: Data = row["embedding"]
@@ -422,7 +424,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
         }
         try await database.write { db in
             for (id, vector) in rows {
-                try db.execute(
+                try db.executeCached(
                     sql: "INSERT OR IGNORE INTO face_vectors (face_id, external_image_id, embedding) VALUES (?, ?, ?)",
                     arguments: [id.rawValue, vector.externalImageID, Self.data(vector.embedding)])
             }
@@ -450,7 +452,7 @@ public final class LocalFaceEngine: FaceDetector, FaceListing, FaceSimilaritySou
     public func deleteFaces(_ faceIDs: [FaceID]) async throws {
         guard !faceIDs.isEmpty else { return }
         try await database.write { db in
-            for id in faceIDs { try db.execute(sql: "DELETE FROM face_vectors WHERE face_id = ?", arguments: [id.rawValue]) }
+            for id in faceIDs { try db.executeCached(sql: "DELETE FROM face_vectors WHERE face_id = ?", arguments: [id.rawValue]) }
         }
         vectors.withLock { stored in
             for id in faceIDs { stored[id] = nil }

@@ -25,11 +25,11 @@ public struct SQLiteMetadataStore: MetadataStore {
     @discardableResult
     public func savePhoto(_ photo: Photo, expectedRevision: Int?) async throws -> Photo {
         try await database.write { db in
-            let stored = try Int.fetchOne(db, sql: "SELECT revision FROM photos WHERE id = ?", arguments: [photo.id.rawValue])
+            let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT revision FROM photos WHERE id = ?"), arguments: [photo.id.rawValue])
             guard stored == expectedRevision else { throw MetadataStoreError.conditionFailed }
             var saved = photo
             saved.revision = (expectedRevision ?? 0) + 1
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT OR REPLACE INTO photos (id, status, revision, record) VALUES (?, ?, ?, ?)",
                 arguments: [saved.id.rawValue, saved.status.kind.rawValue, saved.revision, try Self.json(saved)])
             return saved
@@ -48,10 +48,11 @@ public struct SQLiteMetadataStore: MetadataStore {
         let records = try await database.read { db in
             if let status {
                 return try String.fetchAll(
-                    db, sql: "SELECT record FROM photos WHERE status = ? AND id > ? ORDER BY id LIMIT ?",
+                    db.cachedStatement(sql: "SELECT record FROM photos WHERE status = ? AND id > ? ORDER BY id LIMIT ?"),
                     arguments: [status.rawValue, after, page.limit + 1])
             }
-            return try String.fetchAll(db, sql: "SELECT record FROM photos WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, page.limit + 1])
+            return try String.fetchAll(
+                db.cachedStatement(sql: "SELECT record FROM photos WHERE id > ? ORDER BY id LIMIT ?"), arguments: [after, page.limit + 1])
         }
         return Self.page(of: try records.map(Self.decodePhoto), limit: page.limit) { PageCursor(query: query, position: [$0.id.rawValue]) }
     }
@@ -73,7 +74,7 @@ public struct SQLiteMetadataStore: MetadataStore {
             var stored = appearance
             stored.personID = personID
             try Self.insert(stored, db)
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id IS NULL",
                 arguments: [stored.faceID.rawValue, stored.thumbnailKey, personID.rawValue])
             try Self.recount(personID, db)
@@ -85,19 +86,19 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func removeAppearance(of faceID: FaceID) async throws -> Appearance? {
         try await database.write { db in
             guard let appearance = try Self.appearance(of: faceID, db) else { return nil }
-            try db.execute(sql: "DELETE FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue])
-            try db.execute(sql: "DELETE FROM pending_matches WHERE face_id = ?", arguments: [faceID.rawValue])
+            try db.executeCached(sql: "DELETE FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue])
+            try db.executeCached(sql: "DELETE FROM pending_matches WHERE face_id = ?", arguments: [faceID.rawValue])
             let personID = appearance.personID
             let next = try String.fetchOne(
-                db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [personID.rawValue])
+                db.cachedStatement(sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?"), arguments: [personID.rawValue])
             if let next {
-                let key = try String.fetchOne(db, sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?", arguments: [next])
-                try db.execute(
+                let key = try String.fetchOne(db.cachedStatement(sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?"), arguments: [next])
+                try db.executeCached(
                     sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id = ?",
                     arguments: [next, key, personID.rawValue, faceID.rawValue])
                 try Self.recount(personID, db)
             } else {
-                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [personID.rawValue])
+                try db.executeCached(sql: "DELETE FROM people WHERE id = ?", arguments: [personID.rawValue])
             }
             return appearance
         }
@@ -111,7 +112,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func appearances(inPhoto photoID: PhotoID) async throws -> [Appearance] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM appearances WHERE photo_id = ? ORDER BY face_id", arguments: [photoID.rawValue])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM appearances WHERE photo_id = ? ORDER BY face_id"), arguments: [photoID.rawValue])
                 .map(Self.appearance(_:))
         }
     }
@@ -126,15 +127,15 @@ public struct SQLiteMetadataStore: MetadataStore {
             let resolved = try Self.resolve(personID, db)
             if let (time, face) = after {
                 return try Row.fetchAll(
-                    db, sql: """
+                    db.cachedStatement(sql: """
                         SELECT * FROM appearances WHERE person_id = ?
                           AND (photo_added_at < ? OR (photo_added_at = ? AND face_id > ?))
                         ORDER BY photo_added_at DESC, face_id LIMIT ?
-                        """,
+                        """),
                     arguments: [resolved.rawValue, time, time, face, page.limit + 1]).map(Self.appearance(_:))
             }
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM appearances WHERE person_id = ? ORDER BY photo_added_at DESC, face_id LIMIT ?",
+                db.cachedStatement(sql: "SELECT * FROM appearances WHERE person_id = ? ORDER BY photo_added_at DESC, face_id LIMIT ?"),
                 arguments: [resolved.rawValue, page.limit + 1]).map(Self.appearance(_:))
         }
         return Self.page(of: appearances, limit: page.limit) {
@@ -157,13 +158,13 @@ public struct SQLiteMetadataStore: MetadataStore {
         let people = try await database.read { db in
             if let (count, id) = after {
                 return try Row.fetchAll(
-                    db, sql: """
+                    db.cachedStatement(sql: """
                         SELECT * FROM people WHERE photo_count < ? OR (photo_count = ? AND id > ?)
                         ORDER BY photo_count DESC, id LIMIT ?
-                        """,
+                        """),
                     arguments: [count, count, id, page.limit + 1]).map(Self.person(_:))
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM people ORDER BY photo_count DESC, id LIMIT ?", arguments: [page.limit + 1])
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM people ORDER BY photo_count DESC, id LIMIT ?"), arguments: [page.limit + 1])
                 .map(Self.person(_:))
         }
         return Self.page(of: people, limit: page.limit) {
@@ -176,7 +177,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         return try await database.write { db in
             let resolved = try Self.resolve(id, db)
             guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(id) }
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
                 arguments: [name, now.timeIntervalSinceReferenceDate, resolved.rawValue])
             return try Self.person(resolved, db)!
@@ -191,21 +192,21 @@ public struct SQLiteMetadataStore: MetadataStore {
             guard let targetPerson = try Self.person(into, db) else { throw MetadataStoreError.personNotFound(target) }
             if from == into { return targetPerson }
             if requireDisjointPhotos {
-                let shared = try Bool.fetchOne(db, sql: """
+                let shared = try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM appearances a JOIN appearances b ON a.photo_id = b.photo_id
                                    WHERE a.person_id = ? AND b.person_id = ?)
-                    """, arguments: [from.rawValue, into.rawValue]) ?? false
+                    """), arguments: [from.rawValue, into.rawValue]) ?? false
                 if shared { throw MetadataStoreError.peopleShareAPhoto(from, into) }
             }
-            try db.execute(sql: "UPDATE appearances SET person_id = ? WHERE person_id = ?", arguments: [into.rawValue, from.rawValue])
-            try db.execute(
+            try db.executeCached(sql: "UPDATE appearances SET person_id = ? WHERE person_id = ?", arguments: [into.rawValue, from.rawValue])
+            try db.executeCached(
                 sql: "UPDATE people SET name = ?, created_at = ?, updated_at = ?, pinned = ? WHERE id = ?",
                 arguments: [
                     targetPerson.name ?? sourcePerson.name, min(targetPerson.createdAt, sourcePerson.createdAt).timeIntervalSinceReferenceDate,
                     now.timeIntervalSinceReferenceDate, targetPerson.pinned || sourcePerson.pinned, into.rawValue,
                 ])
-            try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [from.rawValue])
-            try db.execute(sql: "INSERT OR REPLACE INTO person_redirects (from_id, to_id) VALUES (?, ?)", arguments: [from.rawValue, into.rawValue])
+            try db.executeCached(sql: "DELETE FROM people WHERE id = ?", arguments: [from.rawValue])
+            try db.executeCached(sql: "INSERT OR REPLACE INTO person_redirects (from_id, to_id) VALUES (?, ?)", arguments: [from.rawValue, into.rawValue])
             try Self.recount(into, db)
             return try Self.person(into, db)!
         }
@@ -216,7 +217,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         try await database.write { db in
             guard var appearance = try Self.appearance(of: faceID, db) else { return nil }
             if var person = newPerson, try Self.person(personID, db) == nil {
-                try db.execute(sql: "DELETE FROM person_redirects WHERE from_id = ?", arguments: [personID.rawValue])
+                try db.executeCached(sql: "DELETE FROM person_redirects WHERE from_id = ?", arguments: [personID.rawValue])
                 person.id = personID
                 person.photoCount = 0
                 person.faceCount = 0
@@ -228,20 +229,21 @@ public struct SQLiteMetadataStore: MetadataStore {
             guard try Self.person(target, db) != nil else { throw MetadataStoreError.personNotFound(personID) }
             let source = appearance.personID
             if source == target { return appearance }
-            try db.execute(sql: "UPDATE appearances SET person_id = ? WHERE face_id = ?", arguments: [target.rawValue, faceID.rawValue])
+            try db.executeCached(sql: "UPDATE appearances SET person_id = ? WHERE face_id = ?", arguments: [target.rawValue, faceID.rawValue])
             appearance.personID = target
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id IS NULL",
                 arguments: [faceID.rawValue, appearance.thumbnailKey, target.rawValue])
             try Self.recount(target, db)
-            if let next = try String.fetchOne(db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [source.rawValue]) {
-                let key = try String.fetchOne(db, sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?", arguments: [next])
-                try db.execute(
+            if let next = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?"), arguments: [source.rawValue]) {
+                let key = try String.fetchOne(db.cachedStatement(sql: "SELECT thumbnail_key FROM appearances WHERE face_id = ?"), arguments: [next])
+                try db.executeCached(
                     sql: "UPDATE people SET cover_face_id = ?, cover_thumbnail_key = ? WHERE id = ? AND cover_face_id = ?",
                     arguments: [next, key, source.rawValue, faceID.rawValue])
                 try Self.recount(source, db)
             } else {
-                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [source.rawValue])
+                try db.executeCached(sql: "DELETE FROM people WHERE id = ?", arguments: [source.rawValue])
             }
             return appearance
         }
@@ -253,7 +255,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         guard !edges.isEmpty else { return }
         try await database.write { db in
             for edge in edges where edge.a != edge.b {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         INSERT INTO face_edges (a, b, similarity) VALUES (?, ?, ?)
                         ON CONFLICT (a, b) DO UPDATE SET similarity = excluded.similarity
@@ -290,7 +292,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         guard !faceIDs.isEmpty else { return }
         try await database.write { db in
             for id in Set(faceIDs) {
-                try db.execute(sql: "DELETE FROM face_edges WHERE a = ? OR b = ?", arguments: [id.rawValue, id.rawValue])
+                try db.executeCached(sql: "DELETE FROM face_edges WHERE a = ? OR b = ?", arguments: [id.rawValue, id.rawValue])
             }
         }
     }
@@ -303,12 +305,12 @@ public struct SQLiteMetadataStore: MetadataStore {
             let resolved = try Self.resolve(id, db)
             guard try Self.person(resolved, db) != nil else { return nil }
             guard let first = try String.fetchOne(
-                db, sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?", arguments: [resolved.rawValue])
+                db.cachedStatement(sql: "SELECT MIN(face_id) FROM appearances WHERE person_id = ?"), arguments: [resolved.rawValue])
             else {
-                try db.execute(sql: "DELETE FROM people WHERE id = ?", arguments: [resolved.rawValue])
+                try db.executeCached(sql: "DELETE FROM people WHERE id = ?", arguments: [resolved.rawValue])
                 return nil
             }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE people SET cover_face_id = ?, cover_thumbnail_key = (SELECT thumbnail_key FROM appearances WHERE face_id = ?)
                     WHERE id = ? AND (cover_face_id IS NULL OR cover_face_id NOT IN (SELECT face_id FROM appearances WHERE person_id = ?))
@@ -325,7 +327,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         return try await database.write { db in
             let resolved = try Self.resolve(person.id, db)
             guard try Self.person(resolved, db) != nil else { throw MetadataStoreError.personNotFound(person.id) }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE people SET name = ?, pinned = ?, created_at = ?, updated_at = ?,
                       cover_face_id = COALESCE((SELECT face_id FROM appearances WHERE face_id = ? AND person_id = ?), cover_face_id),
@@ -346,7 +348,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         guard !pairs.isEmpty else { return }
         try await database.write { db in
             for pair in pairs where pair.a != pair.b {
-                try db.execute(sql: "INSERT OR IGNORE INTO face_cannot_links (a, b) VALUES (?, ?)", arguments: [pair.a.rawValue, pair.b.rawValue])
+                try db.executeCached(sql: "INSERT OR IGNORE INTO face_cannot_links (a, b) VALUES (?, ?)", arguments: [pair.a.rawValue, pair.b.rawValue])
             }
         }
     }
@@ -361,7 +363,7 @@ public struct SQLiteMetadataStore: MetadataStore {
         guard !pairs.isEmpty else { return }
         try await database.write { db in
             for pair in pairs {
-                try db.execute(sql: "DELETE FROM face_cannot_links WHERE a = ? AND b = ?", arguments: [pair.a.rawValue, pair.b.rawValue])
+                try db.executeCached(sql: "DELETE FROM face_cannot_links WHERE a = ? AND b = ?", arguments: [pair.a.rawValue, pair.b.rawValue])
             }
         }
     }
@@ -371,13 +373,13 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func saveOperation(_ operation: PeopleOperation) async throws {
         let record = String(decoding: try JSONEncoder().encode(operation), as: UTF8.self)
         try await database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO operations (id, record) VALUES (?, ?)", arguments: [operation.id, record])
+            try db.executeCached(sql: "INSERT OR REPLACE INTO operations (id, record) VALUES (?, ?)", arguments: [operation.id, record])
         }
     }
 
     public func operation(_ id: String) async throws -> PeopleOperation? {
         try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT record FROM operations WHERE id = ?", arguments: [id])
+            try String.fetchOne(db.cachedStatement(sql: "SELECT record FROM operations WHERE id = ?"), arguments: [id])
         }.map { try JSONDecoder().decode(PeopleOperation.self, from: Data($0.utf8)) }
     }
 
@@ -386,9 +388,10 @@ public struct SQLiteMetadataStore: MetadataStore {
         let before = try page.cursor.map { try $0.position(for: query) }?.first
         let records = try await database.read { db in
             if let before {
-                return try String.fetchAll(db, sql: "SELECT record FROM operations WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [before, page.limit + 1])
+                return try String.fetchAll(
+                    db.cachedStatement(sql: "SELECT record FROM operations WHERE id < ? ORDER BY id DESC LIMIT ?"), arguments: [before, page.limit + 1])
             }
-            return try String.fetchAll(db, sql: "SELECT record FROM operations ORDER BY id DESC LIMIT ?", arguments: [page.limit + 1])
+            return try String.fetchAll(db.cachedStatement(sql: "SELECT record FROM operations ORDER BY id DESC LIMIT ?"), arguments: [page.limit + 1])
         }
         let operations = try records.map { try JSONDecoder().decode(PeopleOperation.self, from: Data($0.utf8)) }
         return Self.page(of: operations, limit: page.limit) { PageCursor(query: query, position: [$0.id]) }
@@ -398,7 +401,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     public func recordPendingMatch(_ match: PendingMatch) async throws {
         try await database.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "INSERT OR IGNORE INTO pending_matches (face_id, matched_by, matcher_founded) VALUES (?, ?, ?)",
                 arguments: [match.face.rawValue, match.matchedBy.rawValue, match.matcherFoundedPerson])
         }
@@ -407,7 +410,7 @@ public struct SQLiteMetadataStore: MetadataStore {
     public func pendingMatches(for faceID: FaceID) async throws -> [PendingMatch] {
         try await database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM pending_matches WHERE face_id = ? ORDER BY matched_by, matcher_founded DESC",
+                db.cachedStatement(sql: "SELECT * FROM pending_matches WHERE face_id = ? ORDER BY matched_by, matcher_founded DESC"),
                 arguments: [faceID.rawValue]
             ).map { row in
                 PendingMatch(face: faceID, matchedBy: PersonID(rawValue: row["matched_by"]), matcherFoundedPerson: row["matcher_founded"])
@@ -420,14 +423,15 @@ public struct SQLiteMetadataStore: MetadataStore {
     private static func resolve(_ id: PersonID, _ db: Database) throws -> PersonID {
         var current = id.rawValue
         for _ in 0..<10_000 {
-            guard let next = try String.fetchOne(db, sql: "SELECT to_id FROM person_redirects WHERE from_id = ?", arguments: [current]) else { break }
+            guard let next = try String.fetchOne(db.cachedStatement(sql: "SELECT to_id FROM person_redirects WHERE from_id = ?"), arguments: [current])
+            else { break }
             current = next
         }
         return PersonID(rawValue: current)
     }
 
     private static func recount(_ personID: PersonID, _ db: Database) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE people SET
               face_count = (SELECT COUNT(*) FROM appearances WHERE person_id = :id),
               photo_count = (SELECT COUNT(DISTINCT photo_id) FROM appearances WHERE person_id = :id)
@@ -436,19 +440,19 @@ public struct SQLiteMetadataStore: MetadataStore {
     }
 
     private static func photo(_ id: PhotoID, _ db: Database) throws -> Photo? {
-        try String.fetchOne(db, sql: "SELECT record FROM photos WHERE id = ?", arguments: [id.rawValue]).map(decodePhoto)
+        try String.fetchOne(db.cachedStatement(sql: "SELECT record FROM photos WHERE id = ?"), arguments: [id.rawValue]).map(decodePhoto)
     }
 
     private static func person(_ id: PersonID, _ db: Database) throws -> Person? {
-        try Row.fetchOne(db, sql: "SELECT * FROM people WHERE id = ?", arguments: [id.rawValue]).map(person(_:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM people WHERE id = ?"), arguments: [id.rawValue]).map(person(_:))
     }
 
     private static func appearance(of faceID: FaceID, _ db: Database) throws -> Appearance? {
-        try Row.fetchOne(db, sql: "SELECT * FROM appearances WHERE face_id = ?", arguments: [faceID.rawValue]).map(appearance(_:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM appearances WHERE face_id = ?"), arguments: [faceID.rawValue]).map(appearance(_:))
     }
 
     private static func insert(_ person: Person, _ db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO people (id, name, photo_count, face_count, cover_face_id, cover_thumbnail_key, created_at, updated_at, pinned)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -462,7 +466,7 @@ public struct SQLiteMetadataStore: MetadataStore {
 
     private static func insert(_ appearance: Appearance, _ db: Database) throws {
         let box = appearance.boundingBox
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO appearances (face_id, person_id, photo_id, box_left, box_top, box_width, box_height,
                                          thumbnail_key, confidence, matched_face_id, similarity, photo_added_at)
