@@ -362,16 +362,19 @@ struct dlib_face_engine {
 /// cycles, about 0.1 s, before it sleeps, a core taken from a process's start, where the models are read.
 /// Looked up at run time, as another BLAS may stand behind libblas.so.3.
 static void use_one_blas_thread() {
-    using set_threads = void (*)(int);
-    using shutdown = int (*)(void);
-    if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-        set(1);
-        if (auto stop = reinterpret_cast<shutdown>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))) stop();
-    }
+    static std::once_flag once;  // setting one thread again would start OpenBLAS's threads again, to stop them
+    std::call_once(once, [] {
+        using set_threads = void (*)(int);
+        using shutdown = int (*)(void);
+        if (auto set = reinterpret_cast<set_threads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+            set(1);
+            if (auto stop = reinterpret_cast<shutdown>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"))) stop();
+        }
+    });
 }
 
 /// As soon as the process starts: an executable's constructors run after its libraries' (OpenBLAS's started
-/// its threads), before main.
+/// its threads), before main. Every program linking this module runs its BLAS on one thread a caller.
 __attribute__((constructor)) static void use_one_blas_thread_from_the_start() { use_one_blas_thread(); }
 
 extern "C" void dlib_face_set_detector_cache(const char *path) {
@@ -402,7 +405,7 @@ extern "C" dlib_face_models *dlib_face_models_load(
     try {
         auto models = std::make_unique<dlib_face_models>();
         auto landmarks = std::make_shared<facecluster::landmark_model>();
-        // Both at once: from their caches, 5–10 ms; from dlib's files (each number through an istream), 50–110 ms
+        // Both at once: from their caches, 10–30 ms; from dlib's files (each number through an istream), 50–110 ms
         // of one core a file.
         const std::string landmarks_path = shape_predictor_path;
         const std::string landmarks_cache = shape_predictor_cache ? shape_predictor_cache : "";
@@ -410,7 +413,7 @@ extern "C" dlib_face_models *dlib_face_models_load(
         std::thread reader([&] {
             try {
                 facecluster::read_model(
-                    *landmarks, landmarks_path, landmarks_cache,
+                    *landmarks, landmarks_path, landmarks_cache, "landmark_model 1",
                     [](facecluster::landmark_model &model, std::istream &in) { facecluster::deserialize(model, in); },
                     [](facecluster::landmark_model &model, std::istream &in) { facecluster::read_cache(model, in); },
                     [](const facecluster::landmark_model &model, std::ostream &out) { facecluster::write_cache(model, out); });
@@ -422,7 +425,8 @@ extern "C" dlib_face_models *dlib_face_models_load(
             // The network's convolutions read either form (network_layers.h); dlib's other layers are small.
             const auto read = [](anet_type &network, std::istream &in) { deserialize(network, in); };
             facecluster::read_model(
-                models->network, recognition_model_path, recognition_model_cache ? recognition_model_cache : "", read, read,
+                models->network, recognition_model_path, recognition_model_cache ? recognition_model_cache : "",
+                "anet_type of network_layers.h 1", read, read,
                 [](const anet_type &network, std::ostream &out) { serialize(network, out); });
         } catch (...) {
             reader.join();

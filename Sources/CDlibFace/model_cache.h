@@ -7,13 +7,15 @@
 #ifndef MODEL_CACHE_H
 #define MODEL_CACHE_H
 
+#include <dlib/revision.h>
 #include <dlib/serialize.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -27,14 +29,16 @@
 
 namespace facecluster {
 
-/// What the cache of a model file must name to be read for it: the cache's format, this machine's sizes and
-/// byte order, and the file as it is now (its size, modification time and inode: a model replaced or rewritten
-/// no longer matches). Throws dlib::serialization_error when the file cannot be examined.
-inline std::string model_identity(const std::string &source) {
+/// What the cache of a model file must name to be read for it: the cache's `format` (the caller's layout of
+/// what it writes), the dlib it was read with, this machine's sizes and byte order, and the file as it is now (its
+/// size, modification time and inode: a model replaced or rewritten no longer matches). Throws
+/// dlib::serialization_error when the file cannot be examined.
+inline std::string model_identity(const std::string &source, const std::string &format) {
     struct stat status;
     if (stat(source.c_str(), &status) != 0) throw dlib::serialization_error("Unable to open " + source + " for reading.");
     const uint32_t byte_order = 0x01020304;
-    return "facecluster model cache 1, float " + std::to_string(sizeof(float)) + ", long " + std::to_string(sizeof(long)) + ", order " +
+    return "facecluster model cache 2 (" + format + "), dlib " + std::to_string(DLIB_MAJOR_VERSION) + "." + std::to_string(DLIB_MINOR_VERSION) +
+           ", float " + std::to_string(sizeof(float)) + ", long " + std::to_string(sizeof(long)) + ", order " +
            std::to_string(*reinterpret_cast<const unsigned char *>(&byte_order)) + "; " + source + ": " + std::to_string(status.st_size) +
            " bytes, modified " + std::to_string(status.st_mtim.tv_sec) + "." + std::to_string(status.st_mtim.tv_nsec) + ", inode " +
            std::to_string(status.st_ino);
@@ -75,8 +79,9 @@ void read_vector(std::istream &in, std::vector<T> &values, uint64_t largest) {
     }
 }
 
-/// A 64-bit checksum of a byte stream, in four lanes of 8-byte words (FNV-1a's prime on each lane), so that it
-/// runs at memory speed: 2–3 ms for a 26 MB cache. The same bytes give the same sum however they are handed in.
+/// A 64-bit checksum of a byte stream: xxHash64's rounds on four lanes of 8-byte words (each bit of a word moves
+/// every bit of its lane), so that it runs at memory speed, 2–3 ms for a 26 MB cache. The same bytes give the same
+/// sum however they are handed in.
 class cache_checksum {
 public:
     void update(const char *bytes, size_t count) {
@@ -93,97 +98,77 @@ public:
     }
 
     uint64_t value() const {
-        uint64_t sum = 0xcbf29ce484222325ULL;
-        for (const uint64_t lane : lanes) sum = (sum ^ lane) * 0x100000001b3ULL;
-        for (size_t index = 0; index < pending_count; ++index) sum = (sum ^ uint8_t(pending[index])) * 0x100000001b3ULL;
-        return sum;
+        uint64_t sum = rotate(lanes[0], 1) + rotate(lanes[1], 7) + rotate(lanes[2], 12) + rotate(lanes[3], 18);
+        for (const uint64_t lane : lanes) sum = (sum ^ round(0, lane)) * prime1 + prime4;
+        for (size_t index = 0; index < pending_count; ++index) sum = rotate(sum ^ (uint8_t(pending[index]) * prime5), 11) * prime1;
+        sum ^= sum >> 33;
+        sum *= prime2;
+        sum ^= sum >> 29;
+        sum *= prime3;
+        return sum ^ (sum >> 32);
     }
 
 private:
-    uint64_t lanes[4] = {1, 2, 3, 4};
+    static constexpr uint64_t prime1 = 0x9E3779B185EBCA87ULL, prime2 = 0xC2B2AE3D27D4EB4FULL, prime3 = 0x165667B19E3779F9ULL,
+                              prime4 = 0x85EBCA77C2B2AE63ULL, prime5 = 0x27D4EB2F165667C5ULL;
+    uint64_t lanes[4] = {prime1 + prime2, prime2, 0, 0 - prime1};
     char pending[32];
     size_t pending_count = 0;
+
+    static uint64_t rotate(uint64_t value, int bits) { return (value << bits) | (value >> (64 - bits)); }
+    static uint64_t round(uint64_t lane, uint64_t word) { return rotate(lane + word * prime2, 31) * prime1; }
 
     void add_block(const char *block) {
         for (int lane = 0; lane < 4; ++lane) {
             uint64_t word;
             std::memcpy(&word, block + 8 * lane, 8);
-            lanes[lane] = (lanes[lane] ^ word) * 0x100000001b3ULL;
+            lanes[lane] = round(lanes[lane], word);
         }
     }
 };
 
-/// Reads a cache's bytes up to its checksum (its last 8 bytes) and sums them as they pass.
-class checksummed_file : public std::streambuf {
+/// A cache file mapped into memory, its checksum (its last 8 bytes) verified before a byte of it is parsed; then
+/// read as a stream (`std::istream in(&file)`) of the bytes before the checksum.
+class verified_cache : public std::streambuf {
 public:
-    /// Opens `path`; `is_open()` tells whether it could (and holds at least a checksum).
-    explicit checksummed_file(const std::string &path) : file(std::fopen(path.c_str(), "rb")) {
-        if (!file) return;
+    /// Maps `path`; `verified()` tells whether it could and the checksum matched.
+    explicit verified_cache(const std::string &path) {
+        const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (descriptor < 0) return;
         struct stat status;
-        if (fstat(fileno(file), &status) != 0 || status.st_size < long(sizeof(uint64_t))) return;
-        remaining = uint64_t(status.st_size) - sizeof(uint64_t);
-        open = true;
-    }
-    ~checksummed_file() override {
-        if (file) std::fclose(file);
-    }
-    checksummed_file(const checksummed_file &) = delete;
-    checksummed_file &operator=(const checksummed_file &) = delete;
-
-    bool is_open() const { return open; }
-
-    /// Whether every byte before the checksum was read and sums to it.
-    bool verified() {
-        if (!open || remaining != 0 || gptr() != egptr()) return false;
-        uint64_t stored = 0;
-        return std::fread(&stored, sizeof stored, 1, file) == 1 && stored == sum.value();
-    }
-
-protected:
-    int_type underflow() override {
-        if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        const size_t wanted = size_t(std::min<uint64_t>(remaining, sizeof buffer));
-        const size_t got = wanted ? std::fread(buffer, 1, wanted, file) : 0;
-        if (got == 0) return traits_type::eof();
-        remaining -= got;
-        sum.update(buffer, got);
-        setg(buffer, buffer, buffer + got);
-        return traits_type::to_int_type(*gptr());
-    }
-
-    std::streamsize xsgetn(char *destination, std::streamsize count) override {
-        std::streamsize copied = 0;
-        while (copied < count) {
-            if (gptr() == egptr()) {
-                // A large read goes straight into its destination, summed there.
-                if (count - copied >= std::streamsize(sizeof buffer)) {
-                    const size_t wanted = size_t(std::min<uint64_t>(remaining, uint64_t(count - copied)));
-                    const size_t got = wanted ? std::fread(destination + copied, 1, wanted, file) : 0;
-                    if (got == 0) break;
-                    remaining -= got;
-                    sum.update(destination + copied, got);
-                    copied += std::streamsize(got);
-                    continue;
-                }
-                if (traits_type::eq_int_type(underflow(), traits_type::eof())) break;
+        if (fstat(descriptor, &status) == 0 && status.st_size > long(sizeof(uint64_t))) {
+            void *mapped = mmap(nullptr, size_t(status.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, 0);
+            if (mapped != MAP_FAILED) {
+                bytes = static_cast<char *>(mapped);
+                size = size_t(status.st_size);
             }
-            const std::streamsize taken = std::min<std::streamsize>(egptr() - gptr(), count - copied);
-            std::memcpy(destination + copied, gptr(), size_t(taken));
-            gbump(int(taken));
-            copied += taken;
         }
-        return copied;
+        ::close(descriptor);
+        if (!bytes) return;
+        const size_t body = size - sizeof(uint64_t);
+        cache_checksum sum;
+        sum.update(bytes, body);
+        uint64_t stored;
+        std::memcpy(&stored, bytes + body, sizeof stored);
+        if (stored != sum.value()) return;
+        setg(bytes, bytes, bytes + body);
+        good = true;
     }
+    ~verified_cache() override {
+        if (bytes) munmap(bytes, size);
+    }
+    verified_cache(const verified_cache &) = delete;
+    verified_cache &operator=(const verified_cache &) = delete;
+
+    bool verified() const { return good; }
 
 private:
-    std::FILE *file;
-    uint64_t remaining = 0;
-    bool open = false;
-    cache_checksum sum;
-    char buffer[1 << 16];
+    char *bytes = nullptr;
+    size_t size = 0;
+    bool good = false;
 };
 
-/// Appends to the file at `path` the checksum `checksummed_file` verifies. Returns false when it cannot.
+/// Appends to the file at `path` the checksum `verified_cache` checks. Returns false when it cannot.
 inline bool append_checksum(const std::string &path) {
     std::FILE *file = std::fopen(path.c_str(), "r+b");
     if (!file) return false;
@@ -196,25 +181,26 @@ inline bool append_checksum(const std::string &path) {
     return std::fclose(file) == 0 && written;
 }
 
-/// Reads `model` from `cache` when it was made from `source` as `source` is now and every byte of it is as
-/// written (`read_cache`; a checksum covers the whole file), else from `source` in dlib's format (`read_source`,
-/// which sets all of `model` again after a cache that failed halfway), then writes the cache (`write_cache`) to
-/// a temporary name and renames it, so a reader never sees half of one. An empty `cache` path, or a cache that
-/// cannot be read or written (a read-only folder, a full disk, a damaged file), is passed by: the model is read
-/// from `source`. Throws what `read_source` throws.
+/// Reads `model` from `cache` when it was made from `source` as `source` is now, in this `format`, and every byte
+/// of it is as written (a checksum covers the whole file, verified before it is parsed; `read_cache`), else from
+/// `source` in dlib's format (`read_source`, which sets all of `model` again after a cache that failed halfway),
+/// then writes the cache (`write_cache`) to a temporary file of its own and renames it, so a reader never sees
+/// half of one. An empty `cache` path, or a cache that cannot be read or written (a read-only folder, a full
+/// disk, a damaged or stale file), is passed by: the model is read from `source`. A process killed while it
+/// writes leaves its temporary file (`<cache>.tmp-XXXXXX`). Throws what `read_source` throws.
 template <typename Model, typename ReadSource, typename ReadCache, typename WriteCache>
-void read_model(Model &model, const std::string &source, const std::string &cache, ReadSource read_source, ReadCache read_cache,
-                WriteCache write_cache) {
+void read_model(Model &model, const std::string &source, const std::string &cache, const std::string &format, ReadSource read_source,
+                ReadCache read_cache, WriteCache write_cache) {
     std::string identity;
-    if (!cache.empty()) {
+    if (!cache.empty() && cache != source) {
         try {
-            identity = model_identity(source);
-            checksummed_file file(cache);
+            identity = model_identity(source, format);
+            verified_cache file(cache);
             std::istream in(&file);
             std::string named;
-            if (file.is_open() && std::getline(in, named) && named == identity) {
+            if (file.verified() && std::getline(in, named) && named == identity) {
                 read_cache(model, in);
-                if (in.peek() == std::char_traits<char>::eof() && file.verified()) return;
+                if (in.peek() == std::char_traits<char>::eof()) return;
             }
         } catch (...) {
         }
@@ -224,9 +210,12 @@ void read_model(Model &model, const std::string &source, const std::string &cach
         if (!in) throw dlib::serialization_error("Unable to open " + source + " for reading.");
         read_source(model, in);
     }
-    if (cache.empty() || identity.empty()) return;
-    static std::atomic<unsigned> written{0};  // two threads of a process may write one cache at once
-    const std::string temporary = cache + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(written++);
+    if (identity.empty()) return;
+    std::string temporary = cache + ".tmp-XXXXXX";
+    const int descriptor = mkstemp(&temporary[0]);
+    if (descriptor < 0) return;
+    fchmod(descriptor, 0644);  // readable as the model files are (mkstemp makes it the owner's only)
+    ::close(descriptor);
     try {
         {
             std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

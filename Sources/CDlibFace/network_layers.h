@@ -17,6 +17,7 @@
 #include <dlib/dnn.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -54,41 +55,46 @@ std::shared_ptr<convolution_weights> read_convolution(std::istream &in) {
     return weights;
 }
 
-/// Writes `weights` in model_cache.h's form after `version`, the name `read_cached_weights` knows them by.
+/// The byte the form `write_cached_weights` writes begins with: never the first of a con_ layer as dlib writes
+/// it (its version string's length, whose first byte counts the bytes that follow: 1 to 8, 0x80 set when
+/// negative), so `read_cached_weights` tells the two apart by peeking, on streams that cannot seek too.
+constexpr int cached_weights_marker = 0x0F;
+
+/// Writes `weights` in model_cache.h's form: the marker, `version` (the layer's name for it), the weights'
+/// channels and padding, then the filters and the bias as they are in memory.
 inline void write_cached_weights(std::ostream &out, const std::string &version, const convolution_weights &weights) {
+    out.put(char(cached_weights_marker));
     dlib::serialize(version, out);
-    const int64_t shape[] = {weights.channels, weights.padding_y, weights.padding_x, weights.filters.num_samples(), weights.filters.k(),
-                             weights.filters.nr(), weights.filters.nc(), int64_t(weights.bias.size())};
-    write_array(out, shape, 8);
+    const int64_t shape[] = {weights.channels, weights.padding_y, weights.padding_x, int64_t(weights.bias.size())};
+    write_array(out, shape, 4);
     write_array(out, weights.filters.host(), weights.filters.size());
     write_array(out, weights.bias.host(), weights.bias.size());
 }
 
-/// The weights `write_cached_weights` wrote under `version`, if that is what `in` holds next; else null, `in`
-/// left where it was (a con_ layer as dlib wrote it follows). Throws dlib::serialization_error unless the
-/// filters are `filter_count` floats and the bias none or `N`.
-inline std::shared_ptr<convolution_weights> read_cached_weights(std::istream &in, const std::string &version, long N, long filter_count) {
-    const std::streampos start = in.tellg();
+/// The weights `write_cached_weights` wrote, if that is what `in` holds next (else null, nothing read: a con_
+/// layer as dlib wrote it follows). `filters(channels)` gives the filters' shape (num_samples, k, nr, nc) for
+/// that many channels. Throws dlib::serialization_error unless the layer is `version`, with 1 to 4,096 channels,
+/// the padding 0 to 8, and the bias none or `N` values.
+template <typename FilterShape>
+std::shared_ptr<convolution_weights> read_cached_weights(std::istream &in, const std::string &version, long N, FilterShape filters) {
+    if (in.peek() != cached_weights_marker) return nullptr;
+    in.get();
     std::string named;
     dlib::deserialize(named, in);
-    if (named != version) {
-        in.clear();
-        in.seekg(start);
-        return nullptr;
+    if (named != version) throw dlib::serialization_error("a model cache of another network");
+    int64_t shape[4];
+    read_array(in, shape, 4);
+    if (shape[0] < 1 || shape[0] > 4096 || shape[1] < 0 || shape[1] > 8 || shape[2] < 0 || shape[2] > 8 || (shape[3] != 0 && shape[3] != N)) {
+        throw dlib::serialization_error("a damaged model cache");
     }
-    int64_t shape[8];
-    read_array(in, shape, 8);
     auto weights = std::make_shared<convolution_weights>();
     weights->channels = shape[0];
     weights->padding_y = shape[1];
     weights->padding_x = shape[2];
-    if (shape[0] <= 0 || shape[3] <= 0 || shape[4] <= 0 || shape[5] <= 0 || shape[6] <= 0 || (shape[7] != 0 && shape[7] != N) ||
-        shape[3] * shape[4] * shape[5] * shape[6] != filter_count * shape[0]) {
-        throw dlib::serialization_error("a damaged model cache");
-    }
-    weights->filters.set_size(shape[3], shape[4], shape[5], shape[6]);
+    const std::array<long, 4> dimensions = filters(weights->channels);
+    weights->filters.set_size(dimensions[0], dimensions[1], dimensions[2], dimensions[3]);
     read_array(in, weights->filters.host(), weights->filters.size());
-    if (shape[7] != 0) {
+    if (shape[3] != 0) {
         weights->bias.set_size(1, N);
         read_array(in, weights->bias.host(), weights->bias.size());
     } else {
@@ -175,7 +181,8 @@ public:
     /// Reads the layer as `serialize` wrote it (the transformed filters: 16 × `N` floats a channel), or a
     /// con_<N, 3, 3, 1, 1> as dlib wrote it, whose filters it transforms.
     friend void deserialize(winograd_con_ &item, std::istream &in) {
-        auto weights = read_cached_weights(in, cached_version(), N, 16 * N);
+        auto weights =
+            read_cached_weights(in, cached_version(), N, [](long channels) { return std::array<long, 4>{16 * N * channels, 1, 1, 1}; });
         if (!weights) {
             weights = read_convolution<N, 3, 1>(in);
             const std::vector<float> transformed = winograd_filters(weights->filters.host(), N, weights->channels);
@@ -223,7 +230,8 @@ public:
 
     /// Reads the layer as `serialize` wrote it, or a con_<N, Size, Size, Stride, Stride> as dlib wrote it.
     friend void deserialize(shared_con_ &item, std::istream &in) {
-        if (auto cached = read_cached_weights(in, cached_version(), N, N * Size * Size)) {
+        const auto shape = [](long channels) { return std::array<long, 4>{N, channels, Size, Size}; };
+        if (auto cached = read_cached_weights(in, cached_version(), N, shape)) {
             item.weights = std::move(cached);
             return;
         }

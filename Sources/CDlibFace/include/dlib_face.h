@@ -23,7 +23,7 @@ typedef struct {
 
 /// The two models an engine runs (the 5-point landmark predictor and the recognition network), read once for the
 /// engines made at once from them, both at once on two threads. Each is read from its cache (`*_cache`, a path or
-/// NULL for none: model_cache.h) when that was made from the model file as it is now, in 5–15 ms; else from the
+/// NULL for none: model_cache.h) when that was made from the model file as it is now, in 10–30 ms; else from the
 /// model file, 50–110 ms of one core each (dlib reads them a number at a time), and the cache is written for the
 /// next process (a cache that cannot be written is passed by). Returns NULL and writes a message into `error`
 /// when a model cannot be read or the landmark model does not locate 5 points.

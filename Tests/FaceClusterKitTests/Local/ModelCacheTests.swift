@@ -11,13 +11,17 @@ import Testing
 struct ModelCacheTests {
     static let photos = ["Tony_Blair/Tony_Blair_0001.jpg", "Arnold_Schwarzenegger/Arnold_Schwarzenegger_0005.jpg", "Hugo_Chavez/Hugo_Chavez_0003.jpg"]
 
-    /// A models folder of its own: links to the installed models, no cache yet.
-    static func models() throws -> URL {
+    /// A models folder of its own, no cache yet: links to the installed models, or copies of them.
+    static func models(copied: Bool = false) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("model-cache-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for file in [FaceModels.shapePredictorFile, FaceModels.recognitionModelFile] {
-            try FileManager.default.createSymbolicLink(
-                at: folder.appendingPathComponent(file), withDestinationURL: FaceModels().directory.appendingPathComponent(file))
+            let installed = FaceModels().directory.appendingPathComponent(file)
+            if copied {
+                try FileManager.default.copyItem(at: installed, to: folder.appendingPathComponent(file))
+            } else {
+                try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file), withDestinationURL: installed)
+            }
         }
         return folder
     }
@@ -72,7 +76,10 @@ struct ModelCacheTests {
         let folder = try Self.models()
         defer { try? FileManager.default.removeItem(at: folder) }
         let shapePredictor = folder.appendingPathComponent(FaceModels.shapePredictorFile).path
+        let cache = folder.appendingPathComponent(FaceModels.shapePredictorCacheFile)
+        var written = ""
         for round in ["from the model file", "from the cache"] {
+            if round == "from the cache" { written = try Self.identity(cache) }
             var error = [CChar](repeating: 0, count: 512)
             let loaded = try #require(
                 dlib_face_models_load(
@@ -96,6 +103,7 @@ struct ModelCacheTests {
                 #expect(same == 1, "\(photo), \(round): 1 the same, -1 a part differs, -3 failed")
             }
         }
+        #expect(try Self.identity(cache) == written, "the second round read the cache the first wrote")
     }
 
     @Test("the first engines write both caches; the next read them and find the same landmarks and embeddings, bit for bit")
@@ -117,17 +125,17 @@ struct ModelCacheTests {
 
     @Test("a damaged cache, or one made from another model file, is passed by and made again; the results stay the model's")
     func staleOrDamagedCache() throws {
-        let folder = try Self.models()
+        let folder = try Self.models(copied: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let expected = try Self.analyse(folder)
         let network = folder.appendingPathComponent(FaceModels.recognitionModelCacheFile)
         let landmarks = folder.appendingPathComponent(FaceModels.shapePredictorCacheFile)
         let fullSize = try #require(try FileManager.default.attributesOfItem(atPath: landmarks.path)[.size] as? Int)
 
-        // Bytes changed in the network's weights (a disk's error, a copy gone wrong), and the landmark model's
-        // cache cut off halfway (a full disk).
+        // One bit changed amid the network's weights (a disk's error): the cache still parses, only its checksum
+        // tells. And the landmark model's cache cut off halfway (a full disk).
         var damaged = try Data(contentsOf: network)
-        for offset in stride(from: damaged.count / 4, to: damaged.count, by: 65_537) { damaged[offset] ^= 0x40 }
+        damaged[damaged.count / 2] ^= 0x10
         try damaged.write(to: network)
         let handle = try FileHandle(forWritingTo: landmarks)
         try handle.truncate(atOffset: UInt64(fullSize / 2))
@@ -136,13 +144,12 @@ struct ModelCacheTests {
         #expect(try Data(contentsOf: network) != damaged, "made again")
         #expect(try FileManager.default.attributesOfItem(atPath: landmarks.path)[.size] as? Int == fullSize, "made again")
 
-        // A model file replaced (here: its modification time changed) makes its cache stale.
+        // A model file rewritten in place (here: only its modification time changed) makes its cache stale.
         let before = try Self.identity(landmarks)
-        let model = FaceModels().directory.appendingPathComponent(FaceModels.shapePredictorFile)
-        let copy = folder.appendingPathComponent(FaceModels.shapePredictorFile)
-        try FileManager.default.removeItem(at: copy)
-        try FileManager.default.copyItem(at: model, to: copy)
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: copy.path)
+        let model = folder.appendingPathComponent(FaceModels.shapePredictorFile)
+        let inode = try FileManager.default.attributesOfItem(atPath: model.path)[.systemFileNumber] as? Int
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: model.path)
+        #expect(try FileManager.default.attributesOfItem(atPath: model.path)[.systemFileNumber] as? Int == inode)
         #expect(try Self.analyse(folder) == expected)
         #expect(try Self.identity(landmarks) != before, "the stale cache was made again")
     }
