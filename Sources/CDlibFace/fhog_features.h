@@ -69,13 +69,38 @@ struct rgb_gradients {
     explicit rgb_gradients(const image_type &image) : img(image), width(img.nc()), stride(img.nc() + 8) {
         planes.assign(static_cast<size_t>(9 * stride), 0);
     }
+    /// 16 interleaved RGB pixels (48 bytes) into their red, green and blue bytes: three shuffles a plane. Byte by
+    /// byte, the split was a seventh of the features' time (perf, lfw10).
+    static void split16(const unsigned char *rgb, unsigned char *red, unsigned char *green, unsigned char *blue) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(rgb));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(rgb + 16));
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i *>(rgb + 32));
+        // Pixel i's channel k is byte 3i + k of the 48: in a for the first pixels, b for the middle ones, c for the last.
+        const __m128i r = _mm_or_si128(_mm_or_si128(
+            _mm_shuffle_epi8(a, _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)),
+            _mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1))),
+            _mm_shuffle_epi8(c, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13)));
+        const __m128i g = _mm_or_si128(_mm_or_si128(
+            _mm_shuffle_epi8(a, _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)),
+            _mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1))),
+            _mm_shuffle_epi8(c, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14)));
+        const __m128i bl = _mm_or_si128(_mm_or_si128(
+            _mm_shuffle_epi8(a, _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)),
+            _mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1))),
+            _mm_shuffle_epi8(c, _mm_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15)));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(red), r);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(green), g);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(blue), bl);
+    }
     unsigned char *plane(long y, int channel) { return planes.data() + ((y % 3) * 3 + channel) * stride; }
     const unsigned char *plane(long y, int channel) const { return planes.data() + ((y % 3) * 3 + channel) * stride; }
     void prepare(long y) {
         for (long r = std::max(y - 1, split + 1); r <= y + 1; ++r) {
             const rgb_pixel *source = &img[r][0];
             unsigned char *red = plane(r, 0), *green = plane(r, 1), *blue = plane(r, 2);
-            for (long c = 0; c < width; ++c) {
+            long c = 0;
+            for (; c + 16 <= width; c += 16) split16(reinterpret_cast<const unsigned char *>(source + c), red + c, green + c, blue + c);
+            for (; c < width; ++c) {
                 red[c] = source[c].red;
                 green[c] = source[c].green;
                 blue[c] = source[c].blue;
