@@ -59,7 +59,8 @@ public struct PixelBuffer: Sendable {
 
     /// The region `rect` (in this buffer's pixels, fractional) resampled to `outputWidth` × `outputHeight`:
     /// area averaging when shrinking (every source pixel weighs by how much of it each output pixel covers,
-    /// so nothing aliases), bilinear when enlarging. Samples outside the buffer repeat the edge.
+    /// so nothing aliases), bilinear when enlarging. Samples outside the buffer repeat the edge; an empty buffer
+    /// gives black.
     ///
     /// Separable: a horizontal pass over the source rows the output needs, into floats, then a vertical one,
     /// ``rowBlock`` output rows at a time, so the floats held are those of the source rows one block reads (a
@@ -76,6 +77,7 @@ public struct PixelBuffer: Sendable {
     /// channel with Swift's checked conversions (an isolated harness, nine alternating runs).
     public func resampled(region rect: (x: Double, y: Double, width: Double, height: Double), toWidth outputWidth: Int, height outputHeight: Int) -> PixelBuffer {
         guard outputWidth > 0, outputHeight > 0 else { return PixelBuffer(width: max(outputWidth, 0), height: max(outputHeight, 0)) }
+        guard width > 0, height > 0 else { return PixelBuffer(width: outputWidth, height: outputHeight) }  // nothing to sample: black
         let columns = Taps(Self.weights(from: rect.x, length: rect.width, into: outputWidth, limit: width))
         let rows = Taps(Self.weights(from: rect.y, length: rect.height, into: outputHeight, limit: height))
         let sourceWidth = width

@@ -47,5 +47,7 @@ struct PixelBufferTests {
         }
         let grey = PixelBuffer(width: 50, height: 40, pixels: [UInt8](repeating: 77, count: 50 * 40 * 3))
         #expect(grey.resampled(region: (3.3, 1.7, 41.1, 33.9), toWidth: 29, height: 101).pixels.allSatisfy { $0 == 77 }, "a flat image stays flat")
+        let empty = PixelBuffer(width: 0, height: 0, pixels: []).resampled(region: (0, 0, 10, 10), toWidth: 4, height: 3)
+        #expect(empty.width == 4 && empty.height == 3 && empty.pixels.count == 36 && empty.pixels.allSatisfy { $0 == 0 }, "an empty image gives black, not a crash")
     }
 }
