@@ -100,7 +100,8 @@ public struct PixelBuffer: Sendable {
                         columns.withPointers { index, weight in
                             let taps = columns.count
                             let floats = floats.baseAddress!
-                            let origin = UnsafeRawPointer(floats) - read.lowerBound &* 12
+                            let pixelBytes = 3 &* MemoryLayout<Float>.stride
+                            let origin = UnsafeRawPointer(floats) - read.lowerBound &* pixelBytes
                             for row in blockRows {
                                 let bytes = source.baseAddress! + (row &* sourceWidth &+ read.lowerBound) &* 3
                                 for i in 0..<readFloats { floats[i] = Float(bytes[i]) }
@@ -108,7 +109,7 @@ public struct PixelBuffer: Sendable {
                                 for column in 0..<outputWidth {
                                     var sum = SIMD4<Float>.zero
                                     for tap in column &* taps..<(column &+ 1) &* taps {
-                                        sum += origin.loadUnaligned(fromByteOffset: index[tap] &* 12, as: SIMD4<Float>.self) * weight[tap]
+                                        sum += origin.loadUnaligned(fromByteOffset: index[tap] &* pixelBytes, as: SIMD4<Float>.self) * weight[tap]
                                     }
                                     target[column] = sum
                                 }

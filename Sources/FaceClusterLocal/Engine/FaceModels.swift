@@ -37,8 +37,8 @@ public struct FaceModels: Sendable, Hashable {
     /// The landmark model and the network as this machine holds them in memory, written beside the models by the
     /// first engines a process makes after a model file changed, and read by the next in 10–30 ms instead of
     /// 50–110 ms of a core each (dlib reads its files a number at a time). Each names the model file it was made
-    /// from (size, modification time, inode), so a replaced model is read again, and carries a checksum of itself. Derived, so they may be
-    /// deleted at any time.
+    /// from (size, modification time, inode), so a replaced model is read again, and carries a checksum of itself.
+    /// Derived, so they may be deleted at any time.
     public static let shapePredictorCacheFile = "shape_predictor_5_face_landmarks.cache"
     public static let recognitionModelCacheFile = "dlib_face_recognition_resnet_model_v1.cache"
     var shapePredictorCache: URL { directory.appendingPathComponent(Self.shapePredictorCacheFile) }
