@@ -23,6 +23,7 @@ func peopleCall<T>(_ body: () async throws -> T) async throws -> T {
 /// `facecluster move FACE [PERSON]`: "not this person".
 struct Move: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "move",
         abstract: "Move a face to another person, or to a new person (\"not this person\").",
         discussion: "The face is remembered as not being the person it left; regrouping keeps it so. `facecluster undo` reverses it.")
 
@@ -70,7 +71,8 @@ struct MakePerson: AsyncParsableCommand {
 
 /// `facecluster history`: the journal of people operations.
 struct History: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the people operations (yours and automatic regroupings), newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List the people operations (yours and automatic regroupings), newest first.")
 
     @Option(parsing: .unconditional, help: "How many operations.")
     var limit = 20
@@ -105,6 +107,7 @@ struct History: AsyncParsableCommand {
 /// `facecluster undo [OPERATION]`.
 struct Undo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "undo",
         abstract: "Undo a people operation exactly (the newest one, or OPERATION from `facecluster history`).",
         discussion: "Forgetting a person is a privacy erase and cannot be undone.")
 
@@ -125,7 +128,8 @@ struct Undo: AsyncParsableCommand {
 
 /// `facecluster suggestions`: people who may be one.
 struct Suggestions: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "People who may be the same person, most likely first (merge them with `facecluster merge`).")
+    static let configuration = CommandConfiguration(
+        commandName: "suggestions", abstract: "People who may be the same person, most likely first (merge them with `facecluster merge`).")
 
     @Option(parsing: .unconditional, help: "How many suggestions.")
     var limit = 20
@@ -158,7 +162,8 @@ struct Suggestions: AsyncParsableCommand {
 
 /// `facecluster explain FACE`.
 struct Explain: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Why a face is with its person: its matches, their similarities, the thresholds, the rule and the model.")
+    static let configuration = CommandConfiguration(
+        commandName: "explain", abstract: "Why a face is with its person: its matches, their similarities, the thresholds, the rule and the model.")
 
     @Argument(help: "The face (f_…).")
     var face: String

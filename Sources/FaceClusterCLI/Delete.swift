@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster delete PHOTO`.
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "delete",
         abstract: "Remove a photo from the library (its faces leave their people); the file itself is kept.",
         discussion: "Ingesting the same file again later does not bring it back unless its content changed.")
 

@@ -6,6 +6,7 @@ import Foundation
 /// job, end to end, with no AWS account and no face model.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Group a generated photo library into people, in memory, and print them.",
         discussion: """
             The library: PEOPLE people photographed alone and in groups, one photo with no face, one file that \

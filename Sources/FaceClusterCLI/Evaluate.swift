@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster evaluate LABELED_DIR`: how well the people found match the truth.
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "evaluate",
         abstract: "Measure grouping quality on a labeled set (one folder per person).",
         discussion: """
             Ingests the photos of LABELED_DIR into a fresh, temporary library (consolidation included) and compares \

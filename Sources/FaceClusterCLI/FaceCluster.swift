@@ -21,6 +21,9 @@ struct FaceCluster: AsyncParsableCommand {
             error, 130/143 stopped by Ctrl-C/SIGTERM (run the same command again to finish).
             """,
         version: "0.2.0",
+        // Every command names itself (`commandName`). Left to derive a name from its type's, ArgumentParser calls
+        // `String(describing:)` on each type, which scans the process's protocol conformance records: 4–7 ms of
+        // every run (hyperfine, `facecluster people` 38–42 → 34–38 ms, `--help` 30 → 25 ms; the same help text).
         subcommands: [
             Ingest.self, People.self, PersonCommand.self, Photos.self, PhotoCommand.self, Status.self,
             Rename.self, Merge.self, Move.self, MakePerson.self, Forget.self, Delete.self, History.self, Undo.self, Suggestions.self, Explain.self, Recluster.self, Repair.self, Evaluate.self, Serve.self, RekognitionServer.self, Demo.self, Bench.self,

@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster forget PERSON`.
 struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "forget",
         abstract: "Forget a person: their faces, thumbnails and face vectors are deleted (the photos stay).",
         discussion: "A privacy erase: it cannot be undone and is not in `facecluster history`, whose operations no longer name the person (`undo` after it undoes the operation before that did not touch them).")
 

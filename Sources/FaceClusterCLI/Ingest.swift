@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster ingest PATH…`: finds the faces in photos and groups them into people.
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Find the faces in photos (files or folders, recursively) and group them into people.",
         discussion: """
             Photos are referenced where they are, not copied (unless --copy). Running it again changes nothing \

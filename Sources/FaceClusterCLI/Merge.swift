@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster merge SOURCE TARGET`.
 struct Merge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "merge",
         abstract: "Merge two people who are the same person.",
         discussion: "SOURCE's faces move to TARGET; SOURCE's id keeps working and answers with TARGET.")
 

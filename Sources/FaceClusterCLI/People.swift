@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster people`: everyone found, most photos first.
 struct People: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the people found, most photos first.")
+    static let configuration = CommandConfiguration(
+        commandName: "people", abstract: "List the people found, most photos first.")
 
     @OptionGroup var options: StoreOptions
 

@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster person ID`: one person and their photos.
 struct PersonCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "person", abstract: "Show one person and the photos they are in.")
+    static let configuration = CommandConfiguration(
+        commandName: "person", abstract: "Show one person and the photos they are in.")
 
     @Argument(help: "The person's id (p_…).")
     var id: String

@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster photo PHOTO`: one photo, its status and the people in it.
 struct PhotoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "photo", abstract: "Show one photo: its status and the people in it.")
+    static let configuration = CommandConfiguration(
+        commandName: "photo", abstract: "Show one photo: its status and the people in it.")
 
     @Argument(help: "The photo's id (ph_…) or its file.")
     var photo: String

@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster photos PERSON`: the photos a person is in, newest first.
 struct Photos: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the photos a person is in, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "photos", abstract: "List the photos a person is in, newest first.")
 
     @Argument(help: "The person's id (p_…).")
     var person: String

@@ -6,6 +6,7 @@ import Foundation
 /// `facecluster recluster`: re-derives every person from the face graph (``Consolidation/runAll()``).
 struct Recluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "recluster",
         abstract: "Regroup every face from scratch (average linkage over all the evidence) and apply what changed.",
         discussion: """
             `ingest` already regroups the faces each run touched; run this after changing the grouping settings, or \

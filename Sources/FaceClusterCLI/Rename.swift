@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster rename PERSON NAME`.
 struct Rename: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Name a person (an empty name clears it).")
+    static let configuration = CommandConfiguration(
+        commandName: "rename", abstract: "Name a person (an empty name clears it).")
 
     @Argument(help: "The person's id (p_…).")
     var person: String

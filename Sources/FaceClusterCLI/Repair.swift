@@ -7,6 +7,7 @@ import Foundation
 /// then ingests the photos that were left unfinished.
 struct Repair: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "repair",
         abstract: "Find and fix what a crash left behind: stuck photos, stray faces and thumbnails, wrong counts.",
         discussion: """
             Looks for photos stuck in processing (their lease expired or their process is gone) or handed back \

@@ -8,6 +8,7 @@ import Foundation
 /// `facecluster serve`: the web gallery and the HTTP API on this machine.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the people gallery in a browser, and the HTTP API the Lambda serves, from a library.",
         discussion: """
             Open the printed address: People, a person's photos, a photo with its faces boxed, Upload and Status. \

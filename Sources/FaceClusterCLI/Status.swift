@@ -5,7 +5,8 @@ import Foundation
 
 /// `facecluster status`: every photo with its status; for failures, the reason.
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List every photo with its status (and the reason for failures).")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "List every photo with its status (and the reason for failures).")
 
     @Option(help: "Only photos with this status: \(PhotoStatus.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var status: PhotoStatus.Kind?
