@@ -7,6 +7,8 @@
 // since 2013–2015); elsewhere the detector keeps dlib's loop.
 #include "fhog_filters.h"
 
+#include "cpu_features.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -15,11 +17,7 @@ namespace facecluster {
 
 #if defined(__x86_64__)
 
-bool fhog_filters_fast() {
-    // __builtin_cpu_supports checks that the OS saves the vector registers (XCR0) too.
-    static const bool fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return fast;
-}
+bool fhog_filters_fast() { return cpu_has_avx2_fma(); }
 
 namespace {
 

@@ -5,7 +5,7 @@
 // - `winograd_con_<N>`: 3×3 filters, stride 1, padded by one, by Winograd's F(2×2, 3×3) (winograd_conv.h); its
 //   weights are kept only transformed (16/9 of dlib's floats).
 // - `shared_con_<N, Size, Stride>`: dlib's own convolution (`tt::tensor_conv`: img2col, then one sgemm a sample) on
-//   shared weights.
+//   shared weights; on outputs of 3 to 16 pixels (the 256-filter layers), `convolve_few_pixels` (few_pixel_conv.cpp).
 // Inference only: neither can be trained (setup, backward); each throws. `serialize` writes the weights as they are
 // in memory (model_cache.h), which `deserialize` reads as well as dlib's own con_ layer.
 #ifndef NETWORK_LAYERS_H
@@ -32,6 +32,13 @@ struct convolution_weights {
     long channels = 0, padding_y = 0, padding_x = 0;
     dlib::resizable_tensor filters, bias;
 };
+
+/// dlib's convolution of `data` by `weights` (`size` × `size` filters, `stride`, the weights' padding) into
+/// `output`, for outputs of 3 to 16 pixels (few_pixel_conv.cpp: each filter read once, not packed for sgemm),
+/// through `windows` (img2col's matrix, kept from call to call). Returns false, touching nothing, for other
+/// outputs or where the CPU lacks AVX2 and FMA: dlib's convolution runs then.
+bool convolve_few_pixels(const dlib::tensor &data, const convolution_weights &weights, long size, int stride,
+                         dlib::resizable_tensor &output, dlib::matrix<float> &windows);
 
 /// Reads a con_<N, Size, Size, Stride, Stride> layer as dlib wrote it.
 template <long N, long Size, int Stride>
@@ -207,6 +214,7 @@ public:
     template <typename SUBNET>
     void forward(const SUBNET &sub, dlib::resizable_tensor &output) {
         const dlib::tensor &data = input(sub);
+        if (convolve_few_pixels(data, *weights, Size, Stride, output, windows)) return;
         dlib::tt::tensor_conv convolution;
         convolution.setup(data, weights->filters, Stride, Stride, weights->padding_y, weights->padding_x);
         if (weights->bias.size()) {
@@ -244,6 +252,9 @@ public:
     }
 
     friend void to_xml(const shared_con_ &, std::ostream &out) { out << "<shared_con num_filters='" << N << "'/>\n"; }
+
+private:
+    dlib::matrix<float> windows;  // `convolve_few_pixels`' img2col matrix (each engine's network has its own)
 };
 
 template <long N, typename SUBNET>

@@ -108,11 +108,11 @@ const char *dlib_face_blas_kernels(void);
 /// F, BW, VL, DQ and CD), "Haswell" (AVX2 and FMA), or NULL for neither (or a CPU other than x86-64).
 const char *dlib_face_cpu_blas_kernels(void);
 
-/// How far the engines' network (its 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3), winograd_conv.h) lands
-/// from dlib's own on `count` chips (as `dlib_face_embed_chips` takes them), both read from the same model file:
-/// 1 with the largest difference of any embedding component in `largest_difference` (a NaN counts as larger than
-/// any); -1 when the two disagree on the shape of the result; -3 when either throws (the model cannot be read,
-/// memory runs out).
+/// How far the engines' network (its 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3), winograd_conv.h; those
+/// with outputs of 3 to 16 pixels by few_pixel_conv.cpp) lands from dlib's own on `count` chips (as
+/// `dlib_face_embed_chips` takes them), both read from the same model file: 1 with the largest difference of any
+/// embedding component in `largest_difference` (a NaN counts as larger than any); -1 when the two disagree on the
+/// shape of the result; -3 when either throws (the model cannot be read, memory runs out).
 int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
 
 /// The engine's landmark predictor (landmark_model.h, read from a model file or its cache) against dlib's own
@@ -126,6 +126,14 @@ int dlib_face_landmarks_check(
 /// is within 1e-4 (`largest_error` gets the largest error; sums of up to 288 products of order 1); -1 when one is
 /// not; -3 on an exception.
 int dlib_winograd_check(double *largest_error);
+
+/// `convolve_few_pixels` (few_pixel_conv.cpp: the network's convolutions with outputs of 3 to 16 pixels) against the
+/// direct sum in double precision, with random data, filters and biases in [−1, 1], on the network's 256-filter
+/// shapes (sums of 1,152–2,304 products) and odd ones (3–15 pixels, 7 × 7 filters, two samples, no bias): 1 when
+/// every output is within 1e-4 (`largest_error` gets the largest error); 0 when this CPU lacks AVX2 or FMA (dlib's
+/// convolution runs); -1 when an output or the output's shape is wrong; -2 when it refused a shape it takes; -3 on
+/// an exception.
+int dlib_few_pixel_conv_check(double *largest_error);
 
 /// Whether the convolutions of the face network run on our img2col (img2col.cpp): 1 when libdlib.so's calls
 /// reach it and it writes what dlib's writes, element for element, on the network's shapes and odd ones;

@@ -23,7 +23,16 @@ struct FaceNetworkTests {
         #expect(dlib_winograd_check(&largest) == 1, "largest error \(largest)")
     }
 
-    @Test("Winograd's convolutions give dlib's embeddings within 1e-5, on real faces and on noise",
+    /// The 256-filter layers (3 × 3 and 4 × 4 outputs) run on few_pixel_conv.cpp's product, which reads each filter
+    /// once instead of OpenBLAS's packing it on every call: the same sums in another order.
+    @Test("The few-pixel convolution gives the direct sum's outputs within 1e-4 (the network's shapes and odd ones)",
+          .enabled(if: dlib_fhog_filters_fast() == 1, "this CPU lacks AVX2 or FMA: dlib's convolution runs"))
+    func fewPixels() {
+        var largest = -1.0
+        #expect(dlib_few_pixel_conv_check(&largest) == 1, "-1: an output differs (largest error \(largest)); -2: a shape refused; -3: an exception")
+    }
+
+    @Test("The network's convolutions (Winograd's, the few-pixel ones) give dlib's embeddings within 1e-5, on real faces and on noise",
           .enabled(if: (try? FaceModels().check()) != nil, "needs the models (facecluster setup)"))
     func winograd() throws {
         let models = FaceModels()
