@@ -9,6 +9,7 @@
 // 1 × 1 layers and the other CPUs keep dlib's convolution.
 #include "network_layers.h"
 
+#include "conv_check.h"
 #include "cpu_features.h"
 #include "dlib_face.h"
 
@@ -16,9 +17,7 @@
 #include <immintrin.h>
 #endif
 
-#include <cmath>
-#include <random>
-#include <vector>
+#include <algorithm>
 
 namespace dlib {
 namespace cpu {
@@ -142,64 +141,16 @@ bool convolve_few_pixels(const dlib::tensor &data, const convolution_weights &we
 }  // namespace facecluster
 
 extern "C" int dlib_few_pixel_conv_check(double *largest_error) {
-    if (largest_error) *largest_error = 0;
-    if (!facecluster::cpu_has_avx2_fma()) return 0;
-    try {
-        // channels, height, width, filters, size, stride, padding, samples, bias: the network's (256 on 4 × 4 and
-        // 3 × 3 padded, 128 → 256 on 8 × 8 by 2), then 3 to 15 pixels, 7 × 7 filters, two samples, no bias.
-        const long shapes[][9] = {
-            {256, 4, 4, 256, 3, 1, 1, 1, 1}, {256, 3, 3, 256, 3, 1, 1, 1, 1}, {128, 8, 8, 256, 3, 2, 0, 1, 1},
-            {8, 1, 3, 4, 3, 1, 1, 2, 1},     {16, 5, 3, 8, 3, 1, 1, 1, 1},    {8, 9, 9, 12, 7, 1, 0, 1, 1},
-            {24, 4, 4, 4, 3, 1, 0, 2, 0},
-        };
-        std::mt19937 random(13);
-        std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-        double largest = 0;
-        for (const auto &shape : shapes) {
-            const long channels = shape[0], height = shape[1], width = shape[2], filters = shape[3], size = shape[4];
-            const int stride = int(shape[5]);
-            const long padding = shape[6], samples = shape[7];
-            const bool biased = shape[8] != 0;
-            facecluster::convolution_weights weights;
-            weights.channels = channels;
-            weights.padding_y = weights.padding_x = padding;
-            weights.filters.set_size(filters, channels, size, size);
-            for (float &v : weights.filters) v = value(random);
-            if (biased) {
-                weights.bias.set_size(1, filters);
-                for (float &v : weights.bias) v = value(random);
-            }
-            dlib::resizable_tensor data(samples, channels, height, width), output;
-            for (float &v : data) v = value(random);
-            dlib::matrix<float> windows;
-            if (!facecluster::convolve_few_pixels(data, weights, size, stride, output, windows)) return -2;
-            const long rows = 1 + (height + 2 * padding - size) / stride, columns = 1 + (width + 2 * padding - size) / stride;
-            if (output.num_samples() != samples || output.k() != filters || output.nr() != rows || output.nc() != columns) return -1;
-            const float *w = weights.filters.host(), *x = data.host(), *y = output.host();
-            for (long n = 0; n < samples; ++n) {
-                for (long f = 0; f < filters; ++f) {
-                    for (long r = 0; r < rows; ++r) {
-                        for (long c = 0; c < columns; ++c) {
-                            double sum = biased ? weights.bias.host()[f] : 0.0;  // dlib's convolution: no flip, zeros outside
-                            for (long k = 0; k < channels; ++k) {
-                                for (long i = 0; i < size; ++i) {
-                                    for (long j = 0; j < size; ++j) {
-                                        const long yy = r * stride - padding + i, xx = c * stride - padding + j;
-                                        if (yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
-                                        sum += double(w[((f * channels + k) * size + i) * size + j]) * x[((n * channels + k) * height + yy) * width + xx];
-                                    }
-                                }
-                            }
-                            const double error = std::fabs(sum - y[((n * filters + f) * rows + r) * columns + c]);
-                            if (!(error <= largest)) largest = error;  // a NaN counts too
-                        }
-                    }
-                }
-            }
-        }
-        if (largest_error) *largest_error = largest;
-        return largest < 1e-4 ? 1 : -1;
-    } catch (const std::exception &) {
-        return -3;
-    }
+    // The network's layers (256 filters on 4 × 4 and 3 × 3 padded, 128 → 256 channels on 8 × 8 by 2), then 3 to 15
+    // pixels, 7 × 7 filters, two samples, no bias.
+    const std::vector<facecluster::convolution_case> cases = {
+        {256, 4, 4, 256, 3, 1, 1, 1, true}, {256, 3, 3, 256, 3, 1, 1, 1, true}, {128, 8, 8, 256, 3, 2, 0, 1, true},
+        {8, 1, 3, 4, 3, 1, 1, 2, true},     {16, 5, 3, 8, 3, 1, 1, 1, true},    {8, 9, 9, 12, 7, 1, 0, 1, true},
+        {24, 4, 4, 4, 3, 1, 0, 2, false},
+    };
+    return facecluster::check_convolution(cases, 13, largest_error, [](const dlib::tensor &data, const facecluster::convolution_weights &weights,
+                                                                      const facecluster::convolution_case &c, dlib::resizable_tensor &output) {
+        dlib::matrix<float> windows;
+        return facecluster::convolve_few_pixels(data, weights, c.size, c.stride, output, windows);
+    });
 }

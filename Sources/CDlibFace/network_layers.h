@@ -5,7 +5,8 @@
 // - `winograd_con_<N>`: 3×3 filters, stride 1, padded by one, by Winograd's F(2×2, 3×3) (winograd_conv.h); its
 //   weights are kept only transformed (16/9 of dlib's floats).
 // - `shared_con_<N, Size, Stride>`: dlib's own convolution (`tt::tensor_conv`: img2col, then one sgemm a sample) on
-//   shared weights; on outputs of 3 to 16 pixels (the 256-filter layers), `convolve_few_pixels` (few_pixel_conv.cpp).
+//   shared weights; on outputs of 3 to 16 pixels (the 256-filter layers), `convolve_few_pixels` (few_pixel_conv.cpp),
+//   and on an image's few channels (the first layer), `convolve_few_channels` (few_channel_conv.cpp).
 // Inference only: neither can be trained (setup, backward); each throws. `serialize` writes the weights as they are
 // in memory (model_cache.h), which `deserialize` reads as well as dlib's own con_ layer.
 #ifndef NETWORK_LAYERS_H
@@ -39,6 +40,13 @@ struct convolution_weights {
 /// outputs or where the CPU lacks AVX2 and FMA: dlib's convolution runs then.
 bool convolve_few_pixels(const dlib::tensor &data, const convolution_weights &weights, long size, int stride,
                          dlib::resizable_tensor &output, dlib::matrix<float> &windows);
+
+/// dlib's convolution of `data` by `weights` into `output` for 32 unpadded filters over at most 4 channels (the
+/// first layer, over the chip's colours; few_channel_conv.cpp: no img2col), through `scratch` (the weights by tap,
+/// a row's sums; kept from call to call). Returns false, touching nothing, for other layers or where the CPU lacks
+/// AVX2 and FMA: dlib's convolution runs then.
+bool convolve_few_channels(const dlib::tensor &data, const convolution_weights &weights, long size, int stride,
+                           dlib::resizable_tensor &output, std::vector<float> &scratch);
 
 /// Reads a con_<N, Size, Size, Stride, Stride> layer as dlib wrote it.
 template <long N, long Size, int Stride>
@@ -215,6 +223,7 @@ public:
     void forward(const SUBNET &sub, dlib::resizable_tensor &output) {
         const dlib::tensor &data = input(sub);
         if (convolve_few_pixels(data, *weights, Size, Stride, output, windows)) return;
+        if (convolve_few_channels(data, *weights, Size, Stride, output, taps)) return;
         dlib::tt::tensor_conv convolution;
         convolution.setup(data, weights->filters, Stride, Stride, weights->padding_y, weights->padding_x);
         if (weights->bias.size()) {
@@ -255,6 +264,7 @@ public:
 
 private:
     dlib::matrix<float> windows;  // `convolve_few_pixels`' img2col matrix (each engine's network has its own)
+    std::vector<float> taps;      // `convolve_few_channels`' weights by tap and sums
 };
 
 template <long N, typename SUBNET>

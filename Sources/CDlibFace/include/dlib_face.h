@@ -109,10 +109,10 @@ const char *dlib_face_blas_kernels(void);
 const char *dlib_face_cpu_blas_kernels(void);
 
 /// How far the engines' network (its 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3), winograd_conv.h; those
-/// with outputs of 3 to 16 pixels by few_pixel_conv.cpp) lands from dlib's own on `count` chips (as
-/// `dlib_face_embed_chips` takes them), both read from the same model file: 1 with the largest difference of any
-/// embedding component in `largest_difference` (a NaN counts as larger than any); -1 when the two disagree on the
-/// shape of the result; -3 when either throws (the model cannot be read, memory runs out).
+/// with outputs of 3 to 16 pixels by few_pixel_conv.cpp; the first by few_channel_conv.cpp) lands from dlib's own
+/// on `count` chips (as `dlib_face_embed_chips` takes them), both read from the same model file: 1 with the largest
+/// difference of any embedding component in `largest_difference` (a NaN counts as larger than any); -1 when the
+/// two disagree on the shape of the result; -3 when either throws (the model cannot be read, memory runs out).
 int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
 
 /// The engine's landmark predictor (landmark_model.h, read from a model file or its cache) against dlib's own
@@ -134,6 +134,14 @@ int dlib_winograd_check(double *largest_error);
 /// convolution runs); -1 when an output or the output's shape is wrong; -2 when it refused a shape it takes; -3 on
 /// an exception.
 int dlib_few_pixel_conv_check(double *largest_error);
+
+/// `convolve_few_channels` (few_channel_conv.cpp: the network's first convolution, 32 filters over the chip's
+/// colours) against the direct sum in double precision, with random data, filters and biases in [−1, 1], on the
+/// network's shape (7 × 7 by 2 over 3 × 150 × 150) and odd ones (1–4 channels, strides that do not divide the
+/// sides, one output pixel, two samples, no bias): 1 when every output is within 1e-4 (`largest_error` gets the
+/// largest error); 0 when this CPU lacks AVX2 or FMA (dlib's convolution runs); -1 when an output or the output's
+/// shape is wrong; -2 when it refused a shape it takes; -3 on an exception.
+int dlib_few_channel_conv_check(double *largest_error);
 
 /// Whether the convolutions of the face network run on our img2col (img2col.cpp): 1 when libdlib.so's calls
 /// reach it and it writes what dlib's writes, element for element, on the network's shapes and odd ones;

@@ -32,7 +32,16 @@ struct FaceNetworkTests {
         #expect(dlib_few_pixel_conv_check(&largest) == 1, "-1: an output differs (largest error \(largest)); -2: a shape refused; -3: an exception")
     }
 
-    @Test("The network's convolutions (Winograd's, the few-pixel ones) give dlib's embeddings within 1e-5, on real faces and on noise",
+    /// The first layer (32 filters of 7 × 7 over the chip's colours) runs on few_channel_conv.cpp's loop, which
+    /// reads the windows where they lie instead of copying them into img2col's matrix: the same sums.
+    @Test("The few-channel convolution gives the direct sum's outputs within 1e-4 (the first layer's shape and odd ones)",
+          .enabled(if: dlib_fhog_filters_fast() == 1, "this CPU lacks AVX2 or FMA: dlib's convolution runs"))
+    func fewChannels() {
+        var largest = -1.0
+        #expect(dlib_few_channel_conv_check(&largest) == 1, "-1: an output differs (largest error \(largest)); -2: a shape refused; -3: an exception")
+    }
+
+    @Test("The network's convolutions (Winograd's, the few-pixel and few-channel ones) give dlib's embeddings within 1e-5, on real faces and on noise",
           .enabled(if: (try? FaceModels().check()) != nil, "needs the models (facecluster setup)"))
     func winograd() throws {
         let models = FaceModels()
