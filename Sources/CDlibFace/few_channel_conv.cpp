@@ -4,8 +4,9 @@
 // sgemm a face in an lfw10 ingest (every sgemm timed by shape), and img2col's time besides. With so few channels
 // the windows are cheaper read where they lie: each output pixel's 32 sums are 4 vectors of 8 filters, and each of
 // its 147 taps is one input value broadcast against them (two pixels at a time, sharing the filters' loads).
-// The sums are the same products in the same order (tap by tap, as img2col lays them out). Runs where the CPU has
-// AVX2 and FMA (checked at run time); elsewhere dlib's convolution runs.
+// The sums are the same products, taken tap by tap as img2col lays them out (on the development machine the
+// embeddings came out bit for bit those of OpenBLAS's product). Runs where the CPU has AVX2 and FMA (checked at run
+// time); elsewhere dlib's convolution runs.
 #include "network_layers.h"
 
 #include "conv_check.h"

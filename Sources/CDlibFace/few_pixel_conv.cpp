@@ -1,8 +1,8 @@
-// The face network's convolutions whose outputs have only a few pixels: its 256-filter layers, on 3 × 3 and 4 × 4
-// maps, which are 11 of its 29 convolutions and hold 18 of its 22 MB of weights. dlib multiplies a layer's filters
-// (256 × 2,304 floats: 2.4 MB) by the input's windows (9 or 16 × 2,304) with OpenBLAS's sgemm, which copies the
-// filters into its packed layout on every call: 0.45–0.50 ms a layer, 2.9 ms a face, 9 % of an lfw10 ingest's CPU
-// (perf, and every sgemm call timed by shape). Here each filter is read once, where it lies, against a few
+// The face network's convolutions whose outputs have only a few pixels: 6 of its 8 layers of 256 filters, on 3 × 3
+// and 4 × 4 maps (the 8 hold 18 of its 22 MB of weights). dlib multiplies a layer's filters (256 × 2,304 floats:
+// 2.4 MB) by the input's windows (9 or 16 × 2,304) with OpenBLAS's sgemm, which copies the filters into its packed
+// layout on every call: 0.45–0.50 ms a layer; the 8 layers took 2.9 ms a face, 9 % of an lfw10 ingest's CPU
+// (every sgemm call timed by shape). Here each filter is read once, where it lies, against a few
 // windows at a time: 0.19–0.30 ms a layer (0.06–0.07 ms for the 1,152-deep one; every shape timed against
 // OpenBLAS in one program, the filters of eight layers taken in turn so they come from memory as in the network).
 // The sums are the same products in another order. Runs where the CPU has AVX2 and FMA (checked at run time); the
