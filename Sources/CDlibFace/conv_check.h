@@ -1,5 +1,5 @@
-// The checks of the network's own convolutions (few_pixel_conv.cpp, few_channel_conv.cpp): random layers and
-// inputs, held to the direct sum. Private to CDlibFace.
+// The checks of the network's own convolutions (Winograd's in dlib_face.cpp, few_pixel_conv.cpp,
+// few_channel_conv.cpp): random layers and inputs, held to the direct sum. Private to CDlibFace.
 #ifndef FACECLUSTER_CONV_CHECK_H
 #define FACECLUSTER_CONV_CHECK_H
 

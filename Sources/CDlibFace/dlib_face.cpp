@@ -1,6 +1,7 @@
 // The implementation of dlib_face.h. The network definition is dlib's own (examples/dnn_face_recognition_ex.cpp,
 // Boost Software License): it must match the trained weights in dlib_face_recognition_resnet_model_v1.dat.
 
+#include "conv_check.h"
 #include "dlib_face.h"
 #include "fhog_filters.h"
 #include "landmark_model.h"
@@ -620,28 +621,20 @@ extern "C" int dlib_winograd_check(double *largest_error) {
         facecluster::winograd_scratch scratch;
         for (const auto &shape : shapes) {
             const long channels = shape[0], height = shape[1], width = shape[2], filters = shape[3];
-            std::vector<float> data(channels * height * width), weights(filters * channels * 9), bias(filters), output(filters * height * width);
-            for (auto *values : {&data, &weights, &bias}) for (float &v : *values) v = value(random);
-            const std::vector<float> transformed = facecluster::winograd_filters(weights.data(), filters, channels);
-            facecluster::winograd_conv3x3(data.data(), channels, height, width, transformed.data(), filters, bias.data(), output.data(), scratch);
-            for (long k = 0; k < filters; ++k) {
-                for (long y = 0; y < height; ++y) {
-                    for (long x = 0; x < width; ++x) {
-                        double sum = bias[k];  // dlib's convolution: no flip, zero padding of 1
-                        for (long c = 0; c < channels; ++c) {
-                            for (long i = 0; i < 3; ++i) {
-                                for (long j = 0; j < 3; ++j) {
-                                    const long yy = y - 1 + i, xx = x - 1 + j;
-                                    if (yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
-                                    sum += double(weights[((k * channels + c) * 3 + i) * 3 + j]) * data[(c * height + yy) * width + xx];
-                                }
-                            }
-                        }
-                        const double error = std::fabs(sum - output[(k * height + y) * width + x]);
-                        if (!(error <= largest)) largest = error;  // a NaN counts too
-                    }
-                }
+            facecluster::convolution_weights weights;  // dlib's convolution: no flip, zero padding of 1
+            weights.channels = channels;
+            weights.padding_y = weights.padding_x = 1;
+            weights.filters.set_size(filters, channels, 3, 3);
+            weights.bias.set_size(1, filters);
+            dlib::resizable_tensor data(1, channels, height, width), output(1, filters, height, width);
+            for (dlib::resizable_tensor *values : {&data, &weights.filters, &weights.bias}) {
+                for (float &v : *values) v = value(random);
             }
+            const std::vector<float> transformed = facecluster::winograd_filters(weights.filters.host(), filters, channels);
+            facecluster::winograd_conv3x3(data.host(), channels, height, width, transformed.data(), filters, weights.bias.host(),
+                                          output.host(), scratch);
+            const double error = facecluster::largest_convolution_error(data, weights, 3, 1, output);
+            if (!(error <= largest)) largest = error;  // a NaN counts too
         }
         if (largest_error) *largest_error = largest;
         return largest < 1e-4 ? 1 : -1;
