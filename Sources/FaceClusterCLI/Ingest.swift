@@ -29,7 +29,7 @@ struct Ingest: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Photos analysed at once, each on a core; the default is one per core.",
-        discussion: "One photo more is in flight, its records and thumbnails written while the others are analysed; jobs beyond the cores only put more photos in flight."))
+        discussion: "Two photos a job are in flight, one waiting its turn or having its records and thumbnails written while the other is analysed; jobs beyond the cores only put more photos in flight."))
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: ArgumentHelp(

@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Folders to watch: new and changed photos in them are grouped as they appear.")
     var watch: [String] = []
 
-    @Option(parsing: .unconditional, help: "Photos analysed at once, each on a core, and one more in flight (jobs beyond the cores only add photos in flight); the default is one per core.")
+    @Option(parsing: .unconditional, help: "Photos analysed at once, each on a core, with two a job in flight (jobs beyond the cores only add photos in flight); the default is one per core.")
     var jobs = LocalLibrary.defaultJobs
 
     @Option(parsing: .unconditional, help: "The largest upload, in MB.")

@@ -8,19 +8,27 @@ import Foundation
 public struct LocalLibrary: Sendable {
     /// How many photos an ingest (`--jobs`) analyses at once by default: one per core. Each analysis — decoding,
     /// HOG detection, landmarks and the ResNet embedding — keeps a core busy on an engine thread of its own
-    /// (``LocalFaceEngine/Configuration/engines``); ``photosInFlight(jobs:)`` keeps a photo more in flight.
+    /// (``LocalFaceEngine/Configuration/engines``); ``photosInFlight(jobs:)`` keeps two photos a job in flight.
     public static var defaultJobs: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    /// How many photos an ingest of `jobs` analyses at once keeps in flight: one more. Outside its analysis a
-    /// photo spends 5–6 ms (median, lfw10's 250 px photos) mostly waiting, not computing: its claim, checkpoints
-    /// and records each wait their turn at SQLite's one writer, its thumbnail is written and synced, and each step
-    /// hops between threads. With only `jobs` photos in flight an engine sat idle for that time after every photo
-    /// (about 14 % of a 35 ms analysis; `--jobs 2` kept 1.65 of 2 cores busy); the photo more is analysed
-    /// meanwhile. On the development machine's 2 cores, alternating runs of `facecluster ingest --jobs 2`, 2 → 3
-    /// photos in flight: lfw10's 100 photos 2.18–2.48 → 1.84–2.32 s, the labeled set's 61 photos 1.49–1.65 →
-    /// 1.23–1.46 s (a fourth gave nothing more); five 48–100 MP photos the same 29.6–29.9 s and 333–335 MB at peak
-    /// (measured when 3 in flight became the default), analyses taking turns for memory (``DecodeMemoryGate``).
-    public static func photosInFlight(jobs: Int) -> Int { jobs + 1 }
+    /// How many photos an ingest of `jobs` analyses at once keeps in flight: two a job, one analysed while the other
+    /// waits its turn or has its records written. Outside its analysis a photo spends 5–6 ms (median, lfw10's
+    /// 250 px photos) mostly waiting, not computing: its claim, checkpoints and records each wait their turn at
+    /// SQLite's one writer, its thumbnail is written and synced, and each step hops between threads — threads that
+    /// get a core only when an engine's thread lets go of one, since the engines keep every core busy. With only
+    /// `jobs` photos in flight an engine sat idle for that time after every photo (about 14 % of a 35 ms analysis).
+    /// With one more (the rule until 2026-12-03) the cores were still idle 5.1–7.7 % of the middle second of an
+    /// lfw10 ingest (/proc/stat, six runs), engines waiting for a photo whose claim was still queued; with two a job,
+    /// 0.5–6.1 % (median 1.5 %). Measured on the development machine's 2 cores (`ingest --jobs 2`, the same 2
+    /// engines, 3 → 4 photos in flight; alternating runs of the two builds): lfw10's 100 photos 1.410 → 1.315 s
+    /// (medians of 12; 1.30–1.56 and 1.22–1.55 s), the labeled set's 61 photos 0.955 → 0.875 s (medians of 8;
+    /// 0.87–1.04 and 0.80–0.96 s); 5 or 7 in flight gave nothing more than 4 (`--jobs 4` and `--jobs 6`, which
+    /// keep 2 engines: lfw10 1.540 and 1.550 s against 1.545 s at 4, medians of 12 in one slower hour); the 36 photos
+    /// of 0.2–3.4 MP of `scripts/bench-grouping.sh` peak at 173–184 MB against 168–182 MB. One job keeps 2 in
+    /// flight, as before (measured when 2 → 3 in flight became the rule: lfw10 2.18–2.48 → 1.84–2.32 s; five
+    /// 48–100 MP photos the same 29.6–29.9 s and 333–335 MB at peak, analyses taking turns for memory,
+    /// ``DecodeMemoryGate``).
+    public static func photosInFlight(jobs: Int) -> Int { 2 * jobs }
 
     /// How many engines (``LocalFaceEngine/Configuration/engines``) analyse the photos of an ingest of `jobs`: one
     /// each, up to one per core. More analyses than cores would only take turns on them, and each engine holds

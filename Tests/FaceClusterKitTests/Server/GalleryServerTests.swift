@@ -243,18 +243,18 @@ struct LocalGalleryServerTests {
         #expect(await queue.finished["indexed"] == 1)
     }
 
-    @Test("the queue has one photo more in flight than it analyses at once (--jobs), and finishes every photo", arguments: [1, 2])
-    func photoInFlightBeyondJobs(jobs: Int) async throws {
+    @Test("the queue keeps two photos a job in flight (--jobs), the rest waiting, and finishes every photo", arguments: [1, 2])
+    func photosInFlightPerJob(jobs: Int) async throws {
         let library = try Self.library()
         let queue = IngestQueue(library: library, jobs: jobs)
-        let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(4))
-        try #require(photos.count == 4)
-        // A photo takes far longer than queueing four (the first waits for the models): none is done yet.
+        let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(6))
+        try #require(photos.count == 6)
+        // A photo takes far longer than queueing six (the first waits for the models): none is done yet.
         for photo in photos { await queue.enqueue(try #require(library.reference(forFile: photo.url))) }
         let backlog = await queue.backlog
-        #expect(backlog.running == jobs + 1 && backlog.waiting == 3 - jobs, "\(backlog)")
+        #expect(backlog.running == 2 * jobs && backlog.waiting == 6 - 2 * jobs, "\(backlog)")
         await queue.waitUntilIdle()
-        #expect(await queue.finished == ["indexed": 4])
+        #expect(await queue.finished == ["indexed": 6])
     }
 
     @Test("uploads a stopped server never got to are finished when it starts again")
