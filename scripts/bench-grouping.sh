@@ -6,8 +6,8 @@
 #   large    36 photos of 0.2–3.4 MP (the labeled set's Obama and Biden photos, 6 copies each)
 # The peer groups the way its README compares faces (compare_faces, tolerance 0.6, a face joins the first
 # person it matches); ours is `facecluster evaluate` at the defaults. Both score the largest face of each
-# photo (BCubed) and analyse 2 photos at a time (the peer in 2 processes; ours `ingest --jobs 2`: 2 engines, a third
-# photo in flight having its records written); photos/s and peak memory are those of a whole `facecluster ingest` process
+# photo (BCubed) and analyse 2 photos at a time (the peer in 2 processes; ours `ingest --jobs 2`: 2 engines, and 4
+# photos in flight, the two not being analysed waiting their turn or having their records written); photos/s and peak memory are those of a whole `facecluster ingest` process
 # (models loaded, the photos analysed, grouped and consolidated, thumbnails cut) beside the whole peer process.
 # Usage: scripts/bench-grouping.sh [ROUNDS]
 #   ROUNDS (default 1): the sets are run that many times over, each set's two sides one after the other, and a last

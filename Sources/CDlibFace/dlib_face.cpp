@@ -3,6 +3,7 @@
 
 #include "conv_check.h"
 #include "dlib_face.h"
+#include "elementwise_layers.h"
 #include "fhog_filters.h"
 #include "landmark_model.h"
 #include "model_cache.h"
@@ -39,33 +40,34 @@ namespace {
 // Two networks of the same layers and weights: dlib's own (`dlib_anet_type`, kept to check ours against), and
 // the one the engines run (`anet_type`), whose convolutions are network_layers.h's, each reading its layer of the
 // same file: the 3×3 stride-1 ones of up to 128 filters (18 of the 29) by Winograd's F(2×2, 3×3), the others by
-// dlib's method, all on weights every engine shares.
-template <template <int, template <typename> class, int, typename> class block, int N, template <typename> class BN, typename SUBNET>
-using residual = add_prev1<block<N, BN, 1, tag1<SUBNET>>>;
-
-template <template <int, template <typename> class, int, typename> class block, int N, template <typename> class BN, typename SUBNET>
-using residual_down = add_prev2<avg_pool<2, 2, 2, 2, skip1<tag2<block<N, BN, 2, tag1<SUBNET>>>>>>;
-
-template <int N, template <typename> class BN, int stride, typename SUBNET>
-using dlib_block = BN<con<N, 3, 3, 1, 1, relu<BN<con<N, 3, 3, stride, stride, SUBNET>>>>>;
-
+// dlib's method, all on weights every engine shares; and whose other layers are elementwise_layers.h's.
 /// A 3×3 convolution of `stride`. Winograd's at stride 1 up to 128 filters. The 256-filter layers run on 3 × 3 and
 /// 1 × 1 inputs, where the product is bound by reading the filters (2.4 MB a layer), and Winograd's would read 16/9
 /// as many.
 template <int N, int stride, typename SUBNET>
 using con3 = typename std::conditional<stride == 1 && N <= 128, facecluster::winograd_con<N, SUBNET>,
                                        facecluster::shared_con<N, 3, stride, SUBNET>>::type;
-
-template <int N, template <typename> class BN, int stride, typename SUBNET>
-using block = BN<con3<N, 1, relu<BN<con3<N, stride, SUBNET>>>>>;
-
-template <typename SUBNET> using dlib_first_con = con<32, 7, 7, 2, 2, SUBNET>;
 template <typename SUBNET> using first_con = facecluster::shared_con<32, 7, 2, SUBNET>;
 
-template <template <int, template <typename> class, int, typename> class block_type, template <typename> class first_con_type>
-struct levels {
-    template <int N, typename SUBNET> using ares = relu<residual<block_type, N, affine, SUBNET>>;
-    template <int N, typename SUBNET> using ares_down = relu<residual_down<block_type, N, affine, SUBNET>>;
+template <int N, int stride, typename SUBNET> using dlib_con3 = con<N, 3, 3, stride, stride, SUBNET>;
+template <typename SUBNET> using dlib_first_con = con<32, 7, 7, 2, 2, SUBNET>;
+
+/// dlib's example network over a family of element-wise layers `L` (elementwise_layers.h), 3×3 convolutions
+/// `conv3<N, stride>` and a first convolution `conv1`.
+template <typename L, template <int, int, typename> class conv3, template <typename> class conv1>
+struct resnet {
+    template <typename SUBNET> using relu = typename L::template relu<SUBNET>;
+    template <typename SUBNET> using affine = typename L::template affine<SUBNET>;
+
+    template <int N, int stride, typename SUBNET>
+    using block = affine<conv3<N, 1, relu<affine<conv3<N, stride, SUBNET>>>>>;
+    template <int N, typename SUBNET>
+    using residual = typename L::template add_prev1<block<N, 1, tag1<SUBNET>>>;
+    template <int N, typename SUBNET>
+    using residual_down = typename L::template add_prev2<typename L::template avg_pool<2, 2, 2, 2, skip1<tag2<block<N, 2, tag1<SUBNET>>>>>>;
+
+    template <int N, typename SUBNET> using ares = relu<residual<N, SUBNET>>;
+    template <int N, typename SUBNET> using ares_down = relu<residual_down<N, SUBNET>>;
 
     template <typename SUBNET> using alevel0 = ares_down<256, SUBNET>;
     template <typename SUBNET> using alevel1 = ares<256, ares<256, ares_down<256, SUBNET>>>;
@@ -75,11 +77,13 @@ struct levels {
 
     using net = loss_metric<fc_no_bias<128, avg_pool_everything<
         alevel0<alevel1<alevel2<alevel3<alevel4<
-        max_pool<3, 3, 2, 2, relu<affine<first_con_type<input_rgb_image_sized<150>>>>>>>>>>>>>;
+        typename L::template max_pool<3, 3, 2, 2, relu<affine<conv1<input_rgb_image_sized<150>>>>>>>>>>>>>;
 };
 
-using anet_type = levels<block, first_con>::net;
-using dlib_anet_type = levels<dlib_block, dlib_first_con>::net;
+using anet_type = resnet<facecluster::fast_elementwise, con3, first_con>::net;
+using dlib_anet_type = resnet<facecluster::dlib_elementwise, dlib_con3, dlib_first_con>::net;
+/// The engines' network with dlib's element-wise layers: what `anet_type` must give bit for bit.
+using dlib_elementwise_anet_type = resnet<facecluster::dlib_elementwise, con3, first_con>::net;
 
 void write_error(char *error, size_t size, const std::string &message) {
     if (error && size > 0) std::snprintf(error, size, "%s", message.c_str());
@@ -643,16 +647,21 @@ extern "C" int dlib_winograd_check(double *largest_error) {
     }
 }
 
+/// The embeddings a network of type `Network`, read from `path`, gives `batch`.
+template <typename Network>
+std::vector<matrix<float, 0, 1>> embeddings_with(const char *path, const std::vector<matrix<rgb_pixel>> &batch) {
+    Network network;
+    deserialize(path) >> network;
+    return network(batch, 16);
+}
+
 extern "C" int dlib_face_network_check(
     const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference) {
     if (largest_difference) *largest_difference = 0;
     try {
-        anet_type ours;
-        dlib_anet_type theirs;
-        deserialize(recognition_model_path) >> ours;
-        deserialize(recognition_model_path) >> theirs;
         const std::vector<matrix<rgb_pixel>> batch = chip_images(chips, count);
-        const std::vector<matrix<float, 0, 1>> a = ours(batch, 16), b = theirs(batch, 16);
+        const auto a = embeddings_with<anet_type>(recognition_model_path, batch);
+        const auto b = embeddings_with<dlib_anet_type>(recognition_model_path, batch);
         if (a.size() != b.size()) return -1;
         double largest = 0;
         for (size_t index = 0; index < a.size(); ++index) {
@@ -663,6 +672,94 @@ extern "C" int dlib_face_network_check(
             }
         }
         if (largest_difference) *largest_difference = largest;
+        return 1;
+    } catch (const std::exception &) {
+        return -3;
+    }
+}
+
+extern "C" int dlib_face_elementwise_network_check(const char *recognition_model_path, const uint8_t *chips, int count) {
+    try {
+        const std::vector<matrix<rgb_pixel>> batch = chip_images(chips, count);
+        const auto a = embeddings_with<anet_type>(recognition_model_path, batch);
+        const auto b = embeddings_with<dlib_elementwise_anet_type>(recognition_model_path, batch);
+        if (a.size() != b.size()) return -1;
+        for (size_t index = 0; index < a.size(); ++index) {
+            if (a[index].size() != 128 || b[index].size() != 128) return -1;
+            if (std::memcmp(&a[index](0), &b[index](0), 128 * sizeof(float)) != 0) return -1;
+        }
+        return 1;
+    } catch (const std::exception &) {
+        return -3;
+    }
+}
+
+extern "C" int dlib_elementwise_check(void) {
+    try {
+        std::mt19937 random(17);
+        std::uniform_real_distribution<float> value(-2.0f, 2.0f);
+        // Random values with the edge cases sprinkled in: both zeros, a NaN, both infinities.
+        const auto fill = [&](dlib::tensor &t) {
+            const float special[] = {0.0f, -0.0f, std::nanf(""), INFINITY, -INFINITY};
+            float *p = t.host();
+            for (size_t i = 0; i < t.size(); ++i) p[i] = i % 97 == 13 ? special[(i / 97) % 5] : value(random);
+        };
+        const auto same = [](const dlib::tensor &a, const dlib::tensor &b) {
+            return have_same_dimensions(a, b) && std::memcmp(a.host(), b.host(), a.size() * sizeof(float)) == 0;
+        };
+        // samples, channels, rows, columns: the network's shapes (after the first layer, in its levels) and odd ones.
+        const long shapes[][4] = {{1, 32, 72, 72}, {1, 32, 35, 35}, {1, 64, 17, 17}, {2, 128, 8, 8}, {1, 3, 5, 7}, {3, 1, 9, 2}};
+        for (const auto &shape : shapes) {
+            resizable_tensor data(shape[0], shape[1], shape[2], shape[3]), other, expected, actual;
+            fill(data);
+            other.copy_size(data);
+            fill(other);
+
+            expected.copy_size(data);
+            tt::relu(expected, data);
+            actual = data;
+            facecluster::elementwise::relu(actual.host(), actual.host(), actual.size());  // in place
+            if (!same(expected, actual)) return -1;
+            actual.copy_size(data);
+            facecluster::elementwise::relu(data.host(), actual.host(), data.size());
+            if (!same(expected, actual)) return -1;
+
+            resizable_tensor scale(1, shape[1]), shift(1, shape[1]);
+            fill(scale);
+            fill(shift);
+            tt::affine_transform_conv(expected, data, scale, shift);
+            actual = data;
+            facecluster::elementwise::affine(actual.host(), actual.host(), shape[0], shape[1], shape[2] * shape[3], scale.host(), shift.host());
+            if (!same(expected, actual)) return -1;
+            actual.copy_size(data);
+            facecluster::elementwise::affine(data.host(), actual.host(), shape[0], shape[1], shape[2] * shape[3], scale.host(), shift.host());
+            if (!same(expected, actual)) return -1;
+
+            tt::add(expected, data, other);
+            actual.copy_size(data);
+            facecluster::elementwise::add(data.host(), other.host(), actual.host(), data.size());
+            if (!same(expected, actual)) return -1;
+
+            // Windows of 3 × 3 by 2 (the network's max pool), 2 × 2 by 2 (its average pools), 3 × 2 by 3 and 2.
+            const long windows[][4] = {{3, 3, 2, 2}, {2, 2, 2, 2}, {3, 2, 3, 2}};
+            for (const auto &window : windows) {
+                if (shape[2] < window[0] || shape[3] < window[1]) continue;
+                for (const bool maximum : {true, false}) {
+                    tt::pooling pooling;
+                    if (maximum) {
+                        pooling.setup_max_pooling(window[0], window[1], window[2], window[3], 0, 0);
+                    } else {
+                        pooling.setup_avg_pooling(window[0], window[1], window[2], window[3], 0, 0);
+                    }
+                    pooling(expected, data);
+                    actual.set_size(shape[0], shape[1], 1 + (shape[2] - window[0]) / window[2], 1 + (shape[3] - window[1]) / window[3]);
+                    const auto pool = maximum ? facecluster::elementwise::pool<true> : facecluster::elementwise::pool<false>;
+                    pool(data.host(), shape[0] * shape[1], shape[2], shape[3], window[0], window[1], window[2], window[3],
+                         actual.host(), actual.nr(), actual.nc());
+                    if (!same(expected, actual)) return -1;
+                }
+            }
+        }
         return 1;
     } catch (const std::exception &) {
         return -3;

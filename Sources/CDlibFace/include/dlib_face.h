@@ -115,6 +115,16 @@ const char *dlib_face_cpu_blas_kernels(void);
 /// two disagree on the shape of the result; -3 when either throws (the model cannot be read, memory runs out).
 int dlib_face_network_check(const char *recognition_model_path, const uint8_t *chips, int count, double *largest_difference);
 
+/// Whether the engines' network, with elementwise_layers.h's relu, affine, add and pooling layers, gives the same
+/// embeddings bit for bit as the same network with dlib's layers, on `count` chips (as `dlib_face_embed_chips`
+/// takes them): 1 when every component is the same float, -1 when one is not, -3 when either throws.
+int dlib_face_elementwise_network_check(const char *recognition_model_path, const uint8_t *chips, int count);
+
+/// elementwise_layers.h's loops against dlib's (`tt::relu`, `affine_transform_conv`, `add`, max and average
+/// `pooling`) on random tensors holding ±0, NaN and ±infinity, of the network's shapes and odd ones, in place and
+/// not: 1 when every output is the same float, bit for bit; -1 when one is not; -3 on an exception.
+int dlib_elementwise_check(void);
+
 /// The engine's landmark predictor (landmark_model.h, read from a model file or its cache) against dlib's own
 /// `shape_predictor` read from `shape_predictor_path`, locating the parts of each of `faces` in the RGB image and
 /// in its grey: 1 when every part is the same pixel, -1 when one is not, -3 when either throws.

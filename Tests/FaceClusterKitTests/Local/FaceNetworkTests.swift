@@ -4,7 +4,7 @@ import FaceClusterLocal
 import Foundation
 import Testing
 
-@Suite("The face network's convolutions")
+@Suite("The face network's layers")
 struct FaceNetworkTests {
     /// img2col.cpp replaces dlib 19.24's img2col by interposition; a different matrix would change every
     /// embedding, an interposition that did not take would quietly cost 12 % of an ingest's CPU.
@@ -21,6 +21,13 @@ struct FaceNetworkTests {
     func winogradShapes() {
         var largest = -1.0
         #expect(dlib_winograd_check(&largest) == 1, "largest error \(largest)")
+    }
+
+    /// The relu, affine, add and pooling layers run elementwise_layers.h's loops in place of dlib's: the same
+    /// operations on each float in the same order, so nothing may move, not even a zero's sign or a NaN.
+    @Test("The element-wise layers give dlib's outputs bit for bit (±0, NaN, ±infinity; the network's shapes and odd ones)")
+    func elementwise() {
+        #expect(dlib_elementwise_check() == 1, "-1: an output differs; -3: an exception")
     }
 
     /// The 256-filter layers (3 × 3 and 4 × 4 outputs) run on few_pixel_conv.cpp's product, which reads each filter
@@ -41,7 +48,7 @@ struct FaceNetworkTests {
         #expect(dlib_few_channel_conv_check(&largest) == 1, "-1: an output differs (largest error \(largest)); -2: a shape refused; -3: an exception")
     }
 
-    @Test("The network's convolutions (Winograd's, the few-pixel and few-channel ones) give dlib's embeddings within 1e-5, on real faces and on noise",
+    @Test("The network's convolutions (Winograd's, the few-pixel and few-channel ones) give dlib's embeddings within 1e-5, and its element-wise layers the same bit for bit, on real faces and on noise",
           .enabled(if: (try? FaceModels().check()) != nil, "needs the models (facecluster setup)"))
     func winograd() throws {
         let models = FaceModels()
@@ -85,5 +92,7 @@ struct FaceNetworkTests {
         var largest = -1.0
         #expect(dlib_face_network_check(network, chips, Int32(count), &largest) == 1)
         #expect(largest >= 0 && largest < 1e-5, "largest difference of an embedding component: \(largest)")
+        #expect(dlib_face_elementwise_network_check(network, chips, Int32(count)) == 1,
+                "with dlib's relu, affine, add and pooling layers the embeddings differ (-1) or it threw (-3)")
     }
 }
