@@ -62,9 +62,42 @@ void row_pass(const float *in, long in_stride, float *out, long out_stride, long
     }
 }
 
+/// `R` rows of a term's column filter, 8 columns wide, added into the scores from `target` down. Each input row
+/// (from `source`, 5 rows above the first output) is loaded once for the `R` sums it feeds, kept in registers;
+/// one row at a time loaded each input row 10 times. With 4 rows, the column passes of a photo's 305 terms on
+/// planes of its pyramid's sizes took 1.38–1.55 ms instead of 1.77–1.87 (one program timing both, two runs of 30
+/// rounds). Each sum is still taken as `filtered` takes it (the first tap multiplied, each later one fused in
+/// turn), so the scores are the same, bit for bit. On the last chunk of a row only the `fresh` lanes are added.
+template <int R>
+__attribute__((target("avx2,fma"), always_inline))
+inline void column_rows(const float *source, long in_stride, float *target, long out_stride, const weights &w, bool last, __m256 fresh) {
+    __m256 sums[R];
+#pragma clang loop unroll(full)
+    for (int n = 0; n < taps + R - 1; ++n) {
+        const __m256 row = _mm256_loadu_ps(source + n * in_stride);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < R; ++j) {
+            const int tap = n - j;  // row n is tap n − j of output row j
+            if (tap == 0) {
+                sums[j] = _mm256_mul_ps(row, w.tap[0]);
+            } else if (tap > 0 && tap < taps) {
+                sums[j] = _mm256_fmadd_ps(row, w.tap[tap], sums[j]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int j = 0; j < R; ++j) {
+        float *scores = target + j * out_stride;
+        const __m256 old = _mm256_loadu_ps(scores);
+        __m256 added = _mm256_add_ps(old, sums[j]);
+        if (last) added = _mm256_blendv_ps(old, added, fresh);
+        _mm256_storeu_ps(scores, added);
+    }
+}
+
 /// A term's column filter added into the scores: `out[r][c] += Σₘ in[r − 5 + m][c] · w[m]` for the rows r in
-/// [5, rows − 4) and the columns c in [5, columns − 4). The last chunk of a row overlaps the one before: its
-/// lanes that chunk already added to keep their value (a blend), so nothing is added twice.
+/// [5, rows − 4) and the columns c in [5, columns − 4), 4 rows at a time, then one. The last chunk of a row
+/// overlaps the one before: its lanes that chunk already added keep their value (a blend), so nothing is added twice.
 __attribute__((target("avx2,fma")))
 void column_pass(const float *in, long in_stride, float *out, long out_stride, long rows, long columns, const float *w) {
     const weights weight = broadcast(w);
@@ -73,17 +106,21 @@ void column_pass(const float *in, long in_stride, float *out, long out_stride, l
     const long done = before + ((end - before) / 8) * 8;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256 fresh = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(static_cast<int>(done - (end - 8)) - 1)));
-    for (long r = before; r < rows - after; ++r) {
-        const float *source = in + (r - before) * in_stride;
-        float *target = out + r * out_stride;
+    constexpr long block = 4;
+    for (long r = before; r < rows - after;) {
+        const bool whole = r + block <= rows - after;
         for (long c = before; c < end; c += 8) {
             const bool last = c + 8 > end;
             const long at = last ? end - 8 : c;
-            const __m256 old = _mm256_loadu_ps(target + at);
-            __m256 added = _mm256_add_ps(old, filtered(source + at, in_stride, weight));
-            if (last) added = _mm256_blendv_ps(old, added, fresh);
-            _mm256_storeu_ps(target + at, added);
+            const float *source = in + (r - before) * in_stride + at;
+            float *target = out + r * out_stride + at;
+            if (whole) {
+                column_rows<block>(source, in_stride, target, out_stride, weight, last, fresh);
+            } else {
+                column_rows<1>(source, in_stride, target, out_stride, weight, last, fresh);
+            }
         }
+        r += whole ? block : 1;
     }
 }
 
