@@ -30,9 +30,11 @@ inline void relu(const float *in, float *out, size_t count) {
     }
 }
 
-/// `out = in · scale[k] + shift[k]` over `planes` planes of `plane` floats (plane k of each sample by channel k
-/// of `channels`), the product rounded before the sum, as dlib's `affine_transform_conv`. `in` may be `out`.
+/// `out = in · scale[k] + shift[k]` over `samples` × `channels` planes of `plane` floats, k the plane's channel:
+/// the product rounded before the sum, as dlib's `affine_transform_conv` (never fused into one multiply-add, even
+/// where the compiler may use FMA). `in` may be `out`.
 inline void affine(const float *in, float *out, long samples, long channels, long plane, const float *scale, const float *shift) {
+#pragma clang fp contract(off)
     for (long n = 0; n < samples; ++n) {
         for (long k = 0; k < channels; ++k) {
             const float a = scale[k], b = shift[k];
