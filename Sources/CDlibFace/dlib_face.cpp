@@ -37,10 +37,11 @@ using namespace dlib;
 
 namespace {
 
-// Two networks of the same layers and weights: dlib's own (`dlib_anet_type`, kept to check ours against), and
+// Networks of the same layers and weights: dlib's own (`dlib_anet_type`, kept to check ours against), and
 // the one the engines run (`anet_type`), whose convolutions are network_layers.h's, each reading its layer of the
 // same file: the 3×3 stride-1 ones of up to 128 filters (18 of the 29) by Winograd's F(2×2, 3×3), the others by
-// dlib's method, all on weights every engine shares; and whose other layers are elementwise_layers.h's.
+// dlib's method, all on weights every engine shares; and whose other layers are elementwise_layers.h's. A third,
+// ours with dlib's element-wise layers (`dlib_elementwise_anet_type`), is what those layers are checked against.
 /// A 3×3 convolution of `stride`. Winograd's at stride 1 up to 128 filters. The 256-filter layers run on 3 × 3 and
 /// 1 × 1 inputs, where the product is bound by reading the filters (2.4 MB a layer), and Winograd's would read 16/9
 /// as many.
