@@ -175,10 +175,9 @@ struct Evaluate: AsyncParsableCommand {
         var results: [GroupingEvaluation.Result] = []
         for set in sets { results.append(try await evaluation.run(set, policy: Self.policy(distance: threshold, single: singleThreshold), jobs: jobs)) }
         let f1 = results.map(\.score.bcubedF1)
-        let sorted = f1.sorted()
         let summary = TrialSummary(
             kind: kind, trials: results.count, trialsWithWrongMerges: results.filter { $0.wrongMerges > 0 }.count,
-            worstF1: sorted.first ?? 0, medianF1: sorted.isEmpty ? 0 : sorted[sorted.count / 2],
+            worstF1: f1.min() ?? 0, medianF1: ClusteringScore.median(f1) ?? 0,
             distinctPartitions: Set(results.map(\.partition)).count, f1: f1)
         if json { return try printJSON(summary) }
         print("\(summary.trials) \(kind): BCubed F1 worst \(String(format: "%.4f", summary.worstF1)), median \(String(format: "%.4f", summary.medianF1)); "

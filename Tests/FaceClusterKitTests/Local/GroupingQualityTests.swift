@@ -34,11 +34,12 @@ struct GroupingQualityTests {
             #expect(result.mixed.isEmpty, "subset \(seed): wrong merges \(result.mixed)")
             f1.append(result.score.bcubedF1)
         }
-        let sorted = f1.sorted()
-        print("lfw10, 50 subsets of 2–3 photos per person: BCubed F1 worst \(sorted[0]), median \(sorted[25])")
+        let median = try #require(ClusteringScore.median(f1))
+        let worst = try #require(f1.min())
+        print("lfw10, 50 subsets of 2–3 photos per person: BCubed F1 worst \(worst), median \(median)")
         // The target is 0.98; measured here 0.979 with this seed set (Docs/grouping.md). A drop below
         // 0.97 means grouping got worse.
-        #expect(sorted[25] >= 0.97)
-        #expect(sorted[0] >= 0.9)
+        #expect(median >= 0.97)
+        #expect(worst >= 0.9)
     }
 }
