@@ -17,8 +17,10 @@ struct Evaluate: AsyncParsableCommand {
 
             --sweep groups the set at every distance threshold from 0.40 to 0.70 (dlib's scale; the default is \
             \(String(format: "%.2f", LocalFaceEngine.matchDistance))) so you can calibrate; --shuffle N groups it in N \
-            arrival orders; --subsample K --trials N keeps K random photos per person (or K-L) in N trials. Faces \
-            are analysed once and reused, so repeated groupings are fast.
+            arrival orders; --subsample K --trials N keeps K random photos per person (or K-L) in N trials. Both \
+            report the worst and the median BCubed F1 (of an even number of trials, the mean of the two middle \
+            ones), the trials with a wrong merge and each split. Faces are analysed once and reused, so repeated \
+            groupings are fast.
             """)
 
     @Argument(help: "A folder with one sub-folder of photos per person.")
@@ -45,7 +47,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Keep K random photos per person (K or K-L) …")
     var subsample: String?
 
-    @Option(parsing: .unconditional, help: "… in N trials (with --subsample; default 50).")
+    @Option(parsing: .unconditional, help: "… in N trials (with --subsample).")
     var trials = 50
 
     @Option(parsing: .unconditional, help: "Seed of the random orders and subsets: each seed draws trials of its own (--seed 2 shares none with --seed 1).")
