@@ -14,8 +14,9 @@ struct Repair: AsyncParsableCommand {
             by a stopped run, faces in the index that no person holds, appearances whose thumbnail is missing, \
             thumbnails nobody points to, people with no photo, and counts that disagree with the photos; fixes \
             each, then ingests the unfinished photos. Safe while another `ingest` runs: photos it holds are left \
-            alone. Exit status 0 when the library is sound (or was repaired), 1 when problems remain (always, \
-            with --dry-run, when any were found).
+            alone. First it runs SQLite's integrity check on the database: when that finds damage, repair \
+            changes nothing and says how to restore or recover the file. Exit status 0 when the library is \
+            sound (or was repaired), 1 when problems remain (always, with --dry-run, when any were found).
             """)
 
     @Flag(help: "Only list the problems; change nothing.")
@@ -32,6 +33,21 @@ struct Repair: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
+        // A damaged database first: the checks below read through it and would trust what it still answers, and
+        // every fix would write into it.
+        let damage = try await library.database.integrityProblems()
+        guard damage.isEmpty else {
+            var report = RepairReport()
+            report.problems = damage.map {
+                .init(kind: .damagedDatabase, subject: LocalLibrary.databaseFile, detail: $0, notFixed: Self.damagedDatabaseAdvice)
+            }
+            if options.json {
+                try printJSON(Output(problems: report.problems, fixed: false, photosToIngest: [], ingested: nil))
+            } else {
+                print(Self.damagedText(damage, store: library.directory))
+            }
+            throw ExitCode(1)
+        }
         let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
         var report = try await LibraryRepair(pipeline: pipeline).run(dryRun: dryRun)
         // Half-written files a killed process left in the thumbnail folder (the store writes a temporary file,
@@ -90,6 +106,19 @@ struct Repair: AsyncParsableCommand {
         if let stopStatus { throw ExitCode(stopStatus) }
         let ingestLeftSome = ingested.map { $0.failed + $0.inProgressElsewhere + $0.interrupted + $0.notStarted > 0 } ?? false
         if (dryRun && !report.isClean) || unfixed > 0 || ingestLeftSome { throw ExitCode(1) }
+    }
+
+    static let damagedDatabaseAdvice = "SQLite cannot mend a damaged page in place: restore the file from a backup, or build the library again from the photos; nothing else was checked or changed"
+
+    static func damagedText(_ damage: [String], store: URL) -> String {
+        let file = store.appendingPathComponent(LocalLibrary.databaseFile).path
+        return ([
+            "The library's database is damaged (SQLite's integrity check, \(damage.count) finding\(damage.count == 1 ? "" : "s")); nothing else was checked or changed:"
+        ] + damage.map { "  damaged_database: \($0)" } + [
+            "Stop every facecluster process using it, then restore \(file) (with its -wal file, if any) from a backup;",
+            "or set the library aside and build it again from your photos (names, merges and moves are lost):",
+            "  mv '\(store.path)' '\(store.path).damaged' && facecluster ingest PHOTOS… --store '\(store.path)'",
+        ]).joined(separator: "\n")
     }
 
     static func text(_ report: RepairReport, dryRun: Bool, ingested: IngestSummary?) -> String {

@@ -288,6 +288,9 @@ public struct RepairReport: Sendable, Hashable {
         /// Faces a stopped or killed run grouped and never consolidated (found by the local library's
         /// `UnconsolidatedFaces`; fixed by consolidating their components).
         case unconsolidatedFaces = "unconsolidated_faces"
+        /// SQLite's integrity check of the local library's database failed (a damaged page: a disk or file-system
+        /// fault, a file copied while written). Not fixed in place: see `facecluster repair`.
+        case damagedDatabase = "damaged_database"
     }
 
     public struct Problem: Sendable, Hashable, Codable, CustomStringConvertible {
