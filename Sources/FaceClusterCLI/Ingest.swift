@@ -45,7 +45,7 @@ struct Ingest: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let collected = Self.collect(paths, excluding: options.directory)
+        var collected = Self.collect(paths, excluding: options.directory)
         let (files, passedOver) = (collected.files, collected.passedOver)
         for problem in collected.unreadable { printError("error: cannot read \(problem)") }
         guard !files.isEmpty else {
@@ -53,7 +53,13 @@ struct Ingest: AsyncParsableCommand {
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
         }
         let library = try options.open(engine: LocalFaceEngine.Configuration(smallestFace: smallestFace, engines: LocalLibrary.engines(jobs: jobs)))
-        let sources = try copy ? Self.copy(files, into: library.directory.appendingPathComponent("photos")) : files
+        var sources = files
+        if copy {
+            let copied = try Self.copy(files, into: library.directory.appendingPathComponent("photos"))
+            for problem in copied.unreadable { printError("error: \(problem)") }
+            sources = copied.copies
+            collected.unreadable += copied.unreadable
+        }
         let references = sources.compactMap { library.reference(forFile: $0) }
         let interactive = !options.json && isatty(STDERR_FILENO) == 1
         let stop = StopSignal.install(secondMessage: "\nStopped at once. The next run takes over what was in progress.") { _ in
@@ -91,6 +97,7 @@ struct Ingest: AsyncParsableCommand {
             peopleBefore: before, people: people.count, elapsed: ContinuousClock.now - started)
         summary.regrouped = regrouped.map(RegroupSummary.init)
         summary.notPhotos = passedOver
+        summary.unreadable = collected.unreadable.count
         summary.unassignedFaces = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }
             .map(\.faceCount).reduce(0, +)
         if summary.unchanged > 0 {
@@ -195,7 +202,9 @@ struct Ingest: AsyncParsableCommand {
                 }
                 // A regular file, or a link to nothing (tried like a file, so it fails with its reason).
                 let ext = entry.pathExtension.lowercased()
-                if photoExtensions.contains(ext) {
+                if !exists, Self.nameIsNotUTF8(entry) {
+                    collected.unreadable.append("\(entry.path): \(Self.notUTF8)")
+                } else if photoExtensions.contains(ext) {
                     if Self.isSpecialFile(entry.path) {
                         collected.unreadable.append("\(entry.path): \(Self.specialFile)")
                     } else {
@@ -210,7 +219,7 @@ struct Ingest: AsyncParsableCommand {
             var isFolder: ObjCBool = false
             let url = URL(fileURLWithPath: path).standardizedFileURL
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-                collected.unreadable.append("\(path): no such file or folder")
+                collected.unreadable.append("\(path): \(Self.nameIsNotUTF8(url) ? Self.notUTF8 : "no such file or folder")")
             } else if isFolder.boolValue {
                 walk(url)
             } else if Self.isSpecialFile(path) {
@@ -236,6 +245,12 @@ struct Ingest: AsyncParsableCommand {
 
     static let specialFile = "not a regular file (a device, pipe or socket)"
 
+    /// Whether `url`'s file name had bytes that are not UTF-8 (Foundation lists them as U+FFFD, a name that then
+    /// finds no file). A library's keys are UTF-8 (S3's rule), so such a file is reported, not ingested.
+    static func nameIsNotUTF8(_ url: URL) -> Bool { url.lastPathComponent.contains("\u{FFFD}") }
+
+    static let notUTF8 = "its name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)"
+
     /// Why a folder could not be listed, in a few words.
     static func reason(_ error: any Error) -> String {
         (error as? CocoaError)?.code == .fileReadNoPermission ? "permission denied" : error.localizedDescription
@@ -248,20 +263,34 @@ struct Ingest: AsyncParsableCommand {
         return "\(total) file\(total == 1 ? "" : "s") that \(total == 1 ? "is" : "are") not photos (\(kinds.joined(separator: ", ")))"
     }
 
-    /// Copies `files` into `folder` (same name; a different file with the same name gets a numbered one).
-    static func copy(_ files: [URL], into folder: URL) throws -> [URL] {
+    /// Copies `files` into `folder` (same name; a different file with the same name gets a numbered one). A
+    /// symbolic link is followed: the copy is of the file it leads to (a copied link would still depend on the
+    /// original, or lead nowhere from inside the store). A file that cannot be copied is reported in
+    /// `unreadable` and the others go on.
+    static func copy(_ files: [URL], into folder: URL) throws -> (copies: [URL], unreadable: [String]) {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return try files.map { file in
+        var copies: [URL] = [], unreadable: [String] = []
+        for file in files {
+            let source = file.resolvingSymlinksInPath()
             var target = folder.appendingPathComponent(file.lastPathComponent)
             var number = 1
-            while FileManager.default.fileExists(atPath: target.path) {
-                if FileManager.default.contentsEqual(atPath: target.path, andPath: file.path) { return target }
-                number += 1
-                target = folder.appendingPathComponent("\(file.deletingPathExtension().lastPathComponent)-\(number).\(file.pathExtension)")
+            guard FileManager.default.fileExists(atPath: source.path) else {  // follows links: false for a dangling or looping one
+                unreadable.append("\(file.path): cannot copy it: it is a link that leads nowhere")
+                continue
             }
-            try FileManager.default.copyItem(at: file, to: target)
-            return target
+            do {
+                while FileManager.default.fileExists(atPath: target.path) {
+                    if FileManager.default.contentsEqual(atPath: target.path, andPath: source.path) { break }
+                    number += 1
+                    target = folder.appendingPathComponent("\(file.deletingPathExtension().lastPathComponent)-\(number).\(file.pathExtension)")
+                }
+                if !FileManager.default.fileExists(atPath: target.path) { try FileManager.default.copyItem(at: source, to: target) }
+                copies.append(target)
+            } catch {
+                unreadable.append("\(file.path): cannot copy it: \(Self.reason(error))")
+            }
         }
+        return (copies, unreadable)
     }
 }
 

@@ -95,6 +95,9 @@ struct IngestSummary: Encodable {
     var unassignedFaces = 0
     /// Files the folders held that are not photos (sidecars, videos), by extension: passed over, not failed.
     var notPhotos: [String: Int] = [:]
+    /// Paths given or found that could not be read or copied (each printed as an error when found): not photos of
+    /// the library, so not in `status` either.
+    var unreadable = 0
 
     init(
         reports: [IngestionReport], notStarted: Int = 0, stoppedBy signal: Int32? = nil, peopleBefore: Int, people: Int,
@@ -139,6 +142,9 @@ struct IngestSummary: Encodable {
             "Found \(faces) face\(faces == 1 ? "" : "s") (\(newPeople) new \(newPeople == 1 ? "person" : "people")); the library now has \(people) \(people == 1 ? "person" : "people").",
         ]
         if !notPhotos.isEmpty { lines.append("Passed over \(Ingest.describe(notPhotos)).") }
+        if unreadable > 0 {
+            lines.append("\(unreadable) path\(unreadable == 1 ? "" : "s") could not be read (the errors above): not in the library, nor in `facecluster status`.")
+        }
         if let regrouped, !regrouped.isEmpty { lines.append(regrouped.text) }
         if unassignedFaces > 0 {
             lines.append("\(unassignedFaces) face\(unassignedFaces == 1 ? " waits" : "s wait") unassigned: seen too few times to be a person yet (`facecluster people --unassigned`).")

@@ -60,7 +60,9 @@ public struct DirectoryPhotoStore: PhotoStore {
         let url = try url(for: key)
         var status = stat()
         guard stat(url.path, &status) == 0 else {
-            throw errno == ENOENT || errno == ENOTDIR ? PhotoStoreError.notFound(key: key) : Self.mapped(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO), key: key)
+            // A symbolic link that loops (ELOOP) leads nowhere, as a dangling one does: not found, not worth a retry.
+            throw errno == ENOENT || errno == ENOTDIR || errno == ELOOP
+                ? PhotoStoreError.notFound(key: key) : Self.mapped(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO), key: key)
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw PhotoStoreError.notFound(key: key) }
         let nanoseconds = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
@@ -157,7 +159,7 @@ public struct DirectoryPhotoStore: PhotoStore {
         let nsError = error as NSError
         if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? POSIXError ?? (error as? POSIXError) {
             switch posix.code {
-            case .ENOENT, .ENOTDIR: return PhotoStoreError.notFound(key: key)
+            case .ENOENT, .ENOTDIR, .ELOOP: return PhotoStoreError.notFound(key: key)
             case .EACCES, .EPERM: return PhotoStoreError.accessDenied(key: key, detail: posix.localizedDescription)
             default: break
             }

@@ -164,6 +164,45 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster").path), "nothing written to the default store")
     }
 
+    @Test("--copy copies the file a link leads to; a link that loops fails for good; a name that is not UTF-8 is reported and the rest go on")
+    func linksAndNames() async throws {
+        let folder = try Self.library()
+        let trip = folder.appendingPathComponent("photos/trip")
+        let links = folder.appendingPathComponent("links")
+        try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: links.appendingPathComponent("simm.jpg"), withDestinationURL: trip.appendingPathComponent("John_Simm-1.jpg"))
+        try FileManager.default.createSymbolicLink(atPath: links.appendingPathComponent("salley.jpg").path, withDestinationPath: "../photos/trip/John_Salley-0.jpg")
+        try FileManager.default.createSymbolicLink(atPath: links.appendingPathComponent("loop.jpg").path, withDestinationPath: "loop.jpg")
+        // "café.jpg" in Latin-1: byte 0xE9 is not UTF-8.
+        let latin1 = Array(links.path.utf8) + Array("/caf".utf8) + [0xE9] + Array(".jpg".utf8)
+        let photo = try Data(contentsOf: trip.appendingPathComponent("biden-0.jpg"))
+        let descriptor = (latin1.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        try #require(descriptor >= 0)
+        #expect(photo.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == photo.count)
+        close(descriptor)
+
+        let referenced = try await Self.run(["ingest", "links", "--store", "referenced", "--json"], in: folder)
+        #expect(referenced.status == 1, "\(referenced.output) \(referenced.errors)")
+        #expect(referenced.errors.contains("its name is not valid UTF-8"), "\(referenced.errors)")
+        let summary = try #require(try referenced.json() as? [String: Any], "\(referenced.output)")
+        #expect(summary["indexed"] as? Int == 2 && summary["unreadable"] as? Int == 1, "\(summary)")
+        let failures = try #require(summary["failures"] as? [[String: Any]])
+        #expect(failures.count == 1 && failures.first?["code"] as? String == "object_not_found" && failures.first?["retryable"] as? Bool == false,
+                "a link that loops leads nowhere, for good: \(failures)")
+
+        let copied = try await Self.run(["ingest", "links", "--copy", "--store", "copied", "--json"], in: folder)
+        #expect(copied.status == 1, "\(copied.output) \(copied.errors)")
+        let copies = folder.appendingPathComponent("copied/photos")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: copies.path).sorted() == ["salley.jpg", "simm.jpg"])
+        for name in ["salley.jpg", "simm.jpg"] {
+            let type = try FileManager.default.attributesOfItem(atPath: copies.appendingPathComponent(name).path)[.type] as? FileAttributeType
+            #expect(type == .typeRegular, "\(name) is a copy of the file, not of the link")
+        }
+        let copiedSummary = try #require(try copied.json() as? [String: Any], "\(copied.output)")
+        #expect(copiedSummary["indexed"] as? Int == 2, "the two linked photos are ingested from their copies: \(copiedSummary)")
+        #expect(copied.errors.contains("loop.jpg: cannot copy it"), "\(copied.errors)")
+    }
+
     @Test("a folder scan follows links, never enters the library's own folder, and says what it cannot read")
     func folderScan() async throws {
         let folder = try Self.library()
@@ -185,6 +224,7 @@ struct CommandLineTests {
         let missing = try await Self.run(["ingest", "nowhere.jpg", "photos/trip/biden-0.jpg", "--store", store], in: folder)
         #expect(missing.status == 1 && missing.errors.contains("cannot read nowhere.jpg: no such file or folder"), "\(missing.errors)")
         #expect(missing.output.contains("1 unchanged") || missing.output.contains("Ingested 1"), "\(missing.output)")
+        #expect(missing.output.contains("1 path could not be read"), "the summary counts it: \(missing.output)")
         let onlyMissing = try await Self.run(["ingest", "nowhere.jpg", "--store", store], in: folder)
         #expect(onlyMissing.status == 2, "nothing to do at all is a usage error")
 
@@ -195,6 +235,25 @@ struct CommandLineTests {
         #expect(special.errors.contains("cannot read /dev/zero: not a regular file (a device, pipe or socket)"), "\(special.errors)")
         #expect(special.errors.contains("pipe.jpg: not a regular file"), "\(special.errors)")
         #expect(special.output.contains("8 unchanged"), "the folder's photos are still read: \(special.output)")
+    }
+
+    @Test("a merge whose moved face was deleted since cannot be undone: undo says why, and a bare undo says it passed over it")
+    func undoAfterDelete() async throws {
+        let folder = try Self.library()
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        let people = try await Self.people(folder)
+        try #require(people.count == 2)
+        let (salley, simm) = (try #require(people[0]["id"] as? String), try #require(people[1]["id"] as? String))
+        #expect(try await Self.run(["merge", simm, salley], in: folder).status == 0)
+        let history = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
+        let merge = try #require(history.first?["id"] as? String)
+        #expect(try await Self.run(["delete", "photos/trip/John_Simm-0.jpg"], in: folder).status == 0)
+
+        let named = try await Self.run(["undo", merge], in: folder)
+        #expect(named.status == 2 && named.errors.contains("is gone since (a deleted photo or a forgotten person"), "\(named.errors)")
+        let bare = try await Self.run(["undo"], in: folder)
+        #expect(bare.errors.contains("note: passed over \(merge)"), "\(bare.status) \(bare.output) \(bare.errors)")
+        #expect(try await Self.people(folder).count == 1, "the merge stays")
     }
 
     @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
