@@ -109,7 +109,11 @@ struct Undo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "undo",
         abstract: "Undo a people operation exactly (the newest one, or OPERATION from `facecluster history`).",
-        discussion: "Forgetting a person is a privacy erase and cannot be undone.")
+        discussion: """
+            Forgetting a person is a privacy erase and cannot be undone; nor can an operation whose faces were \
+            since removed by deleting their photo. Without OPERATION, undo passes over such operations (and says \
+            so) and undoes the newest one it can.
+            """)
 
     @Argument(help: "The operation (op_…).")
     var operation: String?
@@ -120,7 +124,23 @@ struct Undo: AsyncParsableCommand {
         let library = try options.openExisting()
         // An undo a stopped run left part way is what a bare `undo` finishes (and says so).
         let interrupted = try await library.gallery.history(page: PageRequest(limit: 1)).items.first.flatMap { $0.state == .pending && $0.kind == .undo ? $0.id : nil }
-        let undo = try await peopleCall { try await library.gallery.undo(operation) }
+        // A bare undo passes over newer operations whose faces or people are gone: it says which, and why.
+        func notePassedOver(newerThan target: String?, except undo: String? = nil) async throws {
+            guard operation == nil else { return }
+            let newer = try await library.gallery.history(page: PageRequest(limit: 100)).items
+                .filter { $0.id > (target ?? "") && $0.id != undo && $0.state == .applied && $0.kind != .undo }
+            for skipped in newer.reversed() {
+                printError("note: passed over \(skipped.id) (\(skipped.summary)): some of its faces or people are gone since (a deleted photo or a forgotten person), so it cannot be undone")
+            }
+        }
+        let undo: PeopleOperation
+        do {
+            undo = try await peopleCall { try await library.gallery.undo(operation) }
+        } catch {
+            try await notePassedOver(newerThan: nil)
+            throw error
+        }
+        if let target = undo.undoes { try await notePassedOver(newerThan: target, except: undo.id) }
         if options.json { return try printJSON(undo) }
         print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
     }

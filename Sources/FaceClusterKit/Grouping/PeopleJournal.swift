@@ -96,7 +96,8 @@ public struct PeopleJournal: Sendable {
         }
         guard target.state == .applied else { throw PeopleOperationError.notApplied(target.id, target.state) }
         if let erased = try await forgotten(in: target) {
-            throw PeopleOperationError.conflict(target.id, "\(erased) was forgotten since (forgetting is final)")
+            // Both a forget and a photo's deletion take faces away for good (and a person left with no face).
+            throw PeopleOperationError.conflict(target.id, "\(erased) is gone since (a deleted photo or a forgotten person: final)")
         }
         try await checkStillCurrent(target)
         if let later = try await laterDependent(on: target) {

@@ -262,7 +262,7 @@ struct CorrectionsTests {
         let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         _ = try await gallery.forget(alice)
         let operations = try await gallery.history(page: PageRequest(limit: 100)).items.count
-        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) was forgotten since (forgetting is final)")) {
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) is gone since (a deleted photo or a forgotten person: final)")) {
             try await gallery.undo(move.id)
         }
         #expect(try await gallery.history(page: PageRequest(limit: 100)).items.count == operations, "no undo written")
@@ -318,7 +318,7 @@ struct CorrectionsTests {
         let moved = try await gallery.move(face, to: nil)
         let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         _ = try await gallery.forget(moved.id)
-        await #expect(throws: PeopleOperationError.conflict(move.id, "face \(face) was forgotten since (forgetting is final)")) {
+        await #expect(throws: PeopleOperationError.conflict(move.id, "face \(face) is gone since (a deleted photo or a forgotten person: final)")) {
             try await gallery.undo(move.id)
         }
         _ = try await gallery.undo()
