@@ -143,6 +143,11 @@ struct Undo: AsyncParsableCommand {
         if let target = undo.undoes { try await notePassedOver(newerThan: target, except: undo.id) }
         if options.json { return try printJSON(undo) }
         print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
+        // An undone merge that photos arrived after is followed by a regrouping of their faces (Gallery.undo).
+        if let regroup = try await library.gallery.history(page: PageRequest(limit: 1)).items.first,
+           regroup.id > undo.id, regroup.automatic, regroup.kind == .consolidation {
+            print("Then \(regroup.summary) (\(regroup.id)): the faces that joined the merged person since it was made")
+        }
     }
 }
 

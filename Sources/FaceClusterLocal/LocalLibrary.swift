@@ -93,9 +93,19 @@ public struct LocalLibrary: Sendable {
         pipeline = IngestionPipeline(
             photos: originals, thumbnails: thumbnails, detector: self.engine, index: self.engine, metadata: metadata,
             cropper: cropper, configuration: configuration)
-        gallery = Gallery(
+        var gallery = Gallery(
             metadata: metadata, photos: originals, thumbnails: thumbnails, index: self.engine,
             minimumFacesPerPerson: configuration.policy.minimumFacesPerPerson)
+        // As at the end of `ingest`: under the library's lock, on the vectors other processes have added.
+        gallery.regroupAfterUndoneMerge = { [directory = self.directory, engine = self.engine, pipeline = self.pipeline] faces, released in
+            try await LibraryLock(directory: directory).withLock {
+                try await engine.reloadVectors()
+                var consolidation = Consolidation(pipeline: pipeline)
+                consolidation.released = released
+                _ = try await consolidation.run(touching: faces)
+            }
+        }
+        self.gallery = gallery
     }
 
     /// Merge suggestions and explanations, from the engine's vectors.

@@ -81,10 +81,11 @@ public struct GalleryServer: Sendable {
     public static func local(library: LocalLibrary, configuration: Configuration, queue: IngestQueue, logger: Logger = Logger(label: "facecluster.serve")) throws -> GalleryServer {
         let signer = URLSigner()
         let base = library.gallery
-        let gallery = Gallery(
+        var gallery = Gallery(
             metadata: base.metadata, photos: SignedURLPhotoStore(library.originals, name: "photos", signer: signer),
             thumbnails: SignedURLPhotoStore(library.thumbnails, name: "thumbnails", signer: signer), index: base.index,
             clock: base.clock, minimumFacesPerPerson: base.minimumFacesPerPerson, personVectors: base.personVectors)
+        gallery.regroupAfterUndoneMerge = base.regroupAfterUndoneMerge
         let uploadFolder = library.directory.appendingPathComponent("photos/uploads").path
         let uploads = PhotoUploads(
             store: library.originals, metadata: library.metadata, keyPrefix: String(uploadFolder.dropFirst()) + "/",

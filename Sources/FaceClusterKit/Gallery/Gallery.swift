@@ -22,6 +22,11 @@ public struct Gallery: Sendable {
     public var minimumFacesPerPerson: Int
     /// With the users call plan: the index whose person vectors follow a user's moves (and their undo).
     public var personVectors: (any PersonVectorIndex)?
+    /// Regroups after ``undo(_:)`` reverses a merge that photos arrived after: `faces` are the two people's faces
+    /// now, `released` those of them whose photos were added after the merge (they may have joined the merged
+    /// person only because of it; see ``Consolidation/released``). The local library runs ``Consolidation`` on
+    /// them under its lock. `nil` (the default): the undo alone, and faces that joined since stay where they are.
+    public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ released: Set<FaceID>) async throws -> Void)?
 
     /// Validity of presigned URLs unless a call says otherwise: 15 minutes.
     public static let defaultURLExpiry: Duration = .seconds(900)
@@ -267,11 +272,27 @@ public struct Gallery: Sendable {
     /// Reverses an operation (the newest one when `id` is `nil`) exactly; refuses with
     /// ``PeopleOperationError/conflict(_:_:)`` when a later operation touched the same faces or people.
     /// Forgetting a person is a privacy erase and is not in the journal.
+    ///
+    /// A merge's undo gives each person back the faces the merge moved; faces whose photos arrived after the merge
+    /// may have joined the merged person only because the other's faces were in it (a merge of two people by
+    /// mistake, then more photos of both). With ``regroupAfterUndoneMerge`` set, those faces are placed again
+    /// (an automatic operation of its own, after the undo).
     @discardableResult
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
-        try await PeopleOperationLock.shared.run {
+        let undo = try await PeopleOperationLock.shared.run {
             try await journal.undo(id)
         }
+        if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
+            var people = Set<PersonID>()
+            for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
+            var faces: [Appearance] = []
+            for person in people.sorted() {
+                faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }
+            }
+            let released = Set(faces.filter { $0.photoAddedAt > merge.at }.map(\.faceID))
+            if !released.isEmpty { try await regroup(faces.map(\.faceID), released) }
+        }
+        return undo
     }
 
     /// Deletes a photo from the gallery: its faces leave the index, its thumbnails and appearances go, the

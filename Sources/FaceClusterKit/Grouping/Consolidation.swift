@@ -36,6 +36,10 @@ public struct Consolidation: Sendable {
     public let clock: any WallClock
     /// A component larger than this is left as it is (and reported): a guard against a runaway graph.
     public var maximumComponentFaces = 50_000
+    /// Faces a confirmed person does not hold together in this run: they are placed as if their person were not
+    /// confirmed. After an undone merge, the faces that joined the merged person since, because of the merge
+    /// (``Gallery/undo(_:)``, ``Gallery/regroupAfterUndoneMerge``).
+    public var released: Set<FaceID> = []
 
     public init(metadata: any MetadataStore, source: any FaceSimilaritySource, policy: GroupingPolicy, clock: any WallClock = SystemWallClock()) {
         self.metadata = metadata
@@ -175,8 +179,10 @@ public struct Consolidation: Sendable {
         var pinned = Set<Int>()
         for (personID, faces) in Dictionary(grouping: grouped, by: { appearances[$0]!.personID }).sorted(by: { $0.key < $1.key })
         where people[personID]?.isConfirmed == true {
+            let held = faces.filter { !released.contains($0) }
+            guard !held.isEmpty else { continue }
             pinned.insert(groups.count)
-            groups.append(faces.map { index[$0]! })
+            groups.append(held.map { index[$0]! })
         }
         let pairs = try await source.similarities(among: grouped).compactMap { edge -> AverageLinkage.Pair? in
             guard let a = index[edge.a], let b = index[edge.b] else { return nil }

@@ -362,6 +362,34 @@ struct CorrectionsTests {
         #expect(named.name == "Bob" && named.faceCount == 3)
     }
 
+    @Test("undoing a merge places again the faces that joined the merged person since; a named person keeps only their own")
+    func undoneMergeRegroupsLaterFaces() async throws {
+        let (harness, reports) = try await Self.library()
+        var carolFaces = reports[4].faceIDs
+        for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        var gallery = harness.gallery
+        let pipeline = harness.pipeline()
+        gallery.regroupAfterUndoneMerge = { faces, released in
+            var consolidation = Consolidation(pipeline: pipeline)
+            consolidation.released = released
+            _ = try await consolidation.run(touching: faces)
+        }
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
+        _ = try await gallery.rename(bob, to: "Bob")
+        _ = try await gallery.merge(carol, into: bob)  // by mistake
+        var later: [FaceID] = []
+        for variant in 3...4 { later += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        try #require(later.count == 2)
+        for face in later { #expect(try await Self.person(of: face, harness) == bob, "Carol's new photos join the merged person") }
+
+        _ = try await gallery.undo()
+        for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == carol) }
+        let (named, other) = (try await gallery.person(bob), try await gallery.person(carol))
+        #expect(named.name == "Bob" && named.faceCount == 2 && other.faceCount == 5, "\(named) \(other)")
+        let regroup = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        #expect(regroup.automatic && regroup.kind == .consolidation, "the regrouping is an operation of its own, after the undo")
+    }
+
     @Test("consolidation's own changes are journaled and can be undone")
     func consolidationUndone() async throws {
         var harness = Harness()
