@@ -113,6 +113,8 @@ struct CommandLineTests {
 
         let forgot = try await Self.run(["forget", simm], in: folder)
         #expect(forgot.status == 0 && forgot.output.contains("3 faces removed"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".facecluster/thumbnails/people/\(simm)").path),
+                "no folder left that names the forgotten person")
         #expect(try await Self.people(folder).count == 1)
 
         let status = try await Self.run(["status", "--status", "failed", "--json"], in: folder)
