@@ -72,7 +72,8 @@ struct Serve: AsyncParsableCommand {
         // Uploads a stop interrupted (Ctrl-C, a crash) are finished first.
         let unfinished = try await queue.enqueueUnfinished()
         if unfinished > 0 { printError("Finishing \(unfinished) photo\(unfinished == 1 ? "" : "s") an earlier run left unfinished…") }
-        let watcher = watch.isEmpty ? nil : FolderWatcher(folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library)
+        let watcher = watch.isEmpty ? nil : FolderWatcher(
+            folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library, report: { line in printError(line) })
         let stop = StopSignal.install(secondMessage: "\nStopped at once.") { _ in printError("Stopping…") }
         // A wildcard address is not one a browser can open: print this machine's loopback address instead.
         let shownHost = ["0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host

@@ -15,12 +15,19 @@ public actor FolderWatcher {
     private struct Stamp: Equatable { var size: Int; var modified: Date }
     private var handed: [String: Stamp] = [:]
     private var candidates: [String: Stamp] = [:]
+    /// Says what a scan cannot take (a line each, once per file): `serve` prints it on stderr.
+    private let report: @Sendable (String) -> Void
+    private var reported: Set<String> = []
 
-    public init(folders: [URL], queue: IngestQueue, library: LocalLibrary, interval: Duration = .seconds(2)) {
+    public init(
+        folders: [URL], queue: IngestQueue, library: LocalLibrary, interval: Duration = .seconds(2),
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.folders = folders.map(\.standardizedFileURL)
         self.queue = queue
         self.library = library
         self.interval = interval
+        self.report = report
     }
 
     /// Scans until the task is cancelled.
@@ -36,7 +43,12 @@ public actor FolderWatcher {
         let folders = self.folders
         let own = library.directory.resolvingSymlinksInPath().path + "/"
         // Never the library's own files (its thumbnails are photos of faces).
-        let listing = ((try? await BlockingWork.io { Self.list(folders) }) ?? [:]).filter { !$0.key.hasPrefix(own) }
+        let (found, unnamed) = (try? await BlockingWork.io { Self.list(folders) }) ?? ([:], [])
+        let listing = found.filter { !$0.key.hasPrefix(own) }
+        // A library's keys are UTF-8 (S3's rule): a photo whose name is not can never be taken; said once.
+        for path in unnamed.sorted() where reported.insert(path).inserted {
+            report("watch: cannot take \(path): its name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)")
+        }
         for (path, stamp) in listing.sorted(by: { $0.key < $1.key }) where handed[path] != stamp {
             if candidates[path] == stamp {
                 candidates[path] = nil
@@ -49,18 +61,23 @@ public actor FolderWatcher {
         for path in handed.keys where listing[path] == nil { handed[path] = nil }
     }
 
-    private static func list(_ folders: [URL]) -> [String: Stamp] {
+    /// The photos below `folders`, and the photos whose names are not UTF-8 (Foundation lists their bytes as
+    /// U+FFFD, a name that then finds no file).
+    private static func list(_ folders: [URL]) -> ([String: Stamp], Set<String>) {
         var files: [String: Stamp] = [:]
+        var unnamed = Set<String>()
         let keys: [URLResourceKey] = [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]
         for folder in folders {
             let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles])
             while let file = walker?.nextObject() as? URL {
-                guard LocalLibrary.photoExtensions.contains(file.pathExtension.lowercased()),
-                      let values = try? file.resourceValues(forKeys: Set(keys)), values.isRegularFile == true
-                else { continue }
+                guard LocalLibrary.photoExtensions.contains(file.pathExtension.lowercased()) else { continue }
+                guard let values = try? file.resourceValues(forKeys: Set(keys)), values.isRegularFile == true else {
+                    if file.lastPathComponent.contains("\u{FFFD}") { unnamed.insert(file.standardizedFileURL.path) }
+                    continue
+                }
                 files[file.standardizedFileURL.path] = Stamp(size: values.fileSize ?? 0, modified: values.contentModificationDate ?? .distantPast)
             }
         }
-        return files
+        return (files, unnamed)
     }
 }

@@ -4,6 +4,7 @@ import FaceClusterLocal
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 import Testing
 
@@ -281,16 +282,24 @@ struct LocalGalleryServerTests {
         let queue = IngestQueue(library: library, jobs: 2)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-watch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let watcher = FolderWatcher(folders: [folder], queue: queue, library: library)
+        let reports = Mutex<[String]>([])
+        let watcher = FolderWatcher(folders: [folder], queue: queue, library: library, report: { line in reports.withLock { $0.append(line) } })
         let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(4))
         try #require(photos.count == 4)
         for (offset, photo) in photos.prefix(3).enumerated() {
             try FileManager.default.copyItem(at: photo.url, to: folder.appendingPathComponent("\(offset).jpg"))
         }
         try Data("{}".utf8).write(to: folder.appendingPathComponent("0.jpg.json"))
+        // "café.jpg" in Latin-1 (byte 0xE9 is not UTF-8): it can never be taken, and is said so once.
+        let latin1 = Array(folder.path.utf8) + Array("/caf".utf8) + [0xE9] + Array(".jpg".utf8) + [0]
+        let descriptor = latin1.map { CChar(bitPattern: $0) }.withUnsafeBufferPointer { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        try #require(descriptor >= 0)
+        close(descriptor)
         await watcher.scan()
         #expect(await queue.backlog == (0, 0), "a file seen once may still be growing")
         await watcher.scan()
+        #expect(reports.withLock { $0.count } == 1 && reports.withLock { $0.first?.contains("its name is not valid UTF-8") } == true,
+                "\(reports.withLock { $0 })")
         await queue.waitUntilIdle()
         let indexed = try await library.metadata.photos(withStatus: .indexed, page: PageRequest(limit: 10)).items
         #expect(indexed.count == 3)
