@@ -194,10 +194,12 @@ public struct Consolidation: Sendable {
             .map { $0.map { grouped[$0] } }
 
         // Each existing person goes to the cluster holding most of its faces (ties: the older person, then the
-        // earlier cluster); each cluster keeps at most one person.
+        // earlier cluster); each cluster keeps at most one person. Released faces do not count: they are not
+        // their person's by its word (after an undone merge, a named person with 5 faces of their own and 5 of
+        // the other's that arrived since went with the other's cluster, name and all).
         var overlaps: [(cluster: Int, person: PersonID, faces: Int)] = []
         for (number, cluster) in clusters.enumerated() {
-            for (person, count) in Dictionary(grouping: cluster, by: { appearances[$0]!.personID }).mapValues(\.count) {
+            for (person, count) in Dictionary(grouping: cluster.filter { !released.contains($0) }, by: { appearances[$0]!.personID }).mapValues(\.count) {
                 overlaps.append((number, person, count))
             }
         }
