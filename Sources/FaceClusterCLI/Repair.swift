@@ -32,10 +32,10 @@ struct Repair: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let library = try options.openExisting()
-        // A damaged database first: the checks below read through it and would trust what it still answers, and
-        // every fix would write into it.
-        let damage = try await library.database.integrityProblems()
+        // A damaged database first, before the library is opened (which reads through it and writes): the checks
+        // below would trust what it still answers, and every fix would write into it.
+        let file = options.directory.appendingPathComponent(LocalLibrary.databaseFile)
+        let damage = FileManager.default.fileExists(atPath: file.path) ? try await LocalDatabase.integrityProblems(ofFileAt: file.path) : []
         guard damage.isEmpty else {
             var report = RepairReport()
             report.problems = damage.map {
@@ -44,10 +44,11 @@ struct Repair: AsyncParsableCommand {
             if options.json {
                 try printJSON(Output(problems: report.problems, fixed: false, photosToIngest: [], ingested: nil))
             } else {
-                print(Self.damagedText(damage, store: library.directory))
+                print(Self.damagedText(damage, store: options.directory))
             }
             throw ExitCode(1)
         }
+        let library = try options.openExisting()
         let pipeline = library.pipeline(forTesting: ProcessInfo.processInfo.environment)
         var report = try await LibraryRepair(pipeline: pipeline).run(dryRun: dryRun)
         // Half-written files a killed process left in the thumbnail folder (the store writes a temporary file,

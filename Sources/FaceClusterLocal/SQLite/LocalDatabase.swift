@@ -51,32 +51,42 @@ public struct LocalDatabase: Sendable {
         return try await Self.threads.runIfActive(work)
     }
 
-    /// What SQLite's own check of the file finds wrong (`PRAGMA integrity_check`: every page, b-tree, index entry,
-    /// and NOT NULL and UNIQUE constraint), at most `limit` messages; empty when the file is sound.
+    /// What SQLite's own check of the database file at `path` finds wrong (`PRAGMA integrity_check`: every page,
+    /// b-tree, index entry, and NOT NULL and UNIQUE constraint), at most `limit` findings; empty when it is sound.
     ///
-    /// A damaged page that no query touches goes unnoticed otherwise: `people` and `status` answer, and only
-    /// the rows behind it are lost. Reads the whole file once (a library of 100 photos, 1 MB: a few milliseconds;
-    /// it grows with the file). `facecluster repair` runs it before anything else.
-    public func integrityProblems(limit: Int = 20) async throws -> [String] {
-        let writer = self.writer
-        // Outside a transaction: committing one that read a damaged page fails again, and hides the findings.
-        let work: @Sendable () throws -> [String] = { try writer.unsafeRead { db in
-            // The check reports what it finds row by row, and may then stop on a page it cannot read at all.
+    /// A damaged page that no query touches goes unnoticed otherwise: `people` and `status` answer, and only the
+    /// rows behind it are lost. Checked on a read-only connection of its own, before the library is opened:
+    /// opening it reads every face vector (a damaged page there stops it) and, as a GRDB `DatabasePool`, writes
+    /// (it creates and drops a table so that the WAL files exist). A file SQLite cannot open at all is one
+    /// finding. Reads the whole file once (a library of 100 photos, 1 MB: a few milliseconds; it grows with the
+    /// file), on an IO thread. `facecluster repair` runs it first.
+    public static func integrityProblems(ofFileAt path: String, limit: Int = 20) async throws -> [String] {
+        try await BlockingWork.io {
+            var configuration = Configuration()
+            configuration.readonly = true
             var messages: [String] = []
             do {
-                let rows = try String.fetchCursor(db, sql: "PRAGMA integrity_check(\(max(1, limit)))")
-                // A row may hold several findings, a line each, under a "*** in database main ***" heading.
-                while let row = try rows.next() {
-                    messages += row.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("*** in database") }
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                defer { try? queue.close() }
+                // The check reports what it finds row by row, and may then stop on a page it cannot read at all.
+                // Outside a transaction: committing one that read a damaged page fails again, and hides the findings.
+                try queue.inDatabase { db in
+                    do {
+                        let rows = try String.fetchCursor(db, sql: "PRAGMA integrity_check(\(max(1, limit)))")
+                        // A row may hold several findings, a line each, under a "*** in database main ***" heading.
+                        while let row = try rows.next() {
+                            messages += row.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("*** in database") }
+                        }
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+                        messages.append("the check stopped: \(error.message ?? "\(error.resultCode)")")
+                    }
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
-                messages.append("the check stopped: \(error.message ?? "\(error.resultCode)")")
+                messages.append("SQLite cannot open it: \(error.message ?? "\(error.resultCode)")")
             }
             guard messages != ["ok"] else { return [] }
             return messages.count <= limit ? messages : messages.prefix(limit) + ["… and \(messages.count - limit) more"]
-        } }
-        if BlockingWork.runsInline { return try work() }
-        return try await Self.threads.runIfActive(work)
+        }
     }
 
     /// As many threads as the pool has reader connections (GRDB's default `maximumReaderCount`, 5): a read never

@@ -64,27 +64,31 @@ struct RepairCommandTests {
         #expect(try await InterruptionTests.reference.value == after)
     }
 
-    @Test("a damaged page in the database is reported as damaged_database, with what to do, and nothing is changed")
-    func damagedDatabase() async throws {
+    /// `face_edges` is read by no listing (`people` still answers after the damage); `face_vectors` is read
+    /// whole when the library opens (so the check must come before).
+    @Test("a damaged page in the database is reported as damaged_database, with what to do, and nothing is written",
+          arguments: ["face_edges", "face_vectors"])
+    func damagedDatabase(table: String) async throws {
         let folder = try CommandLineTests.library()
         #expect(try await CommandLineTests.run(["ingest", "photos"], in: folder).status == 1, "the cut-off photo and the text file fail")
         #expect(try await CommandLineTests.run(["repair", "--dry-run"], in: folder).status == 0, "sound before the damage")
 
-        // A page of the face graph's table, which no listing reads: `people` and `status` still answer after it.
         let file = folder.appendingPathComponent(".facecluster/\(LocalLibrary.databaseFile)")
         let page: Int = try {
             let queue = try DatabaseQueue(path: file.path)
             defer { try? queue.close() }
             return try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-                return try #require(try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'face_edges'"))
+                return try #require(try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table]))
             }
         }()
         let handle = try FileHandle(forWritingTo: file)
         try handle.seek(toOffset: UInt64((page - 1) * 4096))
         try handle.write(contentsOf: Data(repeating: 0xFF, count: 8))  // the page's b-tree header
         try handle.close()
-        #expect(try await CommandLineTests.run(["people"], in: folder).status == 0, "the damage goes unnoticed by a listing")
+        if table == "face_edges" {
+            #expect(try await CommandLineTests.run(["people"], in: folder).status == 0, "the damage goes unnoticed by a listing")
+        }
         let damaged = try Data(contentsOf: file)
 
         let check = try await CommandLineTests.run(["repair", "--dry-run"], in: folder)
@@ -97,8 +101,6 @@ struct RepairCommandTests {
         let problems = try #require(report["problems"] as? [[String: Any]])
         #expect(!problems.isEmpty && problems.allSatisfy { $0["kind"] as? String == "damaged_database" }, "\(problems)")
         #expect(report["fixed"] as? Bool == false)
-        // Beyond the 100-byte header: opening a GRDB `DatabasePool` creates and drops a table (so that the WAL
-        // files exist), which moves the header's change counter and schema cookie, nothing else.
-        #expect(try Data(contentsOf: file).dropFirst(100) == damaged.dropFirst(100), "repair wrote nothing into the damaged pages")
+        #expect(try Data(contentsOf: file) == damaged, "repair wrote nothing into the damaged file")
     }
 }
