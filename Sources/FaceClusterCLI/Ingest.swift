@@ -60,7 +60,10 @@ struct Ingest: AsyncParsableCommand {
             sources = copied.copies
             collected.unreadable += copied.unreadable
         }
-        let references = sources.compactMap { library.reference(forFile: $0) }
+        // Two paths to one file (a link beside its target) are one photo, ingested once: twice at the same time,
+        // the second found the first's claim and reported the photo busy, held by this very process.
+        var seen = Set<PhotoReference>()
+        let references = sources.compactMap { library.reference(forFile: $0) }.filter { seen.insert($0).inserted }
         let interactive = !options.json && isatty(STDERR_FILENO) == 1
         let stop = StopSignal.install(secondMessage: "\nStopped at once. The next run takes over what was in progress.") { _ in
             printError("\(interactive ? "\r\u{1B}[K" : "")Stopping: finishing the photos in progress (Ctrl-C again to stop at once)…")
@@ -270,8 +273,13 @@ struct Ingest: AsyncParsableCommand {
     static func copy(_ files: [URL], into folder: URL) throws -> (copies: [URL], unreadable: [String]) {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var copies: [URL] = [], unreadable: [String] = []
+        var copyOf: [String: URL] = [:]  // links to one file: one copy
         for file in files {
             let source = file.resolvingSymlinksInPath()
+            if let copy = copyOf[source.path] {
+                copies.append(copy)
+                continue
+            }
             var target = folder.appendingPathComponent(file.lastPathComponent)
             var number = 1
             guard FileManager.default.fileExists(atPath: source.path) else {  // follows links: false for a dangling or looping one
@@ -286,6 +294,7 @@ struct Ingest: AsyncParsableCommand {
                 }
                 if !FileManager.default.fileExists(atPath: target.path) { try FileManager.default.copyItem(at: source, to: target) }
                 copies.append(target)
+                copyOf[source.path] = target
             } catch {
                 unreadable.append("\(file.path): cannot copy it: \(Self.reason(error))")
             }
