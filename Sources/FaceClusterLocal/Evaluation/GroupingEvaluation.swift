@@ -20,7 +20,9 @@ public struct LabeledPhotos: Sendable {
             let sub = root.appendingPathComponent(name)
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: sub.path, isDirectory: &isFolder), isFolder.boolValue else { continue }
-            let walker = FileManager.default.enumerator(at: sub, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+            // Walked by its real path: Foundation lists a link to a folder as empty.
+            let walker = FileManager.default.enumerator(
+                at: sub.resolvingSymlinksInPath(), includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
             var files: [URL] = []
             while let next = walker?.nextObject() as? URL {
                 if (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { files.append(next.standardizedFileURL) }

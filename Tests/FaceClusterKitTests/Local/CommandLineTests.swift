@@ -304,6 +304,27 @@ struct CommandLineTests {
         #expect(people.first?["photoCount"] as? Int == 10, "all ten of his photos in one person (background faces of two photos aside)")
     }
 
+    @Test("evaluate --subsample --trials reports the distribution behind its median: trials perfect and at 0.98 or more")
+    func subsampleDistribution() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("labeled"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for person in ["Arnold_Schwarzenegger", "Tony_Blair", "Colin_Powell"] {
+            try FileManager.default.createSymbolicLink(
+                at: folder.appendingPathComponent("labeled/\(person)"), withDestinationURL: GroupingQualityTests.lfw10.appendingPathComponent(person))
+        }
+        let arguments = ["evaluate", "labeled", "--subsample", "2-3", "--trials", "6", "--seed", "3"]
+        let run = try await Self.run(arguments + ["--json"], in: folder)
+        let summary = try #require(try run.json() as? [String: Any], "\(run.output) \(run.errors)")
+        let f1 = try #require(summary["f1"] as? [Double])
+        try #require(f1.count == 6)
+        #expect(summary["perfectTrials"] as? Int == f1.filter { $0 == 1 }.count, "\(summary)")
+        #expect(summary["trialsAtLeast098"] as? Int == f1.filter { $0 >= 0.98 }.count, "\(summary)")
+        let text = try await Self.run(arguments, in: folder)
+        #expect(text.output.contains("\(f1.filter { $0 == 1 }.count) of 6 grouped exactly as labeled, \(f1.filter { $0 >= 0.98 }.count) at F1 0.98 or more"),
+                "\(text.output)")
+    }
+
     @Test("usage and set-up errors exit 2 with a message saying what to do", arguments: [
         (["person", "not-an-id"], "is not a person id"),
         (["frobnicate"], "Unexpected argument"),
