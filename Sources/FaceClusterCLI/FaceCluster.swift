@@ -105,8 +105,14 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an existing library (for the listing and editing commands): a missing one is a usage error.
     func openExisting() throws -> LocalLibrary {
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(LocalLibrary.databaseFile).path) else {
+        let file = directory.appendingPathComponent(LocalLibrary.databaseFile).path
+        guard FileManager.default.fileExists(atPath: file) else {
             throw CLIFailure(message: "error: no library in \(store): run `facecluster ingest PHOTOS…` first (or pass --store DIR)")
+        }
+        // SQLite takes an empty file for a new database, and opening it would write a new library's tables over
+        // what was lost (`repair` then deleted every thumbnail as nobody's).
+        guard LocalDatabase.isEmptyFile(file) == false else {
+            throw CLIFailure(message: "error: \(file) is empty (0 bytes): the library's database is damaged; `facecluster repair` says what to do")
         }
         return try open()
     }

@@ -51,6 +51,13 @@ public struct LocalDatabase: Sendable {
         return try await Self.threads.runIfActive(work)
     }
 
+    /// Whether the file at `path` has 0 bytes; `nil` when it cannot be read.
+    public static func isEmptyFile(_ path: String) -> Bool? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return status.st_size == 0
+    }
+
     /// What SQLite's own check of the database file at `path` finds wrong (`PRAGMA integrity_check`: every page,
     /// b-tree, index entry, and NOT NULL and UNIQUE constraint), at most `limit` findings; empty when it is sound.
     ///
@@ -62,6 +69,9 @@ public struct LocalDatabase: Sendable {
     /// file), on an IO thread. `facecluster repair` runs it first.
     public static func integrityProblems(ofFileAt path: String, limit: Int = 20) async throws -> [String] {
         try await BlockingWork.io {
+            // SQLite takes an empty file for a sound, empty database; a library's never is (its tables are
+            // written when it is created).
+            if isEmptyFile(path) == true { return ["the file is empty (0 bytes): the library's tables and rows are gone"] }
             var configuration = Configuration()
             configuration.readonly = true
             var messages: [String] = []

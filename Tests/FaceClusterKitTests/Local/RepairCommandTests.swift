@@ -65,27 +65,25 @@ struct RepairCommandTests {
     }
 
     /// `face_edges` is read by no listing (`people` still answers after the damage); `face_vectors` is read
-    /// whole when the library opens (so the check must come before).
-    @Test("a damaged page in the database is reported as damaged_database, with what to do, and nothing is written",
-          arguments: ["face_edges", "face_vectors"])
+    /// whole when the library opens (so the check must come before); "" empties the file (SQLite takes an empty
+    /// file for a new database: the library's tables were written over it, and repair deleted every thumbnail).
+    @Test("a damaged database is reported as damaged_database, with what to do, and nothing is written",
+          arguments: ["face_edges", "face_vectors", ""])
     func damagedDatabase(table: String) async throws {
         let folder = try CommandLineTests.library()
         #expect(try await CommandLineTests.run(["ingest", "photos"], in: folder).status == 1, "the cut-off photo and the text file fail")
         #expect(try await CommandLineTests.run(["repair", "--dry-run"], in: folder).status == 0, "sound before the damage")
 
         let file = folder.appendingPathComponent(".facecluster/\(LocalLibrary.databaseFile)")
-        let page: Int = try {
-            let queue = try DatabaseQueue(path: file.path)
-            defer { try? queue.close() }
-            return try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-                return try #require(try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table]))
-            }
-        }()
-        let handle = try FileHandle(forWritingTo: file)
-        try handle.seek(toOffset: UInt64((page - 1) * 4096))
-        try handle.write(contentsOf: Data(repeating: 0xFF, count: 8))  // the page's b-tree header
-        try handle.close()
+        let thumbnails = folder.appendingPathComponent(".facecluster/thumbnails").path
+        let thumbnailCount = try FileManager.default.subpathsOfDirectory(atPath: thumbnails).count
+        if table.isEmpty {
+            try Data().write(to: file)
+            let listed = try await CommandLineTests.run(["people"], in: folder)
+            #expect(listed.status == 2 && listed.errors.contains("is empty (0 bytes)"), "\(listed.output) \(listed.errors)")
+        } else {
+            try Self.damage(table, of: file)
+        }
         if table == "face_edges" {
             #expect(try await CommandLineTests.run(["people"], in: folder).status == 0, "the damage goes unnoticed by a listing")
         }
@@ -102,5 +100,22 @@ struct RepairCommandTests {
         #expect(!problems.isEmpty && problems.allSatisfy { $0["kind"] as? String == "damaged_database" }, "\(problems)")
         #expect(report["fixed"] as? Bool == false)
         #expect(try Data(contentsOf: file) == damaged, "repair wrote nothing into the damaged file")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: thumbnails).count == thumbnailCount, "nor removed a thumbnail")
+    }
+
+    /// Writes 0xFF over the b-tree header of `table`'s root page.
+    static func damage(_ table: String, of file: URL) throws {
+        let page: Int = try {
+            let queue = try DatabaseQueue(path: file.path)
+            defer { try? queue.close() }
+            return try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return try #require(try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table]))
+            }
+        }()
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seek(toOffset: UInt64((page - 1) * 4096))
+        try handle.write(contentsOf: Data(repeating: 0xFF, count: 8))  // the page's b-tree header
+        try handle.close()
     }
 }
