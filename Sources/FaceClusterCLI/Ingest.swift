@@ -205,8 +205,8 @@ struct Ingest: AsyncParsableCommand {
                 }
                 // A regular file, or a link to nothing (tried like a file, so it fails with its reason).
                 let ext = entry.pathExtension.lowercased()
-                if !exists, Self.nameIsNotUTF8(entry) {
-                    collected.unreadable.append("\(entry.path): \(Self.notUTF8)")
+                if !exists, LocalLibrary.nameIsNotUTF8(entry) {
+                    collected.unreadable.append("\(entry.path): \(LocalLibrary.notUTF8Name)")
                 } else if photoExtensions.contains(ext) {
                     if Self.isSpecialFile(entry.path) {
                         collected.unreadable.append("\(entry.path): \(Self.specialFile)")
@@ -222,7 +222,7 @@ struct Ingest: AsyncParsableCommand {
             var isFolder: ObjCBool = false
             let url = URL(fileURLWithPath: path).standardizedFileURL
             if !FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-                collected.unreadable.append("\(path): \(Self.nameIsNotUTF8(url) ? Self.notUTF8 : "no such file or folder")")
+                collected.unreadable.append("\(path): \(LocalLibrary.nameIsNotUTF8(url) ? LocalLibrary.notUTF8Name : "no such file or folder")")
             } else if isFolder.boolValue {
                 walk(url)
             } else if Self.isSpecialFile(path) {
@@ -247,12 +247,6 @@ struct Ingest: AsyncParsableCommand {
     }
 
     static let specialFile = "not a regular file (a device, pipe or socket)"
-
-    /// Whether `url`'s file name had bytes that are not UTF-8 (Foundation lists them as U+FFFD, a name that then
-    /// finds no file). A library's keys are UTF-8 (S3's rule), so such a file is reported, not ingested.
-    static func nameIsNotUTF8(_ url: URL) -> Bool { url.lastPathComponent.contains("\u{FFFD}") }
-
-    static let notUTF8 = "its name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)"
 
     /// Why a folder could not be listed, in a few words.
     static func reason(_ error: any Error) -> String {

@@ -71,6 +71,14 @@ public struct LocalLibrary: Sendable {
         "lrv", "insv", "wav", "mp3", "m4a", "srt", "txt", "md", "pdf", "html", "htm", "csv", "ini", "db", "ds_store", "zip",
     ]
 
+    /// Whether `file`'s name had bytes that are not UTF-8: Foundation lists them as U+FFFD, a name that then finds
+    /// no file. A library's keys are UTF-8 (S3's rule), so a folder scan (`ingest`, `serve --watch`) reports such a
+    /// file (``notUTF8Name``) instead of taking it.
+    public static func nameIsNotUTF8(_ file: URL) -> Bool { file.lastPathComponent.contains("\u{FFFD}") }
+
+    /// Why a file whose name is not UTF-8 is not taken, and what to do.
+    public static let notUTF8Name = "its name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)"
+
     /// The database file's name inside ``directory``.
     public static let databaseFile = "facecluster.sqlite"
 

@@ -47,7 +47,7 @@ public actor FolderWatcher {
         let listing = found.filter { !$0.key.hasPrefix(own) }
         // A library's keys are UTF-8 (S3's rule): a photo whose name is not can never be taken; said once.
         for path in unnamed.sorted() where reported.insert(path).inserted {
-            report("watch: cannot take \(path): its name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)")
+            report("watch: cannot take \(path): \(LocalLibrary.notUTF8Name)")
         }
         for (path, stamp) in listing.sorted(by: { $0.key < $1.key }) where handed[path] != stamp {
             if candidates[path] == stamp {
@@ -61,8 +61,7 @@ public actor FolderWatcher {
         for path in handed.keys where listing[path] == nil { handed[path] = nil }
     }
 
-    /// The photos below `folders`, and the photos whose names are not UTF-8 (Foundation lists their bytes as
-    /// U+FFFD, a name that then finds no file).
+    /// The photos below `folders`, and the photos whose names are not UTF-8 (``LocalLibrary/nameIsNotUTF8(_:)``).
     private static func list(_ folders: [URL]) -> ([String: Stamp], Set<String>) {
         var files: [String: Stamp] = [:]
         var unnamed = Set<String>()
@@ -72,7 +71,7 @@ public actor FolderWatcher {
             while let file = walker?.nextObject() as? URL {
                 guard LocalLibrary.photoExtensions.contains(file.pathExtension.lowercased()) else { continue }
                 guard let values = try? file.resourceValues(forKeys: Set(keys)), values.isRegularFile == true else {
-                    if file.lastPathComponent.contains("\u{FFFD}") { unnamed.insert(file.standardizedFileURL.path) }
+                    if LocalLibrary.nameIsNotUTF8(file) { unnamed.insert(file.standardizedFileURL.path) }
                     continue
                 }
                 files[file.standardizedFileURL.path] = Stamp(size: values.fileSize ?? 0, modified: values.contentModificationDate ?? .distantPast)
