@@ -1,5 +1,6 @@
 import FaceClusterKit
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,32 +10,48 @@ import Glibc
 ///
 /// Consolidation takes it: two `ingest`s of one library that re-derive their people at the same moment each
 /// read a snapshot of the other's faces and could write moves based on it; one after the other, the later one
-/// (vectors reloaded under the lock) sees everything the earlier one wrote.
-public struct LibraryLock: Sendable {
+/// (vectors reloaded under the lock) sees everything the earlier one wrote. So do a user's people operations
+/// (the library's ``Gallery/storeLock``): a `facecluster merge` beside `serve` consolidating an upload.
+///
+/// Within a process, holders of one library's lock also wait their turn on an ``AsyncLock`` before `flock`,
+/// so however many wait (browser tabs in `serve`), at most one IO thread is blocked in `flock` for it.
+public struct LibraryLock: StoreLock {
     public let file: URL
 
     public init(directory: URL, name: String = "consolidation.lock") {
-        self.file = directory.appendingPathComponent(name)
+        self.file = directory.standardizedFileURL.appendingPathComponent(name)
     }
 
-    /// Runs `body` holding the lock; waits (on a thread of its own, not the caller's) while another process holds it.
+    /// One ``AsyncLock`` a lock file, for the process's lifetime (one a library it opens).
+    private static let turns = Mutex<[String: AsyncLock]>([:])
+
+    /// Runs `body` holding the lock; waits (suspended in this process; on an IO thread, not the caller's, while
+    /// another process holds it). Not reentrant: taken inside itself, it waits for itself.
     public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let path = file.path
-        let descriptor = try await BlockingWork.io { () throws -> Int32 in
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-            while flock(descriptor, LOCK_EX) != 0 {
-                guard errno == EINTR else {
-                    close(descriptor)
-                    throw CocoaError(.fileLocking, userInfo: [NSFilePathErrorKey: path])
+        let turn = Self.turns.withLock { turns in
+            if let existing = turns[path] { return existing }
+            let created = AsyncLock()
+            turns[path] = created
+            return created
+        }
+        return try await turn.run {
+            let descriptor = try await BlockingWork.io { () throws -> Int32 in
+                let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+                guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+                while flock(descriptor, LOCK_EX) != 0 {
+                    guard errno == EINTR else {
+                        close(descriptor)
+                        throw CocoaError(.fileLocking, userInfo: [NSFilePathErrorKey: path])
+                    }
                 }
+                return descriptor
             }
-            return descriptor
+            defer {
+                flock(descriptor, LOCK_UN)
+                close(descriptor)
+            }
+            return try await body()
         }
-        defer {
-            flock(descriptor, LOCK_UN)
-            close(descriptor)
-        }
-        return try await body()
     }
 }

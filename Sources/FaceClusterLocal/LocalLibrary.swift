@@ -104,15 +104,15 @@ public struct LocalLibrary: Sendable {
         var gallery = Gallery(
             metadata: metadata, photos: originals, thumbnails: thumbnails, index: self.engine,
             minimumFacesPerPerson: configuration.policy.minimumFacesPerPerson)
-        // As at the end of `ingest`: under the library's lock, on the vectors other processes have added.
-        gallery.regroupAfterUndoneMerge = { [directory = self.directory, engine = self.engine, pipeline = self.pipeline] faces, released in
-            try await LibraryLock(directory: directory).withLock {
-                try await engine.reloadVectors()
-                var consolidation = Consolidation(pipeline: pipeline)
-                consolidation.released = released
-                _ = try await consolidation.run(touching: faces)
-            }
+        // As at the end of `ingest`: under the library's lock (the gallery holds it around the undo and this), on
+        // the vectors other processes have added.
+        gallery.regroupAfterUndoneMerge = { [engine = self.engine, pipeline = self.pipeline] faces, released in
+            try await engine.reloadVectors()
+            var consolidation = Consolidation(pipeline: pipeline)
+            consolidation.released = released
+            _ = try await consolidation.run(touching: faces)
         }
+        gallery.storeLock = LibraryLock(directory: self.directory)
         self.gallery = gallery
     }
 

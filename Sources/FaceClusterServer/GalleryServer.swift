@@ -86,6 +86,7 @@ public struct GalleryServer: Sendable {
             thumbnails: SignedURLPhotoStore(library.thumbnails, name: "thumbnails", signer: signer), index: base.index,
             clock: base.clock, minimumFacesPerPerson: base.minimumFacesPerPerson, personVectors: base.personVectors)
         gallery.regroupAfterUndoneMerge = base.regroupAfterUndoneMerge
+        gallery.storeLock = base.storeLock
         let uploadFolder = library.directory.appendingPathComponent("photos/uploads").path
         let uploads = PhotoUploads(
             store: library.originals, metadata: library.metadata, keyPrefix: String(uploadFolder.dropFirst()) + "/",

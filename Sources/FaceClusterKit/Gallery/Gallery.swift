@@ -24,9 +24,14 @@ public struct Gallery: Sendable {
     public var personVectors: (any PersonVectorIndex)?
     /// Regroups after ``undo(_:)`` reverses a merge that photos arrived after: `faces` are the two people's faces
     /// now, `released` those of them whose photos were added after the merge (they may have joined the merged
-    /// person only because of it; see ``Consolidation/released``). The local library runs ``Consolidation`` on
-    /// them under its lock. `nil` (the default): the undo alone, and faces that joined since stay where they are.
+    /// person only because of it; see ``Consolidation/released``). Called under ``storeLock``, after the undo and
+    /// outside ``PeopleOperationLock``; the local library runs ``Consolidation`` on them. `nil` (the default): the
+    /// undo alone, and faces that joined since stay where they are.
     public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ released: Set<FaceID>) async throws -> Void)?
+    /// Taken around every people operation (before ``PeopleOperationLock``) when the store is shared by several
+    /// processes that can each change people: the local library's file lock. `nil` (the default): operations are
+    /// serialised within this process only.
+    public var storeLock: (any StoreLock)?
 
     /// Validity of presigned URLs unless a call says otherwise: 15 minutes.
     public static let defaultURLExpiry: Duration = .seconds(900)
@@ -150,6 +155,18 @@ public struct Gallery: Sendable {
 
     // MARK: Changing
 
+    /// Runs a people operation alone: under ``storeLock`` (other processes) when there is one, then under
+    /// ``PeopleOperationLock`` (this process).
+    private func exclusively<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await underStoreLock { try await PeopleOperationLock.shared.run(body) }
+    }
+
+    /// Runs `body` under ``storeLock`` when there is one.
+    private func underStoreLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let storeLock else { return try await body() }
+        return try await storeLock.withLock(body)
+    }
+
     /// `name` in double quotes, its backslashes and double quotes escaped: how the journal's summaries show a
     /// name (`named p_… "Mary \"Mo\" O'Brien"`), so a quote inside one reads unambiguously.
     static func quoted(_ name: String) -> String {
@@ -159,7 +176,7 @@ public struct Gallery: Sendable {
     /// Names a person; `nil` or blank clears the name. Names are trimmed, at most 200 characters, no control characters.
     /// Journaled (undoable); a named person is confirmed (consolidation keeps their faces together).
     public func rename(_ id: PersonID, to name: String?) async throws -> Person {
-        try await PeopleOperationLock.shared.run {
+        try await exclusively {
             try await journal.recover()
             let cleaned = try name.flatMap(Self.cleanName)
             let before = try await person(id)
@@ -178,7 +195,7 @@ public struct Gallery: Sendable {
     /// `target`). The user's word wins: the two may even share a photo. Thumbnails keep their keys. The target
     /// is confirmed (consolidation keeps the faces together). Journaled: ``undo(_:)`` separates them again.
     public func merge(_ source: PersonID, into target: PersonID) async throws -> Person {
-        try await PeopleOperationLock.shared.run {
+        try await exclusively {
             try await journal.recover()
             guard source != target else { throw GalleryError.invalidMerge("a person cannot be merged into itself") }
             let absorbed = try await person(source), into = try await person(target)
@@ -201,7 +218,7 @@ public struct Gallery: Sendable {
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
-        try await PeopleOperationLock.shared.run {
+        try await exclusively {
             try await journal.recover()
             guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
             let from = try await person(appearance.personID)
@@ -244,7 +261,7 @@ public struct Gallery: Sendable {
     /// with one, the person is named.
     @discardableResult
     public func makePerson(from face: FaceID, name: String? = nil) async throws -> Person {
-        try await PeopleOperationLock.shared.run {
+        try await exclusively {
             try await journal.recover()
             guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
             let before = try await person(appearance.personID)
@@ -279,20 +296,23 @@ public struct Gallery: Sendable {
     /// (an automatic operation of its own, after the undo).
     @discardableResult
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
-        let undo = try await PeopleOperationLock.shared.run {
-            try await journal.undo(id)
-        }
-        if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
-            var people = Set<PersonID>()
-            for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
-            var faces: [Appearance] = []
-            for person in people.sorted() {
-                faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }
+        // The undo and its regrouping under one hold of the store lock: no other process's operation between them.
+        try await underStoreLock {
+            let undo = try await PeopleOperationLock.shared.run {
+                try await journal.undo(id)
             }
-            let released = Set(faces.filter { $0.photoAddedAt > merge.at }.map(\.faceID))
-            if !released.isEmpty { try await regroup(faces.map(\.faceID), released) }
+            if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
+                var people = Set<PersonID>()
+                for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
+                var faces: [Appearance] = []
+                for person in people.sorted() {
+                    faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }
+                }
+                let released = Set(faces.filter { $0.photoAddedAt > merge.at }.map(\.faceID))
+                if !released.isEmpty { try await regroup(faces.map(\.faceID), released) }
+            }
+            return undo
         }
-        return undo
     }
 
     /// Deletes a photo from the gallery: its faces leave the index, its thumbnails and appearances go, the
@@ -320,7 +340,7 @@ public struct Gallery: Sendable {
     /// read of the whole journal and a write per operation that named them.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
-        try await PeopleOperationLock.shared.run {
+        try await exclusively {
             try await journal.recover()
             let forgotten = try await person(id)
             let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Runs a process's people operations one at a time: ``Gallery``'s rename, merge, move, make-person, undo and
 /// forget, and ``Consolidation``'s regrouping of a group of faces.
 ///
@@ -12,52 +10,20 @@ import Synchronization
 ///
 /// One lock for the whole process (``shared``), whatever the library: people operations are a user's clicks and
 /// a consolidation per ingest, so serialising them costs little and cannot miss two galleries over one store.
-/// Between processes (a CLI beside `serve`, two Lambda invocations) the journal's recovery and the stores'
+/// Between processes (a CLI beside `serve`) a gallery with a ``Gallery/storeLock`` (the local library's file
+/// lock) takes that first; without one (two Lambda invocations) the journal's recovery and the stores'
 /// conditional writes are what protects the people.
 public final class PeopleOperationLock: Sendable {
     /// The process's.
     public static let shared = PeopleOperationLock()
 
-    private let state = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let lock = AsyncLock()
 
     public init() {}
 
     /// Runs `body` once every operation started before it has finished. Never nest it: an operation run inside
     /// another waits for itself.
     public func run<T>(_ body: () async throws -> T) async throws -> T {
-        await acquire()
-        do {
-            let value = try await body()
-            release()
-            return value
-        } catch {
-            release()
-            throw error
-        }
-    }
-
-    private func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state in
-                if state.busy {
-                    state.waiters.append(continuation)
-                    return false
-                }
-                state.busy = true
-                return true
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    private func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard !state.waiters.isEmpty else {
-                state.busy = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
+        try await lock.run(body)
     }
 }

@@ -264,6 +264,28 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).count == 1, "the merge stays")
     }
 
+    @Test("a people operation from another process waits while the library's lock is held (a consolidation in serve or ingest)")
+    func peopleOperationWaitsForTheLibrary() async throws {
+        let folder = try Self.library()
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        let people = try await Self.people(folder)
+        let simm = try #require(people.first { ($0["photoCount"] as? Int) == 2 }?["id"] as? String)
+        let store = folder.appendingPathComponent(".facecluster")
+
+        // This process holds the lock as a consolidation would, while `facecluster rename` runs in another.
+        let (rename, released) = try await LibraryLock(directory: store).withLock {
+            let rename = Task { try await Self.run(["rename", simm, "John Simm"], in: folder) }
+            try await Task.sleep(for: .seconds(1.5))
+            return (rename, Date())
+        }
+        let renamed = try await rename.value
+        #expect(renamed.status == 0, "\(renamed.errors)")
+        let library = try LocalLibrary(directory: store)
+        let operation = try #require(try await library.gallery.history(page: PageRequest(limit: 1)).items.first)
+        #expect(operation.kind == .rename && operation.summary.contains("John Simm"))
+        #expect(operation.at >= released, "computed after the lock was let go (\(operation.at) vs \(released)), not beside the holder")
+    }
+
     @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux's script for a terminal"))
     func progressOnATerminal() throws {
