@@ -145,8 +145,11 @@ public struct PeopleJournal: Sendable {
     /// The newest applied operation after `operation` that holds a snapshot of one of the people `operation`
     /// snapshotted: it was computed on the state `operation` left, so `operation` cannot be undone under it
     /// (two moves to one person: undoing the first would unpin the person the second relies on, and the second
-    /// could then never be undone). Undos are passed over: an undo of a later operation restores the state this
-    /// one left. Reads the journal back to `operation`.
+    /// could then never be undone), or that moved a face to or from a person `operation` brought into being or
+    /// removed: undone, `operation` would remove that person again, or bring it back, with faces it never had
+    /// (an undone merge, a consolidation placing faces with the person it gave back, then the undo undone: the
+    /// merged-away id kept those faces, half a merge). Undos are passed over: an undo of a later operation
+    /// restores the state this one left. Reads the journal back to `operation`.
     func laterDependent(on operation: PeopleOperation) async throws -> PeopleOperation? {
         func snapshotted(_ operation: PeopleOperation) -> Set<PersonID> {
             Set(operation.changes.compactMap { change -> PersonID? in
@@ -156,6 +159,16 @@ public struct PeopleJournal: Sendable {
         }
         let people = snapshotted(operation)
         guard !people.isEmpty else { return nil }
+        let createdOrRemoved = Set(operation.changes.compactMap { change -> PersonID? in
+            if case .person(let before, let after) = change, (before == nil) != (after == nil) { return (after ?? before)?.id }
+            return nil
+        })
+        func movedFacesOfCreatedOrRemoved(_ later: PeopleOperation) -> Bool {
+            later.changes.contains { change in
+                if case .move(_, let from, let to) = change { return createdOrRemoved.contains(from) || createdOrRemoved.contains(to) }
+                return false
+            }
+        }
         var cursor: PageCursor?
         var newest: PeopleOperation?
         repeat {
@@ -163,7 +176,8 @@ public struct PeopleJournal: Sendable {
             for later in page.items {
                 guard later.id > operation.id else { return newest }
                 // One that touched a forgotten person can never be undone, so it holds nothing back.
-                if newest == nil, later.state == .applied, later.kind != .undo, !snapshotted(later).isDisjoint(with: people),
+                if newest == nil, later.state == .applied, later.kind != .undo,
+                   !snapshotted(later).isDisjoint(with: people) || movedFacesOfCreatedOrRemoved(later),
                    try await forgotten(in: later) == nil {
                     newest = later
                 }

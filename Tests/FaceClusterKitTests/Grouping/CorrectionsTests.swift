@@ -383,13 +383,23 @@ struct CorrectionsTests {
         try #require(later.count == 3)
         for face in later { #expect(try await Self.person(of: face, harness) == bob, "Carol's new photos join the merged person") }
 
-        _ = try await gallery.undo()
+        let undone = try await gallery.undo()
         for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == carol) }
         let (named, other) = (try await gallery.person(bob), try await gallery.person(carol))
         #expect(named.name == "Bob" && named.faceCount == 2 && other.faceCount == 6, "\(named) \(other)")
         for face in reports[3].faceIDs { #expect(try await Self.person(of: face, harness) == bob, "Bob's own faces keep his id and name") }
         let regroup = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         #expect(regroup.automatic && regroup.kind == .consolidation, "the regrouping is an operation of its own, after the undo")
+
+        // Undoing the undo (the merge again) under the regrouping would leave Carol's later faces with her
+        // merged-away id, half a merge: refused, naming the regrouping; undone in order, the merge is whole again.
+        await #expect(throws: PeopleOperationError.conflict(undone.id, "\(regroup.id) (\(regroup.summary)) changed the same people since; undo that first")) {
+            try await gallery.undo(undone.id)
+        }
+        #expect(try await gallery.undo(regroup.id).undoes == regroup.id)
+        #expect(try await gallery.undo(undone.id).undoes == undone.id)
+        for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == bob) }
+        #expect(try await gallery.person(bob).faceCount == 8)
     }
 
     @Test("consolidation's own changes are journaled and can be undone")
