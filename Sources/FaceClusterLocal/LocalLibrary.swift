@@ -106,10 +106,10 @@ public struct LocalLibrary: Sendable {
             minimumFacesPerPerson: configuration.policy.minimumFacesPerPerson)
         // As at the end of `ingest`: under the library's lock (the gallery holds it around the undo and this), on
         // the vectors other processes have added.
-        gallery.regroupAfterUndoneMerge = { [engine = self.engine, pipeline = self.pipeline] faces, released in
+        gallery.regroupAfterUndoneMerge = { [engine = self.engine, pipeline = self.pipeline] faces, merge in
             try await engine.reloadVectors()
             var consolidation = Consolidation(pipeline: pipeline)
-            consolidation.released = released
+            consolidation.undoneMerge = merge
             _ = try await consolidation.run(touching: faces)
         }
         gallery.storeLock = LibraryLock(directory: self.directory)

@@ -22,12 +22,12 @@ public struct Gallery: Sendable {
     public var minimumFacesPerPerson: Int
     /// With the users call plan: the index whose person vectors follow a user's moves (and their undo).
     public var personVectors: (any PersonVectorIndex)?
-    /// Regroups after ``undo(_:)`` reverses a merge that photos arrived after: `faces` are the two people's faces
-    /// now, `released` those of them whose photos were added after the merge (they may have joined the merged
-    /// person only because of it; see ``Consolidation/released``). Called under ``storeLock``, after the undo and
-    /// outside ``PeopleOperationLock``; the local library runs ``Consolidation`` on them. `nil` (the default): the
-    /// undo alone, and faces that joined since stay where they are.
-    public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ released: Set<FaceID>) async throws -> Void)?
+    /// Regroups after ``undo(_:)`` reverses a merge: `faces` are the two people's faces now; faces whose photos
+    /// were added since the merge may have joined the merged person only because of it (see
+    /// ``Consolidation/undoneMerge``). Called under ``storeLock``, after the undo and outside
+    /// ``PeopleOperationLock``; the local library runs ``Consolidation`` on the components of those faces that
+    /// gained faces since. `nil` (the default): the undo alone, and faces that joined since stay where they are.
+    public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ merge: Consolidation.UndoneMerge) async throws -> Void)?
     /// Taken around every people operation (before ``PeopleOperationLock``) when the store is shared by several
     /// processes that can each change people: the local library's file lock. `nil` (the default): operations are
     /// serialised within this process only.
@@ -304,12 +304,11 @@ public struct Gallery: Sendable {
             if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
                 var people = Set<PersonID>()
                 for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
-                var faces: [Appearance] = []
+                var faces: [FaceID] = []
                 for person in people.sorted() {
-                    faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }
+                    faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID)
                 }
-                let released = Set(faces.filter { $0.photoAddedAt > merge.at }.map(\.faceID))
-                if !released.isEmpty { try await regroup(faces.map(\.faceID), released) }
+                try await regroup(faces, Consolidation.UndoneMerge(at: merge.at, people: people))
             }
             return undo
         }

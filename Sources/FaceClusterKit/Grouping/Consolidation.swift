@@ -36,10 +36,24 @@ public struct Consolidation: Sendable {
     public let clock: any WallClock
     /// A component larger than this is left as it is (and reported): a guard against a runaway graph.
     public var maximumComponentFaces = 50_000
-    /// Faces a confirmed person does not hold together in this run: they are placed as if their person were not
-    /// confirmed. After an undone merge, the faces that joined the merged person since, because of the merge
-    /// (``Gallery/undo(_:)``, ``Gallery/regroupAfterUndoneMerge``).
-    public var released: Set<FaceID> = []
+    /// Set after an undone merge (``Gallery/undo(_:)``, ``Gallery/regroupAfterUndoneMerge``): faces whose photos
+    /// arrived since may have joined the merged person only because of it. A run then regroups only the
+    /// components holding faces added after the merge, and the merge's two people do not hold those of their faces
+    /// together: they are placed as if their person were not confirmed, and do not count toward its claim on a
+    /// cluster. A component is found through the face graph, so it also reaches such faces an earlier regrouping
+    /// put with a third person (merges made in a chain, undone in order).
+    public var undoneMerge: UndoneMerge?
+
+    /// A merge just undone: when it was made, and its two people.
+    public struct UndoneMerge: Sendable, Hashable {
+        public var at: Date
+        public var people: Set<PersonID>
+
+        public init(at: Date, people: Set<PersonID>) {
+            self.at = at
+            self.people = people
+        }
+    }
 
     public init(metadata: any MetadataStore, source: any FaceSimilaritySource, policy: GroupingPolicy, clock: any WallClock = SystemWallClock()) {
         self.metadata = metadata
@@ -163,6 +177,12 @@ public struct Consolidation: Sendable {
         var people: [PersonID: Person] = [:]
         for id in Set(appearances.values.map(\.personID)).sorted() {
             if let person = try await metadata.person(id) { people[id] = person }
+        }
+        var released = Set<FaceID>()
+        if let undoneMerge {
+            let later = grouped.filter { appearances[$0]!.photoAddedAt > undoneMerge.at }
+            guard !later.isEmpty else { return }
+            released = Set(later.filter { undoneMerge.people.contains(appearances[$0]!.personID) })
         }
         let index = Dictionary(uniqueKeysWithValues: grouped.enumerated().map { ($1, $0) })
 

@@ -369,9 +369,9 @@ struct CorrectionsTests {
         for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
         var gallery = harness.gallery
         let pipeline = harness.pipeline()
-        gallery.regroupAfterUndoneMerge = { faces, released in
+        gallery.regroupAfterUndoneMerge = { faces, merge in
             var consolidation = Consolidation(pipeline: pipeline)
-            consolidation.released = released
+            consolidation.undoneMerge = merge
             _ = try await consolidation.run(touching: faces)
         }
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
@@ -400,6 +400,39 @@ struct CorrectionsTests {
         #expect(try await gallery.undo(undone.id).undoes == undone.id)
         for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == bob) }
         #expect(try await gallery.person(bob).faceCount == 8)
+    }
+
+    @Test("merges made in a chain and undone in order leave each person whole: faces that arrived after both go back to their person")
+    func chainedMergesUndone() async throws {
+        let (harness, reports) = try await Self.library()
+        var carolFaces = reports[4].faceIDs
+        for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        // Bob has more faces than Carol: with his, hers no longer average up to the threshold.
+        var bobFaces = reports[3].faceIDs
+        for variant in 2...5 { bobFaces += try await harness.add(Layout.photo([Self.bob], variant: variant), as: "raw/bob-\(variant).jpg").faceIDs }
+        var gallery = harness.gallery
+        // Every pair's exact similarity, as the local engine gives (not the stored graph's observed pairs).
+        let index = try #require(harness.index as? InMemoryFaceIndex)
+        gallery.regroupAfterUndoneMerge = { [metadata = harness.metadata, policy = harness.configuration.policy, clock = harness.clock] faces, merge in
+            var consolidation = Consolidation(metadata: metadata, source: index, policy: policy, clock: clock)
+            consolidation.undoneMerge = merge
+            _ = try await consolidation.run(touching: faces)
+        }
+        let alice = try await Self.person(of: reports[1].faceIDs[0], harness)
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
+        _ = try await gallery.merge(carol, into: bob)
+        let carolIntoBob = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.merge(bob, into: alice)
+        let bobIntoAlice = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        var later: [FaceID] = []
+        for variant in 3...5 { later += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        try #require(later.count == 3)
+
+        _ = try await gallery.undo(bobIntoAlice.id)
+        _ = try await gallery.undo(carolIntoBob.id)
+        for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == carol, "Carol is one person again, with the photos that came after") }
+        for face in bobFaces { #expect(try await Self.person(of: face, harness) == bob) }
+        #expect(try await gallery.person(carol).faceCount == 6)
     }
 
     @Test("consolidation's own changes are journaled and can be undone")
