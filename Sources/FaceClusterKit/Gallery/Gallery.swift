@@ -318,17 +318,20 @@ public struct Gallery: Sendable {
     /// people's counts drop and a person left with no photo disappears. The record stays as a `deleted`
     /// tombstone so a late re-delivery of the same upload does not bring it back. The original is removed
     /// from the photo store only with `removeOriginal` (local photos are the user's files). Idempotent.
-    /// Throws ``GalleryError/photoBusy(_:)`` while a worker is processing the photo.
+    /// Throws ``GalleryError/photoBusy(_:)`` while a worker is processing the photo. It changes people (their
+    /// counts, a person left with no photo), so it runs alone, as the people operations do.
     public func deletePhoto(_ id: PhotoID, removeOriginal: Bool = false) async throws {
-        var photo = try await tombstone(id)
-        let appearances = try await metadata.appearances(inPhoto: id)
-        try await FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
-            .remove(appearances, alsoIndexed: photo.faceIDs)
-        if removeOriginal { try await photos.delete(photo.reference.key) }
-        photo.faceIDs = []
-        photo.indexedContentTag = nil
-        photo.skippedFaces = []
-        _ = try? await metadata.savePhoto(photo, expectedRevision: photo.revision)
+        try await exclusively {
+            var photo = try await tombstone(id)
+            let appearances = try await metadata.appearances(inPhoto: id)
+            try await FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
+                .remove(appearances, alsoIndexed: photo.faceIDs)
+            if removeOriginal { try await photos.delete(photo.reference.key) }
+            photo.faceIDs = []
+            photo.indexedContentTag = nil
+            photo.skippedFaces = []
+            _ = try? await metadata.savePhoto(photo, expectedRevision: photo.revision)
+        }
     }
 
     /// Forgets a person: every face of theirs leaves the index, every thumbnail and appearance goes, and the

@@ -264,26 +264,31 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).count == 1, "the merge stays")
     }
 
-    @Test("a people operation from another process waits while the library's lock is held (a consolidation in serve or ingest)")
+    @Test("a people operation or a deletion from another process waits while the library's lock is held (a consolidation in serve or ingest)")
     func peopleOperationWaitsForTheLibrary() async throws {
         let folder = try Self.library()
         _ = try await Self.run(["ingest", "photos"], in: folder)
         let people = try await Self.people(folder)
         let simm = try #require(people.first { ($0["photoCount"] as? Int) == 2 }?["id"] as? String)
         let store = folder.appendingPathComponent(".facecluster")
+        let deleted = "photos/trip/John_Salley-0.jpg"
 
-        // This process holds the lock as a consolidation would, while `facecluster rename` runs in another.
-        let (rename, released) = try await LibraryLock(directory: store).withLock {
+        // This process holds the lock as a consolidation would, while `facecluster rename` and `delete` run in others.
+        let (rename, delete, released) = try await LibraryLock(directory: store).withLock {
             let rename = Task { try await Self.run(["rename", simm, "John Simm"], in: folder) }
+            let delete = Task { try await Self.run(["delete", deleted], in: folder) }
             try await Task.sleep(for: .seconds(1.5))
-            return (rename, Date())
+            return (rename, delete, Date())
         }
-        let renamed = try await rename.value
-        #expect(renamed.status == 0, "\(renamed.errors)")
+        let (renamed, deletion) = (try await rename.value, try await delete.value)
+        #expect(renamed.status == 0 && deletion.status == 0, "\(renamed.errors) \(deletion.errors)")
         let library = try LocalLibrary(directory: store)
         let operation = try #require(try await library.gallery.history(page: PageRequest(limit: 1)).items.first)
         #expect(operation.kind == .rename && operation.summary.contains("John Simm"))
         #expect(operation.at >= released, "computed after the lock was let go (\(operation.at) vs \(released)), not beside the holder")
+        let reference = try #require(library.reference(forFile: folder.appendingPathComponent(deleted)))
+        let photo = try #require(try await library.metadata.photo(PhotoID(reference)))
+        #expect(photo.status == .deleted && photo.updatedAt >= released, "deleted after the lock was let go (\(photo.updatedAt) vs \(released))")
     }
 
     @Test("on a terminal, ingest draws a progress bar with the rate and the time left",
