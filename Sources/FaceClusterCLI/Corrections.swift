@@ -125,27 +125,28 @@ struct Undo: AsyncParsableCommand {
         // An undo a stopped run left part way is what a bare `undo` finishes (and says so).
         let interrupted = try await library.gallery.history(page: PageRequest(limit: 1)).items.first.flatMap { $0.state == .pending && $0.kind == .undo ? $0.id : nil }
         // A bare undo passes over newer operations whose faces or people are gone: it says which, and why.
-        func notePassedOver(newerThan target: String?, except undo: String? = nil) async throws {
+        // Those journaled after the undo (its regrouping, another process's) were not passed over.
+        func notePassedOver(newerThan target: String?, before undo: String? = nil) async throws {
             guard operation == nil else { return }
             let newer = try await library.gallery.history(page: PageRequest(limit: 100)).items
-                .filter { $0.id > (target ?? "") && $0.id != undo && $0.state == .applied && $0.kind != .undo }
+                .filter { $0.id > (target ?? "") && $0.id < (undo ?? "~") && $0.state == .applied && $0.kind != .undo }
             for skipped in newer.reversed() {
                 printError("note: passed over \(skipped.id) (\(skipped.summary)): some of its faces or people are gone since (a deleted photo or a forgotten person), so it cannot be undone")
             }
         }
-        let undo: PeopleOperation
+        let outcome: Gallery.UndoOutcome
         do {
-            undo = try await peopleCall { try await library.gallery.undo(operation) }
+            outcome = try await peopleCall { try await library.gallery.undoReporting(operation) }
         } catch {
             try await notePassedOver(newerThan: nil)
             throw error
         }
-        if let target = undo.undoes { try await notePassedOver(newerThan: target, except: undo.id) }
+        let undo = outcome.undo
+        if let target = undo.undoes { try await notePassedOver(newerThan: target, before: undo.id) }
         if options.json { return try printJSON(undo) }
         print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
         // An undone merge that photos arrived after is followed by a regrouping of their faces (Gallery.undo).
-        if let regroup = try await library.gallery.history(page: PageRequest(limit: 1)).items.first,
-           regroup.id > undo.id, regroup.automatic, regroup.kind == .consolidation {
+        for regroup in outcome.regrouping {
             print("Then \(regroup.summary) (\(regroup.id)): the faces that joined the merged person since it was made")
         }
     }

@@ -110,7 +110,7 @@ public struct LocalLibrary: Sendable {
             try await engine.reloadVectors()
             var consolidation = Consolidation(pipeline: pipeline)
             consolidation.undoneMerge = merge
-            _ = try await consolidation.run(touching: faces)
+            return try await consolidation.run(touching: faces)
         }
         gallery.storeLock = LibraryLock(directory: self.directory)
         self.gallery = gallery

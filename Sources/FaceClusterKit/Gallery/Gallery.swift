@@ -27,7 +27,7 @@ public struct Gallery: Sendable {
     /// ``Consolidation/undoneMerge``). Called under ``storeLock``, after the undo and outside
     /// ``PeopleOperationLock``; the local library runs ``Consolidation`` on the components of those faces that
     /// gained faces since. `nil` (the default): the undo alone, and faces that joined since stay where they are.
-    public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ merge: Consolidation.UndoneMerge) async throws -> Void)?
+    public var regroupAfterUndoneMerge: (@Sendable (_ faces: [FaceID], _ merge: Consolidation.UndoneMerge) async throws -> Consolidation.Report)?
     /// Taken around every people operation (before ``PeopleOperationLock``) when the store is shared by several
     /// processes that can each change people: the local library's file lock. `nil` (the default): operations are
     /// serialised within this process only.
@@ -296,11 +296,27 @@ public struct Gallery: Sendable {
     /// (an automatic operation of its own, after the undo).
     @discardableResult
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
+        try await undoReporting(id).undo
+    }
+
+    /// What ``undoReporting(_:)`` did.
+    public struct UndoOutcome: Sendable, Hashable {
+        /// The undo, itself an operation.
+        public var undo: PeopleOperation
+        /// The regrouping that followed an undone merge (``regroupAfterUndoneMerge``): one automatic operation per
+        /// group of faces it changed; empty when nothing moved.
+        public var regrouping: [PeopleOperation]
+    }
+
+    /// ``undo(_:)``, saying which operations its regrouping journaled (other processes may journal theirs at the
+    /// same time, so the newest in the history need not be it).
+    public func undoReporting(_ id: String? = nil) async throws -> UndoOutcome {
         // The undo and its regrouping under one hold of the store lock: no other process's operation between them.
         try await underStoreLock {
             let undo = try await PeopleOperationLock.shared.run {
                 try await journal.undo(id)
             }
+            var regrouping: [PeopleOperation] = []
             if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
                 var people = Set<PersonID>()
                 for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
@@ -308,9 +324,9 @@ public struct Gallery: Sendable {
                 for person in people.sorted() {
                     faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID)
                 }
-                try await regroup(faces, Consolidation.UndoneMerge(at: merge.at, people: people))
+                regrouping = try await regroup(faces, Consolidation.UndoneMerge(at: merge.at, people: people)).operations
             }
-            return undo
+            return UndoOutcome(undo: undo, regrouping: regrouping)
         }
     }
 

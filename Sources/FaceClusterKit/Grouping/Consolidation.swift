@@ -83,6 +83,8 @@ public struct Consolidation: Sendable {
         public var newPeople: [PersonID] = []
         /// Components left alone because they were larger than ``maximumComponentFaces``.
         public var skippedComponents = 0
+        /// The automatic operations journaled: one per group of linked faces that changed.
+        public var operations: [PeopleOperation] = []
         public var duration: Duration = .zero
 
         public struct Merge: Sendable, Hashable {
@@ -285,8 +287,8 @@ public struct Consolidation: Sendable {
         guard !changes.isEmpty else { return }
         // One operation per group of linked faces that changed (a run's report counts every group it looked at).
         let summary = "regrouped a group of \(grouped.count) faces: \(report.merges.count) merged, \(report.moves.count) moved, \(report.newPeople.count) new"
-        try await PeopleJournal(metadata: metadata, index: nil, clock: clock)
-            .perform(PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes))
+        report.operations.append(try await PeopleJournal(metadata: metadata, index: nil, clock: clock)
+            .perform(PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes)))
     }
 
     /// The id of a person founded by consolidation: derived from its faces, so the same cluster gets the same id.

@@ -372,7 +372,7 @@ struct CorrectionsTests {
         gallery.regroupAfterUndoneMerge = { faces, merge in
             var consolidation = Consolidation(pipeline: pipeline)
             consolidation.undoneMerge = merge
-            _ = try await consolidation.run(touching: faces)
+            return try await consolidation.run(touching: faces)
         }
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
         _ = try await gallery.rename(bob, to: "Bob")
@@ -416,7 +416,7 @@ struct CorrectionsTests {
         gallery.regroupAfterUndoneMerge = { [metadata = harness.metadata, policy = harness.configuration.policy, clock = harness.clock] faces, merge in
             var consolidation = Consolidation(metadata: metadata, source: index, policy: policy, clock: clock)
             consolidation.undoneMerge = merge
-            _ = try await consolidation.run(touching: faces)
+            return try await consolidation.run(touching: faces)
         }
         let alice = try await Self.person(of: reports[1].faceIDs[0], harness)
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)

@@ -264,6 +264,29 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).count == 1, "the merge stays")
     }
 
+    @Test("a bare undo of a merge that more photos came after says it regrouped them, and passes over nothing")
+    func bareUndoOfMergeWithLaterPhotos() async throws {
+        let folder = try Self.library()
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        let people = try await Self.people(folder)
+        try #require(people.count == 2)
+        let (salley, simm) = (try #require(people[0]["id"] as? String), try #require(people[1]["id"] as? String))
+        #expect(try await Self.run(["merge", simm, salley], in: folder).status == 0)
+        let more = folder.appendingPathComponent("photos/more")
+        try FileManager.default.createDirectory(at: more, withIntermediateDirectories: true)
+        for (number, item) in try LabeledSet.photos().filter({ $0.person == "John_Simm" }).dropFirst(2).prefix(3).enumerated() {
+            try FileManager.default.copyItem(at: item.url, to: more.appendingPathComponent("John_Simm-more-\(number).jpg"))
+        }
+        #expect(try await Self.run(["ingest", "photos/more"], in: folder).status == 0)
+        let history = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
+        try #require(history.first?["kind"] as? String == "merge", "the merge is the newest operation: a bare undo undoes it")
+
+        let undone = try await Self.run(["undo"], in: folder)
+        #expect(undone.status == 0 && undone.output.contains("Then regrouped"), "\(undone.output) \(undone.errors)")
+        #expect(!undone.errors.contains("passed over"), "the regrouping after the undo was not passed over: \(undone.errors)")
+        #expect(try await Self.people(folder).map { $0["photoCount"] as? Int } == [5, 3], "John Simm's later photos went with him")
+    }
+
     @Test("a people operation or a deletion from another process waits while the library's lock is held (a consolidation in serve or ingest)")
     func peopleOperationWaitsForTheLibrary() async throws {
         let folder = try Self.library()
