@@ -245,14 +245,20 @@ struct CommandLineTests {
         #expect(special.output.contains("7 unchanged"), "the folder's photos are still read: \(special.output)")
     }
 
-    @Test("a merge whose moved face was deleted since cannot be undone: undo says why, and a bare undo says it passed over it")
-    func undoAfterDelete() async throws {
-        let folder = try Self.library()
-        _ = try await Self.run(["ingest", "photos"], in: folder)
-        let people = try await Self.people(folder)
+    /// ``library()`` ingested, John Simm merged into John Salley by the user.
+    static func mergedLibrary() async throws -> URL {
+        let folder = try library()
+        _ = try await run(["ingest", "photos"], in: folder)
+        let people = try await people(folder)
         try #require(people.count == 2)
         let (salley, simm) = (try #require(people[0]["id"] as? String), try #require(people[1]["id"] as? String))
-        #expect(try await Self.run(["merge", simm, salley], in: folder).status == 0)
+        #expect(try await run(["merge", simm, salley], in: folder).status == 0)
+        return folder
+    }
+
+    @Test("a merge whose moved face was deleted since cannot be undone: undo says why, and a bare undo says it passed over it")
+    func undoAfterDelete() async throws {
+        let folder = try await Self.mergedLibrary()
         let history = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
         let merge = try #require(history.first?["id"] as? String)
         #expect(try await Self.run(["delete", "photos/trip/John_Simm-0.jpg"], in: folder).status == 0)
@@ -266,12 +272,7 @@ struct CommandLineTests {
 
     @Test("a bare undo of a merge that more photos came after says it regrouped them, and passes over nothing")
     func bareUndoOfMergeWithLaterPhotos() async throws {
-        let folder = try Self.library()
-        _ = try await Self.run(["ingest", "photos"], in: folder)
-        let people = try await Self.people(folder)
-        try #require(people.count == 2)
-        let (salley, simm) = (try #require(people[0]["id"] as? String), try #require(people[1]["id"] as? String))
-        #expect(try await Self.run(["merge", simm, salley], in: folder).status == 0)
+        let folder = try await Self.mergedLibrary()
         let more = folder.appendingPathComponent("photos/more")
         try FileManager.default.createDirectory(at: more, withIntermediateDirectories: true)
         for (number, item) in try LabeledSet.photos().filter({ $0.person == "John_Simm" }).dropFirst(2).prefix(3).enumerated() {
