@@ -134,12 +134,14 @@ struct Undo: AsyncParsableCommand {
                 printError("note: passed over \(skipped.id) (\(skipped.summary)): some of its faces or people are gone since (a deleted photo or a forgotten person), so it cannot be undone")
             }
         }
-        let outcome: Gallery.UndoOutcome
-        do {
-            outcome = try await peopleCall { try await library.gallery.undoReporting(operation) }
-        } catch {
-            try await notePassedOver(newerThan: nil)
-            throw error
+        let outcome = try await peopleCall {
+            do {
+                return try await library.gallery.undoReporting(operation)
+            } catch PeopleOperationError.nothingToUndo {
+                // Everything left was passed over: say what, and why.
+                try await notePassedOver(newerThan: nil)
+                throw PeopleOperationError.nothingToUndo
+            }
         }
         let undo = outcome.undo
         if let target = undo.undoes { try await notePassedOver(newerThan: target, before: undo.id) }

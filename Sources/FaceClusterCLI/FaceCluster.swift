@@ -95,7 +95,9 @@ struct StoreOptions: ParsableArguments {
     /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
     func open(engine: LocalFaceEngine.Configuration = .init()) throws -> LocalLibrary {
         do {
-            return try LocalLibrary(directory: directory, engine: engine)
+            return try LocalLibrary(directory: directory, engine: engine, onLockWait: { [store] in
+                printError("Waiting for another facecluster run to finish regrouping this library (\(store)/consolidation.lock)…")
+            })
         } catch let error as LocalEngineError {
             throw CLIFailure(message: "error: \(error.description)")
         } catch {
@@ -140,6 +142,8 @@ func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
     } catch let error as GalleryError {
         throw CLIFailure(message: "error: \(error.description)")
     } catch let error as MetadataStoreError {
+        throw CLIFailure(message: "error: \(error.description)")
+    } catch let error as LibraryLockError {
         throw CLIFailure(message: "error: \(error.description)")
     }
 }

@@ -46,6 +46,8 @@ public struct LocalLibrary: Sendable {
     public let thumbnails: DirectoryPhotoStore
     public let pipeline: IngestionPipeline
     public let gallery: Gallery
+    /// The library's lock, taken by consolidation and by people operations (``Gallery/storeLock``).
+    public let lock: LibraryLock
 
     /// The pipeline's defaults for a library on this machine: leases name this process, and a photo left
     /// `processing` by a process that has exited (Ctrl-C twice, `kill -9`, a crash) is taken over at once.
@@ -87,7 +89,7 @@ public struct LocalLibrary: Sendable {
     public init(
         directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = LocalLibrary.pipelineDefaults,
         engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false, analysisCache: LocalFaceEngine.AnalysisCache? = nil,
-        cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper(decoders: .local)
+        cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper(decoders: .local), onLockWait: (@Sendable () -> Void)? = nil
     ) throws {
         try models.check()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -112,7 +114,8 @@ public struct LocalLibrary: Sendable {
             consolidation.undoneMerge = merge
             return try await consolidation.run(touching: faces)
         }
-        gallery.storeLock = LibraryLock(directory: self.directory)
+        lock = LibraryLock(directory: self.directory, onWait: onLockWait)
+        gallery.storeLock = lock
         self.gallery = gallery
     }
 

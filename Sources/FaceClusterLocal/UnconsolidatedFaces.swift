@@ -132,7 +132,7 @@ public final class UnconsolidatedFaces: Sendable {
         in library: LocalLibrary, remaining: @Sendable () async -> [FaceID] = { [] },
         _ body: (_ abandoned: Abandoned) async throws -> T
     ) async throws -> T {
-        try await LibraryLock(directory: library.directory).withLock {
+        try await library.lock.withLock {
             let abandoned = try await takeOverAbandoned()
             let result: T
             do {

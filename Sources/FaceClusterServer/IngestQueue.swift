@@ -133,7 +133,7 @@ public actor IngestQueue {
                 let report = if let file = await unconsolidated.value {
                     try await file.consolidate(in: library, remaining: { await self.touched + self.deferred }, regroup)
                 } else {
-                    try await LibraryLock(directory: library.directory).withLock { try await regroup([]) }
+                    try await library.lock.withLock { try await regroup([]) }
                 }
                 if !report.merges.isEmpty || !report.moves.isEmpty {
                     log("regrouped: \(report.merges.count) merges, \(report.moves.count) faces moved")

@@ -187,6 +187,25 @@ public struct PeopleJournal: Sendable {
         return newest
     }
 
+    /// The newest operation after `operation`, applied and not an undo, that holds a snapshot of `person`: the one
+    /// to undo first when `person` changed since. Reads the journal back to `operation`.
+    func newestApplied(after operation: PeopleOperation, changing person: PersonID) async throws -> PeopleOperation? {
+        var cursor: PageCursor?
+        repeat {
+            let page = try await metadata.operations(page: PageRequest(limit: 100, cursor: cursor))
+            for later in page.items {
+                guard later.id > operation.id else { return nil }
+                let changes = later.changes.contains { change in
+                    if case .person(let before, let after) = change { return (after ?? before)?.id == person }
+                    return false
+                }
+                if changes, later.state == .applied, later.kind != .undo { return later }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return nil
+    }
+
     /// Throws ``PeopleOperationError/conflict(_:_:)`` when a face the operation moved is no longer with the
     /// person it put it with, or a person it changed no longer has the name or pin it gave or was merged into
     /// another since. Only the operation's own merges are followed: a later merge is a later operation, which must
@@ -221,7 +240,8 @@ public struct PeopleJournal: Sendable {
                     throw PeopleOperationError.conflict(operation.id, "\(after.id) was merged into \(current.id) since; undo that merge first")
                 }
                 guard current.name == after.name, current.pinned == after.pinned else {
-                    throw PeopleOperationError.conflict(operation.id, "\(after.id) was renamed or changed since; undo that first")
+                    let by = try await newestApplied(after: operation, changing: after.id).map { " by \($0.id) (\($0.summary))" } ?? ""
+                    throw PeopleOperationError.conflict(operation.id, "\(after.id) was renamed or changed since\(by); undo that first")
                 }
             default: continue
             }

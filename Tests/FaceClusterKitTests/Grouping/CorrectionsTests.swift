@@ -234,6 +234,25 @@ struct CorrectionsTests {
         #expect(try await gallery.person(bob).name == "Carol")
     }
 
+    @Test("undoing a merge whose person was renamed since is refused, naming the rename to undo first")
+    func undoAfterRenameNamesIt() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let alice = try await Self.person(of: reports[1].faceIDs[0], harness)
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.merge(carol, into: bob)
+        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.rename(bob, to: "Bob")
+        let rename = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        _ = try await gallery.merge(bob, into: alice)
+        _ = try await gallery.undo()
+        await #expect(throws: PeopleOperationError.conflict(merge.id, "\(bob) was renamed or changed since by \(rename.id) (\(rename.summary)); undo that first")) {
+            try await gallery.undo(merge.id)
+        }
+        _ = try await gallery.undo(rename.id)
+        #expect(try await gallery.undo(merge.id).undoes == merge.id, "with the rename undone, the merge undoes")
+    }
+
     @Test("two moves to one person: the first cannot be undone under the second (it would leave the second undoable never)")
     func undoUnderLaterDependent() async throws {
         let (harness, reports) = try await Self.library()

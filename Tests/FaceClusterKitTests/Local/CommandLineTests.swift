@@ -288,6 +288,23 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).map { $0["photoCount"] as? Int } == [5, 3], "John Simm's later photos went with him")
     }
 
+    @Test("a lock file that cannot be taken (a folder in its place) fails people operations with what is wrong; a bare undo blames nothing else")
+    func lockFileUnusable() async throws {
+        let folder = try await Self.mergedLibrary()
+        let lock = folder.appendingPathComponent(".facecluster/consolidation.lock")
+        try? FileManager.default.removeItem(at: lock)
+        try FileManager.default.createDirectory(at: lock, withIntermediateDirectories: false)
+        let people = try await Self.people(folder)
+        let person = try #require(people.first?["id"] as? String)
+
+        let renamed = try await Self.run(["rename", person, "Someone"], in: folder)
+        #expect(renamed.status == 2 && renamed.errors.contains("cannot take the library's lock") && renamed.errors.contains("Is a directory"), "\(renamed.errors)")
+        let undone = try await Self.run(["undo"], in: folder)
+        #expect(undone.status == 2 && undone.errors.contains("cannot take the library's lock"), "\(undone.errors)")
+        #expect(!undone.errors.contains("passed over"), "nothing was passed over: \(undone.errors)")
+        #expect(try await Self.people(folder).first?["name"] as? String == nil, "nothing changed")
+    }
+
     @Test("a people operation or a deletion from another process waits while the library's lock is held (a consolidation in serve or ingest)")
     func peopleOperationWaitsForTheLibrary() async throws {
         let folder = try Self.library()
@@ -306,6 +323,7 @@ struct CommandLineTests {
         }
         let (renamed, deletion) = (try await rename.value, try await delete.value)
         #expect(renamed.status == 0 && deletion.status == 0, "\(renamed.errors) \(deletion.errors)")
+        #expect(renamed.errors.contains("Waiting for another facecluster run to finish regrouping this library"), "says why it pauses: \(renamed.errors)")
         let library = try LocalLibrary(directory: store)
         let operation = try #require(try await library.gallery.history(page: PageRequest(limit: 1)).items.first)
         #expect(operation.kind == .rename && operation.summary.contains("John Simm"))
