@@ -30,7 +30,9 @@ public final class UnconsolidatedFaces: Sendable {
     public struct Abandoned: Sendable {
         public var faces: [FaceID]
         fileprivate var files: [(path: String, descriptor: Int32)]
-        /// Each file taken over (its path relative to the library's directory) with its number of faces.
+        /// Each file taken over that held faces (its path relative to the library's directory) with its number of
+        /// faces. Empty ones (a process stopped before its first photo finished) are taken over and deleted too,
+        /// but are nothing to report: `repair --dry-run` does not list them either.
         public var sources: [(file: String, faces: Int)] = []
         /// How many files were taken over.
         public var count: Int { files.count }
@@ -96,7 +98,7 @@ public final class UnconsolidatedFaces: Sendable {
             for file in Self.unheldFiles(in: folder, except: own, locking: LOCK_EX) {
                 abandoned.faces += file.faces
                 abandoned.files.append((file.path, file.descriptor))
-                abandoned.sources.append(("unconsolidated/\(file.name)", file.faces.count))
+                if !file.faces.isEmpty { abandoned.sources.append(("unconsolidated/\(file.name)", file.faces.count)) }
             }
             return abandoned
         }

@@ -55,6 +55,19 @@ struct UnconsolidatedFacesTests {
         #expect(try String(contentsOf: live.file, encoding: .utf8) == "f_live\n")
     }
 
+    @Test("an empty file a stopped process left is taken over and deleted without being reported (repair called it 0 faces not yet regrouped)")
+    func emptyFileNotReported() async throws {
+        let directory = try Self.directory()
+        let next = try await UnconsolidatedFaces.open(in: directory)
+        let folder = next.file.deletingLastPathComponent()
+        try Data().write(to: folder.appendingPathComponent("stopped.faces"))
+        #expect(try await UnconsolidatedFaces.abandoned(in: directory).isEmpty, "the dry run lists nothing")
+        let abandoned = try await next.takeOverAbandoned()
+        #expect(abandoned.count == 1 && abandoned.sources.isEmpty, "taken over, reported as nothing")
+        try await next.settle(abandoned)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [next.file.lastPathComponent])
+    }
+
     @Test("reset keeps only the faces still waiting; remove leaves nothing behind")
     func resetAndRemove() async throws {
         let directory = try Self.directory()
