@@ -151,13 +151,7 @@ public struct PeopleJournal: Sendable {
     /// merged-away id kept those faces, half a merge). Undos are passed over: an undo of a later operation
     /// restores the state this one left. Reads the journal back to `operation`.
     func laterDependent(on operation: PeopleOperation) async throws -> PeopleOperation? {
-        func snapshotted(_ operation: PeopleOperation) -> Set<PersonID> {
-            Set(operation.changes.compactMap { change -> PersonID? in
-                if case .person(let before, let after) = change { return (after ?? before)?.id }
-                return nil
-            })
-        }
-        let people = snapshotted(operation)
+        let people = Self.snapshotted(operation)
         guard !people.isEmpty else { return nil }
         let createdOrRemoved = Set(operation.changes.compactMap { change -> PersonID? in
             if case .person(let before, let after) = change, (before == nil) != (after == nil) { return (after ?? before)?.id }
@@ -169,41 +163,42 @@ public struct PeopleJournal: Sendable {
                 return false
             }
         }
-        var cursor: PageCursor?
-        var newest: PeopleOperation?
-        repeat {
-            let page = try await metadata.operations(page: PageRequest(limit: 100, cursor: cursor))
-            for later in page.items {
-                guard later.id > operation.id else { return newest }
-                // One that touched a forgotten person can never be undone, so it holds nothing back.
-                if newest == nil, later.state == .applied, later.kind != .undo,
-                   !snapshotted(later).isDisjoint(with: people) || movedFacesOfCreatedOrRemoved(later),
-                   try await forgotten(in: later) == nil {
-                    newest = later
-                }
-            }
-            cursor = page.nextCursor
-        } while cursor != nil
-        return newest
+        return try await newestApplied(after: operation) { later in
+            // One that touched a forgotten person can never be undone, so it holds nothing back.
+            guard !Self.snapshotted(later).isDisjoint(with: people) || movedFacesOfCreatedOrRemoved(later) else { return false }
+            return try await forgotten(in: later) == nil
+        }
     }
 
     /// The newest operation after `operation`, applied and not an undo, that holds a snapshot of `person`: the one
-    /// to undo first when `person` changed since. Reads the journal back to `operation`.
+    /// to undo first when `person` changed since.
     func newestApplied(after operation: PeopleOperation, changing person: PersonID) async throws -> PeopleOperation? {
+        try await newestApplied(after: operation) { Self.snapshotted($0).contains(person) }
+    }
+
+    /// The newest operation after `operation`, applied and not an undo, for which `matches` holds. Reads the
+    /// journal, newest first, back to `operation` at most.
+    private func newestApplied(
+        after operation: PeopleOperation, where matches: (PeopleOperation) async throws -> Bool
+    ) async throws -> PeopleOperation? {
         var cursor: PageCursor?
         repeat {
             let page = try await metadata.operations(page: PageRequest(limit: 100, cursor: cursor))
             for later in page.items {
                 guard later.id > operation.id else { return nil }
-                let changes = later.changes.contains { change in
-                    if case .person(let before, let after) = change { return (after ?? before)?.id == person }
-                    return false
-                }
-                if changes, later.state == .applied, later.kind != .undo { return later }
+                if later.state == .applied, later.kind != .undo, try await matches(later) { return later }
             }
             cursor = page.nextCursor
         } while cursor != nil
         return nil
+    }
+
+    /// The people an operation holds a snapshot of (before or after it).
+    private static func snapshotted(_ operation: PeopleOperation) -> Set<PersonID> {
+        Set(operation.changes.compactMap { change -> PersonID? in
+            if case .person(let before, let after) = change { return (after ?? before)?.id }
+            return nil
+        })
     }
 
     /// Throws ``PeopleOperationError/conflict(_:_:)`` when a face the operation moved is no longer with the
