@@ -80,13 +80,9 @@ public struct GalleryServer: Sendable {
     /// `STORE/photos/uploads/` handed to `queue`, suggestions and explanations from its engine.
     public static func local(library: LocalLibrary, configuration: Configuration, queue: IngestQueue, logger: Logger = Logger(label: "facecluster.serve")) throws -> GalleryServer {
         let signer = URLSigner()
-        let base = library.gallery
-        var gallery = Gallery(
-            metadata: base.metadata, photos: SignedURLPhotoStore(library.originals, name: "photos", signer: signer),
-            thumbnails: SignedURLPhotoStore(library.thumbnails, name: "thumbnails", signer: signer), index: base.index,
-            clock: base.clock, minimumFacesPerPerson: base.minimumFacesPerPerson, personVectors: base.personVectors)
-        gallery.regroupAfterUndoneMerge = base.regroupAfterUndoneMerge
-        gallery.storeLock = base.storeLock
+        let gallery = library.gallery.serving(
+            photos: SignedURLPhotoStore(library.originals, name: "photos", signer: signer),
+            thumbnails: SignedURLPhotoStore(library.thumbnails, name: "thumbnails", signer: signer))
         let uploadFolder = library.directory.appendingPathComponent("photos/uploads").path
         let uploads = PhotoUploads(
             store: library.originals, metadata: library.metadata, keyPrefix: String(uploadFolder.dropFirst()) + "/",

@@ -51,6 +51,17 @@ public struct Gallery: Sendable {
         self.personVectors = personVectors
     }
 
+    /// This gallery over other photo and thumbnail stores (the same files behind signed URLs, in `serve`), with
+    /// every other setting and hook kept.
+    public func serving(photos: any PhotoStore, thumbnails: any PhotoStore) -> Gallery {
+        var gallery = Gallery(
+            metadata: metadata, photos: photos, thumbnails: thumbnails, index: index, clock: clock,
+            minimumFacesPerPerson: minimumFacesPerPerson, personVectors: personVectors)
+        gallery.regroupAfterUndoneMerge = regroupAfterUndoneMerge
+        gallery.storeLock = storeLock
+        return gallery
+    }
+
     /// The journal the people operations go through. Each operation first finishes one a crash interrupted
     /// (``PeopleJournal/recover(recent:)``), then computes its changes on what that left.
     public var journal: PeopleJournal { PeopleJournal(metadata: metadata, index: personVectors, clock: clock) }
