@@ -38,8 +38,16 @@ struct Move: AsyncParsableCommand {
     func run() async throws {
         let library = try options.openExisting()
         let target = try person.map(personID)
-        let moved = try await peopleCall { try await library.gallery.move(try faceID(face), to: target) }
+        let (moved, alreadyThere) = try await peopleCall { () async throws -> (Person, Bool) in
+            do {
+                return (try await library.gallery.move(try faceID(face), to: target), false)
+            } catch GalleryError.alreadyWith(_, let person) {
+                // Asking again for what holds already is not an error (a script may retry): nothing was journaled.
+                return (try await library.gallery.person(person), true)
+            }
+        }
         if options.json { return try printJSON(try await PersonOutput(moved, library: library)) }
+        if alreadyThere { return print("Face \(face) is already with \(moved.id): nothing to move.") }
         print("Moved face \(face) to \(moved.id)\(target == nil ? " (a new person)" : ""). Undo: `facecluster undo`.")
     }
 }

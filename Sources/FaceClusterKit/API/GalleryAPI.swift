@@ -103,6 +103,7 @@ public struct GalleryAPI: Sendable {
             case .invalidName: return Self.error(400, "invalid_name", error.description)
             case .invalidMerge: return Self.error(400, "invalid_merge", error.description)
             case .invalidMove: return Self.error(400, "invalid_move", error.description)
+            case .alreadyWith: return Self.error(400, "invalid_move", error.description)
             case .faceNotFound: return Self.error(404, "face_not_found", error.description)
             }
         case let error as UploadError:
@@ -200,7 +201,13 @@ public struct GalleryAPI: Sendable {
                 enum CodingKeys: CodingKey { case personId }
             }
             let body: Body = try decodeBody(request)
-            return try Self.json(200, try await output(try await gallery.move(try faceID(segments[1]), to: try body.personId.map(personID))))
+            let face = try faceID(segments[1]), target = try body.personId.map(personID)
+            do {
+                return try Self.json(200, try await output(try await gallery.move(face, to: target)))
+            } catch GalleryError.alreadyWith(_, let person) {
+                // PUT is idempotent (RFC 9110 §9.2.2): a retried move finds the face where it asked for it.
+                return try Self.json(200, try await output(try await gallery.person(person)))
+            }
         case "POST /faces/{faceId}/person":
             struct Body: Decodable { var name: String? }
             let body: Body = request.body.isEmpty ? Body() : try decodeBody(request)

@@ -227,6 +227,8 @@ public struct Gallery: Sendable {
     /// "Not this person": moves a face to `target`, or to a new person when `target` is `nil`, and remembers
     /// that it is not the person it left (cannot-links with that person's other faces, which consolidation
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
+    /// Throws ``GalleryError/alreadyWith(_:_:)`` when `target` is the person the face is with (nothing is
+    /// journaled): the HTTP API answers that as an idempotent `PUT`, the CLI as "nothing to move".
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
         try await exclusively {
@@ -237,7 +239,7 @@ public struct Gallery: Sendable {
             let targetID: PersonID
             if let target {
                 let into = try await person(target)
-                guard into.id != from.id else { throw GalleryError.invalidMove("face \(face) is already \(into.id)'s: nothing to move") }
+                guard into.id != from.id else { throw GalleryError.alreadyWith(face, into.id) }
                 var confirmed = into
                 confirmed.pinned = true
                 changes.append(.person(before: into, after: confirmed))
@@ -519,6 +521,9 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidMerge(String)
     /// A move, or a make-person, that cannot be done: the reason is the whole message.
     case invalidMove(String)
+    /// A move to the person the face is with already (its id as given may be one merged into them): nothing
+    /// changed.
+    case alreadyWith(FaceID, PersonID)
     case faceNotFound(FaceID)
 
     public var description: String {
@@ -529,6 +534,7 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidName(let reason): "invalid name: \(reason)"
         case .invalidMerge(let reason): "invalid merge: \(reason)"
         case .invalidMove(let reason): reason
+        case .alreadyWith(let face, let person): "face \(face) is already \(person)'s: nothing to move"
         case .faceNotFound(let id): "no face \(id)"
         }
     }

@@ -286,6 +286,28 @@ struct LambdaAPIInputTests {
         #expect(response.body?.contains("send the photo itself as the body") == true)
     }
 
+    @Test("a retried PUT /faces/{faceId} finds the face where it asked: 200 with the same person, one move journaled", arguments: APIAdapter.allCases)
+    func retriedMoveIsIdempotent(adapter: APIAdapter) async throws {
+        let stack = try LambdaStack.inMemory()
+        for (key, person) in [("uploads/1.jpg", 1), ("uploads/2.jpg", 1), ("uploads/3.jpg", 2)] {
+            try await stack.raw.put(Layout.photo([Identity(person)], variant: key.count).encoded(), at: key, contentType: "image/jpeg")
+        }
+        let event = try LambdaStack.json(["Records": ["uploads/1.jpg", "uploads/2.jpg", "uploads/3.jpg"].map { LambdaStack.s3Record(bucket: "raw", key: $0) }])
+        _ = try await stack.ingest.handle(Data(event.utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
+        let listed = try #require(try await stack.call("GET", "/people", via: adapter).json["people"] as? [[String: Any]])
+        try #require(listed.count == 2)
+        let (alice, bob) = (try #require(listed[0]["id"] as? String), try #require(listed[1]["id"] as? String))
+        let photo = try #require((try await stack.call("GET", "/people/\(alice)/photos", via: adapter).json["photos"] as? [[String: Any]])?.first?["photoId"] as? String)
+        let face = try #require((try await stack.call("GET", "/photos/\(photo)", via: adapter).json["faces"] as? [[String: Any]])?.first?["faceId"] as? String)
+
+        let first = try await stack.call("PUT", "/faces/\(face)", body: "{\"personId\":\"\(bob)\"}", via: adapter)
+        let retried = try await stack.call("PUT", "/faces/\(face)", body: "{\"personId\":\"\(bob)\"}", via: adapter)
+        #expect(first.status == 200 && first.json["id"] as? String == bob && first.json["faceCount"] as? Int == 2, "\(first.json)")
+        #expect(retried.status == 200 && retried.json["id"] as? String == bob && retried.json["faceCount"] as? Int == 2, "\(retried.json)")
+        let operations = try #require(try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])
+        #expect(operations.filter { $0["kind"] as? String == "move" }.count == 1, "\(operations)")
+    }
+
     @Test("an event that is not an HTTP API request is a 400, not a crash")
     func notARequest() async throws {
         let data = try await LambdaStack.inMemory().api.handle(Data("[1,2]".utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))

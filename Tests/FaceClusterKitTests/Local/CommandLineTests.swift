@@ -288,6 +288,21 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).map { $0["photoCount"] as? Int } == [5, 3], "John Simm's later photos went with him")
     }
 
+    @Test("moving a face to the person it is with already says nothing moved, exits 0 and journals nothing (a retried move)")
+    func moveToTheSamePerson() async throws {
+        let folder = try await Self.mergedLibrary()
+        let shown = try await Self.run(["photo", "photos/trip/John_Simm-0.jpg", "--json"], in: folder)
+        let face = try #require(((try shown.json() as? [String: Any])?["faces"] as? [[String: Any]])?.first)
+        let (faceID, person) = (try #require(face["faceID"] as? String), try #require(face["personID"] as? String))
+        let before = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
+
+        let moved = try await Self.run(["move", faceID, person], in: folder)
+        #expect(moved.status == 0 && moved.output.contains("is already with \(person): nothing to move"), "\(moved.output) \(moved.errors)")
+        #expect(!moved.output.contains("Undo"), "there is nothing of this command's to undo: \(moved.output)")
+        let after = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
+        #expect(after.count == before.count, "nothing journaled")
+    }
+
     @Test("a lock file that cannot be taken (a folder in its place) fails people operations with what is wrong; a bare undo blames nothing else")
     func lockFileUnusable() async throws {
         let folder = try await Self.mergedLibrary()
