@@ -29,6 +29,8 @@ public struct GalleryAPI: Sendable {
     public static let maximumLimit = 100
     /// The largest JSON body a route reads: 64 KB.
     public static let maximumJSONBody = 64 * 1024
+    /// A JSON body over ``maximumJSONBody``: 413 (RFC 9110 §15.5.14), as a transport that stops reading early answers it too.
+    public static let bodyTooLarge = Problem(status: 413, code: "body_too_large", message: "the JSON body is larger than 64 KB")
 
     public init(
         gallery: Gallery, review: GroupingReview? = nil, uploads: PhotoUploads? = nil, urlExpiry: Duration = Gallery.defaultURLExpiry,
@@ -287,7 +289,7 @@ public struct GalleryAPI: Sendable {
 
     func decodeBody<T: Decodable>(_ request: APIRequest) throws -> T {
         guard !request.body.isEmpty else { throw Problem(status: 400, code: "invalid_body", message: "a JSON body is required") }
-        guard request.body.count <= Self.maximumJSONBody else { throw Problem(status: 400, code: "invalid_body", message: "the body is larger than 64 KB") }
+        guard request.body.count <= Self.maximumJSONBody else { throw Self.bodyTooLarge }
         do {
             return try JSONDecoder().decode(T.self, from: request.body)
         } catch {

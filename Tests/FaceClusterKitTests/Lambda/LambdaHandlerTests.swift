@@ -247,6 +247,7 @@ struct LambdaAPIInputTests {
         ("PATCH", "/people/\(person)", [:], #"{}"#, 400, "invalid_body"),
         ("PATCH", "/people/\(person)", [:], #"{"nom":"x"}"#, 400, "invalid_body"),
         ("PUT", "/faces/f_0123456789abcdef0123456789abcdef", [:], #"{}"#, 400, "invalid_body"),
+        ("PATCH", "/people/\(person)", [:], "{\"name\":\"\(String(repeating: "x", count: 70_000))\"}", 413, "body_too_large"),
         ("POST", "/people/\(person)/merge", [:], #"{}"#, 400, "invalid_body"),
         ("POST", "/people/\(person)/merge", [:], #"{"from":"bad"}"#, 400, "invalid_id"),
         ("POST", "/people/\(person)/merge", [:], "{\"from\":\"\(person)\"}", 400, "invalid_merge"),

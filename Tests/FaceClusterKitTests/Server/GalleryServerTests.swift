@@ -141,7 +141,7 @@ struct GalleryServerSecurityTests {
         // Only an upload may be large: any other body is refused past 64 KB, not buffered up to the upload limit.
         let person = "p_" + String(repeating: "a", count: 26)
         let bigJSON = try await server.api("PATCH", "/people/\(person)", headers: ["content-type": "application/json"], bytes: Data(count: 200_000))
-        #expect(bigJSON.status == 400 && Self.code(bigJSON.body) == "invalid_body")
+        #expect(bigJSON.status == 413 && Self.code(bigJSON.body) == "body_too_large")
         // A body declared larger than the limit is answered at once, before any of it arrives.
         let declared = try await Self.rawRequest(port: server.port, "POST /api/photos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nContent-Length: 999999999999\r\n\r\n")
         #expect(declared.hasPrefix("HTTP/1.1 413") && declared.contains("upload_too_large"), "\(declared.prefix(200))")
