@@ -101,8 +101,21 @@ struct StoreOptions: ParsableArguments {
         } catch let error as LocalEngineError {
             throw CLIFailure(message: "error: \(error.description)")
         } catch {
-            throw CLIFailure(message: "error: cannot open the library in \(store): \(error)")
+            throw CLIFailure(message: "error: cannot open the library in \(store): \(error)\(Self.writeProblem(directory).map { " (\($0))" } ?? "")")
         }
+    }
+
+    /// Why this user cannot write to `directory`, if it cannot: the database (SQLite in WAL mode) is written even
+    /// by a command that only lists, so a read-only store fails with SQLite's bare "unable to open database file".
+    private static func writeProblem(_ directory: URL) -> String? {
+        var status = statvfs()
+        if statvfs(directory.path, &status) == 0, status.f_flag & UInt(ST_RDONLY) != 0 {
+            return "the store is on a read-only file system, and facecluster writes to its store even to list it"
+        }
+        if FileManager.default.fileExists(atPath: directory.path), access(directory.path, W_OK) != 0 {
+            return "this user cannot write to the store, and facecluster writes to its store even to list it"
+        }
+        return nil
     }
 
     /// Opens an existing library (for the listing and editing commands): a missing one is a usage error.
@@ -144,6 +157,8 @@ func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
     } catch let error as MetadataStoreError {
         throw CLIFailure(message: "error: \(error.description)")
     } catch let error as LibraryLockError {
+        throw CLIFailure(message: "error: \(error.description)")
+    } catch let error as UnconsolidatedFacesError {
         throw CLIFailure(message: "error: \(error.description)")
     }
 }

@@ -303,7 +303,7 @@ struct CommandLineTests {
         #expect(after.count == before.count, "nothing journaled")
     }
 
-    @Test("a lock file that cannot be taken (a folder in its place) fails people operations with what is wrong; a bare undo blames nothing else")
+    @Test("a lock file that cannot be taken (a folder in its place) fails people operations with what is wrong; a bare undo blames nothing else; so does a file in unconsolidated/'s place")
     func lockFileUnusable() async throws {
         let folder = try await Self.mergedLibrary()
         let lock = folder.appendingPathComponent(".facecluster/consolidation.lock")
@@ -318,6 +318,16 @@ struct CommandLineTests {
         #expect(undone.status == 2 && undone.errors.contains("cannot take the library's lock"), "\(undone.errors)")
         #expect(!undone.errors.contains("passed over"), "nothing was passed over: \(undone.errors)")
         #expect(try await Self.people(folder).first?["name"] as? String == nil, "nothing changed")
+
+        // So do the commands that regroup, when the record of faces not yet regrouped cannot be written.
+        try FileManager.default.removeItem(at: lock)
+        let unconsolidated = folder.appendingPathComponent(".facecluster/unconsolidated")
+        try FileManager.default.removeItem(at: unconsolidated)
+        #expect(FileManager.default.createFile(atPath: unconsolidated.path, contents: Data()))
+        for command in [["recluster"], ["repair"], ["ingest", "photos"]] {
+            let failed = try await Self.run(command, in: folder)
+            #expect(failed.status == 2 && failed.errors.contains("unconsolidated: Not a directory"), "\(command): \(failed.errors)")
+        }
     }
 
     @Test("a people operation or a deletion from another process waits while the library's lock is held (a consolidation in serve or ingest)")

@@ -78,4 +78,14 @@ struct UnconsolidatedFacesTests {
         try await faces.remove()
         #expect(try FileManager.default.contentsOfDirectory(atPath: faces.file.deletingLastPathComponent().path).isEmpty)
     }
+
+    @Test("a file in the unconsolidated folder's place fails with what is wrong and where (was a bare Cocoa error)")
+    func folderUnusable() async throws {
+        let directory = try Self.directory()
+        let folder = directory.appendingPathComponent("unconsolidated")
+        #expect(FileManager.default.createFile(atPath: folder.path, contents: Data()))
+        let error = await #expect(throws: UnconsolidatedFacesError.self) { _ = try await UnconsolidatedFaces.open(in: directory) }
+        #expect(error?.path == folder.path && error?.reason == "Not a directory", "\(String(describing: error))")
+        #expect(error?.description.contains("unconsolidated/ a folder") == true)
+    }
 }
