@@ -156,9 +156,7 @@ func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
         throw CLIFailure(message: "error: \(error.description)")
     } catch let error as MetadataStoreError {
         throw CLIFailure(message: "error: \(error.description)")
-    } catch let error as LibraryLockError {
-        throw CLIFailure(message: "error: \(error.description)")
-    } catch let error as UnconsolidatedFacesError {
+    } catch let error as LibraryFileError {
         throw CLIFailure(message: "error: \(error.description)")
     }
 }

@@ -31,7 +31,7 @@ public struct LibraryLock: StoreLock {
 
     /// Runs `body` holding the lock; waits (suspended in this process; on an IO thread, not the caller's, while
     /// another process holds it). Not reentrant: taken inside itself, it waits for itself.
-    /// Throws ``LibraryLockError`` when the lock file cannot be opened or locked (a read-only store, a folder in its
+    /// Throws ``LibraryFileError`` when the lock file cannot be opened or locked (a read-only store, a folder in its
     /// place).
     public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let path = file.path
@@ -45,12 +45,12 @@ public struct LibraryLock: StoreLock {
         return try await turn.run {
             let descriptor = try await BlockingWork.io { () throws -> Int32 in
                 let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-                guard descriptor >= 0 else { throw LibraryLockError(path: path, errorNumber: errno) }
+                guard descriptor >= 0 else { throw LibraryFileError(.lock, path: path, errorNumber: errno) }
                 if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
                 if errno == EWOULDBLOCK { onWait?() }
                 while flock(descriptor, LOCK_EX) != 0 {
                     guard errno == EINTR else {
-                        let failure = LibraryLockError(path: path, errorNumber: errno)
+                        let failure = LibraryFileError(.lock, path: path, errorNumber: errno)
                         close(descriptor)
                         throw failure
                     }
@@ -63,22 +63,5 @@ public struct LibraryLock: StoreLock {
             }
             return try await body()
         }
-    }
-}
-
-/// The library's lock file could not be opened or locked: the store is read-only, or something else (a folder)
-/// has the lock file's name.
-public struct LibraryLockError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var path: String
-    /// `strerror(3)`'s text for the failure ("Permission denied", "Is a directory", "Read-only file system").
-    public var reason: String
-
-    public init(path: String, errorNumber: Int32) {
-        self.path = path
-        reason = String(cString: strerror(errorNumber))
-    }
-
-    public var description: String {
-        "cannot take the library's lock \(path): \(reason) (the store must be a folder this user can write to, and the lock file a file)"
     }
 }

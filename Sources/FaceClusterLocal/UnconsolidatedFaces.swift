@@ -38,20 +38,20 @@ public final class UnconsolidatedFaces: Sendable {
         public var count: Int { files.count }
     }
 
-    /// Creates this process's file in `directory/unconsolidated` and locks it. Throws ``UnconsolidatedFacesError``
+    /// Creates this process's file in `directory/unconsolidated` and locks it. Throws ``LibraryFileError``
     /// when it cannot (a read-only store, a file in the folder's place).
     public static func open(in directory: URL) async throws -> UnconsolidatedFaces {
         let folder = directory.appendingPathComponent("unconsolidated")
         let name = UUID().uuidString.lowercased()
         let file = folder.appendingPathComponent("\(name).faces")
         let descriptor = try await BlockingWork.io { () throws -> Int32 in
-            if mkdir(folder.path, 0o755) != 0, errno != EEXIST { throw UnconsolidatedFacesError(path: folder.path, errorNumber: errno) }
+            if mkdir(folder.path, 0o755) != 0, errno != EEXIST { throw LibraryFileError(.unconsolidatedFaces, path: folder.path, errorNumber: errno) }
             // Created and locked under a name no take-over reads, then renamed: nobody can lock it first.
             let staging = folder.appendingPathComponent("\(name).new").path
             let descriptor = openFile(staging, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw UnconsolidatedFacesError(path: errno == ENOTDIR ? folder.path : staging, errorNumber: errno) }
+            guard descriptor >= 0 else { throw LibraryFileError(.unconsolidatedFaces, path: errno == ENOTDIR ? folder.path : staging, errorNumber: errno) }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, rename(staging, file.path) == 0 else {
-                let failure = UnconsolidatedFacesError(path: file.path, errorNumber: errno)
+                let failure = LibraryFileError(.unconsolidatedFaces, path: file.path, errorNumber: errno)
                 close(descriptor)
                 unlink(staging)
                 throw failure
@@ -76,7 +76,7 @@ public final class UnconsolidatedFaces: Sendable {
         try await Task { [descriptor, file] in
             try await BlockingWork.io {
                 let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-                guard written == line.count else { throw UnconsolidatedFacesError(path: file.path, errorNumber: written < 0 ? errno : ENOSPC) }
+                guard written == line.count else { throw LibraryFileError(.unconsolidatedFaces, path: file.path, errorNumber: written < 0 ? errno : ENOSPC) }
             }
         }.value
     }
@@ -84,7 +84,7 @@ public final class UnconsolidatedFaces: Sendable {
     /// Replaces this process's record with `faces`: those still waiting after a consolidation.
     public func reset(to faces: [FaceID]) async throws {
         try await BlockingWork.io { [descriptor, file] in
-            guard ftruncate(descriptor, 0) == 0 else { throw UnconsolidatedFacesError(path: file.path, errorNumber: errno) }
+            guard ftruncate(descriptor, 0) == 0 else { throw LibraryFileError(.unconsolidatedFaces, path: file.path, errorNumber: errno) }
         }
         try await record(faces)
     }
@@ -188,23 +188,6 @@ public final class UnconsolidatedFaces: Sendable {
     /// Deletes this process's file: it leaves nothing unconsolidated. (Its descriptor closes when it is released.)
     public func remove() async throws {
         try await BlockingWork.io { [file] in _ = unlink(file.path) }
-    }
-}
-
-/// The record of faces not yet regrouped could not be created or written: the store is read-only or full, or
-/// something else (a file) has the `unconsolidated` folder's name.
-public struct UnconsolidatedFacesError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var path: String
-    /// `strerror(3)`'s text for the failure ("Read-only file system", "Not a directory", "No space left on device").
-    public var reason: String
-
-    public init(path: String, errorNumber: Int32) {
-        self.path = path
-        reason = String(cString: strerror(errorNumber))
-    }
-
-    public var description: String {
-        "cannot write the library's record of faces not yet regrouped, \(path): \(reason) (the store must be a folder this user can write to, and unconsolidated/ a folder in it)"
     }
 }
 

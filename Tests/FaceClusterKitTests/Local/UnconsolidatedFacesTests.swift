@@ -84,8 +84,8 @@ struct UnconsolidatedFacesTests {
         let directory = try Self.directory()
         let folder = directory.appendingPathComponent("unconsolidated")
         #expect(FileManager.default.createFile(atPath: folder.path, contents: Data()))
-        let error = await #expect(throws: UnconsolidatedFacesError.self) { _ = try await UnconsolidatedFaces.open(in: directory) }
-        #expect(error?.path == folder.path && error?.reason == "Not a directory", "\(String(describing: error))")
+        let error = await #expect(throws: LibraryFileError.self) { _ = try await UnconsolidatedFaces.open(in: directory) }
+        #expect(error?.file == .unconsolidatedFaces && error?.path == folder.path && error?.reason == "Not a directory", "\(String(describing: error))")
         #expect(error?.description.contains("unconsolidated/ a folder") == true)
     }
 }
