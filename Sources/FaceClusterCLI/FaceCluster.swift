@@ -165,3 +165,30 @@ func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
 func displayPath(_ reference: PhotoReference) -> String {
     reference.store == "/" ? "/" + reference.key : "\(reference.store)/\(reference.key)"
 }
+
+/// `text` (a file name, a path) for a line of plain output: control characters, line breaks and invisible
+/// format characters written as escapes (`\n`, `\t`, `\u{1B}`, `\u{202E}`), so a name with a newline stays one
+/// line of a listing and a name cannot move the cursor, recolour the terminal or turn itself around. The same rule
+/// as a person's name, which may hold none of them (`Gallery.cleanName`); `--json` prints names as they are.
+func shown(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isHidden) else { return text }
+    var escaped = ""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": escaped += "\\n"
+        case "\t": escaped += "\\t"
+        case "\r": escaped += "\\r"
+        case _ where isHidden(scalar): escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+        default: escaped.unicodeScalars.append(scalar)
+        }
+    }
+    return escaped
+}
+
+private func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .lineSeparator, .paragraphSeparator: true
+    case .format: !(0x200C...0x200D).contains(scalar.value)  // the joiners stay: emoji, Persian and Indic names need them
+    default: false
+    }
+}

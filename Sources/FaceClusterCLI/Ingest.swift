@@ -47,7 +47,7 @@ struct Ingest: AsyncParsableCommand {
     func run() async throws {
         var collected = Self.collect(paths, excluding: options.directory)
         let (files, passedOver) = (collected.files, collected.passedOver)
-        for problem in collected.unreadable { printError("error: cannot read \(problem)") }
+        for problem in collected.unreadable { printError("error: cannot read \(shown(problem))") }
         guard !files.isEmpty else {
             if !collected.unreadable.isEmpty, collected.unreadable.count == paths.count { throw ExitCode(2) }
             throw CLIFailure(message: "error: no photos in \(paths.joined(separator: ", "))\(passedOver.isEmpty ? "" : " (only \(Self.describe(passedOver)))")")
@@ -56,7 +56,7 @@ struct Ingest: AsyncParsableCommand {
         var sources = files
         if copy {
             let copied = try Self.copy(files, into: library.directory.appendingPathComponent("photos"))
-            for problem in copied.unreadable { printError("error: \(problem)") }
+            for problem in copied.unreadable { printError("error: \(shown(problem))") }
             sources = copied.copies
             collected.unreadable += copied.unreadable
         }

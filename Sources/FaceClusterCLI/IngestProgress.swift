@@ -17,7 +17,7 @@ actor Progress {
 
     func advance(_ report: IngestionReport) {
         done += 1
-        let path = displayPath(report.reference)
+        let path = shown(displayPath(report.reference))
         if interactive {
             let seconds = max((ContinuousClock.now - started).seconds, 0.001)
             let rate = Double(done) / seconds
@@ -149,11 +149,11 @@ struct IngestSummary: Encodable {
         if unassignedFaces > 0 {
             lines.append("\(unassignedFaces) face\(unassignedFaces == 1 ? " waits" : "s wait") unassigned: seen too few times to be a person yet (`facecluster people --unassigned`).")
         }
-        lines += failures.map { "  failed  \($0.path): \($0.code) — \($0.message)" }
+        lines += failures.map { "  failed  \(shown($0.path)): \($0.code) — \($0.message)" }
         if failedBefore > 0 {
             lines.append("\(failedBefore) of the unchanged photos failed before and \(failedBefore == 1 ? "is" : "are") not tried again until \(failedBefore == 1 ? "its file changes" : "their files change"): `facecluster status --status failed` says why.")
         }
-        lines += busy.map { "  busy    \($0.path): being processed by \($0.heldBy); run again once it is done (its claim lapses at \($0.until.formatted(.iso8601)) if that process stops or hangs)" }
+        lines += busy.map { "  busy    \(shown($0.path)): being processed by \($0.heldBy); run again once it is done (its claim lapses at \($0.until.formatted(.iso8601)) if that process stops or hangs)" }
         if people > 0 && stoppedBy == nil { lines.append("Next: `facecluster people`, then `facecluster photos PERSON`.") }
         return lines.joined(separator: "\n")
     }

@@ -45,7 +45,7 @@ struct People: AsyncParsableCommand {
         for entry in listed {
             print(entry.person.line)
             let photos = entry.photos ?? []
-            for photo in photos.prefix(4) { print("    \(photo)") }
+            for photo in photos.prefix(4) { print("    \(shown(photo))") }
             if photos.count > 4 { print("    … and \(photos.count - 4) more (`facecluster photos \(entry.person.id)`)") }
         }
     }

@@ -29,6 +29,6 @@ struct PersonCommand: AsyncParsableCommand {
             photos: try await photos.asyncMap { try await PersonPhotoOutput($0, library: library) })
         if options.json { return try printJSON(output) }
         print(output.person.line)
-        for photo in output.photos { print("  \(photo.photoID)  \(photo.path)") }
+        for photo in output.photos { print("  \(photo.photoID)  \(shown(photo.path))") }
     }
 }

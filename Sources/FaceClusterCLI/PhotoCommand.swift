@@ -43,7 +43,7 @@ struct PhotoCommand: AsyncParsableCommand {
             if options.json {
                 return try printJSON(Output(id: id.rawValue, path: displayPath(record.reference), status: record.status.kind.rawValue, faces: [], skippedFaces: []))
             }
-            return print("\(id.rawValue)  \(displayPath(record.reference))  deleted: removed from the library (`facecluster delete`); ingesting the same file again leaves it out, a changed file comes back")
+            return print("\(id.rawValue)  \(shown(displayPath(record.reference)))  deleted: removed from the library (`facecluster delete`); ingesting the same file again leaves it out, a changed file comes back")
         }
         let detail = try await galleryCall { try await library.gallery.photo(id) }
         var failure: PhotoFailure?
@@ -58,7 +58,7 @@ struct PhotoCommand: AsyncParsableCommand {
             },
             skippedFaces: detail.photo.skippedFaces)
         if options.json { return try printJSON(output) }
-        print("\(output.id)  \(output.path)  \(output.status)\(failure.map { ": \($0.code.rawValue) — \($0.message)" } ?? "")")
+        print("\(output.id)  \(shown(output.path))  \(output.status)\(failure.map { ": \($0.code.rawValue) — \($0.message)" } ?? "")")
         for face in output.faces {
             if face.unassigned {
                 print("  unassigned (seen fewer than \(library.gallery.minimumFacesPerPerson) times: `facecluster people --unassigned`)  face \(face.faceID)")

@@ -20,6 +20,6 @@ struct Photos: AsyncParsableCommand {
         let photos = try await galleryCall { try await Page.all(pageSize: 1000) { try await library.gallery.photos(of: id, page: $0) } }
         let listed = try await photos.asyncMap { try await PersonPhotoOutput($0, library: library) }
         if options.json { return try printJSON(listed) }
-        for photo in listed { print(photo.path) }
+        for photo in listed { print(shown(photo.path)) }
     }
 }

@@ -33,7 +33,7 @@ struct Status: AsyncParsableCommand {
         if options.json { return try printJSON(listed) }
         for photo in listed {
             let reason = photo.failure.map { ": \($0.code.rawValue) — \($0.message)" } ?? (photo.status == "indexed" ? ": \(photo.faces) face\(photo.faces == 1 ? "" : "s")" : "")
-            print("\(photo.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(photo.path)\(reason)")
+            print("\(photo.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(shown(photo.path))\(reason)")
         }
         let counts = Dictionary(listed.map { ($0.status, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         if listed.isEmpty { return print("No photos\(status.map { " with status \($0.rawValue)" } ?? "").") }

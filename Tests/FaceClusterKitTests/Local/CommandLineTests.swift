@@ -288,6 +288,27 @@ struct CommandLineTests {
         #expect(try await Self.people(folder).map { $0["photoCount"] as? Int } == [5, 3], "John Simm's later photos went with him")
     }
 
+    @Test("a file name with a line break or a terminal escape stays one line of a plain listing, escaped; --json keeps it as it is")
+    func controlCharactersInFileNames() async throws {
+        let folder = try Self.library()
+        let trip = folder.appendingPathComponent("photos/trip")
+        let (broken, coloured) = ("John_Salley\nfake.jpg", "\u{1B}[31mJohn_Salley.jpg")
+        try FileManager.default.moveItem(at: trip.appendingPathComponent("John_Salley-1.jpg"), to: trip.appendingPathComponent(broken))
+        try FileManager.default.moveItem(at: trip.appendingPathComponent("John_Salley-2.jpg"), to: trip.appendingPathComponent(coloured))
+        let ingested = try await Self.run(["ingest", "photos"], in: folder)
+        #expect(!ingested.errors.contains("\u{1B}") && ingested.errors.contains("John_Salley\\nfake.jpg"), "\(ingested.errors)")
+        let salley = try #require(try await Self.people(folder).first { $0["photoCount"] as? Int == 3 }?["id"] as? String)
+
+        let listed = try await Self.run(["photos", salley], in: folder)
+        let lines = listed.output.split(separator: "\n")
+        #expect(lines.count == 3, "one line a photo: \(lines)")
+        #expect(lines.contains { $0.hasSuffix("/photos/trip/John_Salley\\nfake.jpg") } && lines.contains { $0.hasSuffix("/photos/trip/\\u{1B}[31mJohn_Salley.jpg") }, "\(lines)")
+        let status = try await Self.run(["status"], in: folder)
+        #expect(!status.output.contains("\u{1B}") && status.output.contains("John_Salley\\nfake.jpg"), "\(status.output)")
+        let json = try #require(try await Self.run(["photos", salley, "--json"], in: folder).json() as? [[String: Any]])
+        #expect(Set(json.compactMap { ($0["path"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } }).isSuperset(of: [broken, coloured]), "\(json)")
+    }
+
     @Test("moving a face to the person it is with already says nothing moved, exits 0 and journals nothing (a retried move)")
     func moveToTheSamePerson() async throws {
         let folder = try await Self.mergedLibrary()
