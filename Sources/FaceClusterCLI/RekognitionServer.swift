@@ -74,6 +74,7 @@ struct RekognitionServer: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
             }
         }
+        exitIfServingFails(serving, stop: stop)
         _ = await stop.wait()
         serving.cancel()
         _ = try? await withThrowingTaskGroup(of: Void.self) { group in

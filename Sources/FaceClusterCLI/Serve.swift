@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
             }
         }
+        exitIfServingFails(serving, stop: stop)
         let watching = Task { await watcher?.run() }
         _ = await stop.wait()
         watching.cancel()
@@ -106,4 +107,14 @@ struct Serve: AsyncParsableCommand {
 private actor Stopped {
     private(set) var done = false
     func mark() { done = true }
+}
+
+/// Ends the command with exit status 2 and the reason when `serving` fails before a stop signal (its port taken,
+/// an address not of this machine): without it, the command waited for a Ctrl-C with nothing printed.
+func exitIfServingFails(_ serving: Task<Void, any Error>, stop: StopSignal) {
+    Task {
+        guard case .failure(let error) = await serving.result, stop.received == nil else { return }
+        printError("error: \(error)")
+        Foundation.exit(2)
+    }
 }

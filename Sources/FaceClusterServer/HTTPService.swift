@@ -1,11 +1,14 @@
+import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Runs a Hummingbird HTTP/1 server for `respond` until the calling task is cancelled, then shuts it down
 /// gracefully (connections finish their requests), quietly. The service group runs in a task of its own, so
 /// cancelling ours does not cancel its connections mid-request. A connection idle for a minute is closed (a
 /// slow or stuck client holds no slot for long). `onRunning` gets the port it listens on (useful with port 0).
+/// Throws ``ListenError`` when it cannot listen (the port taken, an address not of this machine).
 func runHTTPServer(
     host: String, port: Int, serverName: String, logger: Logger,
     onRunning: @escaping @Sendable (Int) async -> Void,
@@ -20,8 +23,33 @@ func runHTTPServer(
     let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
     let running = Task { try await group.run() }
     try await withTaskCancellationHandler {
-        try await running.value
+        do {
+            try await running.value
+        } catch let error as IOError {
+            throw ListenError(host: host, port: port, errorNumber: error.errnoCode)
+        }
     } onCancel: {
         Task { await group.triggerGracefulShutdown() }
+    }
+}
+
+/// A server could not listen on its address: `bind(2)` or `listen(2)` failed.
+public struct ListenError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    /// `strerror(3)`'s text ("Address already in use", "Cannot assign requested address", "Permission denied").
+    public var reason: String
+    public var addressInUse: Bool
+
+    public init(host: String, port: Int, errorNumber: Int32) {
+        self.host = host
+        self.port = port
+        reason = String(cString: strerror(errorNumber))
+        addressInUse = errorNumber == EADDRINUSE
+    }
+
+    public var description: String {
+        "cannot listen on \(host):\(port): \(reason)"
+            + (addressInUse ? " (another program listens there: pass another --port, or --port 0 for a free one)" : "")
     }
 }

@@ -106,6 +106,7 @@ public struct GalleryAPI: Sendable {
             case .invalidMerge: return Self.error(400, "invalid_merge", error.description)
             case .invalidMove: return Self.error(400, "invalid_move", error.description)
             case .alreadyWith: return Self.error(400, "invalid_move", error.description)
+            case .mergedAway: return Self.error(409, "merged_away", error.description)
             case .faceNotFound: return Self.error(404, "face_not_found", error.description)
             }
         case let error as UploadError:

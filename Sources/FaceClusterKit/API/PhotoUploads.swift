@@ -10,7 +10,10 @@ import Foundation
 /// ingests them (``onStored``: a local worker pool; on AWS nothing, the raw bucket's notification does it).
 ///
 /// Sending the same bytes under the same name again is a retry, not a second photo: the key is the same, and
-/// the answer is the photo as it is now. Only what a ``PhotoDecoder`` can read is accepted, by content, not by
+/// the answer is the photo as it is now (a photo whose ingestion failed for a passing reason is handed to
+/// ``onStored`` again). Copies of one upload that arrive together are taken one at a time in a process, so the
+/// second never rewrites the file the first is being ingested from (which failed that one `content_changed`).
+/// Only what a ``PhotoDecoder`` can read is accepted, by content, not by
 /// name or `Content-Type`; a file that looks like a photo and is damaged is stored and fails in ingestion with
 /// its reason, as any photo would.
 public struct PhotoUploads: Sendable {
@@ -56,8 +59,18 @@ public struct PhotoUploads: Sendable {
         let key = keyPrefix + digest + "/" + Self.safeName(fileName, format: format)
         let reference = PhotoReference(store: store.location, key: key)
         let id = PhotoID(reference)
+        return try await Self.turns[Int(UInt(bitPattern: key.hashValue) % UInt(Self.turns.count))].run {
+            try await store(data, at: key, format: format, as: id, reference: reference)
+        }
+    }
+
+    /// Uploads take turns by key (64 stripes: distinct keys rarely wait, and then for one `put`).
+    private static let turns = (0..<64).map { _ in AsyncLock() }
+
+    private func store(_ data: Data, at key: String, format: ImageFormat, as id: PhotoID, reference: PhotoReference) async throws -> (photo: Photo, created: Bool) {
         if let existing = try await metadata.photo(id) {
             guard existing.status != .deleted else { throw UploadError.deleted(id) }
+            if case .failed(let failure) = existing.status, failure.retryable { await onStored(existing) }
             return (existing, false)
         }
         let stored = try await store.put(data, at: key, contentType: format.mediaType)

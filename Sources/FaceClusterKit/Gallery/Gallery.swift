@@ -369,11 +369,16 @@ public struct Gallery: Sendable {
     /// user's "not this person" constraints on their faces go (``PeopleJournal/undo(_:)`` refuses what touched
     /// them). Returns how many faces were removed. Cost: the person's appearances in pages of 100, then one
     /// read of the whole journal and a write per operation that named them.
+    ///
+    /// Unlike every other operation, it does not follow a merged-away id to the person it went into: it throws
+    /// ``GalleryError/mergedAway(_:into:)``, so that a stale id (an old listing, another tab) cannot erase, for
+    /// good, a person the caller never named.
     @discardableResult
     public func forget(_ id: PersonID) async throws -> Int {
         try await exclusively {
             try await journal.recover()
             let forgotten = try await person(id)
+            guard forgotten.id == id else { throw GalleryError.mergedAway(id, into: forgotten) }
             let removal = FaceRemoval(index: index, thumbnails: thumbnails, metadata: metadata)
             var faces = Set<FaceID>()
             while true {
@@ -524,6 +529,8 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A move to the person the face is with already (its id as given may be one merged into them): nothing
     /// changed.
     case alreadyWith(FaceID, PersonID)
+    /// A forget of an id merged into another person: the person it names now is not forgotten by that id.
+    case mergedAway(PersonID, into: Person)
     case faceNotFound(FaceID)
 
     public var description: String {
@@ -535,6 +542,8 @@ public enum GalleryError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidMerge(let reason): "invalid merge: \(reason)"
         case .invalidMove(let reason): reason
         case .alreadyWith(let face, let person): "face \(face) is already \(person)'s: nothing to move"
+        case .mergedAway(let id, let person):
+            "\(id) was merged into \(person.id)\(person.name.map { " (\($0))" } ?? ""), which a forget by the old id does not erase: forget \(person.id) to erase that person, with all \(person.faceCount) faces"
         case .faceNotFound(let id): "no face \(id)"
         }
     }

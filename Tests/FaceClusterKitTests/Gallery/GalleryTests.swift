@@ -265,4 +265,21 @@ struct GalleryOperationsTests {
         #expect(photo.photo.faceIDs.count == 1)
         await #expect(throws: GalleryError.personNotFound(aliceID)) { try await harness.gallery.forget(aliceID) }
     }
+
+    @Test("a forget by an id merged into another person is refused, naming that person; nothing is erased")
+    func forgetByMergedAwayID() async throws {
+        let harness = Harness()
+        let first = try await harness.add(Layout.photo([alice, bob]), as: "raw/1.jpg")
+        try await harness.add(Layout.photo([alice], variant: 2), as: "raw/2.jpg")
+        try #require(first.newPeople.count == 2)
+        let (aliceID, bobID) = (first.newPeople[0], first.newPeople[1])
+        _ = try await harness.gallery.rename(aliceID, to: "Alice")
+        _ = try await harness.gallery.merge(bobID, into: aliceID)
+        let before = try await harness.snapshot()
+
+        let error = await #expect(throws: GalleryError.self) { try await harness.gallery.forget(bobID) }
+        #expect(error?.description.contains("was merged into \(aliceID) (Alice)") == true, "\(String(describing: error))")
+        #expect(try await harness.snapshot() == before, "nothing erased")
+        #expect(try await harness.gallery.forget(aliceID) == 3, "by its own id the person is forgotten")
+    }
 }

@@ -375,6 +375,8 @@ struct OpenAPIContractTests {
         _ = try await call("POST", "/operations/\(newest)/undo")
         _ = try await call("POST", "/operations/\(newest)/undo")
         _ = try await call("POST", "/people/\(first)/merge", body: "{\"from\":\"\(last)\"}")
+        let stale = try await call("DELETE", "/people/\(last)")
+        #expect((stale["error"] as? [String: Any])?["code"] as? String == "merged_away", "a merged-away id erases nobody: \(stale)")
         _ = try await call("DELETE", "/photos/\(photo)")
         _ = try await call("DELETE", "/people/\(first)")
         // Errors, in their documented statuses and shape.

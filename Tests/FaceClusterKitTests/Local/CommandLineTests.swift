@@ -309,6 +309,31 @@ struct CommandLineTests {
         #expect(Set(json.compactMap { ($0["path"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } }).isSuperset(of: [broken, coloured]), "\(json)")
     }
 
+    @Test("serve on a port another program listens on fails at once with why (it waited silently for a Ctrl-C)")
+    func servePortInUse() async throws {
+        let folder = try Self.library()
+        // A listening socket on a free loopback port, held for the test's length.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+
+        // `timeout` ends the old behaviour (a wait with nothing printed) as a failure, not a hung suite.
+        let result = try await Subprocess.run(
+            URL(fileURLWithPath: "/usr/bin/timeout"), ["20", Self.binary.path, "serve", "--port", "\(port)"], in: folder)
+        let errors = String(decoding: result.errors, as: UTF8.self)
+        #expect(result.status == 2, "\(result.status): \(errors)")
+        #expect(errors.contains("cannot listen on 127.0.0.1:\(port): Address already in use") && errors.contains("--port 0"), "\(errors)")
+    }
+
     @Test("moving a face to the person it is with already says nothing moved, exits 0 and journals nothing (a retried move)")
     func moveToTheSamePerson() async throws {
         let folder = try await Self.mergedLibrary()

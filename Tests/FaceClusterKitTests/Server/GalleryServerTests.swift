@@ -276,6 +276,32 @@ struct LocalGalleryServerTests {
         #expect(try await queue.enqueueUnfinished() == 0)
     }
 
+    @Test("copies of one upload sent together make one photo, indexed: none rewrites the file another is being ingested from")
+    func concurrentIdenticalUploads() async throws {
+        let library = try Self.library()
+        let queue = IngestQueue(library: library, jobs: 2)
+        let uploads = PhotoUploads(
+            store: library.originals, metadata: library.metadata,
+            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/",
+            onStored: { photo in await queue.enqueue(photo.reference) })
+        let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(3))
+        try #require(photos.count == 3)
+        let answers = try await withThrowingTaskGroup(of: (Photo, Bool).self) { group in
+            for photo in photos {
+                let data = try Data(contentsOf: photo.url)
+                for _ in 0..<8 { group.addTask { try await uploads.upload(data, fileName: "again.jpg") } }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.filter(\.1).count == 3, "one upload of each photo created it; the others were answered with it")
+        #expect(Set(answers.map(\.0.id)).count == 3)
+        await queue.waitUntilIdle()
+        for id in Set(answers.map(\.0.id)) {
+            let status = try await library.metadata.photo(id)?.status
+            #expect(status == .indexed, "\(String(describing: status))")
+        }
+    }
+
     @Test("--watch: photos copied into a watched folder become people once they settle; changed files are taken again")
     func watch() async throws {
         let library = try Self.library()
