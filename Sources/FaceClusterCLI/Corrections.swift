@@ -6,9 +6,9 @@ import Foundation
 /// A face id (`f_…`, as `facecluster photo` and `people --unassigned` show) given on the command line.
 func faceID(_ text: String) throws -> FaceID {
     guard !text.isEmpty, !text.hasPrefix("p_"), !text.hasPrefix("ph_"), !text.contains("/") else {
-        throw CLIFailure(message: "error: '\(text)' is not a face id (see `facecluster photo PHOTO`, which lists its faces)")
+        throw CLIFailure(message: "error: '\(shown(text))' is not a face id (see `facecluster photo PHOTO`, which lists its faces)")
     }
-    return FaceID(rawValue: text)
+    return try checkedID(text, "face") { FaceID(rawValue: $0) }
 }
 
 /// People operations fail with what the user got wrong: usage errors.
@@ -47,7 +47,9 @@ struct Move: AsyncParsableCommand {
             }
         }
         if options.json { return try printJSON(try await PersonOutput(moved, library: library)) }
-        if alreadyThere { return print("Face \(face) is already with \(moved.id): nothing to move.") }
+        if alreadyThere {
+            return print("Face \(face) is already \(target == nil ? "alone in \(moved.id), a person of its own" : "with \(moved.id)"): nothing to move.")
+        }
         print("Moved face \(face) to \(moved.id)\(target == nil ? " (a new person)" : ""). Undo: `facecluster undo`.")
     }
 }
@@ -129,6 +131,7 @@ struct Undo: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
+        if let operation { _ = try checkedID(operation, "operation") { $0 } }
         let library = try options.openExisting()
         // An undo a stopped run left part way is what a bare `undo` finishes (and says so).
         let interrupted = try await library.gallery.history(page: PageRequest(limit: 1)).items.first.flatMap { $0.state == .pending && $0.kind == .undo ? $0.id : nil }

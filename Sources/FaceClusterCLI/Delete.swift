@@ -18,7 +18,7 @@ struct Delete: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let id = try photoID(photo, in: library)
+        let id = try await photoID(photo, in: library)
         try await galleryCall { try await library.gallery.deletePhoto(id) }
         if options.json { return try printJSON(["photo": id.rawValue, "status": "deleted"]) }
         print("Removed \(id) from the library")

@@ -113,18 +113,19 @@ struct Evaluate: AsyncParsableCommand {
         let peak = Double(usage.ru_maxrss) / 1024
         if json { return try printJSON(Single(result: result, photosPerSecond: Double(result.photos) / max(result.seconds, 0.001), peakResidentMegabytes: peak)) }
         print("\(result.photos) photos of \(result.identities.count) people: \(result.faces) faces found (\(result.scoredFaces) scored: \(allFaces ? "every face" : "the largest of each photo")), \(result.photosWithoutFace) photos without one, \(result.failed) failed")
-        print("People found: \(result.peopleFound)")
+        let unlisted = result.peopleFound - result.listedPeople
+        print("People found: \(result.listedPeople)" + (unlisted == 0 ? "" : ", and \(plural(unlisted, "group")) of faces seen too few times to be a person (unassigned; scored as groups)"))
         for identity in result.identities {
             let split = identity.people.count == 1 ? "one person" : "split over \(identity.people.count) people \(identity.people)"
-            print("  \(identity.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(identity.photos) photos, \(identity.faces) faces → \(split)")
+            print("  \(shown(identity.name).padding(toLength: 24, withPad: " ", startingAt: 0)) \(identity.photos) photos, \(identity.faces) faces → \(split)")
         }
         if result.mixed.isEmpty {
             print("Wrong merges: none (no person found mixes two folders)")
         } else {
             print("Wrong merges: \(result.mixed.count)")
-            for people in result.mixed { print("  one person holds " + people.sorted { $0.key < $1.key }.map { "\($0.value) of \($0.key)" }.joined(separator: " + ")) }
+            for people in result.mixed { print("  one person holds " + people.sorted { $0.key < $1.key }.map { "\($0.value) of \(shown($0.key))" }.joined(separator: " + ")) }
         }
-        if !result.split.isEmpty { print("Split: " + result.split.joined(separator: ", ")) }
+        if !result.split.isEmpty { print("Split: " + result.split.map(shown).joined(separator: ", ")) }
         let score = result.score
         print(String(format: "Pairwise  precision %.4f  recall %.4f  F1 %.4f", score.pairwisePrecision, score.pairwiseRecall, score.pairwiseF1))
         print(String(format: "BCubed    precision %.4f  recall %.4f  F1 %.4f", score.bcubedPrecision, score.bcubedRecall, score.bcubedF1))

@@ -94,11 +94,19 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
     func open(engine: LocalFaceEngine.Configuration = .init()) throws -> LocalLibrary {
+        // SQLite takes an empty file for a new database, and opening it would write a new library's tables over
+        // what was lost (`repair` then deleted every thumbnail as nobody's); `ingest` did so too.
+        let file = directory.appendingPathComponent(LocalLibrary.databaseFile).path
+        guard LocalDatabase.isEmptyFile(file) != true else {
+            throw CLIFailure(message: "error: \(file) is empty (0 bytes): the library's database is damaged; `facecluster repair` says what to do")
+        }
         do {
             return try LocalLibrary(directory: directory, engine: engine, onLockWait: { [store] in
                 printError("Waiting for another facecluster run to finish regrouping this library (\(store)/consolidation.lock)…")
             })
         } catch let error as LocalEngineError {
+            throw CLIFailure(message: "error: \(error.description)")
+        } catch let error as LibraryFileError {
             throw CLIFailure(message: "error: \(error.description)")
         } catch {
             throw CLIFailure(message: "error: cannot open the library in \(store): \(error)\(Self.writeProblem(directory).map { " (\($0))" } ?? "")")
@@ -124,28 +132,40 @@ struct StoreOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: file) else {
             throw CLIFailure(message: "error: no library in \(store): run `facecluster ingest PHOTOS…` first (or pass --store DIR)")
         }
-        // SQLite takes an empty file for a new database, and opening it would write a new library's tables over
-        // what was lost (`repair` then deleted every thumbnail as nobody's).
-        guard LocalDatabase.isEmptyFile(file) == false else {
-            throw CLIFailure(message: "error: \(file) is empty (0 bytes): the library's database is damaged; `facecluster repair` says what to do")
-        }
         return try open()
     }
 }
 
 /// A person id (`p_…`) given on the command line.
 func personID(_ text: String) throws -> PersonID {
-    guard text.hasPrefix("p_"), text.count > 2 else { throw CLIFailure(message: "error: '\(text)' is not a person id (they look like p_…; see `facecluster people`)") }
-    return PersonID(rawValue: text)
+    guard text.hasPrefix("p_"), text.count > 2 else { throw CLIFailure(message: "error: '\(shown(text))' is not a person id (they look like p_…; see `facecluster people`)") }
+    return try checkedID(text, "person") { PersonID(rawValue: $0) }
+}
+
+/// `text` as an id, when it is made of what ids are (letters, digits, `_`, `-`; at most 128): anything else is no
+/// id of ours, and is refused before it reaches a message that would print it as it is.
+func checkedID<ID>(_ text: String, _ kind: String, as make: (String) -> ID) throws -> ID {
+    guard !text.isEmpty, text.utf8.count <= 128, text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-") }) else {
+        throw CLIFailure(message: "error: '\(shown(text))' is not a \(kind) id: ids are letters, digits, _ and -")
+    }
+    return make(text)
 }
 
 /// A photo given as its id (`ph_…`) or as the path of its file.
-func photoID(_ text: String, in library: LocalLibrary) throws -> PhotoID {
-    if text.hasPrefix("ph_") { return PhotoID(rawValue: text) }
-    guard FileManager.default.fileExists(atPath: text), let reference = library.reference(forFile: URL(fileURLWithPath: text)) else {
-        throw CLIFailure(message: "error: '\(text)' is neither a photo id (ph_…) nor a photo file")
+/// A path names the library's photo of that file even once the file is gone (deleted or moved since it was
+/// ingested), so that `delete PATH` can remove what is left of it.
+func photoID(_ text: String, in library: LocalLibrary) async throws -> PhotoID {
+    if text.hasPrefix("ph_") { return try checkedID(text, "photo") { PhotoID(rawValue: $0) } }
+    guard let reference = library.reference(forFile: URL(fileURLWithPath: text)) else {
+        throw CLIFailure(message: "error: '\(shown(text))' is neither a photo id (ph_…) nor a photo file")
     }
-    return PhotoID(reference)
+    let id = PhotoID(reference)
+    guard try await library.metadata.photo(id) != nil else {
+        throw CLIFailure(message: FileManager.default.fileExists(atPath: text)
+            ? "error: \(shown(text)) is not in the library (`facecluster ingest` adds it)"
+            : "error: no file \(shown(text)), nor a photo of the library that was there")
+    }
+    return id
 }
 
 /// Gallery errors name what the user got wrong: usage errors.

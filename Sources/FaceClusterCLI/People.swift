@@ -41,7 +41,11 @@ struct People: AsyncParsableCommand {
                     : nil)
         }
         if options.json { return try printJSON(photos ? listed.map { AnyEncodable($0) } : listed.map { AnyEncodable($0.person) }) }
-        if listed.isEmpty { return print("No people yet: run `facecluster ingest PHOTOS…`.") }
+        if listed.isEmpty {
+            let waiting = try await Page.all(pageSize: 1000) { try await library.gallery.unassignedFaces(page: $0) }.reduce(0) { $0 + $1.faceCount }
+            if waiting == 0 { return print("No people yet: run `facecluster ingest PHOTOS…`.") }
+            return print("No people yet: \(plural(waiting, "face")) \(waiting == 1 ? "waits" : "wait") unassigned, seen fewer than \(library.gallery.minimumFacesPerPerson) times (`facecluster people --unassigned` lists them; `facecluster make-person FACE` makes one a person).")
+        }
         for entry in listed {
             print(entry.person.line)
             let photos = entry.photos ?? []
@@ -63,7 +67,7 @@ struct People: AsyncParsableCommand {
         if options.json { return try printJSON(faces) }
         if faces.isEmpty { return print("No unassigned faces.") }
         print("\(plural(faces.count, "unassigned face")) (seen fewer than \(library.gallery.minimumFacesPerPerson) times; `facecluster make-person FACE` makes one a person):")
-        for face in faces { print("  \(face.faceID)  \(face.photo)  \(face.thumbnail)") }
+        for face in faces { print("  \(face.faceID)  \(shown(face.photo))  \(face.thumbnail)") }
     }
 
 }

@@ -37,7 +37,7 @@ struct PhotoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.openExisting()
-        let id = try photoID(photo, in: library)
+        let id = try await photoID(photo, in: library)
         if let record = try await library.metadata.photo(id), record.status == .deleted {
             // The gallery answers "no photo" for a deleted one (as its API does); here the user named it.
             if options.json {

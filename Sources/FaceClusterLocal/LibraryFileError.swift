@@ -8,6 +8,8 @@ import Darwin
 /// something else has the file's name (a folder in the lock file's place, a file in `unconsolidated/`'s).
 public struct LibraryFileError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum File: Hashable, Sendable {
+        /// The store's folder itself (`--store`).
+        case store
         /// `STORE/consolidation.lock` (``LibraryLock``).
         case lock
         /// `STORE/unconsolidated/` and this process's file in it (``UnconsolidatedFaces``).
@@ -27,6 +29,8 @@ public struct LibraryFileError: Error, Hashable, Sendable, CustomStringConvertib
 
     public var description: String {
         switch file {
+        case .store:
+            "cannot create the library's folder \(path): \(reason) (--store must name a folder this user can create, or one that exists)"
         case .lock:
             "cannot take the library's lock \(path): \(reason) (the store must be a folder this user can write to, and the lock file a file)"
         case .unconsolidatedFaces:

@@ -85,14 +85,21 @@ public struct LocalLibrary: Sendable {
     public static let databaseFile = "facecluster.sqlite"
 
     /// Opens the library in `directory`, creating it when needed. Throws ``LocalEngineError/modelsMissing(directory:)``
-    /// when the face models are not installed (scripts/fetch-models.sh).
+    /// when the face models are not installed (scripts/fetch-models.sh), ``LibraryFileError`` when the folder cannot
+    /// be created (a file in its way, no permission).
     public init(
         directory: URL, models: FaceModels = FaceModels(), configuration: IngestionPipeline.Configuration = LocalLibrary.pipelineDefaults,
         engine: LocalFaceEngine.Configuration = .init(), inMemoryDatabase: Bool = false, analysisCache: LocalFaceEngine.AnalysisCache? = nil,
         cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper(decoders: .local), onLockWait: (@Sendable () -> Void)? = nil
     ) throws {
         try models.check()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey]
+            let code = (underlying as? POSIXError).map { $0.code.rawValue } ?? (underlying as? NSError).map { Int32($0.code) }
+            throw LibraryFileError(.store, path: directory.path, errorNumber: code ?? EIO)
+        }
         self.directory = directory.standardizedFileURL
         database = inMemoryDatabase
             ? try LocalDatabase.inMemory() : try LocalDatabase(path: directory.appendingPathComponent(Self.databaseFile).path)

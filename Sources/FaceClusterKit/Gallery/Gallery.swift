@@ -227,14 +227,17 @@ public struct Gallery: Sendable {
     /// "Not this person": moves a face to `target`, or to a new person when `target` is `nil`, and remembers
     /// that it is not the person it left (cannot-links with that person's other faces, which consolidation
     /// keeps). The person it joins is confirmed. Journaled and undoable. Returns the person it is now with.
-    /// Throws ``GalleryError/alreadyWith(_:_:)`` when `target` is the person the face is with (nothing is
-    /// journaled): the HTTP API answers that as an idempotent `PUT`, the CLI as "nothing to move".
+    /// Throws ``GalleryError/alreadyWith(_:_:)`` when `target` is the person the face is with, or when `target` is
+    /// `nil` and the face is alone in an unnamed person a user confirmed (where a move to a new person put it: a
+    /// retry would only give it another id). Nothing is journaled; the HTTP API answers that as an idempotent
+    /// `PUT`, the CLI as "nothing to move".
     @discardableResult
     public func move(_ face: FaceID, to target: PersonID?) async throws -> Person {
         try await exclusively {
             try await journal.recover()
             guard let appearance = try await metadata.appearances(ofFaces: [face])[face] else { throw GalleryError.faceNotFound(face) }
             let from = try await person(appearance.personID)
+            if target == nil, from.faceCount == 1, from.pinned, from.name == nil { throw GalleryError.alreadyWith(face, from.id) }
             var changes: [PeopleOperation.Change] = []
             let targetID: PersonID
             if let target {

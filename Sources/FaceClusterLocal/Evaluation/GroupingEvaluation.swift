@@ -87,7 +87,10 @@ public struct GroupingEvaluation: Sendable {
         public var scoredFaces: Int
         public var photosWithoutFace: Int
         public var failed: Int
+        /// Every group of faces found, people and groups of unassigned faces alike (what the score counts).
         public var peopleFound: Int
+        /// The people a user sees: ``Gallery/isListed(_:)`` (at least `minimumFacesPerPerson` faces, or confirmed).
+        public var listedPeople: Int
         public var identities: [Identity]
         /// People found holding scored faces of several labels: label → faces. Each is a wrong merge.
         public var mixed: [[String: Int]]
@@ -154,13 +157,13 @@ public struct GroupingEvaluation: Sendable {
                 people: Dictionary(faces.map { ($0, 1) }, uniquingKeysWith: +).values.sorted(by: >))
         }
         let failed = reports.filter { if case .failed = $0.outcome { true } else { false } }.count
-        let peopleFound = try await Page.all(pageSize: 1000) { try await library.metadata.people(page: $0) }.count
+        let found = try await Page.all(pageSize: 1000) { try await library.metadata.people(page: $0) }
         let split = identityList.filter { $0.people.count > 1 }.map(\.name)
         let partition: [[String]] = members.values.map { entries in entries.map(\.file).sorted() }.sorted { ($0.first ?? "") < ($1.first ?? "") }
         let faces = reports.map(\.faceCount).reduce(0, +)
         return Result(
             photos: reports.count, faces: faces, scoredFaces: assignments.count - withoutFace, photosWithoutFace: withoutFace,
-            failed: failed, peopleFound: peopleFound, identities: identityList, mixed: mixed, split: split,
+            failed: failed, peopleFound: found.count, listedPeople: found.filter(library.gallery.isListed).count, identities: identityList, mixed: mixed, split: split,
             score: ClusteringScore(assignments), partition: partition, seconds: seconds)
     }
 }

@@ -287,7 +287,7 @@ struct LambdaAPIInputTests {
         #expect(response.body?.contains("send the photo itself as the body") == true)
     }
 
-    @Test("a retried PUT /faces/{faceId} finds the face where it asked: 200 with the same person, one move journaled", arguments: APIAdapter.allCases)
+    @Test("a retried PUT /faces/{faceId} finds the face where it asked: 200 with the same person, one move journaled (to a person, or to a new one)", arguments: APIAdapter.allCases)
     func retriedMoveIsIdempotent(adapter: APIAdapter) async throws {
         let stack = try LambdaStack.inMemory()
         for (key, person) in [("uploads/1.jpg", 1), ("uploads/2.jpg", 1), ("uploads/3.jpg", 2)] {
@@ -305,8 +305,14 @@ struct LambdaAPIInputTests {
         let retried = try await stack.call("PUT", "/faces/\(face)", body: "{\"personId\":\"\(bob)\"}", via: adapter)
         #expect(first.status == 200 && first.json["id"] as? String == bob && first.json["faceCount"] as? Int == 2, "\(first.json)")
         #expect(retried.status == 200 && retried.json["id"] as? String == bob && retried.json["faceCount"] as? Int == 2, "\(retried.json)")
+        // To a new person, twice: the retry finds the face alone in the person the first made.
+        let alone = try await stack.call("PUT", "/faces/\(face)", body: #"{"personId":null}"#, via: adapter)
+        let aloneAgain = try await stack.call("PUT", "/faces/\(face)", body: #"{"personId":null}"#, via: adapter)
+        let newPerson = try #require(alone.json["id"] as? String)
+        #expect(newPerson != bob && alone.json["faceCount"] as? Int == 1, "\(alone.json)")
+        #expect(aloneAgain.status == 200 && aloneAgain.json["id"] as? String == newPerson, "\(aloneAgain.json)")
         let operations = try #require(try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])
-        #expect(operations.filter { $0["kind"] as? String == "move" }.count == 1, "\(operations)")
+        #expect(operations.filter { $0["kind"] as? String == "move" }.count == 2, "\(operations)")
     }
 
     @Test("an event that is not an HTTP API request is a 400, not a crash")

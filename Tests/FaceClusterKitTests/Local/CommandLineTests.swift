@@ -334,6 +334,45 @@ struct CommandLineTests {
         #expect(errors.contains("cannot listen on 127.0.0.1:\(port): Address already in use") && errors.contains("--port 0"), "\(errors)")
     }
 
+    @Test("what a user types that names nothing, or a store that cannot be used, is said plainly: a gone file, a file never ingested, junk ids, only strangers, an empty database, a file in the store's way")
+    func plainRefusals() async throws {
+        let folder = try Self.library()
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        // A photo whose file is gone since is still named by its path, so that `delete` removes what is left of it.
+        let gone = "photos/trip/John_Simm-1.jpg"
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(gone))
+        let deleted = try await Self.run(["delete", gone], in: folder)
+        #expect(deleted.status == 0 && deleted.output.contains("Removed"), "\(deleted.output) \(deleted.errors)")
+        let never = try await Self.run(["photo", "/etc/hostname"], in: folder)
+        #expect(never.status == 2 && never.errors.contains("/etc/hostname is not in the library"), "\(never.errors)")
+        let nowhere = try await Self.run(["photo", "photos/nowhere.jpg"], in: folder)
+        #expect(nowhere.status == 2 && nowhere.errors.contains("no file photos/nowhere.jpg"), "\(nowhere.errors)")
+        for arguments in [["person", "p_\u{1B}[31mx\ny"], ["move", "f_\u{1B}x"], ["undo", "op_\u{1B}x"], ["photo", "ph_\u{1B}x"]] {
+            let junk = try await Self.run(arguments, in: folder)
+            #expect(junk.status == 2 && !junk.errors.contains("\u{1B}") && junk.errors.contains("\\u{1B}"), "\(arguments): \(junk.errors)")
+        }
+
+        // A library of one stranger seen once: no people, and the listing says where the face is.
+        let stranger = folder.appendingPathComponent("stranger")
+        try FileManager.default.createDirectory(at: stranger, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("photos/trip/biden-0.jpg"), to: stranger.appendingPathComponent("biden.jpg"))
+        _ = try await Self.run(["ingest", "stranger", "--store", "strangers"], in: folder)
+        let listed = try await Self.run(["people", "--store", "strangers"], in: folder)
+        #expect(listed.status == 0 && listed.output.contains("No people yet: 1 face waits unassigned"), "\(listed.output)")
+
+        // An emptied database is refused by ingest too (it started a new library over the lost one).
+        let store = folder.appendingPathComponent(".facecluster")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(at: store.appendingPathComponent("facecluster.sqlite" + suffix)) }
+        #expect(FileManager.default.createFile(atPath: store.appendingPathComponent("facecluster.sqlite").path, contents: Data()))
+        let emptied = try await Self.run(["ingest", "photos"], in: folder)
+        #expect(emptied.status == 2 && emptied.errors.contains("is empty (0 bytes)"), "\(emptied.errors)")
+        // A file where the store's folder would go.
+        #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent("afile").path, contents: Data()))
+        let blocked = try await Self.run(["ingest", "photos", "--store", "afile/library"], in: folder)
+        #expect(blocked.status == 2 && blocked.errors.contains("cannot create the library's folder") && blocked.errors.contains("Not a directory")
+                && !blocked.errors.contains("NSCocoaErrorDomain"), "\(blocked.errors)")
+    }
+
     @Test("moving a face to the person it is with already says nothing moved, exits 0 and journals nothing (a retried move)")
     func moveToTheSamePerson() async throws {
         let folder = try await Self.mergedLibrary()
