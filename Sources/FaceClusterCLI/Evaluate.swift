@@ -117,7 +117,7 @@ struct Evaluate: AsyncParsableCommand {
         print("People found: \(result.listedPeople)" + (unlisted == 0 ? "" : ", and \(plural(unlisted, "group")) of faces seen too few times to be a person (unassigned; scored as groups)"))
         for identity in result.identities {
             let split = identity.people.count == 1 ? "one person" : "split over \(identity.people.count) people \(identity.people)"
-            print("  \(shown(identity.name).padding(toLength: 24, withPad: " ", startingAt: 0)) \(identity.photos) photos, \(identity.faces) faces → \(split)")
+            print("  \(shown(identity.name).padding(toLength: 24, withPad: " ", startingAt: 0)) \(plural(identity.photos, "photo")), \(plural(identity.faces, "face")) → \(split)")
         }
         if result.mixed.isEmpty {
             print("Wrong merges: none (no person found mixes two folders)")

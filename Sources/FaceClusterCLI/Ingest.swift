@@ -76,6 +76,7 @@ struct Ingest: AsyncParsableCommand {
         // Each photo's faces are noted on disk as it finishes: a run stopped before its consolidation leaves
         // them to the next run's.
         let unconsolidated = try await UnconsolidatedFaces.open(in: library.directory)
+        try await library.lock.check()  // the consolidation at the end takes it: a lock that cannot be, fails now
         let outcomes = await Self.ingest(references, with: pipeline, jobs: jobs, stop: stop) { report in
             try? await unconsolidated.record(report.faceIDs)
             await progress.advance(report)
@@ -173,6 +174,14 @@ struct Ingest: AsyncParsableCommand {
         var files: [URL] = []
         /// How many files of each other extension the folders held.
         var passedOver: [String: Int] = [:]
+        /// The files counted in `passedOver` (real paths): one named and found in a folder too counts once.
+        var passedOverFiles: Set<String> = []
+
+        mutating func passOver(_ file: URL) {
+            guard passedOverFiles.insert(file.resolvingSymlinksInPath().path).inserted else { return }
+            let ext = file.pathExtension.lowercased()
+            passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
+        }
         /// Paths that could not be read: a path that does not exist, a folder that cannot be listed.
         var unreadable: [String] = []
     }
@@ -214,7 +223,7 @@ struct Ingest: AsyncParsableCommand {
                         collected.files.append(entry.standardizedFileURL)
                     }
                 } else if exists {
-                    collected.passedOver[ext.isEmpty ? "(no extension)" : "." + ext, default: 0] += 1
+                    collected.passOver(entry)
                 }
             }
         }
@@ -228,7 +237,7 @@ struct Ingest: AsyncParsableCommand {
             } else if Self.isSpecialFile(path) {
                 collected.unreadable.append("\(path): \(Self.specialFile)")
             } else if LocalLibrary.companionExtensions.contains(url.pathExtension.lowercased()) {
-                collected.passedOver["." + url.pathExtension.lowercased(), default: 0] += 1
+                collected.passOver(url)
             } else {
                 collected.files.append(url)
             }
@@ -253,11 +262,11 @@ struct Ingest: AsyncParsableCommand {
         (error as? CocoaError)?.code == .fileReadNoPermission ? "permission denied" : error.localizedDescription
     }
 
-    /// `12 files that are not photos (.json ×10, .mov ×2)`.
+    /// `12 files that are not photos (.json ×10, .mov ×2)`, `1 file that is not a photo (.txt ×1)`.
     static func describe(_ passedOver: [String: Int]) -> String {
         let total = passedOver.values.reduce(0, +)
         let kinds = passedOver.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
-        return "\(total) file\(total == 1 ? "" : "s") that \(total == 1 ? "is" : "are") not photos (\(kinds.joined(separator: ", ")))"
+        return "\(total) file\(total == 1 ? " that is not a photo" : "s that are not photos") (\(kinds.joined(separator: ", ")))"
     }
 
     /// Copies `files` into `folder` (same name; a different file with the same name gets a numbered one). A

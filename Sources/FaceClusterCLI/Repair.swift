@@ -127,7 +127,7 @@ struct Repair: AsyncParsableCommand {
         var lines = report.problems.map { "  \($0)" }
         let counts = Dictionary(report.problems.map { ($0.kind.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         let total = report.problems.count
-        let summary = counts.map { "\($0.value) \($0.key.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+        let summary = counts.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         let unfixed = report.problems.filter { $0.notFixed != nil }.count
         lines.insert(dryRun ? "Found \(total) problem\(total == 1 ? "" : "s") (\(summary)); nothing changed (--dry-run):"
                             : unfixed == 0 ? "Found and fixed \(total) problem\(total == 1 ? "" : "s") (\(summary)):"

@@ -67,13 +67,14 @@ struct Serve: AsyncParsableCommand {
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
         let token = configuration.token
-        let queue = IngestQueue(library: library, jobs: jobs) { line in printError(line) }
+        // Its lines name files: escaped as every plain listing's are (one line each, no terminal control).
+        let queue = IngestQueue(library: library, jobs: jobs) { line in printError(shown(line)) }
         let server = try GalleryServer.local(library: library, configuration: configuration, queue: queue)
         // Uploads a stop interrupted (Ctrl-C, a crash) are finished first.
         let unfinished = try await queue.enqueueUnfinished()
         if unfinished > 0 { printError("Finishing \(unfinished) photo\(unfinished == 1 ? "" : "s") an earlier run left unfinished…") }
         let watcher = watch.isEmpty ? nil : FolderWatcher(
-            folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library, report: { line in printError(line) })
+            folders: watch.map { URL(fileURLWithPath: $0) }, queue: queue, library: library, report: { line in printError(shown(line)) })
         let stop = StopSignal.install(secondMessage: "\nStopped at once.") { _ in printError("Stopping…") }
         // A wildcard address is not one a browser can open: print this machine's loopback address instead.
         let shownHost = ["0.0.0.0", "::"].contains(host) ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host

@@ -44,8 +44,7 @@ public struct LibraryLock: StoreLock {
         }
         return try await turn.run {
             let descriptor = try await BlockingWork.io { () throws -> Int32 in
-                let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-                guard descriptor >= 0 else { throw LibraryFileError(.lock, path: path, errorNumber: errno) }
+                let descriptor = try Self.openFile(path)
                 if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
                 if errno == EWOULDBLOCK { onWait?() }
                 while flock(descriptor, LOCK_EX) != 0 {
@@ -63,5 +62,19 @@ public struct LibraryLock: StoreLock {
             }
             return try await body()
         }
+    }
+
+    /// Opens (creating) the lock file and closes it again, without locking: throws ``LibraryFileError`` at once when
+    /// the lock could never be taken (a read-only store, a folder in its place), before a long run's work rather
+    /// than after it.
+    public func check() async throws {
+        let path = file.path
+        try await BlockingWork.io { close(try Self.openFile(path)) }
+    }
+
+    private static func openFile(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw LibraryFileError(.lock, path: path, errorNumber: errno) }
+        return descriptor
     }
 }

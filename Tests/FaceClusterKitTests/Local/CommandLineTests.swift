@@ -65,8 +65,11 @@ struct CommandLineTests {
         let named = try await Self.run(["ingest", "photos/notes.txt", "photos/trip/John_Simm-0.jpg.json", "photos/fake.jpg"], in: folder)
         #expect(named.status == 0 && named.output.contains("1 unchanged") && !named.output.contains("notes.txt:"), "\(named.output)")
         #expect(named.output.contains("Passed over 2 files that are not photos (.json ×1, .txt ×1)"), "\(named.output)")
+        // Named and found in a folder named too, a file is passed over once.
+        let twice = try await Self.run(["ingest", "photos", "photos/notes.txt"], in: folder)
+        #expect(twice.output.contains("Passed over 3 files that are not photos (.json ×1, .mov ×1, .txt ×1)"), "\(twice.output)")
         let onlyNotes = try await Self.run(["ingest", "photos/notes.txt"], in: folder)
-        #expect(onlyNotes.status != 0 && onlyNotes.errors.contains("no photos in photos/notes.txt (only 1 file that is not photos (.txt ×1))"), "\(onlyNotes.errors)")
+        #expect(onlyNotes.status != 0 && onlyNotes.errors.contains("no photos in photos/notes.txt (only 1 file that is not a photo (.txt ×1))"), "\(onlyNotes.errors)")
 
         let again = try await Self.run(["ingest", "photos", "--json"], in: folder)
         #expect(again.status == 0)
@@ -403,6 +406,10 @@ struct CommandLineTests {
         #expect(undone.status == 2 && undone.errors.contains("cannot take the library's lock"), "\(undone.errors)")
         #expect(!undone.errors.contains("passed over"), "nothing was passed over: \(undone.errors)")
         #expect(try await Self.people(folder).first?["name"] as? String == nil, "nothing changed")
+
+        // ingest says so before it reads a photo, not after all of them.
+        let ingested = try await Self.run(["ingest", "photos"], in: folder)
+        #expect(ingested.status == 2 && ingested.errors.contains("cannot take the library's lock") && !ingested.errors.contains("same "), "\(ingested.errors)")
 
         // So do the commands that regroup, when the record of faces not yet regrouped cannot be written.
         try FileManager.default.removeItem(at: lock)
