@@ -11,7 +11,8 @@ struct Serve: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the people gallery in a browser, and the HTTP API the Lambda serves, from a library.",
         discussion: """
-            Open the printed address: People, a person's photos, a photo with its faces boxed, Upload and Status. \
+            Open the printed address: People, a person's photos, a photo with its faces boxed, Review (merge \
+            suggestions and faces waiting unassigned), Upload and Status. \
             The API is at /api (Docs/openapi.yaml). Uploads and photos that appear in --watch folders are grouped \
             in the background, --jobs analysed at once; photos an earlier run left unfinished (stopped mid-upload) are \
             finished first. On 127.0.0.1 (the default) no token is needed; on any other \
