@@ -71,8 +71,8 @@ struct CLIFailure: Error {
     var status: Int32 = 2
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+func printError(_ message: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((!newline || message.hasSuffix("\n") ? message : message + "\n").utf8))
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {

@@ -376,6 +376,19 @@ struct CommandLineTests {
                 && !blocked.errors.contains("NSCocoaErrorDomain"), "\(blocked.errors)")
     }
 
+    @Test("forget on a terminal asks first, and forgets nothing without a yes")
+    func forgetAsksOnATerminal() async throws {
+        let folder = try Self.library()
+        _ = try await Self.run(["ingest", "photos"], in: folder)
+        let person = try #require(try await Self.people(folder).first?["id"] as? String)
+        // script(1) gives the command a terminal, and passes it our answer.
+        let asked = try await Subprocess.run(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qec", "\(Self.binary.path) forget \(person)", "/dev/null"], input: Data("n\n".utf8), in: folder)
+        let output = String(decoding: asked.output, as: UTF8.self)
+        #expect(asked.status == 1 && output.contains("cannot be undone. [y/N]") && output.contains("Nothing forgotten."), "\(asked.status): \(output)")
+        #expect(try await Self.people(folder).contains { $0["id"] as? String == person }, "still there")
+    }
+
     @Test("moving a face to the person it is with already says nothing moved, exits 0 and journals nothing (a retried move)")
     func moveToTheSamePerson() async throws {
         let folder = try await Self.mergedLibrary()
