@@ -13,7 +13,8 @@ struct Repair: AsyncParsableCommand {
             Looks for photos stuck in processing (their lease expired or their process is gone) or handed back \
             by a stopped run, faces in the index that no person holds, appearances whose thumbnail is missing, \
             thumbnails nobody points to, people with no photo, and counts that disagree with the photos; fixes \
-            each, then ingests the unfinished photos. Safe while another `ingest` runs: photos it holds are left \
+            each, then ingests the unfinished photos. Photos whose file is gone (moved or deleted) are listed, not \
+            removed: a drive that is only unmounted comes back; `facecluster delete PATH` removes one. Safe while another `ingest` runs: photos it holds are left \
             alone. First it runs SQLite's integrity check on the database: when that finds damage, repair \
             changes nothing and says how to restore or recover the file. Exit status 0 when the library is \
             sound (or was repaired), 1 when problems remain (always, with --dry-run, when any were found).
@@ -56,6 +57,17 @@ struct Repair: AsyncParsableCommand {
         for file in try library.thumbnails.temporaryFiles(olderThan: .seconds(60)) {
             report.problems.append(.init(kind: .orphanThumbnail, subject: file, detail: "a half-written file a stopped process left"))
             if !dryRun { try? FileManager.default.removeItem(atPath: library.thumbnails.root.appendingPathComponent(file).path) }
+        }
+        // Photos whose file is gone since: listed, never removed here (a drive that is only unmounted comes back).
+        let done = try await Page.all(pageSize: 1000) { try await library.metadata.photos(withStatus: .indexed, page: $0) }
+            + Page.all(pageSize: 1000) { try await library.metadata.photos(withStatus: .noFaces, page: $0) }
+        let missing = try await BlockingWork.io {
+            done.filter { $0.reference.store == library.originals.location && !FileManager.default.fileExists(atPath: library.file(of: $0.reference).path) }
+        }
+        for photo in missing.sorted(by: { $0.reference.key < $1.reference.key }) {
+            report.problems.append(.init(
+                kind: .missingOriginal, subject: displayPath(photo.reference), detail: "the file is gone (moved or deleted since it was ingested)",
+                notFixed: "kept in case it comes back (a drive not mounted); `facecluster delete PATH` takes it out of the library"))
         }
         // Faces a stopped or killed run grouped and never consolidated (UnconsolidatedFaces): listed by a dry run,
         // consolidated below with those this repair ingests, as at the end of `ingest`.
@@ -124,7 +136,7 @@ struct Repair: AsyncParsableCommand {
 
     static func text(_ report: RepairReport, dryRun: Bool, ingested: IngestSummary?) -> String {
         guard !report.isClean else { return "The library is sound: nothing to repair." }
-        var lines = report.problems.map { "  \($0)" }
+        var lines = report.problems.map { "  " + shown("\($0)") }
         let counts = Dictionary(report.problems.map { ($0.kind.rawValue, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }
         let total = report.problems.count
         let summary = counts.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")

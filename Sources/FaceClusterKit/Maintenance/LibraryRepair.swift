@@ -291,6 +291,10 @@ public struct RepairReport: Sendable, Hashable {
         /// SQLite's integrity check of the local library's database failed (a damaged page: a disk or file-system
         /// fault, a file copied while written). Not fixed in place: see `facecluster repair`.
         case damagedDatabase = "damaged_database"
+        /// A photo of the library whose file is gone (moved or deleted since it was ingested). Found by
+        /// `facecluster repair` (a `stat` a photo; not by ``LibraryRepair``, for which it would be an S3 `HEAD` a
+        /// photo every run). Never fixed by a repair: a file on a drive that is only unmounted comes back.
+        case missingOriginal = "missing_original"
     }
 
     public struct Problem: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -67,6 +67,24 @@ struct RepairCommandTests {
     /// `face_edges` is read by no listing (`people` still answers after the damage); `face_vectors` is read
     /// whole when the library opens (so the check must come before); "" empties the file (SQLite takes an empty
     /// file for a new database: the library's tables were written over it, and repair deleted every thumbnail).
+    @Test("a photo whose file is gone is listed as missing_original and kept (exit 1) until `delete PATH` takes it out")
+    func missingOriginal() async throws {
+        let folder = try InterruptionTests.folder()
+        #expect(try await CommandLineTests.run(["ingest", "photos"], in: folder).status == 0)
+        let gone = "photos/John_Simm-2.jpg"
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(gone))
+
+        for arguments in [["repair", "--dry-run"], ["repair"]] {
+            let found = try await CommandLineTests.run(arguments, in: folder)
+            #expect(found.status == 1 && found.output.contains("missing_original \(folder.path)/\(gone): the file is gone"), "\(arguments): \(found.output)")
+        }
+        let status = try await CommandLineTests.run(["photo", gone], in: folder)
+        #expect(status.output.contains("indexed"), "repair kept it: \(status.output)")
+        #expect(try await CommandLineTests.run(["delete", gone], in: folder).status == 0)
+        let sound = try await CommandLineTests.run(["repair"], in: folder)
+        #expect(sound.status == 0 && sound.output.contains("The library is sound"), "\(sound.output)")
+    }
+
     @Test("a damaged database is reported as damaged_database, with what to do, and nothing is written",
           arguments: ["face_edges", "face_vectors", ""])
     func damagedDatabase(table: String) async throws {
