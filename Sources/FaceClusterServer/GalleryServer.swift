@@ -162,7 +162,7 @@ public struct GalleryServer: Sendable {
         let isUpload = request.method == .post && (path == "/photos" || path == "/photos/")
         let limit = isUpload ? configuration.maximumUploadBytes + 1_048_576 : GalleryAPI.maximumJSONBody + 1
         let tooLarge = isUpload
-            ? GalleryAPI.error(413, "upload_too_large", "the request body is larger than \(configuration.maximumUploadBytes / 1_048_576) MB")
+            ? GalleryAPI.error(413, "upload_too_large", UploadError.tooLarge(limit: configuration.maximumUploadBytes).description)
             : GalleryAPI.error(GalleryAPI.bodyTooLarge.status, GalleryAPI.bodyTooLarge.code, GalleryAPI.bodyTooLarge.message)
         // A body declared too large is refused at once, not waited for (a client that declares 1 TB and sends
         // nothing held the request open until it gave up).

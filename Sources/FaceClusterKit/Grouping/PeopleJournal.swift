@@ -225,9 +225,14 @@ public struct PeopleJournal: Sendable {
                 if let stored = current { current = try await metadata.person(stored)?.id ?? stored }
                 guard current == resolved(to) else {
                     let laterMerge = try await metadata.person(resolved(to)).map { $0.id != resolved(to) } ?? false
-                    throw PeopleOperationError.conflict(operation.id, laterMerge
-                        ? "\(resolved(to)) was merged into another person since; undo that merge first"
-                        : "face \(face) has moved since; undo the later operations that moved it first")
+                    if laterMerge {
+                        throw PeopleOperationError.conflict(operation.id, "\(resolved(to)) was merged into another person since; undo that merge first")
+                    }
+                    let by = try await newestApplied(after: operation) { later in
+                        later.changes.contains { if case .move(face, _, _) = $0 { true } else { false } }
+                    }
+                    throw PeopleOperationError.conflict(operation.id, by.map { "face \(face) has moved since, by \($0.id) (\($0.summary)); undo that first" }
+                        ?? "face \(face) has moved since; undo the later operations that moved it first")
                 }
             case .person(_, let after?):
                 guard mergedInto[after.id] == nil, let current = try await metadata.person(after.id) else { continue }

@@ -344,7 +344,7 @@ struct CorrectionsTests {
         #expect(try await gallery.person(carol).name == nil, "the rename before the forgotten move was undone")
     }
 
-    @Test("an undo that would not be exact is refused until the later operation is undone")
+    @Test("an undo that would not be exact is refused, naming the later operation, until that one is undone")
     func undoConflict() async throws {
         let (harness, reports) = try await Self.library()
         let gallery = harness.gallery
@@ -353,7 +353,9 @@ struct CorrectionsTests {
         let firstOperation = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         let carol = try await Self.person(of: reports[4].faceIDs[0], harness)
         _ = try await gallery.move(face, to: carol)
-        await #expect(throws: PeopleOperationError.self) { try await gallery.undo(firstOperation.id) }
+        let secondOperation = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        let refusal = await #expect(throws: PeopleOperationError.self) { try await gallery.undo(firstOperation.id) }
+        #expect(refusal?.description.contains("has moved since, by \(secondOperation.id)") == true, "\(String(describing: refusal))")
         _ = try await gallery.undo()
         _ = try await gallery.undo(firstOperation.id)
         #expect(try await Self.person(of: face, harness) != first.id)
