@@ -92,6 +92,11 @@ struct StoreOptions: ParsableArguments {
 
     var directory: URL { URL(fileURLWithPath: store) }
 
+    func validate() throws {
+        // An empty path is the current folder to Foundation: the library's files would land among the user's.
+        guard !store.isEmpty else { throw ValidationError("--store must name a folder (it is .facecluster when left out)") }
+    }
+
     /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
     func open(engine: LocalFaceEngine.Configuration = .init()) throws -> LocalLibrary {
         // SQLite takes an empty file for a new database, and opening it would write a new library's tables over
@@ -146,7 +151,7 @@ func personID(_ text: String) throws -> PersonID {
 /// id of ours, and is refused before it reaches a message that would print it as it is.
 func checkedID<ID>(_ text: String, _ kind: String, as make: (String) -> ID) throws -> ID {
     guard !text.isEmpty, text.utf8.count <= 128, text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-") }) else {
-        throw CLIFailure(message: "error: '\(shown(text))' is not a \(kind) id: ids are letters, digits, _ and -")
+        throw CLIFailure(message: "error: '\(shown(text))' is not \(kind.first.map { "aeiou".contains($0) } == true ? "an" : "a") \(kind) id: ids are letters, digits, _ and -")
     }
     return make(text)
 }

@@ -60,6 +60,8 @@ struct RekognitionServer: AsyncParsableCommand {
             service = try LocalRekognition(directory: store.map { URL(fileURLWithPath: $0) }, objectReader: reader, region: region)
         } catch let error as LocalEngineError {
             throw CLIFailure(message: "error: \(error.description)")
+        } catch let error as LibraryFileError {
+            throw CLIFailure(message: "error: \(error.description)")
         }
         let endpoint = RekognitionEndpoint(
             service: service, configuration: .init(host: host, port: port, accessKeyID: accessKeyId, secretAccessKey: secretAccessKey))

@@ -62,6 +62,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let library = try options.open(engine: LocalFaceEngine.Configuration(engines: LocalLibrary.engines(jobs: jobs)))
+        // Every change, upload and regrouping writes the store: one it cannot write (read-only, the lock file a
+        // folder) fails now, not as a 500 on the first change.
+        try await galleryCall { try await library.lock.check() }
         var configuration = GalleryServer.Configuration(host: host, port: port, token: token, maximumUploadBytes: maxUploadMb * 1_048_576)
         if configuration.token == nil, !configuration.isLoopback {
             configuration.token = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()

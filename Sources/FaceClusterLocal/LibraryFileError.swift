@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -35,6 +36,20 @@ public struct LibraryFileError: Error, Hashable, Sendable, CustomStringConvertib
             "cannot take the library's lock \(path): \(reason) (the store must be a folder this user can write to, and the lock file a file)"
         case .unconsolidatedFaces:
             "cannot write the library's record of faces not yet regrouped, \(path): \(reason) (the store must be a folder this user can write to, and unconsolidated/ a folder in it)"
+        }
+    }
+}
+
+extension LibraryFileError {
+    /// Creates the store's folder (and those above it) when missing; throws ``LibraryFileError`` with the
+    /// system's reason (a file in the way, no permission) instead of Foundation's error dump.
+    static func createStore(_ directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey]
+            let code = (underlying as? POSIXError).map { $0.code.rawValue } ?? (underlying as? NSError).map { Int32($0.code) }
+            throw LibraryFileError(.store, path: directory.path, errorNumber: code ?? EIO)
         }
     }
 }

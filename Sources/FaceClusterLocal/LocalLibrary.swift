@@ -93,13 +93,7 @@ public struct LocalLibrary: Sendable {
         cropper: any ThumbnailCropper = TurboJPEGThumbnailCropper(decoders: .local), onLockWait: (@Sendable () -> Void)? = nil
     ) throws {
         try models.check()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey]
-            let code = (underlying as? POSIXError).map { $0.code.rawValue } ?? (underlying as? NSError).map { Int32($0.code) }
-            throw LibraryFileError(.store, path: directory.path, errorNumber: code ?? EIO)
-        }
+        try LibraryFileError.createStore(directory)
         self.directory = directory.standardizedFileURL
         database = inMemoryDatabase
             ? try LocalDatabase.inMemory() : try LocalDatabase(path: directory.appendingPathComponent(Self.databaseFile).path)

@@ -27,6 +27,10 @@ func runHTTPServer(
             try await running.value
         } catch let error as IOError {
             throw ListenError(host: host, port: port, errorNumber: error.errnoCode)
+        } catch is SocketAddressError.UnknownHost {
+            throw ListenError(host: host, port: port, reason: "no such host or address on this machine")
+        } catch is SocketAddressError {
+            throw ListenError(host: host, port: port, reason: "no such host or address on this machine")
         }
     } onCancel: {
         Task { await group.triggerGracefulShutdown() }
@@ -42,14 +46,19 @@ public struct ListenError: Error, Hashable, Sendable, CustomStringConvertible {
     public var addressInUse: Bool
 
     public init(host: String, port: Int, errorNumber: Int32) {
-        self.host = host
-        self.port = port
-        reason = String(cString: strerror(errorNumber))
+        self.init(host: host, port: port, reason: String(cString: strerror(errorNumber)))
         addressInUse = errorNumber == EADDRINUSE
     }
 
+    public init(host: String, port: Int, reason: String) {
+        self.host = host
+        self.port = port
+        self.reason = reason
+        addressInUse = false
+    }
+
     public var description: String {
-        "cannot listen on \(host):\(port): \(reason)"
+        "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(port): \(reason)"
             + (addressInUse ? " (another program listens there: pass another --port, or --port 0 for a free one)" : "")
     }
 }

@@ -70,7 +70,11 @@ public struct PhotoUploads: Sendable {
     private func store(_ data: Data, at key: String, format: ImageFormat, as id: PhotoID, reference: PhotoReference) async throws -> (photo: Photo, created: Bool) {
         if let existing = try await metadata.photo(id) {
             guard existing.status != .deleted else { throw UploadError.deleted(id) }
-            if case .failed(let failure) = existing.status, failure.retryable { await onStored(existing) }
+            if case .failed(let failure) = existing.status, failure.retryable {
+                // Its file may have been changed since (why it failed): the bytes its key names go back first.
+                try await store.put(data, at: key, contentType: format.mediaType)
+                await onStored(existing)
+            }
             return (existing, false)
         }
         let stored = try await store.put(data, at: key, contentType: format.mediaType)

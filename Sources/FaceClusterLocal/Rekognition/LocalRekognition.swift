@@ -69,7 +69,7 @@ public actor LocalRekognition {
         self.objectReader = objectReader
         self.region = region
         guard let directory else { return }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try LibraryFileError.createStore(directory)
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() where file.hasSuffix(".sqlite") {
             let id = String(file.dropLast(".sqlite".count))
             collections[id] = try Self.open(directory.appendingPathComponent(file).path, sharing: analysis)

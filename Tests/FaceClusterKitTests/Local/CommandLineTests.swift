@@ -335,6 +335,10 @@ struct CommandLineTests {
         let errors = String(decoding: result.errors, as: UTF8.self)
         #expect(result.status == 2, "\(result.status): \(errors)")
         #expect(errors.contains("cannot listen on 127.0.0.1:\(port): Address already in use") && errors.contains("--port 0"), "\(errors)")
+        let unknown = try await Subprocess.run(
+            URL(fileURLWithPath: "/usr/bin/timeout"), ["20", Self.binary.path, "serve", "--port", "0", "--host", "nosuch.invalid"], in: folder)
+        #expect(unknown.status == 2 && String(decoding: unknown.errors, as: UTF8.self).contains("cannot listen on nosuch.invalid:0: no such host"),
+                "\(unknown.status): \(String(decoding: unknown.errors, as: UTF8.self))")
     }
 
     @Test("what a user types that names nothing, or a store that cannot be used, is said plainly: a gone file, a file never ingested, junk ids, only strangers, an empty database, a file in the store's way")
@@ -369,6 +373,9 @@ struct CommandLineTests {
         #expect(FileManager.default.createFile(atPath: store.appendingPathComponent("facecluster.sqlite").path, contents: Data()))
         let emptied = try await Self.run(["ingest", "photos"], in: folder)
         #expect(emptied.status == 2 && emptied.errors.contains("is empty (0 bytes)"), "\(emptied.errors)")
+        // An empty --store is a usage error, not the current folder.
+        let unnamed = try await Self.run(["people", "--store", ""], in: folder)
+        #expect(unnamed.status == 2 && unnamed.errors.contains("--store must name a folder"), "\(unnamed.errors)")
         // A file where the store's folder would go.
         #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent("afile").path, contents: Data()))
         let blocked = try await Self.run(["ingest", "photos", "--store", "afile/library"], in: folder)
@@ -420,6 +427,10 @@ struct CommandLineTests {
         #expect(!undone.errors.contains("passed over"), "nothing was passed over: \(undone.errors)")
         #expect(try await Self.people(folder).first?["name"] as? String == nil, "nothing changed")
 
+        // serve says so as it starts, not as a 500 on the first change.
+        let served = try await Subprocess.run(URL(fileURLWithPath: "/usr/bin/timeout"), ["20", Self.binary.path, "serve", "--port", "0"], in: folder)
+        #expect(served.status == 2 && String(decoding: served.errors, as: UTF8.self).contains("cannot take the library's lock"),
+                "\(served.status): \(String(decoding: served.errors, as: UTF8.self))")
         // ingest says so before it reads a photo, not after all of them.
         let ingested = try await Self.run(["ingest", "photos"], in: folder)
         #expect(ingested.status == 2 && ingested.errors.contains("cannot take the library's lock") && !ingested.errors.contains("same "), "\(ingested.errors)")

@@ -302,6 +302,33 @@ struct LocalGalleryServerTests {
         }
     }
 
+    @Test("a retry of an upload whose file was changed since (it failed content_changed) puts its bytes back and ingests them")
+    func retryRestoresTheUpload() async throws {
+        let library = try Self.library()
+        let queue = IngestQueue(library: library, jobs: 1)
+        let uploads = PhotoUploads(
+            store: library.originals, metadata: library.metadata,
+            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/",
+            onStored: { photo in await queue.enqueue(photo.reference) })
+        let labeled = try LabeledSet.photos()
+        let (biden, obama) = (try #require(labeled.first { $0.person == "biden" }), try #require(labeled.first { $0.person == "obama" }))
+        let bytes = try Data(contentsOf: biden.url)
+        let first = try await uploads.upload(bytes, fileName: "race.jpg")
+        await queue.waitUntilIdle()
+        // Another program wrote over the stored file; the photo failed as changed (a passing reason).
+        let file = library.file(of: first.photo.reference)
+        try Data(contentsOf: obama.url).write(to: file)
+        var failed = try #require(try await library.metadata.photo(first.photo.id))
+        failed.status = .failed(PhotoFailure(code: .contentChanged, message: "changed while it was being processed", retryable: true))
+        _ = try await library.metadata.savePhoto(failed, expectedRevision: failed.revision)
+
+        let retried = try await uploads.upload(bytes, fileName: "race.jpg")
+        await queue.waitUntilIdle()
+        #expect(!retried.created && retried.photo.id == first.photo.id)
+        #expect(try Data(contentsOf: file) == bytes, "the upload's own bytes are back")
+        #expect(try await library.metadata.photo(first.photo.id)?.status == .indexed)
+    }
+
     @Test("--watch: photos copied into a watched folder become people once they settle; changed files are taken again")
     func watch() async throws {
         let library = try Self.library()
