@@ -258,13 +258,19 @@ struct LocalGalleryServerTests {
         #expect(await queue.finished == ["indexed": 6])
     }
 
+    /// Uploads into `library`'s `photos/uploads/`, as `serve` stores them, handed to `queue` when there is one.
+    static func uploads(to library: LocalLibrary, queue: IngestQueue?) -> PhotoUploads {
+        PhotoUploads(
+            store: library.originals, metadata: library.metadata,
+            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/",
+            onStored: { photo in await queue?.enqueue(photo.reference) })
+    }
+
     @Test("uploads a stopped server never got to are finished when it starts again")
     func unfinishedUploads() async throws {
         let library = try Self.library()
         // The upload was stored and recorded, and the server stopped before its queue took it.
-        let uploads = PhotoUploads(
-            store: library.originals, metadata: library.metadata,
-            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/")
+        let uploads = Self.uploads(to: library, queue: nil)
         let photo = try #require(try LabeledSet.photos().first { $0.person == "obama" })
         let stored = try await uploads.upload(try Data(contentsOf: photo.url), fileName: "obama.jpg")
         #expect(stored.created && stored.photo.status == .pending)
@@ -280,10 +286,7 @@ struct LocalGalleryServerTests {
     func concurrentIdenticalUploads() async throws {
         let library = try Self.library()
         let queue = IngestQueue(library: library, jobs: 2)
-        let uploads = PhotoUploads(
-            store: library.originals, metadata: library.metadata,
-            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/",
-            onStored: { photo in await queue.enqueue(photo.reference) })
+        let uploads = Self.uploads(to: library, queue: queue)
         let photos = Array(try LabeledSet.photos().filter { $0.person == "John_Simm" }.prefix(3))
         try #require(photos.count == 3)
         let answers = try await withThrowingTaskGroup(of: (Photo, Bool).self) { group in
@@ -306,10 +309,7 @@ struct LocalGalleryServerTests {
     func retryRestoresTheUpload() async throws {
         let library = try Self.library()
         let queue = IngestQueue(library: library, jobs: 1)
-        let uploads = PhotoUploads(
-            store: library.originals, metadata: library.metadata,
-            keyPrefix: String(library.directory.appendingPathComponent("photos/uploads").path.dropFirst()) + "/",
-            onStored: { photo in await queue.enqueue(photo.reference) })
+        let uploads = Self.uploads(to: library, queue: queue)
         let labeled = try LabeledSet.photos()
         let (biden, obama) = (try #require(labeled.first { $0.person == "biden" }), try #require(labeled.first { $0.person == "obama" }))
         let bytes = try Data(contentsOf: biden.url)
