@@ -100,8 +100,11 @@ struct StoreOptions: ParsableArguments {
     /// Opens the library; missing models or an unreadable database are set-up errors (exit 2).
     func open(engine: LocalFaceEngine.Configuration = .init()) throws -> LocalLibrary {
         // SQLite takes an empty file for a new database, and opening it would write a new library's tables over
-        // what was lost (`repair` then deleted every thumbnail as nobody's); `ingest` did so too.
+        // what was lost (`repair` then deleted every thumbnail as nobody's); `ingest` did so too. A file another
+        // process is creating this moment is empty for a few milliseconds, until SQLite writes its header: it is
+        // given a second (on the main thread, before anything else runs) before it counts as emptied.
         let file = directory.appendingPathComponent(LocalLibrary.databaseFile).path
+        for _ in 0..<20 where LocalDatabase.isEmptyFile(file) == true { Thread.sleep(forTimeInterval: 0.05) }
         guard LocalDatabase.isEmptyFile(file) != true else {
             throw CLIFailure(message: "error: \(file) is empty (0 bytes): the library's database is damaged; `facecluster repair` says what to do")
         }
