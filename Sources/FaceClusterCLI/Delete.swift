@@ -21,6 +21,6 @@ struct Delete: AsyncParsableCommand {
         let id = try await photoID(photo, in: library)
         try await galleryCall { try await library.gallery.deletePhoto(id) }
         if options.json { return try printJSON(["photo": id.rawValue, "status": "deleted"]) }
-        print("Removed \(id) from the library")
+        print("Removed \(photo.hasPrefix("ph_") ? id.rawValue : "\(shown(photo)) (\(id))") from the library")
     }
 }

@@ -80,6 +80,8 @@ struct RepairCommandTests {
         }
         let status = try await CommandLineTests.run(["photo", gone], in: folder)
         #expect(status.output.contains("indexed"), "repair kept it: \(status.output)")
+        let listed = try await CommandLineTests.run(["status"], in: folder)
+        #expect(listed.output.contains("\(gone): 1 face (its file is gone"), "\(listed.output)")
         #expect(try await CommandLineTests.run(["delete", gone], in: folder).status == 0)
         let sound = try await CommandLineTests.run(["repair"], in: folder)
         #expect(sound.status == 0 && sound.output.contains("The library is sound"), "\(sound.output)")
