@@ -190,9 +190,7 @@ func galleryCall<T>(_ body: () async throws -> T) async throws -> T {
 }
 
 /// How a photo is shown: its path for local photos, `store/key` otherwise.
-func displayPath(_ reference: PhotoReference) -> String {
-    reference.store == "/" ? "/" + reference.key : "\(reference.store)/\(reference.key)"
-}
+func displayPath(_ reference: PhotoReference) -> String { reference.displayPath }
 
 /// `text` (a file name, a path) for a line of plain output: control characters, line breaks and invisible
 /// format characters written as escapes (`\n`, `\t`, `\u{1B}`, `\u{202E}`), so a name with a newline stays one

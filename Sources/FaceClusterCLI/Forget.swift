@@ -23,11 +23,11 @@ struct Forget: AsyncParsableCommand {
         let id = try personID(person)
         let library = try options.openExisting()
         confirm: if !yes, isatty(STDIN_FILENO) == 1 {
-            let shown = try await galleryCall { try await library.gallery.person(id) }
+            let target = try await galleryCall { try await library.gallery.person(id) }
             // A merged-away id is refused by the forget itself, with the person it went into named.
-            guard shown.id == id else { break confirm }
-            let who = "\(shown.id)\(shown.name.map { " (\($0))" } ?? "")"
-            printError("Forget \(who): \(plural(shown.photoCount, "photo")), \(plural(shown.faceCount, "face"))? Their faces, thumbnails and face vectors are erased for good; it cannot be undone. [y/N] ", newline: false)
+            guard target.id == id else { break confirm }
+            let who = "\(target.id)\(target.name.map { " (\($0))" } ?? "")"
+            printError("Forget \(who): \(plural(target.photoCount, "photo")), \(plural(target.faceCount, "face"))? Their faces, thumbnails and face vectors are erased for good; it cannot be undone. [y/N] ", newline: false)
             guard let answer = readLine(), ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 throw CLIFailure(message: "Nothing forgotten.", status: 1)
             }

@@ -61,10 +61,8 @@ struct Repair: AsyncParsableCommand {
         // Photos whose file is gone since: listed, never removed here (a drive that is only unmounted comes back).
         let done = try await Page.all(pageSize: 1000) { try await library.metadata.photos(withStatus: .indexed, page: $0) }
             + Page.all(pageSize: 1000) { try await library.metadata.photos(withStatus: .noFaces, page: $0) }
-        let missing = try await BlockingWork.io {
-            done.filter { $0.reference.store == library.originals.location && !FileManager.default.fileExists(atPath: library.file(of: $0.reference).path) }
-        }
-        for photo in missing.sorted(by: { $0.reference.key < $1.reference.key }) {
+        let gone = try await library.withFileGone(done)
+        for photo in done.filter({ gone.contains($0.id) }).sorted(by: { $0.reference.key < $1.reference.key }) {
             report.problems.append(.init(
                 kind: .missingOriginal, subject: displayPath(photo.reference), detail: "the file is gone (moved or deleted since it was ingested)",
                 notFixed: "kept in case it comes back (a drive not mounted); `facecluster delete PATH` takes it out of the library"))

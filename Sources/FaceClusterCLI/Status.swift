@@ -28,13 +28,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let library = try options.openExisting()
         let photos = try await Page.all(pageSize: 1000) { try await library.metadata.photos(withStatus: status, page: $0) }
-        // A stat a done photo, off the cooperative threads.
-        let gone = try await BlockingWork.io {
-            Set(photos.filter {
-                [.indexed, .noFaces].contains($0.status.kind) && $0.reference.store == library.originals.location
-                    && !FileManager.default.fileExists(atPath: library.file(of: $0.reference).path)
-            }.map(\.id))
-        }
+        let gone = try await library.withFileGone(photos)
         let listed = photos.map { photo -> Output in
             var failure: PhotoFailure?
             if case .failed(let reason) = photo.status { failure = reason }

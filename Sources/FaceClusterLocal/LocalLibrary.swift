@@ -132,4 +132,15 @@ public struct LocalLibrary: Sendable {
     public func file(of reference: PhotoReference) -> URL {
         URL(fileURLWithPath: "/" + reference.key)
     }
+
+    /// Those of `photos` that are done (indexed, or without faces) and whose file is gone: moved or deleted since
+    /// they were ingested. A `stat` a photo, on the IO threads.
+    public func withFileGone(_ photos: [Photo]) async throws -> Set<PhotoID> {
+        try await BlockingWork.io { [self] in
+            Set(photos.filter {
+                [.indexed, .noFaces].contains($0.status.kind) && $0.reference.store == originals.location
+                    && !FileManager.default.fileExists(atPath: file(of: $0.reference).path)
+            }.map(\.id))
+        }
+    }
 }

@@ -163,7 +163,7 @@ public struct GalleryServer: Sendable {
         let limit = isUpload ? configuration.maximumUploadBytes + 1_048_576 : GalleryAPI.maximumJSONBody + 1
         let tooLarge = isUpload
             ? GalleryAPI.error(413, "upload_too_large", UploadError.tooLarge(limit: configuration.maximumUploadBytes).description)
-            : GalleryAPI.error(GalleryAPI.bodyTooLarge.status, GalleryAPI.bodyTooLarge.code, GalleryAPI.bodyTooLarge.message)
+            : GalleryAPI.error(GalleryAPI.bodyTooLarge)
         // A body declared too large is refused at once, not waited for (a client that declares 1 TB and sends
         // nothing held the request open until it gave up).
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared >= limit { return tooLarge }

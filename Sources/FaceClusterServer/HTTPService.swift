@@ -27,9 +27,7 @@ func runHTTPServer(
             try await running.value
         } catch let error as IOError {
             throw ListenError(host: host, port: port, errorNumber: error.errnoCode)
-        } catch is SocketAddressError.UnknownHost {
-            throw ListenError(host: host, port: port, reason: "no such host or address on this machine")
-        } catch is SocketAddressError {
+        } catch is SocketAddressError.UnknownHost, is SocketAddressError {
             throw ListenError(host: host, port: port, reason: "no such host or address on this machine")
         }
     } onCancel: {

@@ -102,7 +102,7 @@ public actor IngestQueue {
         }
         let outcome = report.outcome.label
         finished[outcome, default: 0] += 1
-        log("\(outcome): \(reference.store == "/" ? "/" : reference.store + "/")\(reference.key)")
+        log("\(outcome): \(reference.displayPath)")
         startWorkers()
         settle()
     }

@@ -96,7 +96,7 @@ public struct GalleryAPI: Sendable {
     /// The 4xx a failure means for a client, or `nil` for one that is ours (a 500).
     static func response(for error: any Error) -> APIResponse? {
         switch error {
-        case let problem as Problem: return Self.error(problem.status, problem.code, problem.message)
+        case let problem as Problem: return Self.error(problem)
         case let error as GalleryError:
             switch error {
             case .personNotFound: return Self.error(404, "person_not_found", error.description)
@@ -355,6 +355,9 @@ public struct GalleryAPI: Sendable {
     }
 
     /// An answer in the error shape: `{"error": {"code", "message"}}`.
+    /// The answer for `problem`, in the error shape.
+    public static func error(_ problem: Problem) -> APIResponse { error(problem.status, problem.code, problem.message) }
+
     public static func error(_ status: Int, _ code: String, _ message: String) -> APIResponse {
         (try? json(status, ErrorOutput(error: .init(code: code, message: message)))) ?? APIResponse(status: status)
     }

@@ -15,4 +15,8 @@ public struct PhotoReference: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     public var description: String { versionID.map { "\(store)/\(key)?versionId=\($0)" } ?? "\(store)/\(key)" }
+
+    /// How a person reads it: the path of a local file (store `/`, the key a path without its leading `/`),
+    /// `store/key` otherwise.
+    public var displayPath: String { store == "/" ? "/" + key : "\(store)/\(key)" }
 }
