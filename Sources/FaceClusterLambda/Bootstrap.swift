@@ -92,17 +92,8 @@ enum Bootstrap {
                 detector: detector, index: index, metadata: metadata, cropper: TurboJPEGThumbnailCropper())
         default:
             return APIHandler(
-                gallery: Gallery(
-                    metadata: metadata, photos: photos, thumbnails: thumbnails, index: index,
-                    minimumFacesPerPerson: configuration.minimumFacesPerPerson,
-                    personVectors: configuration.callPlan == .users ? index : nil),
-                configuration: configuration,
-                review: GroupingReview(
-                    metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: IngestionPipeline.Configuration().policy,
-                    model: "Amazon Rekognition (the collection's face model; similarities as Rekognition reports them)"),
-                // Uploads go to the raw bucket's uploads/ prefix, whose notification ingests them. API Gateway
-                // passes the Lambda at most 6 MB of event, base64 included: photos up to 4 MB.
-                uploads: PhotoUploads(store: photos, metadata: metadata, maximumBytes: 4 * 1024 * 1024))
+                configuration: configuration, metadata: metadata, photos: photos, thumbnails: thumbnails, index: index,
+                model: "Amazon Rekognition (the collection's face model; similarities as Rekognition reports them)")
         }
     }
 }

@@ -111,9 +111,7 @@ public struct LocalLibrary: Sendable {
         // the vectors other processes have added.
         gallery.regroupAfterUndoneMerge = { [engine = self.engine, pipeline = self.pipeline] faces, merge in
             try await engine.reloadVectors()
-            var consolidation = Consolidation(pipeline: pipeline)
-            consolidation.undoneMerge = merge
-            return try await consolidation.run(touching: faces)
+            return try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge)
         }
         lock = LibraryLock(directory: self.directory, onWait: onLockWait)
         gallery.storeLock = lock

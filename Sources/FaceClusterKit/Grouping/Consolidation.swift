@@ -104,6 +104,14 @@ public struct Consolidation: Sendable {
         public var isEmpty: Bool { merges.isEmpty && moves.isEmpty && newPeople.isEmpty && recoveredOperations == 0 }
     }
 
+    /// A run after `merge` was undone, on the faces of its two people (``undoneMerge``): what
+    /// ``Gallery/regroupAfterUndoneMerge`` calls, locally and in the API function alike.
+    public func run(touching faces: [FaceID], after merge: UndoneMerge) async throws -> Report {
+        var run = self
+        run.undoneMerge = merge
+        return try await run.run(touching: faces)
+    }
+
     /// Consolidates the components `faces` belong to.
     ///
     /// First finishes the people operations a crash left half applied (``PeopleJournal/recover(recent:)``): a

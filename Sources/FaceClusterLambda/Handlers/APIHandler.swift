@@ -18,6 +18,36 @@ struct APIHandler: LambdaHandler {
         api = GalleryAPI(gallery: gallery, review: review, uploads: uploads, urlExpiry: configuration.urlExpiry)
     }
 
+    /// The API function as the deployment wires it (``Bootstrap``): the gallery on the stores, merge suggestions
+    /// and explanations from the face graph stored in DynamoDB, uploads up to 4 MB (API Gateway passes the
+    /// Lambda at most 6 MB of event, base64 included) to the raw bucket's `uploads/` prefix, whose
+    /// notification ingests them.
+    ///
+    /// Unless `CONSOLIDATE=off`, a merge undone through the API (`POST /operations/{id}/undo`) is followed, as
+    /// `facecluster undo` is, by a regrouping of the faces that joined the merged person since
+    /// (``Gallery/regroupAfterUndoneMerge``): from the stored face graph, so DynamoDB reads and writes and no
+    /// Rekognition call. Without it, photos of one of the two people that arrived after the merge stayed
+    /// with the other.
+    init(
+        configuration: LambdaConfiguration, metadata: any MetadataStore, photos: any PhotoStore, thumbnails: any PhotoStore,
+        index: any FaceIndex, model: String, clock: any WallClock = SystemWallClock()
+    ) {
+        let policy = IngestionPipeline.Configuration().policy
+        let graph = StoredFaceGraph(metadata: metadata)
+        var gallery = Gallery(
+            metadata: metadata, photos: photos, thumbnails: thumbnails, index: index, clock: clock,
+            minimumFacesPerPerson: configuration.minimumFacesPerPerson,
+            personVectors: configuration.callPlan == .users ? index as? any PersonVectorIndex : nil)
+        if configuration.consolidatesAfterBatch {
+            let consolidation = Consolidation(metadata: metadata, source: graph, policy: policy, clock: clock)
+            gallery.regroupAfterUndoneMerge = { faces, merge in try await consolidation.run(touching: faces, after: merge) }
+        }
+        self.init(
+            gallery: gallery, configuration: configuration,
+            review: GroupingReview(metadata: metadata, source: graph, policy: policy, model: model),
+            uploads: PhotoUploads(store: photos, metadata: metadata, maximumBytes: 4 * 1024 * 1024))
+    }
+
     func handle(_ event: Data, invocation: Invocation, logger: Logger) async throws -> Data {
         let started = ContinuousClock.now
         var response: APIGatewayV2Response

@@ -26,8 +26,8 @@ struct LambdaConfiguration: Sendable, Equatable {
     var ingestQueueURL: String?
     /// People need this many faces to be listed (`MINIMUM_FACES_PER_PERSON`, default 1: everyone).
     var minimumFacesPerPerson: Int
-    /// Consolidate the components each SQS batch touched before answering (`CONSOLIDATE`: `batch`, the
-    /// default, or `off`).
+    /// Consolidate the components each SQS batch touched before answering, and regroup after a merge undone
+    /// through the API (`CONSOLIDATE`: `batch`, the default, or `off`: neither).
     var consolidatesAfterBatch: Bool
 
     enum Problem: Error, Equatable, CustomStringConvertible {

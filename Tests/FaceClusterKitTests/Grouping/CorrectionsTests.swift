@@ -390,11 +390,7 @@ struct CorrectionsTests {
         for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
         var gallery = harness.gallery
         let pipeline = harness.pipeline()
-        gallery.regroupAfterUndoneMerge = { faces, merge in
-            var consolidation = Consolidation(pipeline: pipeline)
-            consolidation.undoneMerge = merge
-            return try await consolidation.run(touching: faces)
-        }
+        gallery.regroupAfterUndoneMerge = { faces, merge in try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge) }
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
         _ = try await gallery.rename(bob, to: "Bob")
         _ = try await gallery.merge(carol, into: bob)  // by mistake
@@ -435,9 +431,7 @@ struct CorrectionsTests {
         // Every pair's exact similarity, as the local engine gives (not the stored graph's observed pairs).
         let index = try #require(harness.index as? InMemoryFaceIndex)
         gallery.regroupAfterUndoneMerge = { [metadata = harness.metadata, policy = harness.configuration.policy, clock = harness.clock] faces, merge in
-            var consolidation = Consolidation(metadata: metadata, source: index, policy: policy, clock: clock)
-            consolidation.undoneMerge = merge
-            return try await consolidation.run(touching: faces)
+            try await Consolidation(metadata: metadata, source: index, policy: policy, clock: clock).run(touching: faces, after: merge)
         }
         let alice = try await Self.person(of: reports[1].faceIDs[0], harness)
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)

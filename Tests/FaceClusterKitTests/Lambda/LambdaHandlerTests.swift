@@ -56,10 +56,7 @@ struct LambdaStack {
                 configuration: configuration, photos: raw, thumbnails: processed,
                 detector: RekognitionFaceDetector(rekognition: rekognition, s3Buckets: [raw.location]), index: index, metadata: metadata,
                 cropper: cropper),
-            api: APIHandler(
-                gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
-                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test"),
-                uploads: PhotoUploads(store: raw, metadata: metadata, maximumBytes: 4 * 1024 * 1024)))
+            api: APIHandler(configuration: configuration, metadata: metadata, photos: raw, thumbnails: processed, index: index, model: "test"))
     }
 
     static func inMemory() throws -> LambdaStack {
@@ -73,10 +70,7 @@ struct LambdaStack {
             ingest: IngestHandler(
                 configuration: configuration, photos: raw, thumbnails: processed, detector: ScriptedFaceDetector(), index: index,
                 metadata: metadata, cropper: SyntheticThumbnailCropper()),
-            api: APIHandler(
-                gallery: Gallery(metadata: metadata, photos: raw, thumbnails: processed, index: index), configuration: configuration,
-                review: GroupingReview(metadata: metadata, source: StoredFaceGraph(metadata: metadata), policy: GroupingPolicy(), model: "test"),
-                uploads: PhotoUploads(store: raw, metadata: metadata, maximumBytes: 4 * 1024 * 1024)))
+            api: APIHandler(configuration: configuration, metadata: metadata, photos: raw, thumbnails: processed, index: index, model: "test"))
     }
 
     static let invocation = Invocation(requestID: "req-1", deadline: Date().addingTimeInterval(60), invokedFunctionARN: nil, traceID: nil)
@@ -313,6 +307,36 @@ struct LambdaAPIInputTests {
         #expect(aloneAgain.status == 200 && aloneAgain.json["id"] as? String == newPerson, "\(aloneAgain.json)")
         let operations = try #require(try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])
         #expect(operations.filter { $0["kind"] as? String == "move" }.count == 2, "\(operations)")
+    }
+
+    @Test("a merge undone through the API places again the photos that arrived after it, as `facecluster undo` does", arguments: APIAdapter.allCases)
+    func undoneMergeRegroups(adapter: APIAdapter) async throws {
+        let stack = try LambdaStack.inMemory()
+        func ingest(_ photos: [(key: String, person: Int, variant: Int)]) async throws {
+            for photo in photos {
+                try await stack.raw.put(Layout.photo([Identity(photo.person)], variant: photo.variant).encoded(), at: photo.key, contentType: "image/jpeg")
+            }
+            let event = try LambdaStack.json(["Records": photos.map { LambdaStack.s3Record(bucket: "raw", key: $0.key) }])
+            _ = try await stack.ingest.handle(Data(event.utf8), invocation: LambdaStack.invocation, logger: Logger(label: "t"))
+        }
+        func person(_ id: String) async throws -> [String: Any] { try await stack.call("GET", "/people/\(id)", via: adapter).json }
+        try await ingest([("uploads/b1.jpg", 1, 0), ("uploads/b2.jpg", 1, 1), ("uploads/c1.jpg", 2, 0), ("uploads/c2.jpg", 2, 1)])
+        let listed = try #require(try await stack.call("GET", "/people", via: adapter).json["people"] as? [[String: Any]])
+        try #require(listed.count == 2)
+        let (bob, carol) = (try #require(listed[0]["id"] as? String), try #require(listed[1]["id"] as? String))
+        let merged = try await stack.call("POST", "/people/\(bob)/merge", body: "{\"from\":\"\(carol)\"}", via: adapter)
+        try #require(merged.status == 200)
+        let merge = try #require((try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])?.first?["id"] as? String)
+        // Carol's next photos join the merged person: they match her faces in it.
+        try await ingest([("uploads/c3.jpg", 2, 2), ("uploads/c4.jpg", 2, 3)])
+        #expect(try await person(bob)["faceCount"] as? Int == 6)
+
+        let undone = try await stack.call("POST", "/operations/\(merge)/undo", via: adapter)
+        #expect(undone.status == 200, "\(undone.json)")
+        let (bobAfter, carolAfter) = (try await person(bob), try await person(carol))
+        #expect(bobAfter["faceCount"] as? Int == 2 && carolAfter["faceCount"] as? Int == 4, "Carol's later photos went back with her: \(bobAfter) \(carolAfter)")
+        let operations = try #require(try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])
+        #expect(operations.first?["automatic"] as? Bool == true, "the regrouping is an operation of its own, after the undo: \(operations)")
     }
 
     @Test("an event that is not an HTTP API request is a 400, not a crash")
