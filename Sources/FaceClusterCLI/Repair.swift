@@ -27,7 +27,10 @@ struct Repair: AsyncParsableCommand {
 
     struct Output: Encodable {
         var problems: [RepairReport.Problem]
+        /// Every problem found was fixed: `false` for a dry run, and when one has `notFixed` (until 2026-12-05
+        /// it meant only "not a dry run", and read `true` beside problems that could not be fixed).
         var fixed: Bool
+        var dryRun: Bool
         var photosToIngest: [String]
         var ingested: IngestSummary?
     }
@@ -43,7 +46,7 @@ struct Repair: AsyncParsableCommand {
                 .init(kind: .damagedDatabase, subject: LocalLibrary.databaseFile, detail: $0, notFixed: Self.damagedDatabaseAdvice)
             }
             if options.json {
-                try printJSON(Output(problems: report.problems, fixed: false, photosToIngest: [], ingested: nil))
+                try printJSON(Output(problems: report.problems, fixed: false, dryRun: dryRun, photosToIngest: [], ingested: nil))
             } else {
                 print(Self.damagedText(damage, store: options.directory))
             }
@@ -110,7 +113,8 @@ struct Repair: AsyncParsableCommand {
         let unfixed = report.problems.filter { $0.notFixed != nil }.count
         if options.json {
             try printJSON(Output(
-                problems: report.problems, fixed: report.fixed, photosToIngest: report.photosToIngest.map(displayPath), ingested: ingested))
+                problems: report.problems, fixed: report.fixed && unfixed == 0, dryRun: dryRun,
+                photosToIngest: report.photosToIngest.map(displayPath), ingested: ingested))
         } else {
             print(Self.text(report, dryRun: dryRun, ingested: ingested))
         }

@@ -51,6 +51,7 @@ struct RepairCommandTests {
         #expect(repair.status == 0, "\(repair.output)\n\(repair.errors)")
         let report = try #require(try repair.json() as? [String: Any])
         #expect((report["problems"] as? [[String: Any]])?.count == 5)
+        #expect(report["fixed"] as? Bool == true && report["dryRun"] as? Bool == false)
         #expect((report["ingested"] as? [String: Any])?["indexed"] as? Int == 1)
         #expect(FileManager.default.fileExists(atPath: store.appendingPathComponent("thumbnails").appendingPathComponent(lost).path))
         #expect(!FileManager.default.fileExists(atPath: stray.path))
@@ -78,6 +79,8 @@ struct RepairCommandTests {
             let found = try await CommandLineTests.run(arguments, in: folder)
             #expect(found.status == 1 && found.output.contains("missing_original \(folder.path)/\(gone): the file is gone"), "\(arguments): \(found.output)")
         }
+        let json = try #require(try await CommandLineTests.run(["repair", "--json"], in: folder).json() as? [String: Any])
+        #expect(json["fixed"] as? Bool == false && json["dryRun"] as? Bool == false, "a problem kept is not fixed: \(json)")
         let status = try await CommandLineTests.run(["photo", gone], in: folder)
         #expect(status.output.contains("indexed"), "repair kept it: \(status.output)")
         let listed = try await CommandLineTests.run(["status"], in: folder)
