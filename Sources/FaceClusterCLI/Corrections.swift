@@ -158,9 +158,9 @@ struct Undo: AsyncParsableCommand {
         if let target = undo.undoes { try await notePassedOver(newerThan: target, before: undo.id) }
         if options.json { return try printJSON(undo) }
         print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
-        // An undone merge that photos arrived after is followed by a regrouping of their faces (Gallery.undo).
+        // An undone merge or move that photos arrived after is followed by a regrouping of their faces (Gallery.undo).
         for regroup in outcome.regrouping {
-            print("Then \(regroup.summary) (\(regroup.id)): the faces that joined the merged person since it was made")
+            print("Then \(regroup.summary) (\(regroup.id)): the faces of photos added since, placed again without what was undone")
         }
     }
 }

@@ -22,8 +22,8 @@ public struct Gallery: Sendable {
     public var minimumFacesPerPerson: Int
     /// With the users call plan: the index whose person vectors follow a user's moves (and their undo).
     public var personVectors: (any PersonVectorIndex)?
-    /// Regroups after ``undo(_:)`` reverses a merge: `faces` are the two people's faces now; faces whose photos
-    /// were added since the merge may have joined the merged person only because of it (see
+    /// Regroups after ``undo(_:)`` reverses a user's merge or move: `faces` are the faces of the people it joined
+    /// or moved between, now; faces whose photos were added since may have joined a person only because of it (see
     /// ``Consolidation/undoneMerge``). Called under ``storeLock``, after the undo and outside
     /// ``PeopleOperationLock``; the local library runs ``Consolidation`` on the components of those faces that
     /// gained faces since. `nil` (the default): the undo alone, and faces that joined since stay where they are.
@@ -308,8 +308,9 @@ public struct Gallery: Sendable {
     ///
     /// A merge's undo gives each person back the faces the merge moved; faces whose photos arrived after the merge
     /// may have joined the merged person only because the other's faces were in it (a merge of two people by
-    /// mistake, then more photos of both). With ``regroupAfterUndoneMerge`` set, those faces are placed again
-    /// (an automatic operation of its own, after the undo).
+    /// mistake, then more photos of both). The same holds for a move (a face moved to the wrong person, then more
+    /// photos of whom it shows). With ``regroupAfterUndoneMerge`` set, those faces are placed again (an automatic
+    /// operation of its own, after the undo).
     @discardableResult
     public func undo(_ id: String? = nil) async throws -> PeopleOperation {
         try await undoReporting(id).undo
@@ -333,9 +334,17 @@ public struct Gallery: Sendable {
                 try await journal.undo(id)
             }
             var regrouping: [PeopleOperation] = []
-            if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone), merge.kind == .merge {
+            // A user's merge or move (not an automatic regrouping: placing its faces again would redo it).
+            if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone),
+                merge.kind == .merge || merge.kind == .move {
                 var people = Set<PersonID>()
-                for case .merge(let absorbed, let into) in merge.changes { people.formUnion([absorbed, into]) }
+                for change in merge.changes {
+                    switch change {
+                    case .merge(let absorbed, let into): people.formUnion([absorbed, into])
+                    case .move(_, let from, let to): people.formUnion([from, to])
+                    default: continue
+                    }
+                }
                 var faces: [FaceID] = []
                 for person in people.sorted() {
                     faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID)

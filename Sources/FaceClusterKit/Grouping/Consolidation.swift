@@ -44,7 +44,7 @@ public struct Consolidation: Sendable {
     /// put with a third person (merges made in a chain, undone in order).
     public var undoneMerge: UndoneMerge?
 
-    /// A merge just undone: when it was made, and its two people.
+    /// A merge just undone (or a move: the people it moved faces between): when it was made, and its two people.
     public struct UndoneMerge: Sendable, Hashable {
         public var at: Date
         public var people: Set<PersonID>

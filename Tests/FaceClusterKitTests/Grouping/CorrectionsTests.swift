@@ -419,6 +419,34 @@ struct CorrectionsTests {
         #expect(try await gallery.person(bob).faceCount == 8)
     }
 
+    @Test("undoing a move places again the faces that arrived since: the moved face is one person again with the photos of whom it shows")
+    func undoneMoveRegroupsLaterFaces() async throws {
+        let (harness, reports) = try await Self.library()
+        var gallery = harness.gallery
+        let pipeline = harness.pipeline()
+        gallery.regroupAfterUndoneMerge = { faces, merge in try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge) }
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness)
+        let carolFace = reports[4].faceIDs[0]
+        _ = try await gallery.rename(bob, to: "Bob")
+        _ = try await gallery.move(carolFace, to: bob)  // by mistake: Carol's only face
+        var later: [FaceID] = []
+        for variant in 1...3 { later += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        try #require(later.count == 3)
+        // Bob's two faces outvote hers: Carol's new photos became a person of their own, apart from her face.
+        let meanwhile = try await Self.person(of: later[0], harness)
+        #expect(meanwhile != bob)
+
+        _ = try await gallery.undo()
+        let carol = try await Self.person(of: carolFace, harness)
+        #expect(carol != bob)
+        for face in later { #expect(try await Self.person(of: face, harness) == carol, "her face and her later photos are one person") }
+        let named = try await gallery.person(bob)
+        #expect(named.name == "Bob" && named.faceCount == 2, "\(named)")
+        #expect(try await gallery.person(carol).faceCount == 4)
+        let regroup = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        #expect(regroup.automatic && regroup.kind == .consolidation, "the regrouping is an operation of its own, after the undo")
+    }
+
     @Test("merges made in a chain and undone in order leave each person whole: faces that arrived after both go back to their person")
     func chainedMergesUndone() async throws {
         let (harness, reports) = try await Self.library()

@@ -323,7 +323,14 @@ struct LambdaAPIInputTests {
         try await ingest([("uploads/b1.jpg", 1, 0), ("uploads/b2.jpg", 1, 1), ("uploads/c1.jpg", 2, 0), ("uploads/c2.jpg", 2, 1)])
         let listed = try #require(try await stack.call("GET", "/people", via: adapter).json["people"] as? [[String: Any]])
         try #require(listed.count == 2)
-        let (bob, carol) = (try #require(listed[0]["id"] as? String), try #require(listed[1]["id"] as? String))
+        // Which is which, by their photos (both have two: the listing's order does not tell).
+        var byPhotos: [Bool: String] = [:]
+        for person in listed {
+            let id = try #require(person["id"] as? String)
+            let photos = try #require(try await stack.call("GET", "/people/\(id)/photos", via: adapter).json["photos"] as? [[String: Any]])
+            byPhotos[photos.contains { ($0["url"] as? String)?.contains("uploads/b") == true }] = id
+        }
+        let (bob, carol) = (try #require(byPhotos[true]), try #require(byPhotos[false]))
         let merged = try await stack.call("POST", "/people/\(bob)/merge", body: "{\"from\":\"\(carol)\"}", via: adapter)
         try #require(merged.status == 200)
         let merge = try #require((try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])?.first?["id"] as? String)
