@@ -20,7 +20,7 @@ struct Delete: AsyncParsableCommand {
         let library = try options.openExisting()
         let id = try await photoID(photo, in: library)
         try await galleryCall { try await library.gallery.deletePhoto(id) }
-        if options.json { return try printJSON(["photo": id.rawValue, "status": "deleted"]) }
+        if options.json { return try printJSON(["id": id.rawValue, "status": "deleted"]) }
         print("Removed \(photo.hasPrefix("ph_") ? id.rawValue : "\(shown(photo)) (\(id))") from the library")
     }
 }

@@ -35,8 +35,8 @@ struct Forget: AsyncParsableCommand {
         let removed = try await galleryCall { try await library.gallery.forget(id) }
         // Its thumbnails are gone; the folder they were in would still name the person (rmdir: only when empty).
         _ = rmdir(library.thumbnails.root.appendingPathComponent("people/\(id.rawValue)").path)
-        struct Output: Encodable { var person: String; var facesRemoved: Int }
-        if options.json { return try printJSON(Output(person: id.rawValue, facesRemoved: removed)) }
+        struct Output: Encodable { var personId: String; var facesRemoved: Int }  // as the API's DELETE /people/{personId}
+        if options.json { return try printJSON(Output(personId: id.rawValue, facesRemoved: removed)) }
         print("Forgot \(id): \(removed) face\(removed == 1 ? "" : "s") removed (for good: a forget cannot be undone)")
     }
 }

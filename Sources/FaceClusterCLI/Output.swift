@@ -36,6 +36,11 @@ struct PersonPhotoOutput: Encodable {
     var box: BoundingBox
     var thumbnail: String
 
+    /// The names the HTTP API gives the same things (Docs/openapi.yaml), so one script reads both.
+    enum CodingKeys: String, CodingKey {
+        case photoID = "photoId", faceID = "faceId", path, addedAt, box = "boundingBox", thumbnail
+    }
+
     init(_ item: PersonPhoto, library: LocalLibrary) async throws {
         photoID = item.photo.id.rawValue
         faceID = item.appearance.faceID.rawValue

@@ -18,9 +18,16 @@ struct People: AsyncParsableCommand {
 
     struct UnassignedFace: Encodable {
         var faceID: String
+        /// The group it is in: a person not listed yet (what the API's `personId` of an unassigned face is).
         var group: String
-        var photo: String
+        var photoID: String
+        var path: String
         var thumbnail: String
+
+        /// The names the HTTP API gives the same things (Docs/openapi.yaml), so one script reads both.
+        enum CodingKeys: String, CodingKey {
+            case faceID = "faceId", group = "personId", photoID = "photoId", path, thumbnail
+        }
     }
 
 
@@ -60,14 +67,15 @@ struct People: AsyncParsableCommand {
         for group in groups {
             for item in try await Page.all(pageSize: 1000, { try await library.gallery.faces(of: group.id, page: $0) }) {
                 faces.append(UnassignedFace(
-                    faceID: item.appearance.faceID.rawValue, group: group.id.rawValue, photo: displayPath(item.photo.reference),
+                    faceID: item.appearance.faceID.rawValue, group: group.id.rawValue, photoID: item.photo.id.rawValue,
+                    path: displayPath(item.photo.reference),
                     thumbnail: try await library.gallery.thumbnailURL(for: item.appearance.thumbnailKey).path))
             }
         }
         if options.json { return try printJSON(faces) }
         if faces.isEmpty { return print("No unassigned faces.") }
         print("\(plural(faces.count, "unassigned face")) (seen fewer than \(library.gallery.minimumFacesPerPerson) times; `facecluster make-person FACE` makes one a person):")
-        for face in faces { print("  \(face.faceID)  \(shown(face.photo))  \(face.thumbnail)") }
+        for face in faces { print("  \(face.faceID)  \(shown(face.path))  \(face.thumbnail)") }
     }
 
 }

@@ -23,6 +23,11 @@ struct PhotoCommand: AsyncParsableCommand {
             var unassigned: Bool
             var box: BoundingBox
             var thumbnail: String
+
+            /// The names the HTTP API gives the same things (Docs/openapi.yaml), so one script reads both.
+            enum CodingKeys: String, CodingKey {
+                case faceID = "faceId", personID = "personId", personName, unassigned, box = "boundingBox", thumbnail
+            }
         }
 
         var id: String

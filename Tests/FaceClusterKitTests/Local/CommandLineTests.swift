@@ -80,8 +80,8 @@ struct CommandLineTests {
         // Biden is in one photo: a face seen once waits, unassigned, until a second one or a user's word.
         let unassigned = try #require(try await Self.run(["people", "--unassigned", "--json"], in: folder).json() as? [[String: Any]])
         try #require(unassigned.count == 1)
-        #expect((unassigned[0]["photo"] as? String)?.hasSuffix("biden-0.jpg") == true)
-        let made = try await Self.run(["make-person", try #require(unassigned[0]["faceID"] as? String)], in: folder)
+        #expect((unassigned[0]["path"] as? String)?.hasSuffix("biden-0.jpg") == true)
+        let made = try await Self.run(["make-person", try #require(unassigned[0]["faceId"] as? String)], in: folder)
         #expect(made.status == 0, "\(made.errors)")
 
         let people = try await Self.people(folder)
@@ -108,7 +108,7 @@ struct CommandLineTests {
         let photo = folder.appendingPathComponent("photos/trip/John_Salley-0.jpg").path
         let shown = try await Self.run(["photo", photo, "--json"], in: folder)
         let shownFace = ((try shown.json() as? [String: Any])?["faces"] as? [[String: Any]])?.first
-        #expect(shownFace?["personID"] as? String == salley && shownFace?["unassigned"] as? Bool == false)
+        #expect(shownFace?["personId"] as? String == salley && shownFace?["unassigned"] as? Bool == false)
         #expect(try await Self.run(["delete", photo], in: folder).status == 0)
         #expect(try await Self.people(folder).first { $0["id"] as? String == salley }?["photoCount"] as? Int == 2)
         let deleted = try await Self.run(["photo", photo], in: folder)
@@ -149,8 +149,8 @@ struct CommandLineTests {
             let photo = try #require(try JSONSerialization.jsonObject(with: shown.output) as? [String: Any])
             let found = try #require(photo["faces"] as? [[String: Any]])
             faces.append(try found.map { face in
-                let box = try #require(face["box"] as? [String: Double])
-                return "\(face["faceID"] ?? "") \(["left", "top", "width", "height"].map { box[$0] ?? -1 })"
+                let box = try #require(face["boundingBox"] as? [String: Double])
+                return "\(face["faceId"] ?? "") \(["left", "top", "width", "height"].map { box[$0] ?? -1 })"
             }.sorted())
         }
         #expect(!faces[0].isEmpty && faces[0] == faces[1], "\(faces)")
@@ -401,7 +401,7 @@ struct CommandLineTests {
         let folder = try await Self.mergedLibrary()
         let shown = try await Self.run(["photo", "photos/trip/John_Simm-0.jpg", "--json"], in: folder)
         let face = try #require(((try shown.json() as? [String: Any])?["faces"] as? [[String: Any]])?.first)
-        let (faceID, person) = (try #require(face["faceID"] as? String), try #require(face["personID"] as? String))
+        let (faceID, person) = (try #require(face["faceId"] as? String), try #require(face["personId"] as? String))
         let before = try #require(try await Self.run(["history", "--json"], in: folder).json() as? [[String: Any]])
 
         let moved = try await Self.run(["move", faceID, person], in: folder)
@@ -505,7 +505,7 @@ struct CommandLineTests {
         let suggested = try await Self.run(["suggestions", "--store", "lib"], in: folder)
         let unassigned = try #require(try await Self.run(["people", "--unassigned", "--json", "--store", "lib"], in: folder).json() as? [[String: Any]])
         try #require(unassigned.count == 1)
-        let face = try #require(unassigned[0]["faceID"] as? String)
+        let face = try #require(unassigned[0]["faceId"] as? String)
         #expect(suggested.output.contains("(unassigned: face \(face))") && suggested.output.contains("9 photos"), "\(suggested.output)")
         let command = try #require(suggested.output.split(separator: "`").first { $0.hasPrefix("facecluster merge ") })
         let merged = try await Self.run(command.split(separator: " ").dropFirst().map(String.init) + ["--store", "lib"], in: folder)
