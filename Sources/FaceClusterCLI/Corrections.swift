@@ -106,7 +106,8 @@ struct History: AsyncParsableCommand {
             case .abandoned: "  (abandoned: stopped part way, and a person it needed was forgotten since)"
             case .applied: ""
             }
-            print("\(operation.id)  \(operation.at.formatted(.iso8601))  \(operation.automatic ? "auto" : "user")  \(operation.summary)\(state)")
+            let follows = operation.follows.map { "  (after undo \($0); a bare `undo` passes over it)" } ?? ""
+            print("\(operation.id)  \(operation.at.formatted(.iso8601))  \(operation.automatic ? "auto" : "user")  \(operation.summary)\(state)\(follows)")
         }
         if page.nextCursor != nil {
             print("Older operations are not shown: `facecluster history --limit \(min(limit * 5, PageRequest.maximumLimit))`.")
@@ -122,7 +123,8 @@ struct Undo: AsyncParsableCommand {
         discussion: """
             Forgetting a person is a privacy erase and cannot be undone; nor can an operation whose faces were \
             since removed by deleting their photo. Without OPERATION, undo passes over such operations (and says \
-            so) and undoes the newest one it can.
+            so) and undoes the newest one it can. It also passes over the regrouping that followed an undo \
+            (the photos added since a merge or move, placed again): that belongs to the undo; name it to undo it.
             """)
 
     @Argument(help: "The operation (op_…).")
@@ -131,7 +133,10 @@ struct Undo: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        if let operation { _ = try checkedID(operation, "operation") { $0 } }
+        if let operation {
+            _ = try checkedID(operation, "operation") { $0 }
+            guard operation.hasPrefix("op_") else { throw CLIFailure(message: "error: '\(operation)' is not an operation id (op_…: `facecluster history` lists them)") }
+        }
         let library = try options.openExisting()
         // An undo a stopped run left part way is what a bare `undo` finishes (and says so).
         let interrupted = try await library.gallery.history(page: PageRequest(limit: 1)).items.first.flatMap { $0.state == .pending && $0.kind == .undo ? $0.id : nil }
@@ -140,7 +145,7 @@ struct Undo: AsyncParsableCommand {
         func notePassedOver(newerThan target: String?, before undo: String? = nil) async throws {
             guard operation == nil else { return }
             let newer = try await library.gallery.history(page: PageRequest(limit: 100)).items
-                .filter { $0.id > (target ?? "") && $0.id < (undo ?? "~") && $0.state == .applied && $0.kind != .undo }
+                .filter { $0.id > (target ?? "") && $0.id < (undo ?? "~") && $0.state == .applied && $0.kind != .undo && $0.follows == nil }
             for skipped in newer.reversed() {
                 printError("note: passed over \(skipped.id) (\(skipped.summary)): some of its faces or people are gone since (a deleted photo or a forgotten person), so it cannot be undone")
             }

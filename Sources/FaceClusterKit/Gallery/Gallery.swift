@@ -330,28 +330,20 @@ public struct Gallery: Sendable {
     public func undoReporting(_ id: String? = nil) async throws -> UndoOutcome {
         // The undo and its regrouping under one hold of the store lock: no other process's operation between them.
         try await underStoreLock {
+            guard let regroup = regroupAfterUndoneMerge else {
+                return UndoOutcome(undo: try await PeopleOperationLock.shared.run { try await journal.undo(id) }, regrouping: [])
+            }
+            // An earlier undo whose regrouping a crash kept from running: that regrouping first.
+            for waiting in try await Consolidation.awaitingRegrouping(in: metadata) {
+                _ = try await Consolidation.regroup(after: waiting, in: metadata, with: regroup)
+            }
+            // The undo is written as awaiting its regrouping, so a crash between the two leaves a trace.
             let undo = try await PeopleOperationLock.shared.run {
-                try await journal.undo(id)
+                try await journal.undo(id) { Consolidation.UndoneMerge(undoing: $0, by: nil) != nil }
             }
-            var regrouping: [PeopleOperation] = []
-            // A user's merge or move (not an automatic regrouping: placing its faces again would redo it).
-            if let regroup = regroupAfterUndoneMerge, let undone = undo.undoes, let merge = try await metadata.operation(undone),
-                merge.kind == .merge || merge.kind == .move {
-                var people = Set<PersonID>()
-                for change in merge.changes {
-                    switch change {
-                    case .merge(let absorbed, let into): people.formUnion([absorbed, into])
-                    case .move(_, let from, let to): people.formUnion([from, to])
-                    default: continue
-                    }
-                }
-                var faces: [FaceID] = []
-                for person in people.sorted() {
-                    faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID)
-                }
-                regrouping = try await regroup(faces, Consolidation.UndoneMerge(at: merge.at, people: people)).operations
-            }
-            return UndoOutcome(undo: undo, regrouping: regrouping)
+            guard undo.awaitsRegrouping == true else { return UndoOutcome(undo: undo, regrouping: []) }
+            let regrouping = try await Consolidation.regroup(after: undo, in: metadata, with: regroup)
+            return UndoOutcome(undo: try await metadata.operation(undo.id) ?? undo, regrouping: regrouping)
         }
     }
 

@@ -48,10 +48,37 @@ public struct Consolidation: Sendable {
     public struct UndoneMerge: Sendable, Hashable {
         public var at: Date
         public var people: Set<PersonID>
+        /// The undo that reversed it: the regrouping's operations name it (``PeopleOperation/follows``).
+        public var undo: String?
 
-        public init(at: Date, people: Set<PersonID>) {
+        public init(at: Date, people: Set<PersonID>, undo: String? = nil) {
             self.at = at
             self.people = people
+            self.undo = undo
+        }
+
+        /// What an undo of `operation` by `undo` leaves to regroup: `nil` unless it is a user's merge or move
+        /// (an automatic regrouping placed its faces by the evidence already: placing them again would redo it).
+        public init?(undoing operation: PeopleOperation, by undo: String?) {
+            guard !operation.automatic, operation.kind == .merge || operation.kind == .move else { return nil }
+            var people = Set<PersonID>()
+            for change in operation.changes {
+                switch change {
+                case .merge(let absorbed, let into): people.formUnion([absorbed, into])
+                case .move(_, let from, let to): people.formUnion([from, to])
+                default: continue
+                }
+            }
+            self.init(at: operation.at, people: people, undo: undo)
+        }
+
+        /// The faces of its people now: where the regrouping starts.
+        public func faces(in metadata: any MetadataStore) async throws -> [FaceID] {
+            var faces: [FaceID] = []
+            for person in people.sorted() {
+                faces += try await Page.all(pageSize: 500) { try await metadata.appearances(ofPerson: person, page: $0) }.map(\.faceID)
+            }
+            return faces
         }
     }
 
@@ -65,9 +92,15 @@ public struct Consolidation: Sendable {
     /// The consolidation of `pipeline`'s library: its index as the similarity source when it holds the vectors,
     /// the stored face graph otherwise.
     public init(pipeline: IngestionPipeline) {
-        let source: any FaceSimilaritySource = (pipeline.index as? any FaceSimilaritySource).flatMap { $0.isComplete ? $0 : nil }
-            ?? StoredFaceGraph(metadata: pipeline.metadata)
-        self.init(metadata: pipeline.metadata, source: source, policy: pipeline.configuration.policy, clock: pipeline.clock)
+        self.init(metadata: pipeline.metadata, index: pipeline.index, policy: pipeline.configuration.policy, clock: pipeline.clock)
+    }
+
+    /// The consolidation of a library with these stores: `index` as the similarity source when it holds the
+    /// vectors, the face graph stored in `metadata` otherwise.
+    public init(metadata: any MetadataStore, index: any FaceIndex, policy: GroupingPolicy, clock: any WallClock) {
+        let source: any FaceSimilaritySource = (index as? any FaceSimilaritySource).flatMap { $0.isComplete ? $0 : nil }
+            ?? StoredFaceGraph(metadata: metadata)
+        self.init(metadata: metadata, source: source, policy: policy, clock: clock)
     }
 
     /// What a run changed.
@@ -104,6 +137,41 @@ public struct Consolidation: Sendable {
         public var isEmpty: Bool { merges.isEmpty && moves.isEmpty && newPeople.isEmpty && recoveredOperations == 0 }
     }
 
+    /// The regrouping of each undo that awaits one (``PeopleOperation/awaitsRegrouping``: a crash came between the
+    /// undo and its regrouping) among the newest `recent` operations, oldest first; returns the operations it
+    /// journaled. Every run (``run(touching:)``) does this first.
+    public func finishRegroupings(recent: Int = 100) async throws -> [PeopleOperation] {
+        var journaled: [PeopleOperation] = []
+        for undo in try await Self.awaitingRegrouping(in: metadata, recent: recent) {
+            journaled += try await Self.regroup(after: undo, in: metadata) { faces, merge in try await run(touching: faces, after: merge) }
+        }
+        return journaled
+    }
+
+    /// The undos among the newest `recent` operations whose regrouping has not run, oldest first.
+    public static func awaitingRegrouping(in metadata: any MetadataStore, recent: Int = 100) async throws -> [PeopleOperation] {
+        try await metadata.operations(page: PageRequest(limit: recent)).items
+            .filter { $0.kind == .undo && $0.state == .applied && $0.awaitsRegrouping == true }.reversed()
+    }
+
+    /// Runs `regroup` for `undo` (the faces of the people its operation touched, with ``undoneMerge``), then marks
+    /// the undo as no longer awaiting it; returns what the regrouping journaled.
+    public static func regroup(
+        after undo: PeopleOperation, in metadata: any MetadataStore,
+        with regroup: (_ faces: [FaceID], _ merge: UndoneMerge) async throws -> Report
+    ) async throws -> [PeopleOperation] {
+        var journaled: [PeopleOperation] = []
+        if let undone = undo.undoes, let operation = try await metadata.operation(undone), let merge = UndoneMerge(undoing: operation, by: undo.id) {
+            journaled = try await regroup(try await merge.faces(in: metadata), merge).operations
+        }
+        // Read again: the stored undo is the one to mark (a recovery may have written it since).
+        if var stored = try await metadata.operation(undo.id), stored.awaitsRegrouping != nil {
+            stored.awaitsRegrouping = nil
+            try await metadata.saveOperation(stored)
+        }
+        return journaled
+    }
+
     /// A run after `merge` was undone, on the faces of its two people (``undoneMerge``): what
     /// ``Gallery/regroupAfterUndoneMerge`` calls, locally and in the API function alike.
     public func run(touching faces: [FaceID], after merge: UndoneMerge) async throws -> Report {
@@ -121,6 +189,7 @@ public struct Consolidation: Sendable {
         let started = ContinuousClock.now
         var report = Report()
         report.recoveredOperations = try await PeopleJournal(metadata: metadata, index: nil, clock: clock).recover().count
+        if undoneMerge == nil { report.operations += try await finishRegroupings() }
         var done = Set<FaceID>()
         for seed in Array(Set(faces)).sorted() where !done.contains(seed) {
             let component = try await self.component(from: seed)
@@ -295,8 +364,10 @@ public struct Consolidation: Sendable {
         guard !changes.isEmpty else { return }
         // One operation per group of linked faces that changed (a run's report counts every group it looked at).
         let summary = "regrouped a group of \(grouped.count) faces: \(report.merges.count) merged, \(report.moves.count) moved, \(report.newPeople.count) new"
+        var operation = PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes)
+        operation.follows = undoneMerge?.undo
         report.operations.append(try await PeopleJournal(metadata: metadata, index: nil, clock: clock)
-            .perform(PeopleOperation(kind: .consolidation, automatic: true, at: now, summary: summary, changes: changes)))
+            .perform(operation))
     }
 
     /// The id of a person founded by consolidation: derived from its faces, so the same cluster gets the same id.

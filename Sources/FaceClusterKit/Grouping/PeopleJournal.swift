@@ -71,10 +71,12 @@ public struct PeopleJournal: Sendable {
         return finished
     }
 
-    /// Reverses operation `id` (when `nil`: the newest applied one that is not itself an undo and whose faces
-    /// and people were not forgotten since); returns the undo. An undo a crash interrupted is finished first;
+    /// Reverses operation `id` (when `nil`: the newest applied one that is not itself an undo or the regrouping
+    /// that followed one, and whose faces and people were not forgotten since); returns the undo. An undo a crash interrupted is finished first;
     /// when it was the newest operation and `id` is `nil`, that undo is what is returned.
-    public func undo(_ id: String? = nil) async throws -> PeopleOperation {
+    /// `awaitingRegrouping` says, of the operation about to be undone, whether a regrouping will follow the undo:
+    /// the undo is then written with ``PeopleOperation/awaitsRegrouping`` set.
+    public func undo(_ id: String? = nil, awaitingRegrouping: (PeopleOperation) -> Bool = { _ in false }) async throws -> PeopleOperation {
         let finished = try await recover()
         if id == nil, let interrupted = finished.last, interrupted.kind == .undo, interrupted.state == .applied,
            try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id == interrupted.id {
@@ -87,7 +89,7 @@ public struct PeopleJournal: Sendable {
         } else {
             var latest: PeopleOperation?
             for operation in try await Page.all(pageSize: 100, { try await metadata.operations(page: $0) })
-            where operation.state == .applied && operation.kind != .undo {
+            where operation.state == .applied && operation.kind != .undo && operation.follows == nil {
                 // Forgetting is final: what it erased cannot be given back, so the operation before goes next.
                 if try await forgotten(in: operation) == nil { latest = operation; break }
             }
@@ -106,6 +108,7 @@ public struct PeopleJournal: Sendable {
         var undo = PeopleOperation(
             kind: .undo, automatic: false, at: clock.now(), summary: "undid \(target.id): \(target.summary)",
             changes: Self.inverse(target.changes), undoes: target.id)
+        if awaitingRegrouping(target) { undo.awaitsRegrouping = true }
         undo = try await perform(undo)
         var original = target
         original.state = .undone
@@ -170,23 +173,26 @@ public struct PeopleJournal: Sendable {
         }
     }
 
-    /// The newest operation after `operation`, applied and not an undo, that holds a snapshot of `person`: the one
-    /// to undo first when `person` changed since.
+    /// The newest operation after `operation`, applied, that holds a snapshot of `person`: the one to undo first
+    /// when `person` changed since. An undo of an operation older than `operation` counts here (undoing a rename
+    /// changes the name back; undoing that undo is how to get past it); an undo of a later one only restores
+    /// what that found.
     func newestApplied(after operation: PeopleOperation, changing person: PersonID) async throws -> PeopleOperation? {
-        try await newestApplied(after: operation) { Self.snapshotted($0).contains(person) }
+        try await newestApplied(after: operation, includingUndos: true) { Self.snapshotted($0).contains(person) }
     }
 
     /// The newest operation after `operation`, applied and not an undo, for which `matches` holds. Reads the
     /// journal, newest first, back to `operation` at most.
     private func newestApplied(
-        after operation: PeopleOperation, where matches: (PeopleOperation) async throws -> Bool
+        after operation: PeopleOperation, includingUndos: Bool = false, where matches: (PeopleOperation) async throws -> Bool
     ) async throws -> PeopleOperation? {
         var cursor: PageCursor?
         repeat {
             let page = try await metadata.operations(page: PageRequest(limit: 100, cursor: cursor))
             for later in page.items {
                 guard later.id > operation.id else { return nil }
-                if later.state == .applied, later.kind != .undo, try await matches(later) { return later }
+                let counts = later.kind != .undo || (includingUndos && (later.undoes ?? "") < operation.id)
+                if later.state == .applied, counts, try await matches(later) { return later }
             }
             cursor = page.nextCursor
         } while cursor != nil

@@ -16,6 +16,7 @@ import Foundation
 /// | a thumbnail no appearance points to | the same listing | delete it |
 /// | a person with no photo; counts or a cover that disagree with the appearances | the people listing | ``MetadataStore/recountPerson(_:)`` |
 /// | a people operation a crash left `pending` (a merge, move or undo half applied) | the newest 100 operations | ``PeopleJournal/recover(recent:)`` finishes it |
+/// | an undo of a merge or move whose regrouping a crash kept from running | the same | ``Consolidation/finishRegroupings(recent:)`` runs it |
 ///
 /// The caller ingests (locally) or re-queues (on AWS) ``RepairReport/photosToIngest``: `facecluster repair`
 /// ingests them; the Lambda's scheduled repair sends them to the ingestion queue.
@@ -98,7 +99,13 @@ public struct LibraryRepair: Sendable {
             for operation in try await metadata.operations(page: PageRequest(limit: 100)).items where operation.state == .pending {
                 report.add(.unfinishedOperation, operation.id, "pending: \(operation.summary), stopped part way")
             }
-            if !dryRun { try await journal.recover() }
+            for undo in try await Consolidation.awaitingRegrouping(in: metadata) {
+                report.add(.unfinishedOperation, undo.id, "\(undo.summary): the regrouping of the photos added since did not run")
+            }
+            if !dryRun {
+                try await journal.recover()
+                _ = try await Consolidation(metadata: metadata, index: index, policy: configuration.policy, clock: clock).finishRegroupings()
+            }
         }
 
         // Appearances, by photo: every appearance belongs to a photo record.

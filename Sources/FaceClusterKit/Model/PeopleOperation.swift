@@ -107,6 +107,15 @@ public struct PeopleOperation: Hashable, Sendable, Codable {
     public var undoes: String?
     /// The undo that reversed this operation.
     public var undoneBy: String?
+    /// For an undo of a user's merge or move whose regrouping (``Gallery/regroupAfterUndoneMerge``) has not run
+    /// yet: `true` as the undo is written, cleared once the regrouping is done. A crash between the two leaves it
+    /// set, and the next consolidation (`ingest`, `recluster`, `repair`, the next undo, the Lambda's next batch)
+    /// runs the regrouping (``Consolidation/finishRegroupings(recent:)``). `nil` otherwise.
+    public var awaitsRegrouping: Bool?
+    /// For an automatic regrouping that followed an undo (``Gallery/regroupAfterUndoneMerge``): that undo. A bare
+    /// ``PeopleJournal/undo(_:awaitingRegrouping:)`` passes over it, as it passes over undos: it completes the
+    /// undo a user asked for, and undoing it alone (name it) puts back what that undo set right.
+    public var follows: String?
 
     public init(kind: Kind, automatic: Bool, at: Date, summary: String, changes: [Change], undoes: String? = nil) {
         self.id = Self.id(milliseconds: max(0, Int64(at.timeIntervalSince1970 * 1000)))

@@ -53,6 +53,15 @@ struct CorrectionsTests {
         return (harness, reports)
     }
 
+    /// ``library(_:plan:)`` with a gallery that regroups after an undone merge or move, as the local library's does.
+    static func regroupingLibrary() async throws -> (Harness, [IngestionReport], Gallery, IngestionPipeline) {
+        let (harness, reports) = try await library()
+        var gallery = harness.gallery
+        let pipeline = harness.pipeline()
+        gallery.regroupAfterUndoneMerge = { faces, merge in try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge) }
+        return (harness, reports, gallery, pipeline)
+    }
+
     static func person(of face: FaceID, _ harness: Harness) async throws -> PersonID {
         try #require(try await harness.metadata.appearances(ofFaces: [face])[face]).personID
     }
@@ -253,6 +262,21 @@ struct CorrectionsTests {
         #expect(try await gallery.undo(merge.id).undoes == merge.id, "with the rename undone, the merge undoes")
     }
 
+    @Test("redoing a merge (undoing its undo) after the person's rename was undone is refused, naming that undo")
+    func redoAfterUndoneRenameNamesTheUndo() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.rename(bob, to: "Bob")
+        _ = try await gallery.merge(carol, into: bob)
+        let undoneMerge = try await gallery.undo()
+        let undoneRename = try await gallery.undo()
+        try #require(undoneRename.summary.contains("named"))
+        await #expect(throws: PeopleOperationError.conflict(undoneMerge.id, "\(bob) was renamed or changed since by \(undoneRename.id) (\(undoneRename.summary)); undo that first")) {
+            try await gallery.undo(undoneMerge.id)
+        }
+    }
+
     @Test("two moves to one person: the first cannot be undone under the second (it would leave the second undoable never)")
     func undoUnderLaterDependent() async throws {
         let (harness, reports) = try await Self.library()
@@ -385,12 +409,9 @@ struct CorrectionsTests {
 
     @Test("undoing a merge places again the faces that joined the merged person since; a named person keeps only their own")
     func undoneMergeRegroupsLaterFaces() async throws {
-        let (harness, reports) = try await Self.library()
+        let (harness, reports, gallery, _) = try await Self.regroupingLibrary()
         var carolFaces = reports[4].faceIDs
         for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
-        var gallery = harness.gallery
-        let pipeline = harness.pipeline()
-        gallery.regroupAfterUndoneMerge = { faces, merge in try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge) }
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
         _ = try await gallery.rename(bob, to: "Bob")
         _ = try await gallery.merge(carol, into: bob)  // by mistake
@@ -421,10 +442,7 @@ struct CorrectionsTests {
 
     @Test("undoing a move places again the faces that arrived since: the moved face is one person again with the photos of whom it shows")
     func undoneMoveRegroupsLaterFaces() async throws {
-        let (harness, reports) = try await Self.library()
-        var gallery = harness.gallery
-        let pipeline = harness.pipeline()
-        gallery.regroupAfterUndoneMerge = { faces, merge in try await Consolidation(pipeline: pipeline).run(touching: faces, after: merge) }
+        let (harness, reports, gallery, _) = try await Self.regroupingLibrary()
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness)
         let carolFace = reports[4].faceIDs[0]
         _ = try await gallery.rename(bob, to: "Bob")
@@ -445,6 +463,65 @@ struct CorrectionsTests {
         #expect(try await gallery.person(carol).faceCount == 4)
         let regroup = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         #expect(regroup.automatic && regroup.kind == .consolidation, "the regrouping is an operation of its own, after the undo")
+    }
+
+    enum AfterCrash: CaseIterable { case consolidation, undo, repair }
+
+    @Test("a crash between an undone merge and its regrouping leaves the undo marked: the next consolidation, undo or repair regroups", arguments: AfterCrash.allCases)
+    func regroupingAfterACrash(next: AfterCrash) async throws {
+        let (harness, reports, gallery, pipeline) = try await Self.regroupingLibrary()
+        var carolFaces = reports[4].faceIDs
+        for variant in 1...2 { carolFaces += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: carolFaces[0], harness)
+        _ = try await gallery.rename(bob, to: "Bob")
+        _ = try await gallery.merge(carol, into: bob)
+        var later: [FaceID] = []
+        for variant in 3...5 { later += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        try #require(later.count == 3)
+        // The undo as the gallery writes it, then the process dies before its regrouping.
+        let undo = try await PeopleJournal(metadata: harness.metadata, index: nil, clock: harness.clock).undo { _ in true }
+        #expect(try await harness.metadata.operation(undo.id)?.awaitsRegrouping == true)
+        for face in later { #expect(try await Self.person(of: face, harness) == bob, "not regrouped yet") }
+
+        switch next {
+        case .undo:
+            _ = try await gallery.rename(carol, to: "Carol")
+            #expect(try await gallery.undo().summary.contains("named"), "the rename is undone, after the regrouping the crash kept from running")
+        case .consolidation:
+            let report = try await Consolidation(pipeline: pipeline).run(touching: [])
+            #expect(report.operations.first?.follows == undo.id, "\(report.operations)")
+        case .repair:
+            let found = try await LibraryRepair(pipeline: pipeline).run(dryRun: true)
+            #expect(found.problems.map(\.kind) == [.unfinishedOperation] && found.problems.first?.subject == undo.id, "\(found.problems)")
+            _ = try await LibraryRepair(pipeline: pipeline).run(dryRun: false)
+            #expect(try await LibraryRepair(pipeline: pipeline).run(dryRun: true).isClean)
+        }
+        for face in carolFaces + later { #expect(try await Self.person(of: face, harness) == carol) }
+        #expect(try await harness.metadata.operation(undo.id)?.awaitsRegrouping == nil, "done once")
+        #expect(try await gallery.person(bob).faceCount == 2)
+    }
+
+    @Test("a bare undo passes over the regrouping that followed an undo: a second `undo` does not put the later photos back with the wrong person")
+    func bareUndoPassesOverRegrouping() async throws {
+        let (harness, reports, gallery, _) = try await Self.regroupingLibrary()
+        let alice = try await Self.person(of: reports[1].faceIDs[0], harness)
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.rename(alice, to: "Alice")
+        _ = try await gallery.merge(carol, into: bob)
+        var later: [FaceID] = []
+        for variant in 1...3 { later += try await harness.add(Layout.photo([Self.carol], variant: variant), as: "raw/carol-\(variant).jpg").faceIDs }
+        let first = try await gallery.undoReporting()
+        let regroup = try #require(first.regrouping.first)
+        #expect(regroup.follows == first.undo.id && first.undo.awaitsRegrouping == nil)
+
+        let second = try await gallery.undo()
+        #expect(second.undoes != regroup.id && second.summary.contains("named"), "Alice's rename, the user's operation before: \(second.summary)")
+        // Carol is one person again, apart from Bob (her id may have gone into the later photos' person).
+        let carolNow = try await Self.person(of: reports[4].faceIDs[0], harness)
+        let resolved = try await gallery.person(carol).id
+        #expect(carolNow != bob && resolved == carolNow, "her old id resolves to her")
+        for face in later { #expect(try await Self.person(of: face, harness) == carolNow) }
+        #expect(try await gallery.undo(regroup.id).undoes == regroup.id, "named, the regrouping can still be undone")
     }
 
     @Test("merges made in a chain and undone in order leave each person whole: faces that arrived after both go back to their person")
