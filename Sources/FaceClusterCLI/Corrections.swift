@@ -162,7 +162,8 @@ struct Undo: AsyncParsableCommand {
         let undo = outcome.undo
         if let target = undo.undoes { try await notePassedOver(newerThan: target, before: undo.id) }
         if options.json { return try printJSON(undo) }
-        print("\(operation == nil && undo.id == interrupted ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
+        let finished = outcome.finishedInterrupted || (operation == nil && undo.id == interrupted)
+        print("\(finished ? "Finished an undo that was stopped part way" : "Undone"): \(undo.summary.dropFirst("undid ".count))")
         // An undone merge or move that photos arrived after is followed by a regrouping of their faces (Gallery.undo).
         for regroup in outcome.regrouping {
             print("Then \(regroup.summary) (\(regroup.id)): the faces of photos added since, placed again without what was undone")

@@ -140,6 +140,7 @@ struct OperationOutput: Codable {
     var state: String
     var undoes: String?
     var undoneBy: String?
+    var follows: String?
 
     init(_ operation: PeopleOperation) {
         id = operation.id
@@ -150,6 +151,7 @@ struct OperationOutput: Codable {
         state = operation.state.rawValue
         undoes = operation.undoes
         undoneBy = operation.undoneBy
+        follows = operation.follows
     }
 }
 

@@ -323,6 +323,9 @@ public struct Gallery: Sendable {
         /// The regrouping that followed an undone merge (``regroupAfterUndoneMerge``): one automatic operation per
         /// group of faces it changed; empty when nothing moved.
         public var regrouping: [PeopleOperation]
+        /// `undo` is an earlier undo, stopped before its regrouping, that this call finished instead of undoing
+        /// another operation (a bare undo only: the user's last undo did not end).
+        public var finishedInterrupted = false
     }
 
     /// ``undo(_:)``, saying which operations its regrouping journaled (other processes may journal theirs at the
@@ -333,9 +336,15 @@ public struct Gallery: Sendable {
             guard let regroup = regroupAfterUndoneMerge else {
                 return UndoOutcome(undo: try await PeopleOperationLock.shared.run { try await journal.undo(id) }, regrouping: [])
             }
-            // An earlier undo whose regrouping a crash kept from running: that regrouping first.
-            for waiting in try await Consolidation.awaitingRegrouping(in: metadata) {
-                _ = try await Consolidation.regroup(after: waiting, in: metadata, with: regroup)
+            // An earlier undo whose regrouping a crash kept from running: that regrouping first. When that undo is
+            // the newest operation, a bare undo stops there: it finishes what the user asked for last, as it
+            // finishes an undo stopped half applied.
+            let waiting = try await Consolidation.awaitingRegrouping(in: metadata)
+            let newest = try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id
+            var finished: [PeopleOperation] = []
+            for undo in waiting { finished += try await Consolidation.regroup(after: undo, in: metadata, with: regroup) }
+            if id == nil, let last = waiting.last, last.id == newest {
+                return UndoOutcome(undo: try await metadata.operation(last.id) ?? last, regrouping: finished, finishedInterrupted: true)
             }
             // The undo is written as awaiting its regrouping, so a crash between the two leaves a trace.
             let undo = try await PeopleOperationLock.shared.run {

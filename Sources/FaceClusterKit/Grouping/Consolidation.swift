@@ -141,11 +141,23 @@ public struct Consolidation: Sendable {
     /// undo and its regrouping) among the newest `recent` operations, oldest first; returns the operations it
     /// journaled. Every run (``run(touching:)``) does this first.
     public func finishRegroupings(recent: Int = 100) async throws -> [PeopleOperation] {
-        var journaled: [PeopleOperation] = []
+        var report = Report()
+        try await finishRegroupings(recent: recent, into: &report)
+        return report.operations
+    }
+
+    /// ``finishRegroupings(recent:)``, adding what they changed to `report`.
+    private func finishRegroupings(recent: Int = 100, into report: inout Report) async throws {
         for undo in try await Self.awaitingRegrouping(in: metadata, recent: recent) {
-            journaled += try await Self.regroup(after: undo, in: metadata) { faces, merge in try await run(touching: faces, after: merge) }
+            _ = try await Self.regroup(after: undo, in: metadata) { faces, merge in
+                let regrouped = try await run(touching: faces, after: merge)
+                report.merges += regrouped.merges
+                report.moves += regrouped.moves
+                report.newPeople += regrouped.newPeople
+                report.operations += regrouped.operations
+                return regrouped
+            }
         }
-        return journaled
     }
 
     /// The undos among the newest `recent` operations whose regrouping has not run, oldest first.
@@ -189,7 +201,7 @@ public struct Consolidation: Sendable {
         let started = ContinuousClock.now
         var report = Report()
         report.recoveredOperations = try await PeopleJournal(metadata: metadata, index: nil, clock: clock).recover().count
-        if undoneMerge == nil { report.operations += try await finishRegroupings() }
+        if undoneMerge == nil { try await finishRegroupings(into: &report) }
         var done = Set<FaceID>()
         for seed in Array(Set(faces)).sorted() where !done.contains(seed) {
             let component = try await self.component(from: seed)

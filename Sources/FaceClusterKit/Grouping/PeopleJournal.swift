@@ -88,8 +88,10 @@ public struct PeopleJournal: Sendable {
             target = found
         } else {
             var latest: PeopleOperation?
-            for operation in try await Page.all(pageSize: 100, { try await metadata.operations(page: $0) })
+            let journal = try await Page.all(pageSize: 100, { try await metadata.operations(page: $0) })
+            for (position, operation) in journal.enumerated()
             where operation.state == .applied && operation.kind != .undo && operation.follows == nil {
+                if try await isUnlinkedRegrouping(operation, olderOperations: journal[(position + 1)...]) { continue }
                 // Forgetting is final: what it erased cannot be given back, so the operation before goes next.
                 if try await forgotten(in: operation) == nil { latest = operation; break }
             }
@@ -115,6 +117,18 @@ public struct PeopleJournal: Sendable {
         original.undoneBy = undo.id
         try await metadata.saveOperation(original)
         return undo
+    }
+
+    /// Whether `operation` is the regrouping that followed an undo of a merge, journaled before regroupings named
+    /// their undo (``PeopleOperation/follows``, 2026-12-05): an automatic consolidation that comes, after at most
+    /// other such ones, straight after an undo of a user's merge, within a minute of it (the regrouping ran under
+    /// the same hold of the lock as the undo). A bare undo passes over it, as over one that names its undo.
+    func isUnlinkedRegrouping(_ operation: PeopleOperation, olderOperations: ArraySlice<PeopleOperation>) async throws -> Bool {
+        guard operation.automatic, operation.kind == .consolidation, operation.follows == nil else { return false }
+        guard let undo = olderOperations.first(where: { !($0.automatic && $0.kind == .consolidation && $0.follows == nil) }),
+              undo.kind == .undo, operation.at.timeIntervalSince(undo.at) < 60, let undone = undo.undoes else { return false }
+        guard let target = try await metadata.operation(undone) else { return false }
+        return !target.automatic && target.kind == .merge
     }
 
     /// A face the operation moved that has no appearance any more, or a person it changed that is gone (not

@@ -347,6 +347,7 @@ struct LambdaAPIInputTests {
         #expect(bobAfter["faceCount"] as? Int == 2 && carolAfter["faceCount"] as? Int == 4, "Carol's later photos went back with her: \(bobAfter) \(carolAfter)")
         let operations = try #require(try await stack.call("GET", "/operations", via: adapter).json["operations"] as? [[String: Any]])
         #expect(operations.first?["automatic"] as? Bool == true, "the regrouping is an operation of its own, after the undo: \(operations)")
+        #expect(operations.first?["follows"] as? String == undone.json["id"] as? String, "and names the undo it belongs to")
     }
 
     @Test("an event that is not an HTTP API request is a 400, not a crash")
