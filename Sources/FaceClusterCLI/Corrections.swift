@@ -134,8 +134,9 @@ struct Undo: AsyncParsableCommand {
 
     func run() async throws {
         if let operation {
-            _ = try checkedID(operation, "operation") { $0 }
-            guard operation.hasPrefix("op_") else { throw CLIFailure(message: "error: '\(operation)' is not an operation id (op_…: `facecluster history` lists them)") }
+            guard PeopleOperation.isWellFormedID(operation) else {
+                throw CLIFailure(message: "error: '\(shown(operation))' is not an operation id (op_ and lowercase letters and digits: `facecluster history` lists them)")
+            }
         }
         let library = try options.openExisting()
         // An undo a stopped run left part way is what a bare `undo` finishes (and says so).

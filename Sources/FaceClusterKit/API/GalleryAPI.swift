@@ -234,7 +234,7 @@ public struct GalleryAPI: Sendable {
         case "POST /operations/{operationId}/undo":
             let id = segments[1]
             // As the spec's pattern (^op_[0-9a-z]+$): a decoded `/` or `..` is a 400, not a 404 naming it.
-            guard id.hasPrefix("op_"), (4...64).contains(id.count), id.dropFirst(3).allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
+            guard PeopleOperation.isWellFormedID(id) else {
                 throw Problem(status: 400, code: "invalid_id", message: "'\(id)' is not an operation id (op_ and lowercase letters and digits)")
             }
             return try Self.json(200, OperationOutput(try await gallery.undo(id)))

@@ -233,20 +233,26 @@ public struct PeopleJournal: Sendable {
             for _ in 0..<mergedInto.count { id = mergedInto[id] ?? id }
             return id
         }
+        // The refusal when `person` was merged into `survivor` since, naming the merge that did it.
+        func mergedAway(_ person: PersonID, into survivor: PersonID) async throws -> PeopleOperationError {
+            let merge = try await newestApplied(after: operation) { later in
+                later.changes.contains { if case .merge(person, _) = $0 { true } else { false } }
+            }
+            return .conflict(operation.id, "\(person) was merged into \(survivor) since\(merge.map { " by \($0.id) (\($0.summary))" } ?? ""); undo that merge first")
+        }
         for change in operation.changes {
             switch change {
             case .move(let face, let from, let to):
                 // Undone, the face goes back to `from`: a person merged away since would pass it to the survivor.
                 if mergedInto[from] == nil, let now = try await metadata.person(from), now.id != from {
-                    throw PeopleOperationError.conflict(operation.id, "\(from) was merged into \(now.id) since; undo that merge first")
+                    throw try await mergedAway(from, into: now.id)
                 }
                 // A store may keep a face's person id as it was and follow the merge when read.
                 var current = try await metadata.appearances(ofFaces: [face])[face]?.personID
                 if let stored = current { current = try await metadata.person(stored)?.id ?? stored }
                 guard current == resolved(to) else {
-                    let laterMerge = try await metadata.person(resolved(to)).map { $0.id != resolved(to) } ?? false
-                    if laterMerge {
-                        throw PeopleOperationError.conflict(operation.id, "\(resolved(to)) was merged into another person since; undo that merge first")
+                    if let survivor = try await metadata.person(resolved(to))?.id, survivor != resolved(to) {
+                        throw try await mergedAway(resolved(to), into: survivor)
                     }
                     let by = try await newestApplied(after: operation) { later in
                         later.changes.contains { if case .move(face, _, _) = $0 { true } else { false } }
@@ -257,7 +263,7 @@ public struct PeopleJournal: Sendable {
             case .person(_, let after?):
                 guard mergedInto[after.id] == nil, let current = try await metadata.person(after.id) else { continue }
                 guard current.id == after.id else {
-                    throw PeopleOperationError.conflict(operation.id, "\(after.id) was merged into \(current.id) since; undo that merge first")
+                    throw try await mergedAway(after.id, into: current.id)
                 }
                 guard current.name == after.name, current.pinned == after.pinned else {
                     let by = try await newestApplied(after: operation, changing: after.id).map { " by \($0.id) (\($0.summary))" } ?? ""

@@ -128,6 +128,12 @@ public struct PeopleOperation: Hashable, Sendable, Codable {
         self.undoes = undoes
     }
 
+    /// Whether `text` has the form of an operation id: `op_` and 1–61 lowercase letters and digits (the API's
+    /// pattern, `^op_[0-9a-z]+$`, at most 64 characters). What it refuses is a 400, never a lookup.
+    public static func isWellFormedID(_ text: String) -> Bool {
+        text.hasPrefix("op_") && (4...64).contains(text.count) && text.dropFirst(3).allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) }
+    }
+
     /// `op_` + `milliseconds` (13 digits) + 6 random base32 characters.
     static func id(milliseconds: Int64) -> String {
         let digits = String(milliseconds)

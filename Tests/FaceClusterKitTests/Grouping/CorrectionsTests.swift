@@ -232,11 +232,13 @@ struct CorrectionsTests {
         _ = try await gallery.rename(carol, to: "Carol")
         let rename = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         _ = try await gallery.merge(moved.id, into: bob)
+        let firstMerge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         _ = try await gallery.merge(carol, into: bob)
-        await #expect(throws: PeopleOperationError.conflict(move.id, "\(moved.id) was merged into \(bob) since; undo that merge first")) {
+        let secondMerge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(moved.id) was merged into \(bob) since by \(firstMerge.id) (\(firstMerge.summary)); undo that merge first")) {
             try await gallery.undo(move.id)
         }
-        await #expect(throws: PeopleOperationError.conflict(rename.id, "\(carol) was merged into \(bob) since; undo that merge first")) {
+        await #expect(throws: PeopleOperationError.conflict(rename.id, "\(carol) was merged into \(bob) since by \(secondMerge.id) (\(secondMerge.summary)); undo that merge first")) {
             try await gallery.undo(rename.id)
         }
         #expect(try await Self.person(of: face, harness) == bob)
@@ -325,7 +327,8 @@ struct CorrectionsTests {
         _ = try await gallery.move(face, to: bob)
         let move = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
         _ = try await gallery.merge(alice, into: carol)
-        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) was merged into \(carol) since; undo that merge first")) {
+        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        await #expect(throws: PeopleOperationError.conflict(move.id, "\(alice) was merged into \(carol) since by \(merge.id) (\(merge.summary)); undo that merge first")) {
             try await gallery.undo(move.id)
         }
         _ = try await gallery.undo()

@@ -358,6 +358,10 @@ struct CommandLineTests {
             let junk = try await Self.run(arguments, in: folder)
             #expect(junk.status == 2 && !junk.errors.contains("\u{1B}") && junk.errors.contains("\\u{1B}"), "\(arguments): \(junk.errors)")
         }
+        for operation in ["bogus", "op_UPPER", "op_a_b"] {
+            let refused = try await Self.run(["undo", operation], in: folder)
+            #expect(refused.status == 2 && refused.errors.contains("is not an operation id"), "\(operation): \(refused.errors)")
+        }
 
         // A library of one stranger seen once: no people, and the listing says where the face is.
         let stranger = folder.appendingPathComponent("stranger")
