@@ -61,10 +61,8 @@ public struct PeopleJournal: Sendable {
             }
             operation.state = .applied
             try await metadata.saveOperation(operation)
-            if let undone = operation.undoes, var original = try await metadata.operation(undone) {
-                original.state = .undone
-                original.undoneBy = operation.id
-                try await metadata.saveOperation(original)
+            if let undone = operation.undoes, let original = try await metadata.operation(undone) {
+                try await markUndone(original, by: operation)
             }
             finished.append(operation)
         }
@@ -112,11 +110,23 @@ public struct PeopleJournal: Sendable {
             changes: Self.inverse(target.changes), undoes: target.id)
         if awaitingRegrouping(target) { undo.awaitsRegrouping = true }
         undo = try await perform(undo)
-        var original = target
+        try await markUndone(target, by: undo)
+        return undo
+    }
+
+    /// Marks `original` undone by `undo`. When `original` is itself an undo, what it had undone is in effect
+    /// again (a merge redone by undoing its undo): that operation is applied once more, so a bare undo finds it
+    /// next and `history` no longer calls it undone.
+    private func markUndone(_ original: PeopleOperation, by undo: PeopleOperation) async throws {
+        var original = original
         original.state = .undone
         original.undoneBy = undo.id
         try await metadata.saveOperation(original)
-        return undo
+        if original.kind == .undo, let redone = original.undoes, var first = try await metadata.operation(redone), first.state == .undone {
+            first.state = .applied
+            first.undoneBy = nil
+            try await metadata.saveOperation(first)
+        }
     }
 
     /// Whether `operation` is the regrouping that followed an undo of a merge, journaled before regroupings named

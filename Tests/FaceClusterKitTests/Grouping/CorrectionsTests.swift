@@ -264,6 +264,27 @@ struct CorrectionsTests {
         #expect(try await gallery.undo(merge.id).undoes == merge.id, "with the rename undone, the merge undoes")
     }
 
+    @Test("undoing an undo redoes the operation: it is applied again, and the next bare undo undoes it again")
+    func undoneUndoReappliesTheOperation() async throws {
+        let (harness, reports) = try await Self.library()
+        let gallery = harness.gallery
+        let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
+        _ = try await gallery.rename(bob, to: "Bob")
+        _ = try await gallery.merge(carol, into: bob)
+        let merge = try #require(try await gallery.history(page: PageRequest(limit: 1)).items.first)
+        let undo = try await gallery.undo()
+        let redo = try await gallery.undo(undo.id)
+        #expect(try await Self.person(of: reports[4].faceIDs[0], harness) == bob, "merged again")
+        let stored = try #require(try await harness.metadata.operation(merge.id))
+        #expect(stored.state == .applied && stored.undoneBy == nil, "the merge is in effect: \(stored.state) \(stored.undoneBy ?? "-")")
+        #expect(try await harness.metadata.operation(undo.id)?.undoneBy == redo.id)
+
+        let again = try await gallery.undo()
+        #expect(again.undoes == merge.id, "the bare undo undoes the merge, not the rename before it: \(again.summary)")
+        #expect(try await Self.person(of: reports[4].faceIDs[0], harness) == carol)
+        #expect(try await gallery.person(bob).name == "Bob")
+    }
+
     @Test("redoing a merge (undoing its undo) after the person's rename was undone is refused, naming that undo")
     func redoAfterUndoneRenameNamesTheUndo() async throws {
         let (harness, reports) = try await Self.library()
