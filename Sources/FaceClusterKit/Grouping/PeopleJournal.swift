@@ -105,9 +105,13 @@ public struct PeopleJournal: Sendable {
         if let later = try await laterDependent(on: target) {
             throw PeopleOperationError.conflict(target.id, "\(later.id) (\(later.summary)) changed the same people since; undo that first")
         }
+        // Undoing an undo redoes its operation with that operation's own changes: the inverse of an inverse is
+        // the same but for the merges it drops, and a redone merge must leave the merged-away id resolving.
+        var changes = Self.inverse(target.changes)
+        if target.kind == .undo, let redone = target.undoes, let original = try await metadata.operation(redone) { changes = original.changes }
         var undo = PeopleOperation(
             kind: .undo, automatic: false, at: clock.now(), summary: "undid \(target.id): \(target.summary)",
-            changes: Self.inverse(target.changes), undoes: target.id)
+            changes: changes, undoes: target.id)
         if awaitingRegrouping(target) { undo.awaitsRegrouping = true }
         undo = try await perform(undo)
         try await markUndone(target, by: undo)

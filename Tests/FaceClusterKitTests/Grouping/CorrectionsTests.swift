@@ -264,9 +264,9 @@ struct CorrectionsTests {
         #expect(try await gallery.undo(merge.id).undoes == merge.id, "with the rename undone, the merge undoes")
     }
 
-    @Test("undoing an undo redoes the operation: it is applied again, and the next bare undo undoes it again")
-    func undoneUndoReappliesTheOperation() async throws {
-        let (harness, reports) = try await Self.library()
+    @Test("undoing an undo redoes the operation: it is applied again, and the next bare undo undoes it again", arguments: LibraryRepairTests.Store.available)
+    func undoneUndoReappliesTheOperation(_ store: LibraryRepairTests.Store) async throws {
+        let (harness, reports) = try await Self.library(store)
         let gallery = harness.gallery
         let bob = try await Self.person(of: reports[3].faceIDs[0], harness), carol = try await Self.person(of: reports[4].faceIDs[0], harness)
         _ = try await gallery.rename(bob, to: "Bob")
@@ -275,6 +275,7 @@ struct CorrectionsTests {
         let undo = try await gallery.undo()
         let redo = try await gallery.undo(undo.id)
         #expect(try await Self.person(of: reports[4].faceIDs[0], harness) == bob, "merged again")
+        #expect(try await gallery.person(carol).id == bob, "her id resolves to the person she is merged into, as after the merge")
         let stored = try #require(try await harness.metadata.operation(merge.id))
         #expect(stored.state == .applied && stored.undoneBy == nil, "the merge is in effect: \(stored.state) \(stored.undoneBy ?? "-")")
         #expect(try await harness.metadata.operation(undo.id)?.undoneBy == redo.id)
