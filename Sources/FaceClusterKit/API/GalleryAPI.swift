@@ -357,10 +357,10 @@ public struct GalleryAPI: Sendable {
         return APIResponse(status: status, headers: ["content-type": "application/json"], body: try encoder.encode(value))
     }
 
-    /// An answer in the error shape: `{"error": {"code", "message"}}`.
     /// The answer for `problem`, in the error shape.
     public static func error(_ problem: Problem) -> APIResponse { error(problem.status, problem.code, problem.message) }
 
+    /// An answer in the error shape: `{"error": {"code", "message"}}`.
     public static func error(_ status: Int, _ code: String, _ message: String) -> APIResponse {
         (try? json(status, ErrorOutput(error: .init(code: code, message: message)))) ?? APIResponse(status: status)
     }

@@ -340,11 +340,13 @@ public struct Gallery: Sendable {
             // the newest operation, a bare undo stops there: it finishes what the user asked for last, as it
             // finishes an undo stopped half applied.
             let waiting = try await Consolidation.awaitingRegrouping(in: metadata)
-            let newest = try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id
-            var finished: [PeopleOperation] = []
-            for undo in waiting { finished += try await Consolidation.regroup(after: undo, in: metadata, with: regroup) }
-            if id == nil, let last = waiting.last, last.id == newest {
-                return UndoOutcome(undo: try await metadata.operation(last.id) ?? last, regrouping: finished, finishedInterrupted: true)
+            if let last = waiting.last {
+                let newest = try await metadata.operations(page: PageRequest(limit: 1)).items.first?.id
+                var finished: [PeopleOperation] = []
+                for undo in waiting { finished += try await Consolidation.regroup(after: undo, in: metadata, with: regroup) }
+                if id == nil, last.id == newest {
+                    return UndoOutcome(undo: try await metadata.operation(last.id) ?? last, regrouping: finished, finishedInterrupted: true)
+                }
             }
             // The undo is written as awaiting its regrouping, so a crash between the two leaves a trace.
             let undo = try await PeopleOperationLock.shared.run {

@@ -162,8 +162,13 @@ public struct Consolidation: Sendable {
 
     /// The undos among the newest `recent` operations whose regrouping has not run, oldest first.
     public static func awaitingRegrouping(in metadata: any MetadataStore, recent: Int = 100) async throws -> [PeopleOperation] {
-        try await metadata.operations(page: PageRequest(limit: recent)).items
-            .filter { $0.kind == .undo && $0.state == .applied && $0.awaitsRegrouping == true }.reversed()
+        awaitingRegrouping(among: try await metadata.operations(page: PageRequest(limit: recent)).items)
+    }
+
+    /// Those of `operations` (newest first, as the journal lists them) that are undos whose regrouping has not
+    /// run, oldest first.
+    public static func awaitingRegrouping(among operations: [PeopleOperation]) -> [PeopleOperation] {
+        operations.filter { $0.kind == .undo && $0.state == .applied && $0.awaitsRegrouping == true }.reversed()
     }
 
     /// Runs `regroup` for `undo` (the faces of the people its operation touched, with ``undoneMerge``), then marks

@@ -70,8 +70,9 @@ public struct PeopleJournal: Sendable {
     }
 
     /// Reverses operation `id` (when `nil`: the newest applied one that is not itself an undo or the regrouping
-    /// that followed one, and whose faces and people were not forgotten since); returns the undo. An undo a crash interrupted is finished first;
-    /// when it was the newest operation and `id` is `nil`, that undo is what is returned.
+    /// that followed one, and whose faces and people were not forgotten since); returns the undo. An undo a crash
+    /// interrupted is finished first; when it was the newest operation and `id` is `nil`, that undo is what is
+    /// returned.
     /// `awaitingRegrouping` says, of the operation about to be undone, whether a regrouping will follow the undo:
     /// the undo is then written with ``PeopleOperation/awaitsRegrouping`` set.
     public func undo(_ id: String? = nil, awaitingRegrouping: (PeopleOperation) -> Bool = { _ in false }) async throws -> PeopleOperation {
@@ -209,8 +210,9 @@ public struct PeopleJournal: Sendable {
         try await newestApplied(after: operation, includingUndos: true) { Self.snapshotted($0).contains(person) }
     }
 
-    /// The newest operation after `operation`, applied and not an undo, for which `matches` holds. Reads the
-    /// journal, newest first, back to `operation` at most.
+    /// The newest operation after `operation`, applied and not an undo (with `includingUndos`, an undo of an
+    /// operation older than `operation` counts), for which `matches` holds. Reads the journal, newest first, back
+    /// to `operation` at most.
     private func newestApplied(
         after operation: PeopleOperation, includingUndos: Bool = false, where matches: (PeopleOperation) async throws -> Bool
     ) async throws -> PeopleOperation? {

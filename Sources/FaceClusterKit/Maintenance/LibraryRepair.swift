@@ -96,10 +96,11 @@ public struct LibraryRepair: Sendable {
         // People operations a crash interrupted: finished first, so the people below are counted as they end.
         if scope.contains(.people) {
             let journal = PeopleJournal(metadata: metadata, index: index as? any PersonVectorIndex, clock: clock)
-            for operation in try await metadata.operations(page: PageRequest(limit: 100)).items where operation.state == .pending {
+            let recent = try await metadata.operations(page: PageRequest(limit: 100)).items
+            for operation in recent where operation.state == .pending {
                 report.add(.unfinishedOperation, operation.id, "pending: \(operation.summary), stopped part way")
             }
-            for undo in try await Consolidation.awaitingRegrouping(in: metadata) {
+            for undo in Consolidation.awaitingRegrouping(among: recent) {
                 report.add(.unfinishedOperation, undo.id, "\(undo.summary): the regrouping of the photos added since did not run")
             }
             if !dryRun {
