@@ -16,7 +16,9 @@ struct Evaluate: AsyncParsableCommand {
             every face). A photo where no face was found counts as a face left alone.
 
             --sweep groups the set at every distance threshold from 0.40 to 0.70 (dlib's scale; the default is \
-            \(String(format: "%.2f", LocalFaceEngine.matchDistance))) so you can calibrate; --shuffle N groups it in N \
+            \(String(format: "%.2f", LocalFaceEngine.groupMatchDistance)) where a group is involved, \
+            \(String(format: "%.2f", LocalFaceEngine.matchDistance)) for two single faces; the sweep keeps that gap) \
+            so you can calibrate; --shuffle N groups it in N \
             arrival orders; --subsample K --trials N keeps K random photos per person (or K-L) in N trials. Both \
             report the worst and the median BCubed F1 (of an even number of trials, the mean of the two middle \
             ones), how many trials were grouped exactly as labeled and how many scored 0.98 or more, the trials \
@@ -33,10 +35,10 @@ struct Evaluate: AsyncParsableCommand {
     @Flag(help: "Score every face found with its photo's folder, not just the largest one.")
     var allFaces = false
 
-    @Option(parsing: .unconditional, help: "The join threshold as a dlib distance (default: the engine's calibrated one).")
+    @Option(parsing: .unconditional, help: "The join threshold where a group is involved, as a dlib distance (default: the engine's calibrated one, 0.57).")
     var threshold: Double?
 
-    @Option(parsing: .unconditional, help: "The threshold for two single faces as a dlib distance (default: the library's margin below --threshold).")
+    @Option(parsing: .unconditional, help: "The threshold for two single faces as a dlib distance (default: the library's gap below --threshold, 0.02).")
     var singleThreshold: Double?
 
     @Flag(help: "Precision, recall and F1 for thresholds 0.40 to 0.70.")
@@ -158,9 +160,11 @@ struct Evaluate: AsyncParsableCommand {
                 recall: result.score.bcubedRecall, f1: result.score.bcubedF1, wrongMerges: result.wrongMerges, peopleFound: result.peopleFound))
         }
         if json { return try printJSON(rows) }
+        let gap = LocalFaceEngine.groupMatchDistance - LocalFaceEngine.matchDistance
+        print(String(format: "Thresholds where a group is involved; two single faces join %.2f closer.", gap))
         print("distance  similarity  BCubed precision  recall   F1      wrong merges  people")
         for row in rows {
-            let mark = abs(row.distance - LocalFaceEngine.matchDistance) < 0.005 ? "  ← default" : ""
+            let mark = abs(row.distance - LocalFaceEngine.groupMatchDistance) < 0.005 ? "  ← default" : ""
             print(String(format: "  %.2f      %6.2f        %.4f        %.4f   %.4f   %3d           %3d%@", row.distance, row.similarity, row.precision, row.recall, row.f1, row.wrongMerges, row.peopleFound, mark))
         }
     }

@@ -51,12 +51,17 @@ public struct LocalLibrary: Sendable {
 
     /// The pipeline's defaults for a library on this machine: leases name this process, and a photo left
     /// `processing` by a process that has exited (Ctrl-C twice, `kill -9`, a crash) is taken over at once.
-    /// Grouping: the engine's calibrated join threshold (90 ↔ distance 0.55), matches down to distance 0.66 kept
-    /// as the face graph's review band, and faces seen once wait unassigned (``GroupingPolicy/minimumFacesPerPerson``
-    /// 2: the largest value that hides no one photographed twice; see `Docs/grouping.md`).
+    /// Grouping: the engine's calibrated join thresholds (a face and a person of two or more faces, or two groups:
+    /// mean distance 0.57, similarity ≈ 89.6; two single faces: 0.55, similarity 90), matches down to distance 0.66
+    /// kept as the face graph's review band, and faces seen once wait unassigned
+    /// (``GroupingPolicy/minimumFacesPerPerson`` 2: the largest value that hides no one photographed twice; see
+    /// `Docs/grouping.md`).
     public static let pipelineDefaults = IngestionPipeline.Configuration(
         policy: GroupingPolicy(
-            faceMatchThreshold: 90, singleFaceMargin: 0, reviewThreshold: LocalFaceEngine.similarity(distance: LocalFaceEngine.reviewDistance),
+            faceMatchThreshold: LocalFaceEngine.similarity(distance: LocalFaceEngine.groupMatchDistance),
+            singleFaceMargin: LocalFaceEngine.similarity(distance: LocalFaceEngine.matchDistance)
+                - LocalFaceEngine.similarity(distance: LocalFaceEngine.groupMatchDistance),
+            reviewThreshold: LocalFaceEngine.similarity(distance: LocalFaceEngine.reviewDistance),
             minimumFacesPerPerson: 2),
         worker: .current, reclaimsLeasesOfExitedProcesses: true)
 

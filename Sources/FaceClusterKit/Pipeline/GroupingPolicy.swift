@@ -5,8 +5,10 @@
 ///   wrong merge shows one person's photos under another's face, which is worse, so we start stricter. The
 ///   local engine maps its calibrated distance to 90 (`LocalFaceEngine.matchDistance`).
 /// - ``singleFaceMargin`` 0: a face joins a person of one face, or two lone faces become a person, at the same
-///   threshold (plain average linkage, what was calibrated). Raising it guards against two strangers who look
-///   alike and are each seen once, at a cost in people split (`Docs/grouping.md` has the measured trade-off).
+///   threshold (plain average linkage). Raising it guards against two strangers who look alike and are each
+///   seen once, at a cost in people split. The local library, whose engine's distances were calibrated, sets
+///   both: groups join at distance 0.57 (``faceMatchThreshold`` ≈ 89.6) and two single faces at 0.55 (a margin
+///   of ≈ 0.36, so 90), since a mean over several pairs strays less than one pair (`Docs/grouping.md` §6).
 /// - ``reviewThreshold`` 80: matches down to it are kept as edges of the face graph (near misses feed merge
 ///   suggestions and later consolidation) but never join on their own. Rekognition's default threshold.
 /// - ``minimumFacesPerPerson`` 1: every face is someone (the reference design's behaviour); a library may

@@ -1,4 +1,5 @@
 import FaceClusterKit
+import FaceClusterLocal
 import Testing
 
 @Suite("Average linkage with constraints")
@@ -20,6 +21,20 @@ struct AverageLinkageTests {
         let pairs = [Pair(0, 1, 90.3)]
         #expect(AverageLinkage(threshold: 90, singleItemThreshold: 90.5).clusters(.init(count: 2, pairs: pairs)) == [[0], [1]])
         #expect(AverageLinkage(threshold: 90, singleItemThreshold: 90.2).clusters(.init(count: 2, pairs: pairs)) == [[0, 1]])
+    }
+
+    @Test("the local library's thresholds: a face joins a group at mean distance 0.56, two lone faces that far apart stay two")
+    func localThresholds() {
+        let policy = LocalLibrary.pipelineDefaults.policy
+        let linkage = AverageLinkage(threshold: policy.faceMatchThreshold, singleItemThreshold: policy.singleFaceMatchThreshold)
+        func at(_ a: Int, _ b: Int, _ distance: Double) -> Pair { Pair(a, b, LocalFaceEngine.similarity(distance: distance)) }
+        // 0–1 a pair, 2 at 0.56 from both; 3 and 4 alone, 0.56 apart; 5–6 a pair, 7 at 0.58 from both; every other
+        // pair far apart (0.9).
+        let near = [at(0, 1, 0.40), at(0, 2, 0.56), at(1, 2, 0.56), at(3, 4, 0.56), at(5, 6, 0.40), at(5, 7, 0.58), at(6, 7, 0.58)]
+        let listed = Set(near.map { [$0.a, $0.b] })
+        var pairs = near
+        for a in 0..<8 { for b in (a + 1)..<8 where !listed.contains([a, b]) { pairs.append(at(a, b, 0.9)) } }
+        #expect(linkage.clusters(.init(count: 8, pairs: pairs)) == [[0, 1, 2], [3], [4], [5, 6], [7]])
     }
 
     @Test("cannot-links keep clusters apart; must-link groups start together; pinned groups never merge")

@@ -25,7 +25,7 @@ struct GroupingQualityTests {
         }
     }
 
-    @Test("50 libraries of 2–3 photos per person from lfw10: no wrong merge; median F1 measured")
+    @Test("50 libraries of 2–3 photos per person from lfw10: no wrong merge, median F1 ≥ 0.98")
     func smallLibraries() async throws {
         let set = try LabeledPhotos(folder: Self.lfw10)
         var f1: [Double] = []
@@ -37,9 +37,10 @@ struct GroupingQualityTests {
         let median = try #require(ClusteringScore.median(f1))
         let worst = try #require(f1.min())
         print("lfw10, 50 subsets of 2–3 photos per person: BCubed F1 worst \(worst), median \(median)")
-        // The target is 0.98; measured here 0.979 with this seed set (Docs/grouping.md). A drop below
-        // 0.97 means grouping got worse.
-        #expect(median >= 0.97)
+        // The target. About 60 % of such libraries are grouped exactly as labeled at the defaults, so
+        // the median of 50 reaches it in 40 of 40 independent draws (Docs/grouping.md §6); one library's split
+        // scores 0.95–0.98.
+        #expect(median >= 0.98)
         #expect(worst >= 0.9)
     }
 }
