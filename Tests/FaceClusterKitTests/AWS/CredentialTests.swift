@@ -24,7 +24,7 @@ struct CredentialTests {
     static let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
     func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fck-creds-\(UUID().uuidString)")
+        let url = Scratch.url("fck-creds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -220,7 +220,7 @@ struct ContainerCredentialsHTTPTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The server writes its port to a file (reading a pipe that never closes can block on Linux).
-        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("fck-port-\(UUID().uuidString)")
+        let portFile = Scratch.url("fck-port-\(UUID().uuidString)")
         server.arguments = ["python3", script.path, "Bearer local-token", portFile.path]
         // It serves until its standard input closes; its output goes nowhere, so no child can hold ours open.
         let lifeline = Pipe()
@@ -235,7 +235,7 @@ struct ContainerCredentialsHTTPTests {
             if found == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
         let port = try #require(found)
-        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("fck-token-\(UUID().uuidString)")
+        let tokenFile = Scratch.url("fck-token-\(UUID().uuidString)")
         try "Bearer local-token\n".write(to: tokenFile, atomically: true, encoding: .utf8)
         let environment = ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(port)/v2/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path]
         let credentials = try await ContainerCredentialProvider(environment: environment, transport: AsyncHTTPClientTransport()).credentials()

@@ -18,7 +18,7 @@ struct PhotoStoreSubject: Sendable, CustomTestStringConvertible {
     static let all: [PhotoStoreSubject] = [
         PhotoStoreSubject(name: "InMemoryPhotoStore") { InMemoryPhotoStore(location: "conformance") },
         PhotoStoreSubject(name: "DirectoryPhotoStore") {
-            DirectoryPhotoStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("fck-store-\(UUID().uuidString)"))
+            DirectoryPhotoStore(root: Scratch.url("fck-store-\(UUID().uuidString)"))
         },
     ] + (Moto.available ? [PhotoStoreSubject(name: "S3PhotoStore on moto") { try await Moto.freshBucket() }] : [])
 }
@@ -33,7 +33,7 @@ struct MetadataStoreSubject: Sendable, CustomTestStringConvertible {
         MetadataStoreSubject(name: "InMemoryMetadataStore") { InMemoryMetadataStore() },
         MetadataStoreSubject(name: "SQLiteMetadataStore (in memory)") { SQLiteMetadataStore(database: try LocalDatabase.inMemory()) },
         MetadataStoreSubject(name: "SQLiteMetadataStore (file, WAL)") {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("fck-\(UUID().uuidString).sqlite").path
+            let path = Scratch.url("fck-\(UUID().uuidString).sqlite").path
             return SQLiteMetadataStore(database: try LocalDatabase(path: path))
         },
     ] + (Moto.available ? [MetadataStoreSubject(name: "DynamoDBMetadataStore on moto") { try await Moto.freshTables() }] : [])

@@ -10,7 +10,7 @@ struct MappedFileTests {
         var generator = SystemRandomNumberGenerator()
         let pixels = (0..<width * height * 3).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let bytes = JPEGFactory.jpeg(PixelBuffer(width: width, height: height, pixels: pixels), quality: 95)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mapped-\(UUID().uuidString).jpg")
+        let url = Scratch.url("mapped-\(UUID().uuidString).jpg")
         try bytes.write(to: url)
         return (url, bytes)
     }
@@ -96,7 +96,7 @@ struct MappedFileTests {
 
     @Test("the folder store maps a photo of 16 MB or more, and its bytes are the file's")
     func folderStoreMapsBigFiles() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mapped-store-\(UUID().uuidString)")
+        let folder = Scratch.url("mapped-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = DirectoryPhotoStore(root: folder)
         let big = Data((0..<(MappedFile.threshold + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31) })

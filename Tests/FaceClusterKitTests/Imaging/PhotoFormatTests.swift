@@ -394,7 +394,7 @@ struct PhotoFormatTests {
     @Test("`facecluster ingest` takes a WebP named .jpg, a HEIC and a PNG of one face by what they are: one person in 3 photos")
     func commandLine() async throws {
         let displayed = try Self.displayed()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-formats-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-formats-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await Twin.webpLossy.fixture().write(to: folder.appendingPathComponent("press.jpg"))

@@ -21,7 +21,7 @@ struct BLASKernelsTests {
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_VERBOSE"] = "2"
         environment["OPENBLAS_CORETYPE"] = nil
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-blas-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-blas-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try await Subprocess.run(CommandLineTests.binary, ["status", "--store", folder.path], environment: environment)

@@ -27,7 +27,7 @@ struct CommandLineTests {
 
     /// 3 photos of John Salley, 2 of John Simm, 1 of Biden, a cut-off JPEG and a text file.
     static func library() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-cli-\(UUID().uuidString)")
         let photos = folder.appendingPathComponent("photos/trip")
         try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
         let labeled = try LabeledSet.photos()
@@ -500,7 +500,7 @@ struct CommandLineTests {
 
     @Test("suggestions name a group too small to be listed by its face, and merging it as suggested lists it with its person")
     func suggestionOfAnUnassignedFace() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         // Arnold_Schwarzenegger_0008 is 89.2 like his 9 other photos: under the 90 to join, in the review band.
@@ -520,7 +520,7 @@ struct CommandLineTests {
 
     @Test("evaluate --subsample --trials reports the distribution behind its median: trials perfect and at 0.98 or more")
     func subsampleDistribution() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-cli-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("labeled"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         for person in ["Arnold_Schwarzenegger", "Tony_Blair", "Colin_Powell"] {

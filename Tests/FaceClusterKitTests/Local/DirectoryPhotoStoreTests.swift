@@ -6,7 +6,7 @@ import Testing
 @Suite("DirectoryPhotoStore")
 struct DirectoryPhotoStoreTests {
     static func store() -> DirectoryPhotoStore {
-        DirectoryPhotoStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("fck-dir-\(UUID().uuidString)"))
+        DirectoryPhotoStore(root: Scratch.url("fck-dir-\(UUID().uuidString)"))
     }
 
     @Test("keys never leave the root", arguments: ["../escape.jpg", "a/../../b.jpg", "a//b.jpg", "./a.jpg", "/abs.jpg", "a/"])

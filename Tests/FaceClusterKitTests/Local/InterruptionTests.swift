@@ -62,7 +62,7 @@ struct InterruptionTests {
 
     /// 12 photos, 3 each of 4 people, in a fresh folder.
     static func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-stop-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-stop-\(UUID().uuidString)")
         let photos = folder.appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
         let labeled = try LabeledSet.photos()

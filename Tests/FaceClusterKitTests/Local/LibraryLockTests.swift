@@ -6,7 +6,7 @@ import Testing
 @Suite("Library lock: one holder at a time, across processes and within one")
 struct LibraryLockTests {
     static func directory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fck-lock-\(UUID().uuidString)")
+        let directory = Scratch.url("fck-lock-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }

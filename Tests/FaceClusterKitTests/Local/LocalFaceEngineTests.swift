@@ -116,7 +116,7 @@ struct LocalFaceIndexTests {
 
     @Test("vectors persist in the database: a new engine on the same file finds the faces indexed before")
     func persists() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fck-engine-\(UUID().uuidString).sqlite").path
+        let path = Scratch.url("fck-engine-\(UUID().uuidString).sqlite").path
         let stored = try await LocalFaceEngine(database: try LocalDatabase(path: path))
             .indexFaces(in: ImageInput(data: try Self.photo("John_Simm", 2)), externalImageID: "ph_1", options: IndexOptions())
         let reopened = try LocalFaceEngine(database: try LocalDatabase(path: path))
@@ -135,7 +135,7 @@ struct DamagedModelTests {
         "a truncated landmark model fails each of 5 concurrent analyses, on a pool of 1 engine or 2; none waits forever",
         .timeLimit(.minutes(5)), arguments: [1, 2])
     func truncatedModel(engines: Int) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-models-\(UUID().uuidString)")
+        let directory = Scratch.url("damaged-models-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let real = FaceModels()

@@ -13,7 +13,7 @@ struct ModelCacheTests {
 
     /// A models folder of its own, no cache yet: links to the installed models, or copies of them.
     static func models(copied: Bool = false) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("model-cache-\(UUID().uuidString)")
+        let folder = Scratch.url("model-cache-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for file in [FaceModels.shapePredictorFile, FaceModels.recognitionModelFile] {
             let installed = FaceModels().directory.appendingPathComponent(file)

@@ -8,7 +8,7 @@ import Testing
 @Suite("Unconsolidated faces: what a stopped run leaves to the next")
 struct UnconsolidatedFacesTests {
     static func directory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fck-unconsolidated-\(UUID().uuidString)")
+        let directory = Scratch.url("fck-unconsolidated-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }

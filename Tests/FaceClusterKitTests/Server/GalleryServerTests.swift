@@ -13,7 +13,7 @@ import Testing
 struct GalleryServerSecurityTests {
     /// An in-memory gallery with one person whose thumbnail is in a folder store, served with `configuration`.
     static func serve(_ configuration: GalleryServer.Configuration = .init(port: 0), signer: URLSigner = URLSigner()) async throws -> (ServedAPI, DirectoryPhotoStore) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-serve-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-serve-\(UUID().uuidString)")
         let thumbnails = DirectoryPhotoStore(root: folder)
         try await thumbnails.put(JPEGFactory.jpeg(JPEGFactory.quadrants(width: 32, height: 32, box: HostileJPEGTests.box)), at: "people/p/f.jpg", contentType: "image/jpeg")
         let metadata = InMemoryMetadataStore(), photos = InMemoryPhotoStore(location: "raw")
@@ -185,7 +185,7 @@ struct GalleryServerSecurityTests {
 @Suite("facecluster serve on a library (real faces)", .enabled(if: LabeledSet.available, "needs scripts/fetch-test-data.sh"))
 struct LocalGalleryServerTests {
     static func library() throws -> LocalLibrary {
-        try LocalLibrary(directory: FileManager.default.temporaryDirectory.appendingPathComponent("fck-serve-lib-\(UUID().uuidString)"))
+        try LocalLibrary(directory: Scratch.url("fck-serve-lib-\(UUID().uuidString)"))
     }
 
     static func json(_ body: Data) throws -> [String: Any] {
@@ -333,7 +333,7 @@ struct LocalGalleryServerTests {
     func watch() async throws {
         let library = try Self.library()
         let queue = IngestQueue(library: library, jobs: 2)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-watch-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-watch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let reports = Mutex<[String]>([])
         let watcher = FolderWatcher(folders: [folder], queue: queue, library: library, report: { line in reports.withLock { $0.append(line) } })

@@ -49,7 +49,7 @@ struct RekognitionEndpointTests {
 
     @Test("collections in a store folder outlive the process; user associations too")
     func persistence() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fck-rekognition-\(UUID().uuidString)")
+        let folder = Scratch.url("fck-rekognition-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let photo = try Data(contentsOf: LabeledSet.directory.appendingPathComponent("obama/obama.jpg"))
         var faceID = ""

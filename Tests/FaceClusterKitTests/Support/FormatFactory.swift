@@ -162,7 +162,7 @@ enum FormatFactory {
         defer { heif_encoding_options_free(options) }
         options?.pointee.image_orientation = heif_orientation(rawValue: UInt32(orientation.rawValue))
         try check(heif_context_encode_image(context, image, encoder, options, nil))
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fck-\(UUID().uuidString).heic")
+        let file = Scratch.url("fck-\(UUID().uuidString).heic")
         defer { try? FileManager.default.removeItem(at: file) }
         try check(heif_context_write_to_file(context, file.path))
         return try Data(contentsOf: file)
