@@ -81,7 +81,8 @@ struct Evaluate: AsyncParsableCommand {
         return low...high
     }
 
-    /// The library's default policy with the join threshold at `distance` (and the single-face one at `single`).
+    /// The library's default policy with the join threshold at `distance` and the single-face one at `single`
+    /// (without it, the library's gap below `distance`: 0.02).
     static func policy(distance: Double?, single: Double? = nil) -> GroupingPolicy {
         var policy = LocalLibrary.pipelineDefaults.policy
         if let distance { policy.faceMatchThreshold = LocalFaceEngine.similarity(distance: distance) }

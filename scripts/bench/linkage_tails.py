@@ -24,8 +24,9 @@ import os
 import random
 import sys
 
-import face_recognition
 import numpy as np
+
+from grouping_peer import analyse
 
 SHAPES = [(1, 1), (1, 2), (2, 2)]
 
@@ -38,12 +39,11 @@ def largest_faces(folder):
         if not os.path.isdir(directory):
             continue
         for name in sorted(os.listdir(directory)):
-            image = face_recognition.load_image_file(os.path.join(directory, name))
-            boxes = face_recognition.face_locations(image)
-            if not boxes:
+            faces = analyse(os.path.join(directory, name))  # the peer's detection: HOG, upsampled once
+            if not faces:
                 continue
-            largest = max(boxes, key=lambda b: (b[2] - b[0]) * (b[1] - b[3]))
-            vectors.append(face_recognition.face_encodings(image, [largest])[0])
+            _, vector = max(faces, key=lambda face: (face[0][2] - face[0][0]) * (face[0][1] - face[0][3]))  # largest box
+            vectors.append(vector)
             labels.append(person)
     return np.array(vectors), labels
 
